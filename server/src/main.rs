@@ -1,0 +1,94 @@
+//! `cohortlens`: the operator's command line — generate a synthetic dataset, import real OMOP
+//! CDM data, and serve a dataset to the browser as Arrow streams.
+
+mod dataset;
+mod generate;
+mod import;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cohortlens", version, about = "Cohort analytics over OMOP CDM data")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a deterministic, All-of-Us-like synthetic OMOP dataset.
+    Generate {
+        /// Number of persons.
+        #[arg(long, default_value_t = 10_000)]
+        persons: u64,
+        /// Random seed: the same persons and seed give byte-identical files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output dataset directory (must not exist, unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import an OMOP CDM v5.3/v5.4 directory of Parquet or CSV files.
+    Import {
+        /// Directory with one file per table (e.g. person.parquet or PERSON.csv).
+        #[arg(long)]
+        from: PathBuf,
+        /// Output dataset directory (must not exist, unless --force).
+        #[arg(long)]
+        out: PathBuf,
+        /// Dataset name shown in the page (default: the source directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The date current ages are computed at, YYYY-MM-DD (default: the latest event date).
+        #[arg(long)]
+        reference_date: Option<String>,
+        /// Replace an existing output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Serve a dataset: catalog, Arrow streams and the web pages.
+    Serve {
+        /// Dataset directory written by `generate` or `import`.
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Directory of the web pages.
+        #[arg(long, default_value = "www")]
+        www: PathBuf,
+        /// Directory of the wasm-pack build.
+        #[arg(long, default_value = "pkg")]
+        pkg: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
+        Command::Generate { persons, seed, out, force } => {
+            generate::run(&generate::Options { persons, seed, out, force }).map(|_| ()).map_err(Into::into)
+        }
+        Command::Import { from, out, name, reference_date, force } => {
+            import::run(&import::Options { from, out, name, reference_date, force })
+                .map(|_| ())
+                .map_err(Into::into)
+        }
+        Command::Serve { data, addr, www, pkg } => serve::run(serve::Options { data, addr, www, pkg }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! Push-based decoding of one table's Arrow IPC stream, chunk by chunk as it arrives from the
+//! network, into a [`Table`] of the store. The whole stream is never buffered: a [`Framer`]
+//! cuts the chunks into whole IPC messages (copying only a message that spans chunks), checks
+//! each message's metadata — arrow-ipc panics on buffers that point outside the body — and
+//! hands it to arrow-ipc's `StreamDecoder`.
+
+use arrow_array::RecordBatch;
+use arrow_buffer::Buffer;
+use arrow_ipc::convert::try_fb_to_schema;
+use arrow_ipc::reader::StreamDecoder;
+use arrow_ipc::{MessageHeader, root_as_message};
+use arrow_schema::DataType;
+use serde::Serialize;
+
+use crate::store::Table;
+
+/// Largest metadata (flatbuffer) part of one message accepted, in bytes.
+const MAX_METADATA_BYTES: usize = 16 << 20;
+/// Largest body of one message accepted, in bytes (the server sends 65,536-row batches).
+const MAX_BODY_BYTES: usize = 1 << 30;
+/// The continuation token that starts every message of the current IPC format.
+const CONTINUATION: u32 = 0xffff_ffff;
+
+/// Why a table's stream could not be decoded. Every variant names the table.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum IngestError {
+    /// The bytes are not a valid Arrow IPC stream.
+    #[error(
+        "table {table}: the data is not a valid Arrow stream ({detail}); reload the page, and if it happens again check that the server serves a cohortlens dataset"
+    )]
+    Malformed { table: String, detail: String },
+    /// The stream stopped before its end marker or before all its rows arrived.
+    #[error(
+        "table {table}: the stream was cut off ({detail}); the connection was interrupted — reload to try again"
+    )]
+    Truncated { table: String, detail: String },
+}
+
+impl IngestError {
+    /// Stable machine-readable code, surfaced to JavaScript as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::Malformed { .. } => "malformed_stream",
+            IngestError::Truncated { .. } => "truncated_stream",
+        }
+    }
+}
+
+/// How far one table's load has come, as reported to `onProgress`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Progress {
+    /// Table name.
+    pub table: String,
+    /// Arrow stream bytes received so far.
+    pub bytes: u64,
+    /// Rows decoded so far.
+    pub rows: u64,
+    /// Whether the table is complete.
+    pub done: bool,
+}
+
+/// The decoder of one table's stream.
+pub struct TableIngest {
+    table: String,
+    framer: Framer,
+    decoder: StreamDecoder,
+    batches: Vec<RecordBatch>,
+    bytes: u64,
+    rows: u64,
+}
+
+impl TableIngest {
+    /// Starts decoding the stream of `table`.
+    pub fn new(table: &str) -> Self {
+        Self {
+            table: table.to_owned(),
+            framer: Framer::default(),
+            decoder: StreamDecoder::new(),
+            batches: Vec::new(),
+            bytes: 0,
+            rows: 0,
+        }
+    }
+
+    /// Decodes the next chunk of the stream, of any size. Messages that lie wholly inside the
+    /// chunk are decoded without copying it.
+    pub fn push(&mut self, chunk: Vec<u8>) -> Result<(), IngestError> {
+        self.bytes += chunk.len() as u64;
+        let mut messages = Vec::new();
+        self.framer
+            .push(Buffer::from(chunk), &mut messages)
+            .map_err(|d| self.malformed(d))?;
+        for mut message in messages {
+            while !message.is_empty() {
+                match self.decoder.decode(&mut message) {
+                    Ok(Some(batch)) => {
+                        self.rows += batch.num_rows() as u64;
+                        self.batches.push(batch);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(self.malformed(e.to_string())),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Progress so far.
+    pub fn progress(&self, done: bool) -> Progress {
+        Progress {
+            table: self.table.clone(),
+            bytes: self.bytes,
+            rows: self.rows,
+            done,
+        }
+    }
+
+    /// Ends the stream. It must have ended cleanly (end marker after whole messages) and, when
+    /// the sender announced a row count, carried exactly that many rows.
+    pub fn finish(mut self, expected_rows: Option<u64>) -> Result<Table, IngestError> {
+        if !self.framer.ended {
+            return Err(self.truncated(format!(
+                "no end-of-stream marker after {} bytes",
+                self.bytes
+            )));
+        }
+        if let Err(e) = self.decoder.finish() {
+            return Err(self.truncated(format!("{e} after {} bytes", self.bytes)));
+        }
+        let Some(schema) = self.decoder.schema() else {
+            return Err(self.truncated("the stream has no schema message".into()));
+        };
+        if let Some(expected) = expected_rows.filter(|&n| n != self.rows) {
+            return Err(self.truncated(format!("{} of {expected} rows arrived", self.rows)));
+        }
+        Ok(Table::new(self.table, schema, self.batches))
+    }
+
+    fn malformed(&self, detail: String) -> IngestError {
+        IngestError::Malformed {
+            table: self.table.clone(),
+            detail,
+        }
+    }
+
+    fn truncated(&self, detail: String) -> IngestError {
+        IngestError::Truncated {
+            table: self.table.clone(),
+            detail,
+        }
+    }
+}
+
+/// Cuts a byte stream into whole, checked IPC messages.
+#[derive(Default)]
+struct Framer {
+    /// The start of a message that spans chunks.
+    pending: Vec<u8>,
+    /// The pending message's total length, once its metadata has been read and checked.
+    pending_len: Option<usize>,
+    /// Whether the end-of-stream marker has been seen.
+    ended: bool,
+    /// The buffers of each column, once the schema message has been read.
+    columns: Option<Vec<&'static [BufferKind]>>,
+}
+
+impl Framer {
+    /// Appends every message completed by `chunk` to `out`.
+    fn push(&mut self, mut chunk: Buffer, out: &mut Vec<Buffer>) -> Result<(), String> {
+        while !chunk.is_empty() {
+            if self.ended {
+                return Err("bytes after the end-of-stream marker".into());
+            }
+            if self.pending.is_empty() {
+                // Fast path: the whole next message is inside the chunk.
+                let next = frame(&mut self.columns, &chunk)?;
+                if let Frame::Complete(len) | Frame::End(len) = next {
+                    self.ended = matches!(next, Frame::End(_));
+                    out.push(chunk.slice_with_length(0, len));
+                    chunk.advance(len);
+                    continue;
+                }
+            }
+            let want = match self.pending_len {
+                Some(len) => len,
+                None => match frame(&mut self.columns, &self.pending)? {
+                    Frame::Complete(len) | Frame::End(len) => len,
+                    Frame::Partial(at_least) => at_least,
+                },
+            };
+            let take = (want - self.pending.len()).min(chunk.len());
+            self.pending.extend_from_slice(&chunk[..take]);
+            chunk.advance(take);
+            if self.pending_len.is_none() {
+                match frame(&mut self.columns, &self.pending)? {
+                    Frame::Complete(len) => self.pending_len = Some(len),
+                    Frame::End(len) => {
+                        self.pending_len = Some(len);
+                        self.ended = true;
+                    }
+                    Frame::Partial(_) => {}
+                }
+            }
+            if self.pending_len == Some(self.pending.len()) {
+                self.pending_len = None;
+                out.push(Buffer::from(std::mem::take(&mut self.pending)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the start of a message says about its length.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// The message is `n` bytes long and all of them are here.
+    Complete(usize),
+    /// The end-of-stream marker, `n` bytes long, is here.
+    End(usize),
+    /// At least `n` bytes are needed to know more.
+    Partial(usize),
+}
+
+/// Reads and checks the framing and metadata of the message at the start of `bytes`; a schema
+/// message sets `columns`, against which later record batches are checked.
+fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Result<Frame, String> {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    if bytes.len() < 4 {
+        return Ok(Frame::Partial(4));
+    }
+    let (prefix, meta_len) = if word(0) == CONTINUATION {
+        if bytes.len() < 8 {
+            return Ok(Frame::Partial(8));
+        }
+        (8, word(4) as usize)
+    } else {
+        (4, word(0) as usize) // the pre-1.0 format without continuation token
+    };
+    if meta_len == 0 {
+        return Ok(Frame::End(prefix));
+    }
+    if meta_len > MAX_METADATA_BYTES {
+        return Err(format!("a message declares {meta_len} bytes of metadata"));
+    }
+    if bytes.len() < prefix + meta_len {
+        return Ok(Frame::Partial(prefix + meta_len));
+    }
+    let message = root_as_message(&bytes[prefix..prefix + meta_len])
+        .map_err(|e| format!("unreadable message metadata: {e}"))?;
+    let body = usize::try_from(message.bodyLength())
+        .ok()
+        .filter(|&b| b <= MAX_BODY_BYTES)
+        .ok_or_else(|| {
+            format!(
+                "a message declares a body of {} bytes",
+                message.bodyLength()
+            )
+        })?;
+    match message.header_type() {
+        MessageHeader::Schema => {
+            let fb = message
+                .header_as_schema()
+                .ok_or("a schema message without a schema")?;
+            let schema = try_fb_to_schema(fb).map_err(|e| format!("unreadable schema: {e}"))?;
+            let kinds = schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    buffer_kinds(f.data_type()).ok_or_else(|| {
+                        format!(
+                            "column {} has type {}, which cohortlens does not load",
+                            f.name(),
+                            f.data_type()
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            *columns = Some(kinds);
+        }
+        MessageHeader::RecordBatch => {
+            let batch = message
+                .header_as_record_batch()
+                .ok_or("a record batch message without a batch")?;
+            let kinds = columns
+                .as_deref()
+                .ok_or("a record batch before the schema")?;
+            check_batch(&batch, kinds, body)?;
+        }
+        MessageHeader::DictionaryBatch => {
+            return Err("dictionary-encoded columns are not supported".into());
+        }
+        _ => {}
+    }
+    let len = prefix + meta_len + body;
+    Ok(if bytes.len() >= len {
+        Frame::Complete(len)
+    } else {
+        Frame::Partial(len)
+    })
+}
+
+/// One buffer of a column in a record batch body (Arrow columnar format, "Buffer listing").
+#[derive(Clone, Copy, Debug)]
+enum BufferKind {
+    /// Validity bitmap, one bit per value (may be empty when there are no nulls).
+    Validity,
+    /// Bit-packed booleans.
+    Bits,
+    /// Fixed-width values of this many bytes.
+    Fixed(usize),
+    /// Offsets of this many bytes each, one more than the values.
+    Offsets(usize),
+    /// Variable-length bytes addressed by the offsets.
+    Data,
+}
+
+/// The buffers of a flat column of this type, or `None` for types cohortlens does not load.
+fn buffer_kinds(data_type: &DataType) -> Option<&'static [BufferKind]> {
+    use BufferKind::*;
+    Some(match data_type.primitive_width() {
+        Some(1) => &[Validity, Fixed(1)],
+        Some(2) => &[Validity, Fixed(2)],
+        Some(4) => &[Validity, Fixed(4)],
+        Some(8) => &[Validity, Fixed(8)],
+        Some(16) => &[Validity, Fixed(16)],
+        _ => match data_type {
+            DataType::Null => &[],
+            DataType::Boolean => &[Validity, Bits],
+            DataType::Utf8 | DataType::Binary => &[Validity, Offsets(4), Data],
+            DataType::LargeUtf8 | DataType::LargeBinary => &[Validity, Offsets(8), Data],
+            _ => return None,
+        },
+    })
+}
+
+/// Checks that a record batch's nodes and buffers fit its columns and its body, so that
+/// decoding it cannot run outside a buffer.
+fn check_batch(
+    batch: &arrow_ipc::RecordBatch,
+    columns: &[&[BufferKind]],
+    body: usize,
+) -> Result<(), String> {
+    if batch.compression().is_some() {
+        return Err("compressed IPC bodies are not supported; serve uncompressed Arrow (HTTP compression is fine)".into());
+    }
+    let rows = usize::try_from(batch.length()).map_err(|_| "a negative row count")?;
+    let nodes: Vec<_> = batch
+        .nodes()
+        .map(|n| n.iter().collect())
+        .unwrap_or_default();
+    let buffers: Vec<_> = batch
+        .buffers()
+        .map(|b| b.iter().collect())
+        .unwrap_or_default();
+    if nodes.len() != columns.len()
+        || buffers.len() != columns.iter().map(|c| c.len()).sum::<usize>()
+    {
+        return Err(format!(
+            "a record batch with {} columns and {} buffers does not fit the schema",
+            nodes.len(),
+            buffers.len()
+        ));
+    }
+    let mut buffers = buffers.iter();
+    for (node, kinds) in nodes.iter().zip(columns) {
+        if usize::try_from(node.length()) != Ok(rows)
+            || node.null_count() < 0
+            || node.null_count() > node.length()
+        {
+            return Err(format!(
+                "a column of {} values (nulls {}) in a batch of {rows} rows",
+                node.length(),
+                node.null_count()
+            ));
+        }
+        for kind in *kinds {
+            let b = buffers.next().expect("buffer count checked above");
+            let (offset, len) = match (usize::try_from(b.offset()), usize::try_from(b.length())) {
+                (Ok(o), Ok(l)) if o.checked_add(l).is_some_and(|end| end <= body) => (o, l),
+                _ => {
+                    return Err(format!(
+                        "a buffer ({} bytes at {}) lies outside the {body}-byte body",
+                        b.length(),
+                        b.offset()
+                    ));
+                }
+            };
+            let fits = match *kind {
+                BufferKind::Validity => len == 0 && node.null_count() == 0 || len * 8 >= rows,
+                BufferKind::Bits => len * 8 >= rows,
+                BufferKind::Fixed(w) => len % w == 0 && len >= w * rows,
+                BufferKind::Offsets(w) => {
+                    rows == 0 && len == 0 || len % w == 0 && len >= w * (rows + 1)
+                }
+                BufferKind::Data => true,
+            };
+            if !fits || offset % 8 != 0 && !matches!(kind, BufferKind::Data) {
+                return Err(format!(
+                    "a {kind:?} buffer of {len} bytes at {offset} does not fit {rows} rows"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use arrow_array::{Int32Array, Int64Array, StringArray};
+    use arrow_ipc::writer::StreamWriter;
+    use arrow_schema::{DataType, Field, Schema};
+
+    /// A stream of `batches` batches of 1,000 rows (person_id, concept id, a string).
+    fn stream(batches: usize) -> (Vec<u8>, u64) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Int64, false),
+            Field::new("condition_concept_id", DataType::Int32, false),
+            Field::new("condition_source_value", DataType::Utf8, true),
+        ]));
+        let mut out = Vec::new();
+        let mut w = StreamWriter::try_new(&mut out, &schema).unwrap();
+        for b in 0..batches as i64 {
+            let ids: Int64Array = (b * 1000..(b + 1) * 1000).collect();
+            let concepts: Int32Array = (0..1000).map(|i| 201826 + i % 7).collect();
+            let codes: StringArray = (0..1000)
+                .map(|i| (i % 5 != 0).then(|| format!("E11.{i}")))
+                .collect();
+            let batch = RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(ids), Arc::new(concepts), Arc::new(codes)],
+            )
+            .unwrap();
+            w.write(&batch).unwrap();
+        }
+        w.finish().unwrap();
+        drop(w);
+        (out, batches as u64 * 1000)
+    }
+
+    fn ingest(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<TableIngest, IngestError> {
+        let mut t = TableIngest::new("condition_occurrence");
+        for c in chunks {
+            t.push(c)?;
+        }
+        Ok(t)
+    }
+
+    #[test]
+    fn decodes_a_stream_cut_at_every_small_chunk_size() {
+        let (bytes, rows) = stream(3);
+        for size in [1, 2, 3, 7, 8, 9, 64, 1000, 4096, bytes.len()] {
+            let t = ingest(bytes.chunks(size).map(<[u8]>::to_vec)).unwrap();
+            assert_eq!(t.progress(false).bytes, bytes.len() as u64);
+            let table = t.finish(Some(rows)).unwrap();
+            assert_eq!(table.rows(), rows as usize, "chunk size {size}");
+            let ids = table.batches().iter().flat_map(|b| {
+                b.column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap()
+                    .values()
+                    .to_vec()
+            });
+            assert!(
+                ids.eq(0..rows as i64),
+                "chunk size {size}: person ids out of order"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stream_cut_anywhere_is_a_truncation_error_naming_the_table() {
+        let (bytes, rows) = stream(2);
+        for cut in (0..bytes.len())
+            .step_by(97)
+            .chain([bytes.len() - 8, bytes.len() - 1])
+        {
+            let err = ingest([bytes[..cut].to_vec()])
+                .unwrap()
+                .finish(None)
+                .unwrap_err();
+            assert!(
+                matches!(err, IngestError::Truncated { ref table, .. } if table == "condition_occurrence"),
+                "cut {cut}: {err}"
+            );
+            assert!(err.to_string().contains("condition_occurrence"));
+        }
+        let err = ingest([bytes.clone()])
+            .unwrap()
+            .finish(Some(rows + 1))
+            .unwrap_err();
+        assert_eq!(err.code(), "truncated_stream");
+    }
+
+    #[test]
+    fn garbage_and_corrupted_streams_are_errors_not_panics() {
+        let (bytes, rows) = stream(2);
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            let mut corrupt = bytes.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() % corrupt.len() as u64) as usize;
+                corrupt[at] = next() as u8;
+            }
+            // Either an error, or a decode that still satisfies every check.
+            if let Ok(t) = ingest([corrupt]) {
+                if let Ok(table) = t.finish(Some(rows)) {
+                    assert_eq!(table.rows(), rows as usize);
+                }
+            }
+        }
+        let err = ingest([b"<html>502 Bad Gateway</html>".to_vec()]).map(|t| t.finish(None));
+        assert!(matches!(err, Err(_) | Ok(Err(_))));
+    }
+}

@@ -1,0 +1,109 @@
+//! The columnar store: the tables a lens has loaded, as Arrow record batches.
+
+use std::collections::BTreeMap;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use serde::Serialize;
+
+/// One loaded table.
+#[derive(Debug)]
+pub struct Table {
+    name: String,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    rows: usize,
+}
+
+impl Table {
+    /// A table from decoded batches, all of `schema`.
+    pub fn new(name: String, schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        let rows = batches.iter().map(RecordBatch::num_rows).sum();
+        Self {
+            name,
+            schema,
+            batches,
+            rows,
+        }
+    }
+
+    /// Table name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Arrow schema.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// The record batches, in stream order.
+    pub fn batches(&self) -> &[RecordBatch] {
+        &self.batches
+    }
+
+    /// Bytes of Arrow memory the table holds.
+    pub fn memory_bytes(&self) -> usize {
+        self.batches
+            .iter()
+            .map(RecordBatch::get_array_memory_size)
+            .sum()
+    }
+
+    /// What the page shows about a table.
+    pub fn summary(&self) -> TableSummary {
+        TableSummary {
+            name: self.name.clone(),
+            rows: self.rows as u64,
+            columns: self
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect(),
+            memory_bytes: self.memory_bytes() as u64,
+        }
+    }
+}
+
+/// A table's name, size and columns.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TableSummary {
+    /// Table name.
+    pub name: String,
+    /// Row count.
+    pub rows: u64,
+    /// Column names in order.
+    pub columns: Vec<String>,
+    /// Arrow memory held.
+    pub memory_bytes: u64,
+}
+
+/// The loaded tables by name.
+#[derive(Debug, Default)]
+pub struct Store {
+    tables: BTreeMap<String, Table>,
+}
+
+impl Store {
+    /// Adds (or replaces) a table.
+    pub fn insert(&mut self, table: Table) {
+        self.tables.insert(table.name.clone(), table);
+    }
+
+    /// The table of that name.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+
+    /// All tables, by name.
+    pub fn tables(&self) -> impl Iterator<Item = &Table> {
+        self.tables.values()
+    }
+}

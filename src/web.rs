@@ -1,0 +1,288 @@
+//! The JavaScript API (wasm32 only): `Lens.open(baseUrl, {tables, onProgress, signal})` streams
+//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it.
+//! Errors reach JavaScript as `Error` objects with a stable `code` and a message saying what to do.
+
+use std::fmt::Display;
+
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+
+use crate::ingest::TableIngest;
+use crate::store::Store;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, present both in windows and in workers.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> js_sys::Promise;
+}
+
+/// A JavaScript `Error` with `code` set.
+fn js_error(code: &str, message: impl Display) -> JsValue {
+    let error = js_sys::Error::new(&message.to_string());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+/// The table list of `GET /api/v1/catalog` (the fields the lens needs).
+#[derive(Deserialize)]
+struct Catalog {
+    tables: Vec<CatalogTable>,
+}
+
+#[derive(Deserialize)]
+struct CatalogTable {
+    name: String,
+}
+
+/// Options of `Lens.open`, read from the JavaScript object.
+struct OpenOptions {
+    tables: Option<Vec<String>>,
+    on_progress: Option<Function>,
+    signal: Option<AbortSignal>,
+}
+
+impl OpenOptions {
+    fn from_js(options: &JsValue) -> Result<Self, JsValue> {
+        if options.is_undefined() || options.is_null() {
+            return Ok(Self {
+                tables: None,
+                on_progress: None,
+                signal: None,
+            });
+        }
+        let get = |key: &str| {
+            Reflect::get(options, &key.into())
+                .ok()
+                .filter(|v| !v.is_undefined() && !v.is_null())
+        };
+        let tables = match get("tables") {
+            None => None,
+            Some(v) => Some(serde_wasm_bindgen::from_value(v).map_err(|_| {
+                js_error("invalid_option", "options.tables must be an array of table names, e.g. ['person', 'measurement']")
+            })?),
+        };
+        let on_progress = match get("onProgress") {
+            None => None,
+            Some(v) => Some(v.dyn_into::<Function>().map_err(|_| {
+                js_error(
+                    "invalid_option",
+                    "options.onProgress must be a function taking {table, bytes, rows, done}",
+                )
+            })?),
+        };
+        let signal = match get("signal") {
+            None => None,
+            Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|_| {
+                js_error(
+                    "invalid_option",
+                    "options.signal must be an AbortSignal (new AbortController().signal)",
+                )
+            })?),
+        };
+        Ok(Self {
+            tables,
+            on_progress,
+            signal,
+        })
+    }
+
+    fn cancelled(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// Turns a rejected promise into a cohortlens error: `cancelled` if the signal fired.
+    fn network_error(&self, what: &str, cause: JsValue) -> JsValue {
+        if self.cancelled() {
+            return js_error("cancelled", "loading was cancelled");
+        }
+        let detail = cause
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| format!("{cause:?}"));
+        js_error(
+            "network",
+            format!(
+                "{what}: {detail}; check that the cohortlens server is running and reachable, then reload"
+            ),
+        )
+    }
+
+    fn report(&self, ingest: &TableIngest, done: bool) -> Result<(), JsValue> {
+        if let Some(f) = &self.on_progress {
+            let event = serde_wasm_bindgen::to_value(&ingest.progress(done))?;
+            f.call1(&JsValue::NULL, &event)?;
+        }
+        Ok(())
+    }
+}
+
+/// A dataset loaded into the browser.
+#[wasm_bindgen]
+pub struct Lens {
+    store: Store,
+}
+
+#[wasm_bindgen]
+impl Lens {
+    /// Loads the tables of the dataset served at `baseUrl` (default: every table in the
+    /// catalog). `options`: `{tables?: string[], onProgress?: (p) => void, signal?: AbortSignal}`;
+    /// `onProgress` receives `{table, bytes, rows, done}` as chunks arrive.
+    pub async fn open(base_url: String, options: JsValue) -> Result<Lens, JsValue> {
+        let options = OpenOptions::from_js(&options)?;
+        let base = base_url.trim_end_matches('/');
+        let catalog: Catalog = {
+            let response =
+                fetch(&format!("{base}/api/v1/catalog"), &options, "the catalog").await?;
+            let json = JsFuture::from(response.json()?)
+                .await
+                .map_err(|e| options.network_error("reading the catalog", e))?;
+            serde_wasm_bindgen::from_value(json).map_err(|e| {
+                js_error("bad_catalog", format!("{base}/api/v1/catalog is not a cohortlens catalog ({e}); check the server URL"))
+            })?
+        };
+        let names: Vec<String> = match &options.tables {
+            None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
+            Some(wanted) => {
+                if let Some(unknown) = wanted
+                    .iter()
+                    .find(|w| !catalog.tables.iter().any(|t| &t.name == *w))
+                {
+                    let known: Vec<_> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
+                    return Err(js_error(
+                        "unknown_table",
+                        format!(
+                            "no table {unknown:?} in this dataset; it has {}",
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                wanted.clone()
+            }
+        };
+        let mut store = Store::default();
+        for name in &names {
+            if options.cancelled() {
+                return Err(js_error("cancelled", "loading was cancelled"));
+            }
+            let url = format!("{base}/api/v1/tables/{name}");
+            let response = fetch(&url, &options, &format!("table {name}")).await?;
+            let expected_rows = response
+                .headers()
+                .get("x-row-count")
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse().ok());
+            let body = response.body().ok_or_else(|| {
+                js_error(
+                    "truncated_stream",
+                    format!("table {name}: the response has no body; reload to try again"),
+                )
+            })?;
+            let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+            let mut ingest = TableIngest::new(name);
+            loop {
+                let chunk = JsFuture::from(reader.read())
+                    .await
+                    .map_err(|e| options.network_error(&format!("table {name}"), e))?;
+                if Reflect::get(&chunk, &"done".into())?
+                    .as_bool()
+                    .unwrap_or(true)
+                {
+                    break;
+                }
+                let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
+                ingest
+                    .push(bytes.to_vec())
+                    .map_err(|e| js_error(e.code(), &e))?;
+                options.report(&ingest, false)?;
+            }
+            options.report(&ingest, true)?;
+            let table = ingest
+                .finish(expected_rows)
+                .map_err(|e| js_error(e.code(), &e))?;
+            store.insert(table);
+        }
+        Ok(Lens { store })
+    }
+
+    /// The loaded tables: `[{name, rows, columns, memoryBytes}]`.
+    pub fn tables(&self) -> Result<Array, JsValue> {
+        self.store
+            .tables()
+            .map(|t| serde_wasm_bindgen::to_value(&t.summary()).map_err(JsValue::from))
+            .collect()
+    }
+}
+
+/// Fetches `url`, turning HTTP errors into cohortlens errors carrying the server's message.
+async fn fetch(url: &str, options: &OpenOptions, what: &str) -> Result<Response, JsValue> {
+    let init = RequestInit::new();
+    if let Some(signal) = &options.signal {
+        init.set_signal(Some(signal));
+    }
+    let response: Response = JsFuture::from(global_fetch(url, &init))
+        .await
+        .map_err(|e| options.network_error(&format!("fetching {what}"), e))?
+        .unchecked_into();
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    // The server answers errors as {error: {code, message}}; show its message when there is one.
+    let message = match response.json() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|body| Reflect::get(&body, &"error".into()).ok())
+            .and_then(|e| Reflect::get(&e, &"message".into()).ok())
+            .and_then(|m| m.as_string()),
+        Err(_) => None,
+    };
+    let message = message.unwrap_or_else(|| response.status_text());
+    Err(js_error(
+        "http",
+        format!("fetching {what} failed with HTTP {status}: {message}"),
+    ))
+}
+
+/// Decodes a table's Arrow stream from bytes the caller already has, chunk by chunk (the
+/// same decoder `Lens.open` feeds from the network; used by benchmarks and tests).
+#[wasm_bindgen]
+pub struct TableLoader {
+    ingest: Option<TableIngest>,
+}
+
+#[wasm_bindgen]
+impl TableLoader {
+    /// Starts decoding a stream of `table`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(table: &str) -> TableLoader {
+        TableLoader {
+            ingest: Some(TableIngest::new(table)),
+        }
+    }
+
+    /// Decodes the next chunk.
+    pub fn push(&mut self, chunk: Vec<u8>) -> Result<(), JsValue> {
+        let ingest = self
+            .ingest
+            .as_mut()
+            .ok_or_else(|| js_error("finished", "push after finish: start a new TableLoader"))?;
+        ingest.push(chunk).map_err(|e| js_error(e.code(), &e))
+    }
+
+    /// Ends the stream and returns the table's summary `{name, rows, columns, memoryBytes}`.
+    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        let ingest = self
+            .ingest
+            .take()
+            .ok_or_else(|| js_error("finished", "finish called twice: start a new TableLoader"))?;
+        let table = ingest.finish(None).map_err(|e| js_error(e.code(), &e))?;
+        Ok(serde_wasm_bindgen::to_value(&table.summary())?)
+    }
+}
