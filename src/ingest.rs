@@ -172,33 +172,44 @@ impl Framer {
                 return Err("bytes after the end-of-stream marker".into());
             }
             if self.pending.is_empty() {
-                // Fast path: the whole next message is inside the chunk.
-                let next = frame(&mut self.columns, &chunk)?;
-                if let Frame::Complete(len) | Frame::End(len) = next {
-                    self.ended = matches!(next, Frame::End(_));
-                    out.push(chunk.slice_with_length(0, len));
-                    chunk.advance(len);
-                    continue;
+                // Fast path: the whole message is inside the chunk; no copy.
+                match frame(&mut self.columns, &chunk)? {
+                    Frame::Complete(len) => {
+                        out.push(chunk.slice_with_length(0, len));
+                        chunk.advance(len);
+                        continue;
+                    }
+                    Frame::End(len) => {
+                        // The decoder needs it too: it completes a schema message's empty body.
+                        self.ended = true;
+                        out.push(chunk.slice_with_length(0, len));
+                        chunk.advance(len);
+                        continue;
+                    }
+                    Frame::Known(len) => self.pending_len = Some(len),
+                    Frame::Partial(_) => {}
                 }
             }
+            // The message spans chunks: gather it in `pending`, allocated once at its full length.
             let want = match self.pending_len {
                 Some(len) => len,
                 None => match frame(&mut self.columns, &self.pending)? {
-                    Frame::Complete(len) | Frame::End(len) => len,
                     Frame::Partial(at_least) => at_least,
+                    Frame::Known(len) | Frame::Complete(len) | Frame::End(len) => len,
                 },
             };
+            self.pending.reserve_exact(want - self.pending.len());
             let take = (want - self.pending.len()).min(chunk.len());
             self.pending.extend_from_slice(&chunk[..take]);
             chunk.advance(take);
             if self.pending_len.is_none() {
                 match frame(&mut self.columns, &self.pending)? {
-                    Frame::Complete(len) => self.pending_len = Some(len),
-                    Frame::End(len) => {
-                        self.pending_len = Some(len);
-                        self.ended = true;
-                    }
                     Frame::Partial(_) => {}
+                    Frame::End(len) => {
+                        self.ended = true;
+                        self.pending_len = Some(len);
+                    }
+                    Frame::Known(len) | Frame::Complete(len) => self.pending_len = Some(len),
                 }
             }
             if self.pending_len == Some(self.pending.len()) {
@@ -215,6 +226,8 @@ impl Framer {
 enum Frame {
     /// The message is `n` bytes long and all of them are here.
     Complete(usize),
+    /// The message is `n` bytes long (its metadata is read and checked); not all are here.
+    Known(usize),
     /// The end-of-stream marker, `n` bytes long, is here.
     End(usize),
     /// At least `n` bytes are needed to know more.
@@ -295,7 +308,7 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
     Ok(if bytes.len() >= len {
         Frame::Complete(len)
     } else {
-        Frame::Partial(len)
+        Frame::Known(len)
     })
 }
 
@@ -456,6 +469,8 @@ mod tests {
             assert_eq!(t.progress(false).bytes, bytes.len() as u64);
             let table = t.finish(Some(rows)).unwrap();
             assert_eq!(table.rows(), rows as usize, "chunk size {size}");
+            let memory = table.memory_bytes();
+            assert!(memory > bytes.len() / 2 && memory < 3 * bytes.len(), "chunk size {size}: {memory} bytes held");
             let ids = table.batches().iter().flat_map(|b| {
                 b.column(0)
                     .as_any()
@@ -468,6 +483,15 @@ mod tests {
                 ids.eq(0..rows as i64),
                 "chunk size {size}: person ids out of order"
             );
+        }
+    }
+
+    #[test]
+    fn an_empty_table_decodes_to_its_schema_and_no_rows() {
+        let (bytes, _) = stream(0);
+        for size in [1, 3, 8, bytes.len()] {
+            let table = ingest(bytes.chunks(size).map(<[u8]>::to_vec)).unwrap().finish(Some(0)).unwrap();
+            assert_eq!((table.rows(), table.schema().fields().len()), (0, 3), "chunk size {size}");
         }
     }
 

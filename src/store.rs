@@ -1,8 +1,9 @@
 //! The columnar store: the tables a lens has loaded, as Arrow record batches.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Array, RecordBatch};
+use arrow_data::ArrayData;
 use arrow_schema::SchemaRef;
 use serde::Serialize;
 
@@ -47,12 +48,25 @@ impl Table {
         &self.batches
     }
 
-    /// Bytes of Arrow memory the table holds.
+    /// Bytes of memory the table's Arrow buffers hold, each allocation counted once (columns
+    /// decoded without copying share the allocation of the stream chunk they came from).
     pub fn memory_bytes(&self) -> usize {
-        self.batches
-            .iter()
-            .map(RecordBatch::get_array_memory_size)
-            .sum()
+        fn visit(data: &ArrayData, seen: &mut HashSet<usize>, total: &mut usize) {
+            let nulls = data.nulls().map(|n| n.buffer());
+            for buffer in data.buffers().iter().chain(nulls) {
+                if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                    *total += buffer.capacity();
+                }
+            }
+            for child in data.child_data() {
+                visit(child, seen, total);
+            }
+        }
+        let (mut seen, mut total) = (HashSet::new(), 0);
+        for column in self.batches.iter().flat_map(RecordBatch::columns) {
+            visit(&column.to_data(), &mut seen, &mut total);
+        }
+        total
     }
 
     /// What the page shows about a table.

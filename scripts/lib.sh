@@ -1,0 +1,61 @@
+# Shared by scripts/start and scripts/test: idempotent installs and the release build.
+# Every step checks first and skips what is already there.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# apt-get install, as root or through sudo, only for packages not yet installed.
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "error: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  say "installing ${missing[*]} (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The wasm-bindgen version Cargo.lock pins; the CLI must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_toolchain() {
+  command -v cargo >/dev/null || { echo "error: Rust is not installed; install it with rustup (https://rustup.rs) first" >&2; exit 1; }
+  command -v cc >/dev/null || apt_install build-essential
+  command -v npm >/dev/null || apt_install nodejs npm
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || {
+    say "adding the wasm32 target"
+    rustup target add wasm32-unknown-unknown
+  }
+  command -v wasm-pack >/dev/null || {
+    say "installing wasm-pack (a few minutes, once)"
+    cargo install wasm-pack --locked --quiet
+  }
+  local want; want="$(wasm_bindgen_version)"
+  [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$want" ] || {
+    say "installing wasm-bindgen-cli $want (a few minutes, once)"
+    # Not --locked: one of its locked dependencies is not on the registry.
+    cargo install wasm-bindgen-cli --version "$want" --force --quiet
+  }
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing node packages (wasm-opt, playwright-core, apache-arrow)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# Release build of the wasm package (wasm-opt applied) and of the server.
+build_all() {
+  ensure_toolchain
+  say "building the wasm package (release, wasm-opt)"
+  wasm-pack --log-level warn build --target web --release
+  say "building the server (release)"
+  cargo build --release -p cohortlens-server --quiet
+}

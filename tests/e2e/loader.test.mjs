@@ -1,0 +1,101 @@
+// The loader page served from the release build (wasm-opt applied): every table of the default
+// dataset streams in through the worker with a progress bar; cancel and broken streams show
+// clear states. Screenshots go to test-output/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { browser, generate, page, screenshotPath, serve } from './harness.mjs';
+
+let dataset, server, chromium;
+
+before(async () => {
+  dataset = generate(3000);
+  server = await serve(dataset.out);
+  chromium = await browser();
+});
+
+after(async () => {
+  await chromium?.close();
+  server?.stop();
+  dataset?.remove();
+});
+
+test('every table loads with the row count of the catalog, and no console errors', async () => {
+  const errors = [];
+  const p = await page(chromium, errors);
+  const progress = [];
+  await p.exposeFunction('recordProgress', (v) => progress.push(v));
+  await p.addInitScript(() => {
+    // Sample the progress bar while loading, to see it move.
+    const tick = () => {
+      const bar = document.getElementById('progress');
+      if (bar) window.recordProgress(bar.value / bar.max);
+      if (document.body?.dataset.state !== 'ready') requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  await p.goto(server.url);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const catalog = await (await fetch(new URL('api/v1/catalog', server.url))).json();
+  assert.ok(catalog.tables.length >= 14);
+  for (const t of catalog.tables) {
+    const row = p.locator(`tr[data-table="${t.name}"]`);
+    assert.equal(await row.getAttribute('data-status'), 'loaded', t.name);
+    const shown = (await row.locator('td.num').textContent()).split('/').map((s) => Number(s.replace(/,/g, '')));
+    assert.deepEqual(shown, [t.rows, t.rows], t.name);
+  }
+  const summary = await p.locator('#progress-text').textContent();
+  const total = catalog.tables.reduce((n, t) => n + t.rows, 0);
+  assert.match(summary, new RegExp(`Loaded ${catalog.tables.length} tables, ${total.toLocaleString('en-US')} rows`));
+  assert.ok(progress.some((v) => v > 0 && v < 1), `the progress bar never showed partial progress: ${progress.slice(0, 20)}`);
+  await p.screenshot({ path: screenshotPath('loader-ready'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test('cancel stops a load and offers to load again', async () => {
+  const errors = [];
+  const p = await page(chromium, errors);
+  // Hold the measurement stream so there is time to press Cancel.
+  await p.route('**/api/v1/tables/measurement', (route) => setTimeout(() => route.continue().catch(() => {}), 10_000));
+  await p.goto(server.url);
+  await p.waitForSelector('tr[data-table="measurement"][data-status="waiting"]');
+  await p.waitForFunction(() => document.querySelector('tr[data-table="observation_period"]')?.dataset.status === 'loaded');
+  await p.click('#cancel');
+  await p.waitForSelector('body[data-state="cancelled"]', { timeout: 10_000 });
+  assert.equal(await p.locator('#progress-text').textContent(), 'Cancelled.');
+  assert.ok(await p.locator('#reload').isVisible());
+  assert.ok(await p.locator('#error').isHidden());
+  await p.screenshot({ path: screenshotPath('loader-cancelled'), fullPage: true });
+  await p.unroute('**/api/v1/tables/measurement');
+  await p.click('#reload');
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  await p.close();
+});
+
+test('a truncated stream is an error that names the table', async () => {
+  const p = await page(chromium, []);
+  await p.route('**/api/v1/tables/drug_exposure', async (route) => {
+    const response = await route.fetch();
+    const body = await response.body();
+    await route.fulfill({ response, body: body.subarray(0, Math.floor(body.length * 0.6)) });
+  });
+  await p.goto(server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+  const message = await p.locator('#error').textContent();
+  assert.match(message, /table drug_exposure/);
+  assert.match(message, /cut off/);
+  await p.screenshot({ path: screenshotPath('loader-truncated'), fullPage: true });
+  await p.close();
+});
+
+test('a server error is shown with the server\'s message', async () => {
+  const p = await page(chromium, []);
+  await p.route('**/api/v1/tables/person', (route) => route.fulfill({
+    status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'unavailable', message: 'the dataset is being replaced' } }),
+  }));
+  await p.goto(server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+  assert.match(await p.locator('#error').textContent(), /HTTP 503: the dataset is being replaced/);
+  await p.close();
+});
