@@ -260,12 +260,20 @@ async fn table_stream(
     };
     let file = tokio::fs::File::open(&table.path).await.map_err(|e| internal(&e))?;
     let mut builder = ParquetRecordBatchStreamBuilder::new(file).await.map_err(|e| internal(&e))?;
+    // Parquet projection yields columns in file order; `order` puts them in the order asked for.
+    let mut order = None;
     if let Some(indices) = columns {
+        let mut sorted = indices.clone();
+        sorted.sort_unstable();
+        order = Some(indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>());
         let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
         builder = builder.with_projection(mask);
     }
     let batches = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| internal(&e))?;
-    let schema = batches.schema().clone();
+    let schema = match &order {
+        Some(order) => Arc::new(batches.schema().project(order).map_err(|e| internal(&e))?),
+        None => batches.schema().clone(),
+    };
     let mut encoder = IpcEncoder::new(&schema).map_err(|e| internal(&e))?;
     let head = encoder.take();
     let table_name = name.clone();
@@ -276,7 +284,13 @@ async fn table_stream(
                     tracing::error!(table = %table_name, "read failed mid-stream: {e}");
                     std::io::Error::other(e)
                 })
-                .map(move |batch| batch.and_then(|b| encoder.batch(&b)))
+                .map(move |batch| {
+                    let batch = match &order {
+                        Some(order) => batch.and_then(|b| b.project(order).map_err(std::io::Error::other)),
+                        None => batch,
+                    };
+                    batch.and_then(|b| encoder.batch(&b))
+                })
                 .chain(stream::once(async { Ok(Bytes::from_static(&END_OF_STREAM)) })),
         );
     Ok((
