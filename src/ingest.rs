@@ -1,8 +1,8 @@
 //! Push-based decoding of one table's Arrow IPC stream, chunk by chunk as it arrives from the
 //! network, into a [`Table`] of the store. The whole stream is never buffered: a [`Framer`]
-//! cuts the chunks into whole IPC messages (copying only a message that spans chunks), checks
-//! each message's metadata — arrow-ipc panics on buffers that point outside the body — and
-//! hands it to arrow-ipc's `StreamDecoder`.
+//! copies each IPC message once, straight from the chunks into an allocation of the message's
+//! exact size, checks its metadata — arrow-ipc panics on buffers that point outside the body —
+//! and hands it to arrow-ipc's `StreamDecoder`, which decodes it without a further copy.
 
 use arrow_array::RecordBatch;
 use arrow_buffer::Buffer;
@@ -82,14 +82,11 @@ impl TableIngest {
         }
     }
 
-    /// Decodes the next chunk of the stream, of any size. Messages that lie wholly inside the
-    /// chunk are decoded without copying it.
-    pub fn push(&mut self, chunk: Vec<u8>) -> Result<(), IngestError> {
+    /// Decodes the next chunk of the stream, of any size.
+    pub fn push<C: Chunk + ?Sized>(&mut self, chunk: &C) -> Result<(), IngestError> {
         self.bytes += chunk.len() as u64;
         let mut messages = Vec::new();
-        self.framer
-            .push(Buffer::from(chunk), &mut messages)
-            .map_err(|d| self.malformed(d))?;
+        self.framer.push(chunk, &mut messages).map_err(|d| self.malformed(d))?;
         for mut message in messages {
             while !message.is_empty() {
                 match self.decoder.decode(&mut message) {
@@ -151,71 +148,79 @@ impl TableIngest {
     }
 }
 
-/// Cuts a byte stream into whole, checked IPC messages.
-#[derive(Default)]
+/// A chunk of the stream that bytes can be copied out of: a Rust slice, or (in wasm) the
+/// JavaScript `Uint8Array` that `fetch` delivered, read without an intermediate copy.
+pub trait Chunk {
+    /// Its length in bytes.
+    fn len(&self) -> usize;
+    /// Appends bytes `start..start + n` to `dst`.
+    fn append_to(&self, start: usize, n: usize, dst: &mut Vec<u8>);
+}
+
+impl Chunk for [u8] {
+    fn len(&self) -> usize {
+        <[u8]>::len(self)
+    }
+
+    fn append_to(&self, start: usize, n: usize, dst: &mut Vec<u8>) {
+        dst.extend_from_slice(&self[start..start + n]);
+    }
+}
+
+/// Cuts a byte stream into whole, checked IPC messages, each copied once into its own
+/// allocation of exactly its size (8-byte aligned, so arrow-ipc never re-copies for alignment).
 struct Framer {
-    /// The start of a message that spans chunks.
-    pending: Vec<u8>,
-    /// The pending message's total length, once its metadata has been read and checked.
-    pending_len: Option<usize>,
+    /// The message being gathered: prefix, then metadata, then body.
+    message: Vec<u8>,
+    /// How many bytes `message` must hold before it is looked at again.
+    want: usize,
+    /// Whether `want` is the whole message's length (its metadata has been checked).
+    known: bool,
     /// Whether the end-of-stream marker has been seen.
     ended: bool,
     /// The buffers of each column, once the schema message has been read.
     columns: Option<Vec<&'static [BufferKind]>>,
 }
 
+impl Default for Framer {
+    fn default() -> Self {
+        Self { message: Vec::new(), want: 4, known: false, ended: false, columns: None }
+    }
+}
+
 impl Framer {
     /// Appends every message completed by `chunk` to `out`.
-    fn push(&mut self, mut chunk: Buffer, out: &mut Vec<Buffer>) -> Result<(), String> {
-        while !chunk.is_empty() {
+    fn push<C: Chunk + ?Sized>(&mut self, chunk: &C, out: &mut Vec<Buffer>) -> Result<(), String> {
+        let mut at = 0;
+        while at < chunk.len() {
             if self.ended {
                 return Err("bytes after the end-of-stream marker".into());
             }
-            if self.pending.is_empty() {
-                // Fast path: the whole message is inside the chunk; no copy.
-                match frame(&mut self.columns, &chunk)? {
-                    Frame::Complete(len) => {
-                        out.push(chunk.slice_with_length(0, len));
-                        chunk.advance(len);
+            let take = (self.want - self.message.len()).min(chunk.len() - at);
+            chunk.append_to(at, take, &mut self.message);
+            at += take;
+            if self.message.len() < self.want {
+                break;
+            }
+            if !self.known {
+                match frame(&mut self.columns, &self.message)? {
+                    Frame::Partial(n) => {
+                        self.want = n;
                         continue;
                     }
-                    Frame::End(len) => {
-                        // The decoder needs it too: it completes a schema message's empty body.
-                        self.ended = true;
-                        out.push(chunk.slice_with_length(0, len));
-                        chunk.advance(len);
+                    Frame::Known(len) => {
+                        self.message.reserve_exact(len - self.message.len());
+                        self.want = len;
+                        self.known = true;
                         continue;
                     }
-                    Frame::Known(len) => self.pending_len = Some(len),
-                    Frame::Partial(_) => {}
+                    Frame::Complete => {}
+                    Frame::End => self.ended = true,
                 }
             }
-            // The message spans chunks: gather it in `pending`, allocated once at its full length.
-            let want = match self.pending_len {
-                Some(len) => len,
-                None => match frame(&mut self.columns, &self.pending)? {
-                    Frame::Partial(at_least) => at_least,
-                    Frame::Known(len) | Frame::Complete(len) | Frame::End(len) => len,
-                },
-            };
-            self.pending.reserve_exact(want - self.pending.len());
-            let take = (want - self.pending.len()).min(chunk.len());
-            self.pending.extend_from_slice(&chunk[..take]);
-            chunk.advance(take);
-            if self.pending_len.is_none() {
-                match frame(&mut self.columns, &self.pending)? {
-                    Frame::Partial(_) => {}
-                    Frame::End(len) => {
-                        self.ended = true;
-                        self.pending_len = Some(len);
-                    }
-                    Frame::Known(len) | Frame::Complete(len) => self.pending_len = Some(len),
-                }
-            }
-            if self.pending_len == Some(self.pending.len()) {
-                self.pending_len = None;
-                out.push(Buffer::from(std::mem::take(&mut self.pending)));
-            }
+            out.push(Buffer::from(std::mem::take(&mut self.message)));
+            self.want = 4;
+            self.known = false;
         }
         Ok(())
     }
@@ -224,12 +229,12 @@ impl Framer {
 /// What the start of a message says about its length.
 #[derive(Clone, Copy)]
 enum Frame {
-    /// The message is `n` bytes long and all of them are here.
-    Complete(usize),
+    /// The whole message is here (it has no body).
+    Complete,
     /// The message is `n` bytes long (its metadata is read and checked); not all are here.
     Known(usize),
-    /// The end-of-stream marker, `n` bytes long, is here.
-    End(usize),
+    /// The end-of-stream marker is here.
+    End,
     /// At least `n` bytes are needed to know more.
     Partial(usize),
 }
@@ -250,7 +255,7 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
         (4, word(0) as usize) // the pre-1.0 format without continuation token
     };
     if meta_len == 0 {
-        return Ok(Frame::End(prefix));
+        return Ok(Frame::End);
     }
     if meta_len > MAX_METADATA_BYTES {
         return Err(format!("a message declares {meta_len} bytes of metadata"));
@@ -306,7 +311,7 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
     }
     let len = prefix + meta_len + body;
     Ok(if bytes.len() >= len {
-        Frame::Complete(len)
+        Frame::Complete
     } else {
         Frame::Known(len)
     })
@@ -456,7 +461,7 @@ mod tests {
     fn ingest(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<TableIngest, IngestError> {
         let mut t = TableIngest::new("condition_occurrence");
         for c in chunks {
-            t.push(c)?;
+            t.push(c.as_slice())?;
         }
         Ok(t)
     }

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::ingest::TableIngest;
+use crate::ingest::{Chunk, TableIngest};
 use crate::store::Store;
 
 #[wasm_bindgen]
@@ -197,7 +197,7 @@ impl Lens {
                 }
                 let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
                 ingest
-                    .push(bytes.to_vec())
+                    .push(&bytes)
                     .map_err(|e| js_error(e.code(), &e))?;
                 options.report(&ingest, false)?;
             }
@@ -216,6 +216,20 @@ impl Lens {
             .tables()
             .map(|t| serde_wasm_bindgen::to_value(&t.summary()).map_err(JsValue::from))
             .collect()
+    }
+}
+
+impl Chunk for Uint8Array {
+    fn len(&self) -> usize {
+        self.length() as usize
+    }
+
+    fn append_to(&self, start: usize, n: usize, dst: &mut Vec<u8>) {
+        dst.reserve(n);
+        let len = dst.len();
+        self.subarray(start as u32, (start + n) as u32).copy_to_uninit(&mut dst.spare_capacity_mut()[..n]);
+        // SAFETY: `copy_to_uninit` has initialized the `n` bytes after `len`.
+        unsafe { dst.set_len(len + n) };
     }
 }
 
@@ -268,7 +282,7 @@ impl TableLoader {
     }
 
     /// Decodes the next chunk.
-    pub fn push(&mut self, chunk: Vec<u8>) -> Result<(), JsValue> {
+    pub fn push(&mut self, chunk: &Uint8Array) -> Result<(), JsValue> {
         let ingest = self
             .ingest
             .as_mut()

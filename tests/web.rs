@@ -122,7 +122,7 @@ fn random_chunk_sizes_from_one_byte_to_one_mebibyte_decode_identically() {
         let mut ingest = TableIngest::new("measurement");
         for chunk in chunks {
             ingest
-                .push(chunk)
+                .push(chunk.as_slice())
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         }
         let table = ingest
@@ -178,7 +178,7 @@ async fn ingest_response(
             .unwrap()
             .unchecked_into();
         received += bytes.length() as usize;
-        ingest.push(bytes.to_vec())?;
+        ingest.push(&bytes)?;
     }
     assert_eq!(received, chunks.iter().map(Vec::len).sum::<usize>());
     ingest.finish(None)
