@@ -1,0 +1,356 @@
+//! Tests of the generator: determinism, schema and vocabulary consistency, and the clinical
+//! relationships the tutorials rely on.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
+use chrono::NaiveDate;
+use cohortlens::cdm;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{GenerateError, Options, person, run};
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("cl-gen-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn generate(tmp: &TempDir, name: &str, persons: u64, seed: u64) -> PathBuf {
+    let out = tmp.0.join(name);
+    run(&Options { persons, seed, out: out.clone(), force: false }).unwrap();
+    out
+}
+
+fn read(dir: &Path, table: &str) -> Vec<RecordBatch> {
+    let file = File::open(dir.join(format!("{table}.parquet"))).unwrap();
+    ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap().map(Result::unwrap).collect()
+}
+
+fn ints(batches: &[RecordBatch], column: &str) -> Vec<Option<i32>> {
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Int32Type>().iter().collect::<Vec<_>>())
+        .collect()
+}
+
+fn longs(batches: &[RecordBatch], column: &str) -> Vec<i64> {
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Int64Type>().values().to_vec())
+        .collect()
+}
+
+fn days(batches: &[RecordBatch], column: &str) -> Vec<Option<i32>> {
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Date32Type>().iter().collect::<Vec<_>>())
+        .collect()
+}
+
+fn floats(batches: &[RecordBatch], column: &str) -> Vec<Option<f64>> {
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn same_seed_gives_identical_files_and_another_seed_differs() {
+    let tmp = TempDir::new("determinism");
+    let a = generate(&tmp, "a", 300, 7);
+    let b = generate(&tmp, "b", 300, 7);
+    let c = generate(&tmp, "c", 300, 8);
+    let mut files = 0;
+    for entry in fs::read_dir(&a).unwrap() {
+        let name = entry.unwrap().file_name();
+        let (x, y) = (fs::read(a.join(&name)).unwrap(), fs::read(b.join(&name)).unwrap());
+        assert!(x == y, "{name:?} differs between two runs with the same seed");
+        files += 1;
+    }
+    assert_eq!(files, cdm::TABLES.len() + 1, "one file per table plus manifest.json");
+    assert_ne!(fs::read(a.join("person.parquet")).unwrap(), fs::read(c.join("person.parquet")).unwrap());
+    // The vocabulary does not depend on the seed.
+    assert_eq!(fs::read(a.join("concept.parquet")).unwrap(), fs::read(c.join("concept.parquet")).unwrap());
+}
+
+#[test]
+fn persons_do_not_depend_on_chunking() {
+    let (mut whole, mut tail) = (super::tables::Chunk::default(), super::tables::Chunk::default());
+    person::generate_chunk(3, 0, 12, &mut whole);
+    person::generate_chunk(3, 5, 7, &mut tail);
+    let key = |c: &super::tables::Chunk| -> Vec<(i64, i32, i32, i32)> {
+        c.persons.iter().map(|p| (p.person_id, p.year, p.race, p.gender)).collect()
+    };
+    assert_eq!(key(&whole)[5..], key(&tail)[..]);
+    let conditions = |c: &super::tables::Chunk, from: i64| -> Vec<(i64, i32, i32)> {
+        c.conditions.iter().filter(|r| r.person_id > from).map(|r| (r.person_id, r.concept, r.start)).collect()
+    };
+    assert_eq!(conditions(&whole, 5), conditions(&tail, 5));
+}
+
+#[test]
+fn manifest_schemas_and_required_columns() {
+    let tmp = TempDir::new("schema");
+    let dir = generate(&tmp, "ds", 300, 11);
+    let manifest = crate::dataset::read_manifest(&dir).unwrap();
+    assert_eq!(manifest.name, "synthetic-300-seed11");
+    assert_eq!(manifest.reference_date, "2023-10-01");
+    assert_eq!(manifest.cdm_version, "5.4");
+    assert!(manifest.date_shift_note.contains("synthetic"));
+    for spec in cdm::TABLES {
+        let entry = manifest.tables.get(spec.name).unwrap_or_else(|| panic!("{} missing from manifest", spec.name));
+        let batches = read(&dir, spec.name);
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        assert_eq!(entry.rows, rows as u64, "{} row count", spec.name);
+        assert!(rows > 0, "{} is empty", spec.name);
+        for b in &batches {
+            assert_eq!(b.schema().fields(), spec.schema().fields(), "{} schema", spec.name);
+            for c in spec.columns.iter().filter(|c| c.required) {
+                assert_eq!(b.column_by_name(c.name).unwrap().null_count(), 0, "{}.{} has nulls", spec.name, c.name);
+            }
+        }
+    }
+    assert_eq!(manifest.tables["person"].rows, 300);
+}
+
+#[test]
+fn every_concept_id_is_in_concept() {
+    let tmp = TempDir::new("concepts");
+    let dir = generate(&tmp, "ds", 300, 5);
+    let known: BTreeSet<i32> = ints(&read(&dir, "concept"), "concept_id").into_iter().flatten().collect();
+    let mut checked = 0;
+    for spec in cdm::TABLES {
+        let batches = read(&dir, spec.name);
+        for c in spec.columns.iter().filter(|c| c.name.ends_with("_concept_id")) {
+            for id in ints(&batches, c.name).into_iter().flatten() {
+                assert!(known.contains(&id), "{}.{} = {id} is not in concept", spec.name, c.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10_000, "only {checked} concept ids checked");
+}
+
+#[test]
+fn concept_ancestor_is_closed_and_has_self_rows() {
+    let tmp = TempDir::new("ancestor");
+    let dir = generate(&tmp, "ds", 20, 1);
+    let concept = read(&dir, "concept");
+    let ids = ints(&concept, "concept_id");
+    let standard: Vec<Option<String>> = concept
+        .iter()
+        .flat_map(|b| {
+            let s = b.column_by_name("standard_concept").unwrap().as_string::<i32>();
+            s.iter().map(|v| v.map(str::to_owned)).collect::<Vec<_>>()
+        })
+        .collect();
+    let anc = read(&dir, "concept_ancestor");
+    let rows: Vec<(i32, i32, i32, i32)> = ints(&anc, "ancestor_concept_id")
+        .into_iter()
+        .zip(ints(&anc, "descendant_concept_id"))
+        .zip(ints(&anc, "min_levels_of_separation").into_iter().zip(ints(&anc, "max_levels_of_separation")))
+        .map(|((a, d), (mn, mx))| (a.unwrap(), d.unwrap(), mn.unwrap(), mx.unwrap()))
+        .collect();
+    let pairs: HashMap<(i32, i32), (i32, i32)> = rows.iter().map(|&(a, d, mn, mx)| ((a, d), (mn, mx))).collect();
+    assert_eq!(pairs.len(), rows.len(), "duplicate ancestor rows");
+    let known: BTreeSet<i32> = ids.iter().flatten().copied().collect();
+
+    for (id, s) in ids.iter().zip(&standard) {
+        if s.is_some() {
+            let id = id.unwrap();
+            assert_eq!(pairs.get(&(id, id)), Some(&(0, 0)), "standard concept {id} lacks its self row");
+        }
+    }
+    let mut children: BTreeMap<i32, Vec<(i32, i32, i32)>> = BTreeMap::new();
+    for &(a, d, mn, mx) in &rows {
+        assert!(known.contains(&a) && known.contains(&d), "({a}, {d}) is outside concept");
+        assert!(pairs.contains_key(&(a, a)) && pairs.contains_key(&(d, d)), "({a}, {d}) without self rows");
+        if a == d {
+            assert_eq!((mn, mx), (0, 0));
+        } else {
+            assert!(1 <= mn && mn <= mx, "({a}, {d}) has levels {mn}..{mx}");
+            children.entry(a).or_default().push((d, mn, mx));
+        }
+    }
+    // Transitivity: a → b → c implies a → c, within the level bounds of the two steps.
+    for (&a, below) in &children {
+        for &(b, mn1, mx1) in below {
+            for &(c, mn2, mx2) in children.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+                let &(mn, mx) = pairs.get(&(a, c)).unwrap_or_else(|| panic!("{a} → {b} → {c} but not {a} → {c}"));
+                assert!(mn <= mn1 + mn2 && mx >= mx1 + mx2, "levels of {a} → {c} ({mn}, {mx}) contradict the path via {b}");
+            }
+        }
+    }
+    // Real multi-level paths exist: diabetes hierarchy and drug classes.
+    assert_eq!(pairs.get(&(31821, 201826)), Some(&(2, 2)), "T2DM under Disorder of endocrine system");
+    assert!(pairs.contains_key(&(1503297, 2_100_100_001)), "metformin above its clinical drug");
+    assert!(pairs.contains_key(&(1586134, 1585838)), "The Basics above its gender question");
+}
+
+#[test]
+fn ages_dates_and_deaths_are_plausible() {
+    let tmp = TempDir::new("ages");
+    let dir = generate(&tmp, "ds", 300, 9);
+    let person = read(&dir, "person");
+    let reference = NaiveDate::from_ymd_opt(2023, 10, 1).unwrap();
+    let ids = longs(&person, "person_id");
+    let (years, months, days_of) = (ints(&person, "year_of_birth"), ints(&person, "month_of_birth"), ints(&person, "day_of_birth"));
+    let births: Vec<i64> = person
+        .iter()
+        .flat_map(|b| b.column_by_name("birth_datetime").unwrap().as_primitive::<arrow_array::types::TimestampMicrosecondType>().values().to_vec())
+        .collect();
+    for i in 0..ids.len() {
+        let born = NaiveDate::from_ymd_opt(years[i].unwrap(), months[i].unwrap() as u32, days_of[i].unwrap() as u32).unwrap();
+        assert_eq!(i64::from(born.to_epoch_days()) * 86_400_000_000, births[i], "birth_datetime matches year/month/day");
+        let age = reference.years_since(born).unwrap();
+        assert!((18..=89).contains(&age), "person {} is {age}", ids[i]);
+    }
+    assert_eq!(ids, (1..=300).collect::<Vec<i64>>());
+
+    let death = read(&dir, "death");
+    let deaths: HashMap<i64, i32> =
+        longs(&death, "person_id").into_iter().zip(days(&death, "death_date").into_iter().flatten()).collect();
+    let limit = reference.to_epoch_days();
+    for (table, column) in [
+        ("visit_occurrence", "visit_start_date"),
+        ("condition_occurrence", "condition_start_date"),
+        ("drug_exposure", "drug_exposure_end_date"),
+        ("measurement", "measurement_date"),
+        ("observation", "observation_date"),
+        ("activity_summary", "date"),
+    ] {
+        let batches = read(&dir, table);
+        for (p, d) in longs(&batches, "person_id").into_iter().zip(days(&batches, column)) {
+            let d = d.unwrap();
+            assert!(d < limit, "{table}.{column} on or after the reference date");
+            if let Some(&dead) = deaths.get(&p) {
+                assert!(d <= dead, "{table}.{column} after person {p} died");
+            }
+        }
+    }
+    // EHR events fall inside the person's observation period.
+    let periods = read(&dir, "observation_period");
+    let span: HashMap<i64, (i32, i32)> = longs(&periods, "person_id")
+        .into_iter()
+        .zip(days(&periods, "observation_period_start_date").into_iter().zip(days(&periods, "observation_period_end_date")))
+        .map(|(p, (s, e))| (p, (s.unwrap(), e.unwrap())))
+        .collect();
+    let visits = read(&dir, "visit_occurrence");
+    for (p, d) in longs(&visits, "person_id").into_iter().zip(days(&visits, "visit_start_date")) {
+        let (s, e) = span[&p];
+        assert!((s..=e).contains(&d.unwrap()), "visit of person {p} outside its observation period");
+    }
+    let with_ehr = span.len() as f64 / 300.0;
+    assert!((0.7..0.9).contains(&with_ehr), "{with_ehr} of persons have EHR data");
+}
+
+#[test]
+fn hba1c_is_higher_with_type_2_diabetes_and_blood_pressure_uses_pm_concepts() {
+    let tmp = TempDir::new("clinical");
+    let dir = generate(&tmp, "ds", 1500, 21);
+    let conditions = read(&dir, "condition_occurrence");
+    let t2dm: BTreeSet<i64> = longs(&conditions, "person_id")
+        .into_iter()
+        .zip(ints(&conditions, "condition_concept_id"))
+        .filter(|(_, c)| *c == Some(201826))
+        .map(|(p, _)| p)
+        .collect();
+    assert!(t2dm.len() > 50, "only {} persons with T2DM", t2dm.len());
+
+    let m = read(&dir, "measurement");
+    let (persons, concepts, values) = (longs(&m, "person_id"), ints(&m, "measurement_concept_id"), floats(&m, "value_as_number"));
+    let types = ints(&m, "measurement_type_concept_id");
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut systolic: HashMap<i64, f64> = HashMap::new();
+    let mut diastolic: HashMap<i64, f64> = HashMap::new();
+    for i in 0..persons.len() {
+        match concepts[i] {
+            Some(3004410) => {
+                let v = values[i].unwrap();
+                if t2dm.contains(&persons[i]) { with.push(v) } else { without.push(v) }
+            }
+            Some(903118) => {
+                assert_eq!(types[i], Some(44818701));
+                systolic.insert(persons[i], values[i].unwrap());
+            }
+            Some(903115) => {
+                assert_eq!(types[i], Some(44818701));
+                diastolic.insert(persons[i], values[i].unwrap());
+            }
+            _ => {}
+        }
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    assert!(!with.is_empty() && !without.is_empty());
+    assert!(mean(&with) > mean(&without) + 1.0, "HbA1c {} with T2DM vs {} without", mean(&with), mean(&without));
+    assert!(systolic.len() > 1000, "physical measurement blood pressure for most persons");
+    assert_eq!(systolic.keys().collect::<BTreeSet<_>>(), diastolic.keys().collect::<BTreeSet<_>>());
+    for (p, s) in &systolic {
+        assert!(*s > diastolic[p], "systolic above diastolic for person {p}");
+    }
+    // BMI is weight / height² from the same physical measurement set.
+    let mut pm: HashMap<(i64, i32), f64> = HashMap::new();
+    for i in 0..persons.len() {
+        if let Some(c @ (903133 | 903121 | 903124)) = concepts[i] {
+            pm.insert((persons[i], c), values[i].unwrap());
+        }
+    }
+    for (&(p, c), &bmi) in &pm {
+        if c == 903124 {
+            if let (Some(h), Some(w)) = (pm.get(&(p, 903133)), pm.get(&(p, 903121))) {
+                assert!((w / (h / 100.0).powi(2) - bmi).abs() < 0.06, "BMI of person {p}");
+            }
+        }
+    }
+}
+
+#[test]
+fn surveys_are_stored_the_all_of_us_way() {
+    let tmp = TempDir::new("surveys");
+    let dir = generate(&tmp, "ds", 300, 4);
+    let o = read(&dir, "observation");
+    let concept = ints(&o, "observation_concept_id");
+    let source = ints(&o, "observation_source_concept_id");
+    let value = ints(&o, "value_as_concept_id");
+    let value_source = ints(&o, "value_source_concept_id");
+    let types = ints(&o, "observation_type_concept_id");
+    let survey_rows = types.iter().filter(|t| **t == Some(45905771)).count();
+    assert!(survey_rows as f64 / 300.0 > 20.0, "{survey_rows} survey answers for 300 persons");
+    for i in 0..concept.len() {
+        assert_eq!(concept[i], source[i]);
+        assert_eq!(value[i], value_source[i]);
+    }
+    let answered = |q: i32| concept.iter().filter(|c| **c == Some(q)).count();
+    assert!(answered(1585838) == 300, "everyone answers gender identity in The Basics");
+    assert!(answered(1585857) > 250, "most answer the Lifestyle smoking question");
+    assert!(value.contains(&Some(903096)), "some questions are skipped");
+}
+
+#[test]
+fn zero_persons_is_a_clear_error() {
+    let tmp = TempDir::new("zero");
+    let err = run(&Options { persons: 0, seed: 1, out: tmp.0.join("x"), force: false }).unwrap_err();
+    assert!(matches!(err, GenerateError::NoPersons));
+    assert_eq!(err.to_string(), "--persons must be at least 1");
+    assert!(!tmp.0.join("x").exists());
+}
