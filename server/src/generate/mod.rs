@@ -101,7 +101,10 @@ pub fn run(o: &Options) -> Result<Manifest, GenerateError> {
             let _ = recycle.send(chunk);
             let done = ((c + 1) * CHUNK_PERSONS).min(persons);
             if last_report.elapsed() >= Duration::from_secs(1) || done == persons {
-                eprintln!("generate: {done}/{persons} persons ({:.0}%)", 100.0 * done as f64 / persons as f64);
+                eprintln!(
+                    "generate: {done}/{persons} persons ({:.0}%)",
+                    100.0 * done as f64 / persons as f64
+                );
                 last_report = Instant::now();
             }
         }

@@ -172,13 +172,16 @@ fn between(rng: &mut ChaCha8Rng, lo: i32, hi: i32) -> i32 {
 /// Draws demographics and latent health; dates of EHR events come later.
 fn draw_person(rng: &mut ChaCha8Rng, index: u64) -> Person {
     use SexAtBirth as S;
-    let sex_at_birth = pick(rng, &[
-        (S::Female, 0.535),
-        (S::Male, 0.446),
-        (S::Intersex, 0.002),
-        (S::Skip, 0.011),
-        (S::PreferNot, 0.006),
-    ]);
+    let sex_at_birth = pick(
+        rng,
+        &[
+            (S::Female, 0.535),
+            (S::Male, 0.446),
+            (S::Intersex, 0.002),
+            (S::Skip, 0.011),
+            (S::PreferNot, 0.006),
+        ],
+    );
     let female = match sex_at_birth {
         S::Female => true,
         S::Male => false,
@@ -189,28 +192,34 @@ fn draw_person(rng: &mut ChaCha8Rng, index: u64) -> Person {
     let gender = match sex_at_birth {
         S::Skip if rng.random_bool(0.7) => &vocab::ANSWER_SKIP,
         S::PreferNot if rng.random_bool(0.7) => &vocab::ANSWER_PREFER_NOT,
-        _ => pick(rng, &[
-            (same, 0.972),
-            (&answers[2], 0.010),
-            (&answers[3], 0.005),
-            (other, 0.003),
-            (&vocab::ANSWER_SKIP, 0.006),
-            (&vocab::ANSWER_PREFER_NOT, 0.004),
-        ]),
+        _ => pick(
+            rng,
+            &[
+                (same, 0.972),
+                (&answers[2], 0.010),
+                (&answers[3], 0.005),
+                (other, 0.003),
+                (&vocab::ANSWER_SKIP, 0.006),
+                (&vocab::ANSWER_PREFER_NOT, 0.004),
+            ],
+        ),
     };
 
     use Race as R;
-    let race = pick(rng, &[
-        (R::White, 0.50),
-        (R::Black, 0.20),
-        (R::Asian, 0.04),
-        (R::Nhpi, 0.003),
-        (R::Aian, 0.009),
-        (R::Multi, 0.03),
-        (R::NoneIndicated, 0.158),
-        (R::PreferNot, 0.035),
-        (R::Skip, 0.025),
-    ]);
+    let race = pick(
+        rng,
+        &[
+            (R::White, 0.50),
+            (R::Black, 0.20),
+            (R::Asian, 0.04),
+            (R::Nhpi, 0.003),
+            (R::Aian, 0.009),
+            (R::Multi, 0.03),
+            (R::NoneIndicated, 0.158),
+            (R::PreferNot, 0.035),
+            (R::Skip, 0.025),
+        ],
+    );
     let hispanic = rng.random_bool(match race {
         R::NoneIndicated => 0.85,
         R::White => 0.06,
@@ -220,7 +229,8 @@ fn draw_person(rng: &mut ChaCha8Rng, index: u64) -> Person {
     });
 
     // Age at the reference date, and a birth date that gives exactly that age.
-    let band = pick(rng, &[(18, 0.10), (30, 0.15), (40, 0.15), (50, 0.19), (60, 0.22), (70, 0.14), (80, 0.05)]);
+    let band =
+        pick(rng, &[(18, 0.10), (30, 0.15), (40, 0.15), (50, 0.19), (60, 0.22), (70, 0.14), (80, 0.05)]);
     let age = band + rng.random_range(0..if band == 18 { 12 } else { 10 });
     let year = 2023 - age;
     let birth = between(rng, date(year - 1, 10, 1) + 1, date(year, 10, 1));
@@ -244,7 +254,8 @@ fn draw_person(rng: &mut ChaCha8Rng, index: u64) -> Person {
         bmi_mean -= 3.5;
     }
     let bmi = (bmi_mean * normal(rng, 0.0, 0.2).exp()).clamp(15.5, 65.0);
-    let ever_smoked = rng.random_bool(0.30 + if female { 0.0 } else { 0.08 } + if age >= 50 { 0.08 } else { 0.0 });
+    let ever_smoked =
+        rng.random_bool(0.30 + if female { 0.0 } else { 0.08 } + if age >= 50 { 0.08 } else { 0.0 });
     let smoking = if !ever_smoked {
         Smoking::Never
     } else if rng.random_bool(if age >= 65 { 0.2 } else { 0.38 }) {
@@ -336,7 +347,7 @@ fn risk(c: Cond, p: &Person) -> f64 {
         Obesity if p.bmi >= 30.0 => 0.65,
         Obesity if p.bmi >= 27.0 => 0.05,
         Obesity => 0.0,
-        T2dm => by_age(0.10, 0.04) * times(obese, 2.2) * times(black || p.hispanic, 1.4),
+        T2dm => by_age(0.08, 0.04) * times(obese, 2.2) * times(black || p.hispanic, 1.4),
         T1dm if p.has(T2dm) => 0.0,
         T1dm => 0.006,
         Hypertension => by_age(0.30, 0.045) * times(obese, 1.5) * times(black, 1.4),
@@ -353,23 +364,29 @@ fn risk(c: Cond, p: &Person) -> f64 {
         Migraine => by_age(0.08, -0.02) * sex(0.5, 1.6),
         AtrialFibrillation => by_age(0.025, 0.08) * sex(1.3, 0.8),
         CoronaryArteriosclerosis => {
-            by_age(0.045, 0.06) * sex(1.5, 0.6) * times(p.has(T2dm), 1.5) * times(smoker, 1.5) * times(lipids, 1.3)
+            by_age(0.03, 0.06)
+                * sex(1.5, 0.6)
+                * times(p.has(T2dm), 1.5)
+                * times(smoker, 1.5)
+                * times(lipids, 1.3)
         }
         MyocardialInfarction if p.has(CoronaryArteriosclerosis) => 0.25,
         MyocardialInfarction => by_age(0.003, 0.05),
         HeartFailure => {
-            by_age(0.018, 0.07)
+            by_age(0.009, 0.07)
                 * times(p.has(Hypertension), 1.8)
                 * times(p.has(AtrialFibrillation), 2.0)
                 * times(p.has(CoronaryArteriosclerosis), 1.8)
         }
-        Stroke => by_age(0.012, 0.06) * times(p.has(Hypertension), 1.5) * times(p.has(AtrialFibrillation), 2.0),
-        Ckd => by_age(0.035, 0.06) * times(p.has(T2dm), 2.5) * times(p.has(Hypertension), 1.6),
+        Stroke => {
+            by_age(0.012, 0.06) * times(p.has(Hypertension), 1.5) * times(p.has(AtrialFibrillation), 2.0)
+        }
+        Ckd => by_age(0.02, 0.06) * times(p.has(T2dm), 2.5) * times(p.has(Hypertension), 1.6),
         Anemia => by_age(0.07, 0.02) * sex(0.8, 1.3) * times(p.has(Ckd), 1.6),
         Gerd => by_age(0.14, 0.01) * times(obese, 1.3),
         GiHemorrhage => by_age(0.012, 0.04) * times(p.has(AtrialFibrillation), 2.0),
         Osteoarthritis => by_age(0.11, 0.06) * times(obese, 1.5) * sex(0.85, 1.15),
-        Osteoporosis => by_age(0.04, 0.08) * sex(0.2, 1.8),
+        Osteoporosis => by_age(0.025, 0.08) * sex(0.2, 1.8),
         BreastCancer if p.female => by_age(0.022, 0.04),
         ProstateCancer if !p.female => by_age(0.02, 0.08),
         BreastCancer | ProstateCancer => 0.0,
@@ -483,9 +500,11 @@ impl Sim<'_> {
             Race::Asian => (vocab::ASIAN, "WhatRaceEthnicity_Asian", Some(1586142)),
             Race::Nhpi => (vocab::NHPI, "WhatRaceEthnicity_NHPI", Some(1586145)),
             Race::Aian => (vocab::AIAN, "WhatRaceEthnicity_AIAN", Some(1586141)),
-            Race::Multi => {
-                (vocab::MORE_THAN_ONE, "WhatRaceEthnicity_GeneralizedMultPopulations", Some(vocab::MORE_THAN_ONE))
-            }
+            Race::Multi => (
+                vocab::MORE_THAN_ONE,
+                "WhatRaceEthnicity_GeneralizedMultPopulations",
+                Some(vocab::MORE_THAN_ONE),
+            ),
             Race::NoneIndicated => (vocab::NONE_INDICATED, "AoUDRC_NoneIndicated", None),
             Race::PreferNot => (vocab::PREFER_NOT, "PMI_PreferNotToAnswer", Some(vocab::PMI_PREFER_NOT)),
             Race::Skip => (vocab::SKIP, "PMI_Skip", Some(vocab::SKIP)),
@@ -518,7 +537,14 @@ impl Sim<'_> {
     // -----------------------------------------------------------------------------------------
     // Program data: physical measurements, surveys, Fitbit.
 
-    fn measurement(&self, lab: &Lab, day: i32, micros: i64, value: Option<f64>, range: Option<(f64, f64)>) -> MeasurementRow {
+    fn measurement(
+        &self,
+        lab: &Lab,
+        day: i32,
+        micros: i64,
+        value: Option<f64>,
+        range: Option<(f64, f64)>,
+    ) -> MeasurementRow {
         MeasurementRow {
             person_id: self.p.id,
             concept: lab.id,
@@ -629,9 +655,13 @@ impl Sim<'_> {
         };
         self.ask(sab, day, micros, Reply::Answer(sex_answer));
         self.race_answers(day, micros);
-        let education = pick(&mut self.rng, &[(0, 0.003), (1, 0.005), (2, 0.02), (3, 0.06), (4, 0.20), (5, 0.27), (6, 0.25), (7, 0.19)]);
+        let education = pick(
+            &mut self.rng,
+            &[(0, 0.003), (1, 0.005), (2, 0.02), (3, 0.06), (4, 0.20), (5, 0.27), (6, 0.25), (7, 0.19)],
+        );
         self.answer(&vocab::Q_EDUCATION, day, micros, education, 0.02, 0.01);
-        let income = (f64::from(education as i32) - 1.5 + self.normal(0.0, 1.8)).round().clamp(0.0, 8.0) as usize;
+        let income =
+            (f64::from(education as i32) - 1.5 + self.normal(0.0, 1.8)).round().clamp(0.0, 8.0) as usize;
         self.answer(&vocab::Q_INCOME, day, micros, income, 0.03, 0.08);
         let marital = match age {
             ..30 => pick(&mut self.rng, &[(0, 0.2), (1, 0.15), (2, 0.6), (3, 0.03), (4, 0.02)]),
@@ -688,7 +718,8 @@ impl Sim<'_> {
                 + if p.bmi >= 35.0 { 0.4 } else { 0.0 }
                 + if p.smoking == Smoking::Current { 0.4 } else { 0.0 };
             let mental = if p.has(Cond::Depression) || p.has(Cond::Anxiety) { 1.0 } else { 0.0 };
-            let pain_base = 1.0 + 0.5 * p.condition_count() as f64 + if p.has(Cond::Osteoarthritis) { 2.0 } else { 0.0 };
+            let pain_base =
+                1.0 + 0.5 * p.condition_count() as f64 + if p.has(Cond::Osteoarthritis) { 2.0 } else { 0.0 };
             let general = self.scale(1.2 + burden);
             self.answer(&vocab::Q_GENERAL_HEALTH, day, micros, general, 0.01, 0.0);
             let quality = self.scale(1.0 + 0.7 * burden + 0.5 * mental);
@@ -764,7 +795,10 @@ impl Sim<'_> {
         let sick = p.has(Cond::HeartFailure) || p.has(Cond::Copd);
         let obese = p.bmi >= 30.0;
         let resting = p.heart_rate - 4.0;
-        let mean_steps = (9800.0 - 70.0 * (age - 40.0) - if obese { 1800.0 } else { 0.0 } - if sick { 1500.0 } else { 0.0 }
+        let mean_steps = (9800.0
+            - 70.0 * (age - 40.0)
+            - if obese { 1800.0 } else { 0.0 }
+            - if sick { 1500.0 } else { 0.0 }
             + self.normal(0.0, 1800.0))
         .clamp(1500.0, 17000.0);
         let bmr = 10.0 * weight + 6.25 * height - 5.0 * age + if female { -161.0 } else { 5.0 };
@@ -776,11 +810,13 @@ impl Sim<'_> {
             let weekend = matches!((day + 4).rem_euclid(7), 0 | 6); // 1970-01-01 was a Thursday
             let worn_little = self.chance(0.03);
             let factor = if weekend { 0.85 } else { 1.0 } * if worn_little { 0.05 } else { 1.0 };
-            let steps = (mean_steps * factor * self.normal(0.0, 0.35).exp()).round().max(0.0);
+            let steps = (mean_steps * factor * self.normal(0.0, 0.35).exp()).round().clamp(0.0, 40_000.0);
             let activity = steps / 10_000.0;
             let very = (25.0 * activity * self.uniform(0.3, 1.7)).round();
             let fairly = (20.0 * activity * self.uniform(0.5, 1.5)).round();
-            let lightly = ((150.0 + 130.0 * activity) * self.uniform(0.7, 1.3) * if worn_little { 0.2 } else { 1.0 }).round();
+            let lightly =
+                ((150.0 + 130.0 * activity) * self.uniform(0.7, 1.3) * if worn_little { 0.2 } else { 1.0 })
+                    .round();
             let asleep = self.uniform(400.0, 540.0).round();
             let sedentary = (1440.0 - asleep - very - fairly - lightly).max(0.0);
             let calories = (bmr * 1.15 + steps * 0.04 * kcal + very * 8.0 + fairly * 5.0).round();
@@ -863,7 +899,8 @@ impl Sim<'_> {
     fn ehr(&mut self, (start, end): (i32, i32)) {
         let p = &self.p;
         let years = f64::from(end - start) / 365.25;
-        let lambda = 1.5 + 1.6 * p.condition_count() as f64 + 0.4 * years + if p.age >= 65 { 1.5 } else { 0.0 };
+        let lambda =
+            1.5 + 1.6 * p.condition_count() as f64 + 0.4 * years + if p.age >= 65 { 1.5 } else { 0.0 };
         self.out.periods.push(PeriodRow { person_id: p.id, start, end });
 
         // Onsets: recorded conditions are mostly found early in the record.
@@ -903,7 +940,12 @@ impl Sim<'_> {
                 self.add_visit(onset, kind, end)
             }
             Course::Chronic => {
-                match self.visits.iter().filter(|v| v.date >= onset && v.date <= onset + 180).min_by_key(|v| v.date) {
+                match self
+                    .visits
+                    .iter()
+                    .filter(|v| v.date >= onset && v.date <= onset + 180)
+                    .min_by_key(|v| v.date)
+                {
                     Some(v) => *v,
                     None => self.add_visit(onset, Kind::Outpatient, end),
                 }
@@ -957,8 +999,12 @@ impl Sim<'_> {
         if ing.is_statin() {
             self.statin_since = Some(self.statin_since.map_or(visit.date, |d| d.min(visit.date)));
         }
-        if matches!(ing, Ing::Metformin | Ing::InsulinGlargine | Ing::Glipizide | Ing::Empagliflozin | Ing::Semaglutide) {
-            self.diabetes_treated_since = Some(self.diabetes_treated_since.map_or(visit.date, |d| d.min(visit.date)));
+        if matches!(
+            ing,
+            Ing::Metformin | Ing::InsulinGlargine | Ing::Glipizide | Ing::Empagliflozin | Ing::Semaglutide
+        ) {
+            self.diabetes_treated_since =
+                Some(self.diabetes_treated_since.map_or(visit.date, |d| d.min(visit.date)));
         }
         let mut day = visit.date;
         let mut prescribing = Some(visit);
@@ -967,7 +1013,13 @@ impl Sim<'_> {
                 break;
             }
             let days = drug.days[self.rng.random_range(0..drug.days.len())];
-            let refills = if days <= 10 { 0 } else if days >= 84 { self.rng.random_range(0..=1) } else { self.rng.random_range(0..=3) };
+            let refills = if days <= 10 {
+                0
+            } else if days >= 84 {
+                self.rng.random_range(0..=1)
+            } else {
+                self.rng.random_range(0..=3)
+            };
             let quantity = match drug.package {
                 Some(lasts) => (f64::from(days) / lasts).ceil().max(1.0),
                 None => (drug.per_day * f64::from(days)).round().max(1.0),
@@ -991,7 +1043,12 @@ impl Sim<'_> {
             }
             day = stop + 1 + self.rng.random_range(0..=14);
             // A renewal is written at the latest visit before it, if any is close.
-            prescribing = self.visits.iter().filter(|v| v.date <= day && v.date + 120 >= day).max_by_key(|v| v.date).copied();
+            prescribing = self
+                .visits
+                .iter()
+                .filter(|v| v.date <= day && v.date + 120 >= day)
+                .max_by_key(|v| v.date)
+                .copied();
         }
     }
 
@@ -1070,7 +1127,9 @@ impl Sim<'_> {
                         self.device(&vocab::TEST_STRIPS, v, 100, Some(90), end);
                     }
                 }
-                if (c == Cond::T1dm || self.started & (1 << Ing::InsulinGlargine as u64) != 0) && self.chance(0.35) {
+                if (c == Cond::T1dm || self.started & (1 << Ing::InsulinGlargine as u64) != 0)
+                    && self.chance(0.35)
+                {
                     for _ in 0..self.rng.random_range(2..=6) {
                         let v = later[self.rng.random_range(0..later.len())];
                         self.device(&vocab::CGM_SENSOR, v, 3, Some(30), end);
@@ -1085,7 +1144,8 @@ impl Sim<'_> {
     }
 
     fn screening(&mut self, end: i32) {
-        let outpatient: Vec<Visit> = self.visits.iter().filter(|v| v.kind == Kind::Outpatient).copied().collect();
+        let outpatient: Vec<Visit> =
+            self.visits.iter().filter(|v| v.kind == Kind::Outpatient).copied().collect();
         if outpatient.is_empty() {
             return;
         }
@@ -1095,10 +1155,10 @@ impl Sim<'_> {
             let eligible: Vec<Visit> = outpatient.iter().filter(|v| age_at(v) >= min_age).copied().collect();
             (!eligible.is_empty()).then(|| eligible[s.rng.random_range(0..eligible.len())])
         };
-        if self.chance(0.12) {
-            if let Some(v) = random_visit(self, 45) {
-                self.procedure(&vocab::COLONOSCOPY, v);
-            }
+        if self.chance(0.12)
+            && let Some(v) = random_visit(self, 45)
+        {
+            self.procedure(&vocab::COLONOSCOPY, v);
         }
         if self.p.female && self.chance(0.35) {
             for _ in 0..self.rng.random_range(1..=3) {
@@ -1107,20 +1167,22 @@ impl Sim<'_> {
                 }
             }
         }
-        if self.p.female && self.chance(0.1) {
-            if let Some(v) = random_visit(self, 65) {
-                self.procedure(&vocab::DXA, v);
-            }
+        if self.p.female
+            && self.chance(0.1)
+            && let Some(v) = random_visit(self, 65)
+        {
+            self.procedure(&vocab::DXA, v);
         }
-        if self.chance(0.08) {
-            if let Some(v) = random_visit(self, 18) {
-                self.procedure(&vocab::ECG, v);
-            }
+        if self.chance(0.08)
+            && let Some(v) = random_visit(self, 18)
+        {
+            self.procedure(&vocab::ECG, v);
         }
-        if self.p.age >= 80 && self.chance(0.05) {
-            if let Some(v) = random_visit(self, 75) {
-                self.device(&vocab::CANE, v, 1, None, end);
-            }
+        if self.p.age >= 80
+            && self.chance(0.05)
+            && let Some(v) = random_visit(self, 75)
+        {
+            self.device(&vocab::CANE, v, 1, None, end);
         }
     }
 
@@ -1185,7 +1247,8 @@ impl Sim<'_> {
                 self.lab(&vocab::EHR_BMI, v, bmi, 1, None);
             }
             if self.chance(if op { 0.15 } else { 0.8 }) {
-                let glucose = if diabetic { self.normal(155.0, 40.0) } else { self.normal(95.0, 11.0) }.max(55.0);
+                let glucose =
+                    if diabetic { self.normal(155.0, 40.0) } else { self.normal(95.0, 11.0) }.max(55.0);
                 self.lab(&vocab::GLUCOSE, v, glucose, 0, Some((70.0, 99.0)));
                 let na = self.normal(139.0, 2.5);
                 self.lab(&vocab::SODIUM, v, na, 0, Some((135.0, 145.0)));
@@ -1204,7 +1267,11 @@ impl Sim<'_> {
                 let bun = if ckd { self.normal(32.0, 10.0) } else { self.normal(15.0, 4.0) }.max(3.0);
                 self.lab(&vocab::BUN, v, bun, 0, Some((7.0, 20.0)));
             }
-            let lipid_share = if lipid_dx || self.active(Cond::CoronaryArteriosclerosis, d) || diabetic { 0.3 } else { 0.08 };
+            let lipid_share = if lipid_dx || self.active(Cond::CoronaryArteriosclerosis, d) || diabetic {
+                0.3
+            } else {
+                0.08
+            };
             if op && self.chance(lipid_share) {
                 let ldl = if on_statin {
                     self.normal(85.0, 25.0)
@@ -1214,8 +1281,13 @@ impl Sim<'_> {
                     self.normal(112.0, 28.0)
                 }
                 .max(30.0);
-                let hdl = (if female { self.normal(58.0, 13.0) } else { self.normal(47.0, 11.0) } - if t2dm { 5.0 } else { 0.0 }).max(20.0);
-                let tg = (self.normal(4.7, 0.45).exp() * if t2dm { 1.4 } else { 1.0 } * if obese { 1.25 } else { 1.0 }).max(30.0);
+                let hdl = (if female { self.normal(58.0, 13.0) } else { self.normal(47.0, 11.0) }
+                    - if t2dm { 5.0 } else { 0.0 })
+                .max(20.0);
+                let tg = (self.normal(4.7, 0.45).exp()
+                    * if t2dm { 1.4 } else { 1.0 }
+                    * if obese { 1.25 } else { 1.0 })
+                .max(30.0);
                 let total = ldl + hdl + tg / 5.0;
                 self.lab(&vocab::LDL, v, ldl, 0, Some((0.0, 99.0)));
                 self.lab(&vocab::HDL, v, hdl, 0, Some((40.0, 100.0)));
@@ -1236,7 +1308,13 @@ impl Sim<'_> {
                 self.lab(&vocab::HBA1C, v, a1c, 1, Some((4.0, 5.6)));
             }
             let anemic = self.active(Cond::Anemia, d);
-            if self.chance(if !op { 0.8 } else if anemic || ckd { 0.4 } else { 0.12 }) {
+            if self.chance(if !op {
+                0.8
+            } else if anemic || ckd {
+                0.4
+            } else {
+                0.12
+            }) {
                 let base = if female { self.normal(13.2, 1.0) } else { self.normal(14.8, 1.1) };
                 let hb = (base - if anemic { 2.5 } else { 0.0 } - if ckd { 1.0 } else { 0.0 }).max(5.0);
                 let range = if female { (12.0, 15.5) } else { (13.5, 17.5) };

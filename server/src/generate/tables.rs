@@ -251,7 +251,11 @@ fn opt_strs<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
 /// Puts named columns into the table's column order; columns not given are all null (only
 /// optional ones may be left out).
 fn assemble(spec: &'static TableSpec, rows: usize, given: Vec<(&'static str, ArrayRef)>) -> RecordBatch {
-    debug_assert!(given.iter().all(|(name, _)| spec.column(name).is_some()), "unknown column in {}", spec.name);
+    debug_assert!(
+        given.iter().all(|(name, _)| spec.column(name).is_some()),
+        "unknown column in {}",
+        spec.name
+    );
     let columns = spec
         .columns
         .iter()
@@ -337,9 +341,9 @@ impl Writers {
         self.concept_ancestor.write(&rows)
     }
 
-    /// Writes one chunk of person rows, giving its rows the next ids. Each table's batch is
-    /// built and encoded on its own thread; the files stay independent, so the output is the
-    /// same as writing them one after another.
+    /// Writes one chunk of person rows, giving its rows the next ids. (Tables are written one
+    /// after another: encoding them on per-chunk threads was barely faster on two cores and
+    /// fragmented the allocator enough to double the peak memory.)
     pub fn write_chunk(&mut self, c: &Chunk) -> Result<(), DatasetError> {
         let first = self.next;
         let next = &mut self.next;
@@ -352,42 +356,18 @@ impl Writers {
         next.observations += c.observations.len() as i64;
         next.devices += c.devices.len() as i64;
         let visits = VisitIds(first.visits + 1);
-        let Self {
-            person,
-            observation_period,
-            visit_occurrence,
-            condition_occurrence,
-            drug_exposure,
-            procedure_occurrence,
-            measurement,
-            observation,
-            device_exposure,
-            death,
-            activity_summary,
-            heart_rate_summary,
-            ..
-        } = self;
-        std::thread::scope(|_s| {
-            let jobs: [Box<dyn FnOnce() -> Result<(), DatasetError> + '_>; 8] = [
-                Box::new(move || measurement.write(&measurement_batch(&c.measurements, first.measurements + 1, visits))),
-                Box::new(move || heart_rate_summary.write(&heart_rate_batch(&c.heart_rate))),
-                Box::new(move || observation.write(&observation_batch(&c.observations, first.observations + 1, visits))),
-                Box::new(move || condition_occurrence.write(&condition_batch(&c.conditions, first.conditions + 1, visits))),
-                Box::new(move || drug_exposure.write(&drug_batch(&c.drugs, first.drugs + 1, visits))),
-                Box::new(move || visit_occurrence.write(&visit_batch(&c.visits, first.visits + 1))),
-                Box::new(move || activity_summary.write(&activity_batch(&c.activity))),
-                Box::new(move || {
-                    person.write(&person_batch(&c.persons))?;
-                    observation_period.write(&period_batch(&c.periods, first.periods + 1))?;
-                    procedure_occurrence.write(&procedure_batch(&c.procedures, first.procedures + 1, visits))?;
-                    device_exposure.write(&device_batch(&c.devices, first.devices + 1, visits))?;
-                    death.write(&death_batch(&c.deaths))
-                }),
-            ];
-            jobs.into_iter()
-                .map(|job| job())
-                .collect::<Result<(), DatasetError>>()
-        })
+        self.person.write(&person_batch(&c.persons))?;
+        self.observation_period.write(&period_batch(&c.periods, first.periods + 1))?;
+        self.visit_occurrence.write(&visit_batch(&c.visits, first.visits + 1))?;
+        self.condition_occurrence.write(&condition_batch(&c.conditions, first.conditions + 1, visits))?;
+        self.drug_exposure.write(&drug_batch(&c.drugs, first.drugs + 1, visits))?;
+        self.procedure_occurrence.write(&procedure_batch(&c.procedures, first.procedures + 1, visits))?;
+        self.measurement.write(&measurement_batch(&c.measurements, first.measurements + 1, visits))?;
+        self.observation.write(&observation_batch(&c.observations, first.observations + 1, visits))?;
+        self.device_exposure.write(&device_batch(&c.devices, first.devices + 1, visits))?;
+        self.death.write(&death_batch(&c.deaths))?;
+        self.activity_summary.write(&activity_batch(&c.activity))?;
+        self.heart_rate_summary.write(&heart_rate_batch(&c.heart_rate))
     }
 
     /// Closes every file and records it in the dataset; returns (table, rows) in contract order.
@@ -428,154 +408,194 @@ impl VisitIds {
 }
 
 fn condition_batch(r: &[ConditionRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("condition_occurrence"), r.len(), vec![
-        ("condition_occurrence_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("condition_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("condition_start_date", dates(r.iter().map(|x| x.start))),
-        ("condition_end_date", opt_dates(r.iter().map(|x| x.end))),
-        ("condition_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
-        ("condition_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("condition_source_concept_id", i32s(r.iter().map(|x| x.source_concept))),
-    ])
+    assemble(
+        spec("condition_occurrence"),
+        r.len(),
+        vec![
+            ("condition_occurrence_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("condition_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("condition_start_date", dates(r.iter().map(|x| x.start))),
+            ("condition_end_date", opt_dates(r.iter().map(|x| x.end))),
+            ("condition_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
+            ("condition_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("condition_source_concept_id", i32s(r.iter().map(|x| x.source_concept))),
+        ],
+    )
 }
 
 fn drug_batch(r: &[DrugRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("drug_exposure"), r.len(), vec![
-        ("drug_exposure_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("drug_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("drug_exposure_start_date", dates(r.iter().map(|x| x.start))),
-        ("drug_exposure_end_date", dates(r.iter().map(|x| x.end))),
-        ("drug_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("refills", i32s(r.iter().map(|x| x.refills))),
-        ("quantity", f64s(r.iter().map(|x| x.quantity))),
-        ("days_supply", i32s(r.iter().map(|x| x.days_supply))),
-        ("sig", strs(r.iter().map(|x| x.sig))),
-        ("route_concept_id", opt_i32s(r.iter().map(|x| x.route))),
-        ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
-        ("drug_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("drug_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-    ])
+    assemble(
+        spec("drug_exposure"),
+        r.len(),
+        vec![
+            ("drug_exposure_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("drug_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("drug_exposure_start_date", dates(r.iter().map(|x| x.start))),
+            ("drug_exposure_end_date", dates(r.iter().map(|x| x.end))),
+            ("drug_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("refills", i32s(r.iter().map(|x| x.refills))),
+            ("quantity", f64s(r.iter().map(|x| x.quantity))),
+            ("days_supply", i32s(r.iter().map(|x| x.days_supply))),
+            ("sig", strs(r.iter().map(|x| x.sig))),
+            ("route_concept_id", opt_i32s(r.iter().map(|x| x.route))),
+            ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
+            ("drug_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("drug_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+        ],
+    )
 }
 
 fn procedure_batch(r: &[ProcedureRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("procedure_occurrence"), r.len(), vec![
-        ("procedure_occurrence_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("procedure_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("procedure_date", dates(r.iter().map(|x| x.date))),
-        ("procedure_datetime", times(r.iter().map(|x| x.micros))),
-        ("procedure_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("quantity", i32s(r.iter().map(|_| 1))),
-        ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
-        ("procedure_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("procedure_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-    ])
+    assemble(
+        spec("procedure_occurrence"),
+        r.len(),
+        vec![
+            ("procedure_occurrence_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("procedure_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("procedure_date", dates(r.iter().map(|x| x.date))),
+            ("procedure_datetime", times(r.iter().map(|x| x.micros))),
+            ("procedure_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("quantity", i32s(r.iter().map(|_| 1))),
+            ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
+            ("procedure_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("procedure_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+        ],
+    )
 }
 
 fn measurement_batch(r: &[MeasurementRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("measurement"), r.len(), vec![
-        ("measurement_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("measurement_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("measurement_date", dates(r.iter().map(|x| x.date))),
-        ("measurement_datetime", times(r.iter().map(|x| x.micros))),
-        ("measurement_type_concept_id", i32s(r.iter().map(|x| x.type_concept))),
-        ("value_as_number", opt_f64s(r.iter().map(|x| x.value))),
-        ("value_as_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
-        ("unit_concept_id", opt_i32s(r.iter().map(|x| x.unit))),
-        ("range_low", opt_f64s(r.iter().map(|x| x.low))),
-        ("range_high", opt_f64s(r.iter().map(|x| x.high))),
-        ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
-        ("measurement_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("measurement_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("unit_source_value", opt_strs(r.iter().map(|x| x.unit_source))),
-        ("value_source_value", opt_strs(r.iter().map(|x| x.value_source))),
-    ])
+    assemble(
+        spec("measurement"),
+        r.len(),
+        vec![
+            ("measurement_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("measurement_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("measurement_date", dates(r.iter().map(|x| x.date))),
+            ("measurement_datetime", times(r.iter().map(|x| x.micros))),
+            ("measurement_type_concept_id", i32s(r.iter().map(|x| x.type_concept))),
+            ("value_as_number", opt_f64s(r.iter().map(|x| x.value))),
+            ("value_as_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
+            ("unit_concept_id", opt_i32s(r.iter().map(|x| x.unit))),
+            ("range_low", opt_f64s(r.iter().map(|x| x.low))),
+            ("range_high", opt_f64s(r.iter().map(|x| x.high))),
+            ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
+            ("measurement_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("measurement_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("unit_source_value", opt_strs(r.iter().map(|x| x.unit_source))),
+            ("value_source_value", opt_strs(r.iter().map(|x| x.value_source))),
+        ],
+    )
 }
 
 fn observation_batch(r: &[ObservationRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("observation"), r.len(), vec![
-        ("observation_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("observation_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("observation_date", dates(r.iter().map(|x| x.date))),
-        ("observation_datetime", times(r.iter().map(|x| x.micros))),
-        ("observation_type_concept_id", i32s(r.iter().map(|x| x.type_concept))),
-        ("value_as_number", opt_f64s(r.iter().map(|x| x.value_number))),
-        ("value_as_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
-        ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
-        ("observation_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("observation_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("value_source_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
-        ("value_source_value", opt_strs(r.iter().map(|x| x.value_source_value))),
-    ])
+    assemble(
+        spec("observation"),
+        r.len(),
+        vec![
+            ("observation_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("observation_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("observation_date", dates(r.iter().map(|x| x.date))),
+            ("observation_datetime", times(r.iter().map(|x| x.micros))),
+            ("observation_type_concept_id", i32s(r.iter().map(|x| x.type_concept))),
+            ("value_as_number", opt_f64s(r.iter().map(|x| x.value_number))),
+            ("value_as_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
+            ("visit_occurrence_id", opt_i64s(r.iter().map(|x| x.visit.map(|v| visits.id(v))))),
+            ("observation_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("observation_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("value_source_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
+            ("value_source_value", opt_strs(r.iter().map(|x| x.value_source_value))),
+        ],
+    )
 }
 
 fn device_batch(r: &[DeviceRow], first_id: i64, visits: VisitIds) -> RecordBatch {
-    assemble(spec("device_exposure"), r.len(), vec![
-        ("device_exposure_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("device_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("device_exposure_start_date", dates(r.iter().map(|x| x.start))),
-        ("device_exposure_end_date", opt_dates(r.iter().map(|x| x.end))),
-        ("device_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("quantity", i32s(r.iter().map(|x| x.quantity))),
-        ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
-        ("device_source_value", strs(r.iter().map(|x| x.source_value))),
-        ("device_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-    ])
+    assemble(
+        spec("device_exposure"),
+        r.len(),
+        vec![
+            ("device_exposure_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("device_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("device_exposure_start_date", dates(r.iter().map(|x| x.start))),
+            ("device_exposure_end_date", opt_dates(r.iter().map(|x| x.end))),
+            ("device_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("quantity", i32s(r.iter().map(|x| x.quantity))),
+            ("visit_occurrence_id", i64s(r.iter().map(|x| visits.id(x.visit)))),
+            ("device_source_value", strs(r.iter().map(|x| x.source_value))),
+            ("device_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+        ],
+    )
 }
 
 fn death_batch(r: &[DeathRow]) -> RecordBatch {
-    assemble(spec("death"), r.len(), vec![
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("death_date", dates(r.iter().map(|x| x.date))),
-        ("death_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("cause_concept_id", opt_i32s(r.iter().map(|x| x.cause))),
-    ])
+    assemble(
+        spec("death"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("death_date", dates(r.iter().map(|x| x.date))),
+            ("death_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("cause_concept_id", opt_i32s(r.iter().map(|x| x.cause))),
+        ],
+    )
 }
 
 fn activity_batch(r: &[ActivityRow]) -> RecordBatch {
-    assemble(spec("activity_summary"), r.len(), vec![
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("date", dates(r.iter().map(|x| x.date))),
-        ("steps", i64s(r.iter().map(|x| x.steps))),
-        ("calories_out", f64s(r.iter().map(|x| x.calories))),
-        ("sedentary_minutes", i32s(r.iter().map(|x| x.sedentary))),
-        ("lightly_active_minutes", i32s(r.iter().map(|x| x.lightly))),
-        ("fairly_active_minutes", i32s(r.iter().map(|x| x.fairly))),
-        ("very_active_minutes", i32s(r.iter().map(|x| x.very))),
-    ])
+    assemble(
+        spec("activity_summary"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("date", dates(r.iter().map(|x| x.date))),
+            ("steps", i64s(r.iter().map(|x| x.steps))),
+            ("calories_out", f64s(r.iter().map(|x| x.calories))),
+            ("sedentary_minutes", i32s(r.iter().map(|x| x.sedentary))),
+            ("lightly_active_minutes", i32s(r.iter().map(|x| x.lightly))),
+            ("fairly_active_minutes", i32s(r.iter().map(|x| x.fairly))),
+            ("very_active_minutes", i32s(r.iter().map(|x| x.very))),
+        ],
+    )
 }
 
 fn heart_rate_batch(r: &[HeartRateRow]) -> RecordBatch {
-    assemble(spec("heart_rate_summary"), r.len(), vec![
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("date", dates(r.iter().map(|x| x.date))),
-        ("zone_name", strs(r.iter().map(|x| x.zone))),
-        ("min_heart_rate", i32s(r.iter().map(|x| x.min))),
-        ("max_heart_rate", i32s(r.iter().map(|x| x.max))),
-        ("minute_in_zone", i32s(r.iter().map(|x| x.minutes))),
-        ("calorie_count", f64s(r.iter().map(|x| x.calories))),
-    ])
+    assemble(
+        spec("heart_rate_summary"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("date", dates(r.iter().map(|x| x.date))),
+            ("zone_name", strs(r.iter().map(|x| x.zone))),
+            ("min_heart_rate", i32s(r.iter().map(|x| x.min))),
+            ("max_heart_rate", i32s(r.iter().map(|x| x.max))),
+            ("minute_in_zone", i32s(r.iter().map(|x| x.minutes))),
+            ("calorie_count", f64s(r.iter().map(|x| x.calories))),
+        ],
+    )
 }
 
 fn concepts_batch(concepts: &[Concept]) -> RecordBatch {
     let r = concepts;
-    assemble(spec("concept"), r.len(), vec![
-        ("concept_id", i32s(r.iter().map(|c| c.id))),
-        ("concept_name", strs(r.iter().map(|c| c.name.as_str()))),
-        ("domain_id", strs(r.iter().map(|c| c.domain))),
-        ("vocabulary_id", strs(r.iter().map(|c| c.vocabulary))),
-        ("concept_class_id", strs(r.iter().map(|c| c.class))),
-        ("standard_concept", opt_strs(r.iter().map(|c| c.standard))),
-        ("concept_code", strs(r.iter().map(|c| c.code.as_str()))),
-        ("valid_start_date", dates(r.iter().map(|_| VALID_START))),
-        ("valid_end_date", dates(r.iter().map(|_| VALID_END))),
-    ])
+    assemble(
+        spec("concept"),
+        r.len(),
+        vec![
+            ("concept_id", i32s(r.iter().map(|c| c.id))),
+            ("concept_name", strs(r.iter().map(|c| c.name.as_str()))),
+            ("domain_id", strs(r.iter().map(|c| c.domain))),
+            ("vocabulary_id", strs(r.iter().map(|c| c.vocabulary))),
+            ("concept_class_id", strs(r.iter().map(|c| c.class))),
+            ("standard_concept", opt_strs(r.iter().map(|c| c.standard))),
+            ("concept_code", strs(r.iter().map(|c| c.code.as_str()))),
+            ("valid_start_date", dates(r.iter().map(|_| VALID_START))),
+            ("valid_end_date", dates(r.iter().map(|_| VALID_END))),
+        ],
+    )
 }
 
 /// 1970-01-01, the start of validity of every generated concept.
@@ -589,55 +609,71 @@ const VALID_END: i32 = match chrono::NaiveDate::from_ymd_opt(2099, 12, 31) {
 
 fn ancestors_batch(rows: &[Ancestor]) -> RecordBatch {
     let r = rows;
-    assemble(spec("concept_ancestor"), r.len(), vec![
-        ("ancestor_concept_id", i32s(r.iter().map(|x| x.ancestor))),
-        ("descendant_concept_id", i32s(r.iter().map(|x| x.descendant))),
-        ("min_levels_of_separation", i32s(r.iter().map(|x| x.min_levels))),
-        ("max_levels_of_separation", i32s(r.iter().map(|x| x.max_levels))),
-    ])
+    assemble(
+        spec("concept_ancestor"),
+        r.len(),
+        vec![
+            ("ancestor_concept_id", i32s(r.iter().map(|x| x.ancestor))),
+            ("descendant_concept_id", i32s(r.iter().map(|x| x.descendant))),
+            ("min_levels_of_separation", i32s(r.iter().map(|x| x.min_levels))),
+            ("max_levels_of_separation", i32s(r.iter().map(|x| x.max_levels))),
+        ],
+    )
 }
 
 fn person_batch(r: &[PersonRow]) -> RecordBatch {
-    assemble(spec("person"), r.len(), vec![
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("gender_concept_id", i32s(r.iter().map(|x| x.gender))),
-        ("year_of_birth", i32s(r.iter().map(|x| x.year))),
-        ("month_of_birth", i32s(r.iter().map(|x| x.month))),
-        ("day_of_birth", i32s(r.iter().map(|x| x.day))),
-        ("birth_datetime", times(r.iter().map(|x| x.birth_micros))),
-        ("race_concept_id", i32s(r.iter().map(|x| x.race))),
-        ("ethnicity_concept_id", i32s(r.iter().map(|x| x.ethnicity))),
-        ("sex_at_birth_concept_id", i32s(r.iter().map(|x| x.sex_at_birth))),
-        ("gender_source_value", strs(r.iter().map(|x| x.gender_source))),
-        ("gender_source_concept_id", i32s(r.iter().map(|x| x.gender_source_concept))),
-        ("race_source_value", strs(r.iter().map(|x| x.race_source))),
-        ("race_source_concept_id", opt_i32s(r.iter().map(|x| x.race_source_concept))),
-        ("ethnicity_source_value", strs(r.iter().map(|x| x.ethnicity_source))),
-        ("ethnicity_source_concept_id", opt_i32s(r.iter().map(|x| x.ethnicity_source_concept))),
-    ])
+    assemble(
+        spec("person"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("gender_concept_id", i32s(r.iter().map(|x| x.gender))),
+            ("year_of_birth", i32s(r.iter().map(|x| x.year))),
+            ("month_of_birth", i32s(r.iter().map(|x| x.month))),
+            ("day_of_birth", i32s(r.iter().map(|x| x.day))),
+            ("birth_datetime", times(r.iter().map(|x| x.birth_micros))),
+            ("race_concept_id", i32s(r.iter().map(|x| x.race))),
+            ("ethnicity_concept_id", i32s(r.iter().map(|x| x.ethnicity))),
+            ("sex_at_birth_concept_id", i32s(r.iter().map(|x| x.sex_at_birth))),
+            ("gender_source_value", strs(r.iter().map(|x| x.gender_source))),
+            ("gender_source_concept_id", i32s(r.iter().map(|x| x.gender_source_concept))),
+            ("race_source_value", strs(r.iter().map(|x| x.race_source))),
+            ("race_source_concept_id", opt_i32s(r.iter().map(|x| x.race_source_concept))),
+            ("ethnicity_source_value", strs(r.iter().map(|x| x.ethnicity_source))),
+            ("ethnicity_source_concept_id", opt_i32s(r.iter().map(|x| x.ethnicity_source_concept))),
+        ],
+    )
 }
 
 fn period_batch(r: &[PeriodRow], first_id: i64) -> RecordBatch {
-    assemble(spec("observation_period"), r.len(), vec![
-        ("observation_period_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("observation_period_start_date", dates(r.iter().map(|x| x.start))),
-        ("observation_period_end_date", dates(r.iter().map(|x| x.end))),
-        ("period_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-    ])
+    assemble(
+        spec("observation_period"),
+        r.len(),
+        vec![
+            ("observation_period_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("observation_period_start_date", dates(r.iter().map(|x| x.start))),
+            ("observation_period_end_date", dates(r.iter().map(|x| x.end))),
+            ("period_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+        ],
+    )
 }
 
 fn visit_batch(r: &[VisitRow], first_id: i64) -> RecordBatch {
-    assemble(spec("visit_occurrence"), r.len(), vec![
-        ("visit_occurrence_id", ids(first_id, r.len())),
-        ("person_id", i64s(r.iter().map(|x| x.person_id))),
-        ("visit_concept_id", i32s(r.iter().map(|x| x.concept))),
-        ("visit_start_date", dates(r.iter().map(|x| x.start))),
-        ("visit_start_datetime", times(r.iter().map(|x| x.start_micros))),
-        ("visit_end_date", dates(r.iter().map(|x| x.end))),
-        ("visit_end_datetime", times(r.iter().map(|x| x.end_micros))),
-        ("visit_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
-        ("visit_source_value", strs(r.iter().map(|x| x.source))),
-        ("visit_source_concept_id", i32s(r.iter().map(|x| x.concept))),
-    ])
+    assemble(
+        spec("visit_occurrence"),
+        r.len(),
+        vec![
+            ("visit_occurrence_id", ids(first_id, r.len())),
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("visit_concept_id", i32s(r.iter().map(|x| x.concept))),
+            ("visit_start_date", dates(r.iter().map(|x| x.start))),
+            ("visit_start_datetime", times(r.iter().map(|x| x.start_micros))),
+            ("visit_end_date", dates(r.iter().map(|x| x.end))),
+            ("visit_end_datetime", times(r.iter().map(|x| x.end_micros))),
+            ("visit_type_concept_id", i32s(r.iter().map(|_| vocab::EHR))),
+            ("visit_source_value", strs(r.iter().map(|x| x.source))),
+            ("visit_source_concept_id", i32s(r.iter().map(|x| x.concept))),
+        ],
+    )
 }

@@ -49,7 +49,9 @@ fn read(dir: &Path, table: &str) -> Vec<RecordBatch> {
 fn ints(batches: &[RecordBatch], column: &str) -> Vec<Option<i32>> {
     batches
         .iter()
-        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Int32Type>().iter().collect::<Vec<_>>())
+        .flat_map(|b| {
+            b.column_by_name(column).unwrap().as_primitive::<Int32Type>().iter().collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -63,14 +65,18 @@ fn longs(batches: &[RecordBatch], column: &str) -> Vec<i64> {
 fn days(batches: &[RecordBatch], column: &str) -> Vec<Option<i32>> {
     batches
         .iter()
-        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Date32Type>().iter().collect::<Vec<_>>())
+        .flat_map(|b| {
+            b.column_by_name(column).unwrap().as_primitive::<Date32Type>().iter().collect::<Vec<_>>()
+        })
         .collect()
 }
 
 fn floats(batches: &[RecordBatch], column: &str) -> Vec<Option<f64>> {
     batches
         .iter()
-        .flat_map(|b| b.column_by_name(column).unwrap().as_primitive::<Float64Type>().iter().collect::<Vec<_>>())
+        .flat_map(|b| {
+            b.column_by_name(column).unwrap().as_primitive::<Float64Type>().iter().collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -103,7 +109,11 @@ fn persons_do_not_depend_on_chunking() {
     };
     assert_eq!(key(&whole)[5..], key(&tail)[..]);
     let conditions = |c: &super::tables::Chunk, from: i64| -> Vec<(i64, i32, i32)> {
-        c.conditions.iter().filter(|r| r.person_id > from).map(|r| (r.person_id, r.concept, r.start)).collect()
+        c.conditions
+            .iter()
+            .filter(|r| r.person_id > from)
+            .map(|r| (r.person_id, r.concept, r.start))
+            .collect()
     };
     assert_eq!(conditions(&whole, 5), conditions(&tail, 5));
 }
@@ -118,7 +128,8 @@ fn manifest_schemas_and_required_columns() {
     assert_eq!(manifest.cdm_version, "5.4");
     assert!(manifest.date_shift_note.contains("synthetic"));
     for spec in cdm::TABLES {
-        let entry = manifest.tables.get(spec.name).unwrap_or_else(|| panic!("{} missing from manifest", spec.name));
+        let entry =
+            manifest.tables.get(spec.name).unwrap_or_else(|| panic!("{} missing from manifest", spec.name));
         let batches = read(&dir, spec.name);
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         assert_eq!(entry.rows, rows as u64, "{} row count", spec.name);
@@ -126,7 +137,13 @@ fn manifest_schemas_and_required_columns() {
         for b in &batches {
             assert_eq!(b.schema().fields(), spec.schema().fields(), "{} schema", spec.name);
             for c in spec.columns.iter().filter(|c| c.required) {
-                assert_eq!(b.column_by_name(c.name).unwrap().null_count(), 0, "{}.{} has nulls", spec.name, c.name);
+                assert_eq!(
+                    b.column_by_name(c.name).unwrap().null_count(),
+                    0,
+                    "{}.{} has nulls",
+                    spec.name,
+                    c.name
+                );
             }
         }
     }
@@ -171,7 +188,8 @@ fn concept_ancestor_is_closed_and_has_self_rows() {
         .zip(ints(&anc, "min_levels_of_separation").into_iter().zip(ints(&anc, "max_levels_of_separation")))
         .map(|((a, d), (mn, mx))| (a.unwrap(), d.unwrap(), mn.unwrap(), mx.unwrap()))
         .collect();
-    let pairs: HashMap<(i32, i32), (i32, i32)> = rows.iter().map(|&(a, d, mn, mx)| ((a, d), (mn, mx))).collect();
+    let pairs: HashMap<(i32, i32), (i32, i32)> =
+        rows.iter().map(|&(a, d, mn, mx)| ((a, d), (mn, mx))).collect();
     assert_eq!(pairs.len(), rows.len(), "duplicate ancestor rows");
     let known: BTreeSet<i32> = ids.iter().flatten().copied().collect();
 
@@ -196,8 +214,12 @@ fn concept_ancestor_is_closed_and_has_self_rows() {
     for (&a, below) in &children {
         for &(b, mn1, mx1) in below {
             for &(c, mn2, mx2) in children.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
-                let &(mn, mx) = pairs.get(&(a, c)).unwrap_or_else(|| panic!("{a} → {b} → {c} but not {a} → {c}"));
-                assert!(mn <= mn1 + mn2 && mx >= mx1 + mx2, "levels of {a} → {c} ({mn}, {mx}) contradict the path via {b}");
+                let &(mn, mx) =
+                    pairs.get(&(a, c)).unwrap_or_else(|| panic!("{a} → {b} → {c} but not {a} → {c}"));
+                assert!(
+                    mn <= mn1 + mn2 && mx >= mx1 + mx2,
+                    "levels of {a} → {c} ({mn}, {mx}) contradict the path via {b}"
+                );
             }
         }
     }
@@ -214,22 +236,37 @@ fn ages_dates_and_deaths_are_plausible() {
     let person = read(&dir, "person");
     let reference = NaiveDate::from_ymd_opt(2023, 10, 1).unwrap();
     let ids = longs(&person, "person_id");
-    let (years, months, days_of) = (ints(&person, "year_of_birth"), ints(&person, "month_of_birth"), ints(&person, "day_of_birth"));
+    let (years, months, days_of) =
+        (ints(&person, "year_of_birth"), ints(&person, "month_of_birth"), ints(&person, "day_of_birth"));
     let births: Vec<i64> = person
         .iter()
-        .flat_map(|b| b.column_by_name("birth_datetime").unwrap().as_primitive::<arrow_array::types::TimestampMicrosecondType>().values().to_vec())
+        .flat_map(|b| {
+            b.column_by_name("birth_datetime")
+                .unwrap()
+                .as_primitive::<arrow_array::types::TimestampMicrosecondType>()
+                .values()
+                .to_vec()
+        })
         .collect();
     for i in 0..ids.len() {
-        let born = NaiveDate::from_ymd_opt(years[i].unwrap(), months[i].unwrap() as u32, days_of[i].unwrap() as u32).unwrap();
-        assert_eq!(i64::from(born.to_epoch_days()) * 86_400_000_000, births[i], "birth_datetime matches year/month/day");
+        let born =
+            NaiveDate::from_ymd_opt(years[i].unwrap(), months[i].unwrap() as u32, days_of[i].unwrap() as u32)
+                .unwrap();
+        assert_eq!(
+            i64::from(born.to_epoch_days()) * 86_400_000_000,
+            births[i],
+            "birth_datetime matches year/month/day"
+        );
         let age = reference.years_since(born).unwrap();
         assert!((18..=89).contains(&age), "person {} is {age}", ids[i]);
     }
     assert_eq!(ids, (1..=300).collect::<Vec<i64>>());
 
     let death = read(&dir, "death");
-    let deaths: HashMap<i64, i32> =
-        longs(&death, "person_id").into_iter().zip(days(&death, "death_date").into_iter().flatten()).collect();
+    let deaths: HashMap<i64, i32> = longs(&death, "person_id")
+        .into_iter()
+        .zip(days(&death, "death_date").into_iter().flatten())
+        .collect();
     let limit = reference.to_epoch_days();
     for (table, column) in [
         ("visit_occurrence", "visit_start_date"),
@@ -252,7 +289,11 @@ fn ages_dates_and_deaths_are_plausible() {
     let periods = read(&dir, "observation_period");
     let span: HashMap<i64, (i32, i32)> = longs(&periods, "person_id")
         .into_iter()
-        .zip(days(&periods, "observation_period_start_date").into_iter().zip(days(&periods, "observation_period_end_date")))
+        .zip(
+            days(&periods, "observation_period_start_date")
+                .into_iter()
+                .zip(days(&periods, "observation_period_end_date")),
+        )
         .map(|(p, (s, e))| (p, (s.unwrap(), e.unwrap())))
         .collect();
     let visits = read(&dir, "visit_occurrence");
@@ -278,7 +319,8 @@ fn hba1c_is_higher_with_type_2_diabetes_and_blood_pressure_uses_pm_concepts() {
     assert!(t2dm.len() > 50, "only {} persons with T2DM", t2dm.len());
 
     let m = read(&dir, "measurement");
-    let (persons, concepts, values) = (longs(&m, "person_id"), ints(&m, "measurement_concept_id"), floats(&m, "value_as_number"));
+    let (persons, concepts, values) =
+        (longs(&m, "person_id"), ints(&m, "measurement_concept_id"), floats(&m, "value_as_number"));
     let types = ints(&m, "measurement_type_concept_id");
     let (mut with, mut without) = (Vec::new(), Vec::new());
     let mut systolic: HashMap<i64, f64> = HashMap::new();
@@ -302,7 +344,12 @@ fn hba1c_is_higher_with_type_2_diabetes_and_blood_pressure_uses_pm_concepts() {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     assert!(!with.is_empty() && !without.is_empty());
-    assert!(mean(&with) > mean(&without) + 1.0, "HbA1c {} with T2DM vs {} without", mean(&with), mean(&without));
+    assert!(
+        mean(&with) > mean(&without) + 1.0,
+        "HbA1c {} with T2DM vs {} without",
+        mean(&with),
+        mean(&without)
+    );
     assert!(systolic.len() > 1000, "physical measurement blood pressure for most persons");
     assert_eq!(systolic.keys().collect::<BTreeSet<_>>(), diastolic.keys().collect::<BTreeSet<_>>());
     for (p, s) in &systolic {
@@ -316,10 +363,10 @@ fn hba1c_is_higher_with_type_2_diabetes_and_blood_pressure_uses_pm_concepts() {
         }
     }
     for (&(p, c), &bmi) in &pm {
-        if c == 903124 {
-            if let (Some(h), Some(w)) = (pm.get(&(p, 903133)), pm.get(&(p, 903121))) {
-                assert!((w / (h / 100.0).powi(2) - bmi).abs() < 0.06, "BMI of person {p}");
-            }
+        if c == 903124
+            && let (Some(h), Some(w)) = (pm.get(&(p, 903133)), pm.get(&(p, 903121)))
+        {
+            assert!((w / (h / 100.0).powi(2) - bmi).abs() < 0.06, "BMI of person {p}");
         }
     }
 }

@@ -152,7 +152,7 @@ const DEMOGRAPHIC_NODES: &[Node] = &[
         "WhatRaceEthnicity_GeneralizedMultPopulations",
         &[],
     ),
-    node(PREFER_NOT, "I prefer not to answer", "Observation", "PPI", "Answer", "PMI_PreferNotToAnswer_Demographic", &[]),
+    node(PREFER_NOT, "I prefer not to answer", "Observation", "PPI", "Answer", "PreferNotToAnswer", &[]),
     node(NONE_INDICATED, "None Indicated", "Observation", "PPI", "Answer", "AoUDRC_NoneIndicated", &[]),
     node(HISPANIC, "Hispanic or Latino", "Ethnicity", "Ethnicity", "Ethnicity", "Hispanic", &[]),
     node(NOT_HISPANIC, "Not Hispanic or Latino", "Ethnicity", "Ethnicity", "Ethnicity", "Not Hispanic", &[]),
@@ -160,7 +160,15 @@ const DEMOGRAPHIC_NODES: &[Node] = &[
     node(OUTPATIENT, "Outpatient Visit", "Visit", "Visit", "Visit", "OP", &[]),
     node(EMERGENCY, "Emergency Room Visit", "Visit", "Visit", "Visit", "ER", &[]),
     node(EHR, "EHR", "Type Concept", "Type Concept", "Type Concept", "OMOP4976890", &[]),
-    node(PHYSICAL_EXAM, "From physical examination", "Type Concept", "Meas Type", "Meas Type", "OMOP generated", &[]),
+    node(
+        PHYSICAL_EXAM,
+        "From physical examination",
+        "Type Concept",
+        "Meas Type",
+        "Meas Type",
+        "OMOP generated",
+        &[],
+    ),
     node(
         SURVEY_TYPE,
         "Observation Recorded from a Survey",
@@ -240,7 +248,15 @@ const fn disorder(id: i32, name: &'static str, code: &'static str, parents: &'st
 const CONDITION_GROUPS: &[Node] = {
     use groups::*;
     &[
-        node(CLINICAL_FINDING, "Clinical finding", "Condition", "SNOMED", "Clinical Finding", "404684003", &[]),
+        node(
+            CLINICAL_FINDING,
+            "Clinical finding",
+            "Condition",
+            "SNOMED",
+            "Clinical Finding",
+            "404684003",
+            &[],
+        ),
         disorder(DISEASE, "Disease", "64572001", &[CLINICAL_FINDING]),
         disorder(CARDIOVASCULAR, "Disorder of cardiovascular system", "49601007", &[DISEASE]),
         disorder(HEART_DISEASE, "Heart disease", "56265001", &[CARDIOVASCULAR]),
@@ -394,10 +410,18 @@ const fn acute(
 
 /// Condition definitions, indexed by `Cond`.
 static CONDITIONS: [ConditionDef; 28] = {
-    use groups::*;
     use Ing::*;
+    use groups::*;
     [
-        chronic(433736, "Obesity", "414916001", &[METABOLIC], &[icd(1, "E66.9", "Obesity, unspecified")], 0.3, &[(Semaglutide, 0.05)]),
+        chronic(
+            433736,
+            "Obesity",
+            "414916001",
+            &[METABOLIC],
+            &[icd(1, "E66.9", "Obesity, unspecified")],
+            0.3,
+            &[(Semaglutide, 0.05)],
+        ),
         chronic(
             201826,
             "Type 2 diabetes mellitus",
@@ -408,7 +432,14 @@ static CONDITIONS: [ConditionDef; 28] = {
                 icd(3, "E11.65", "Type 2 diabetes mellitus with hyperglycemia"),
             ],
             0.6,
-            &[(Metformin, 0.8), (Glipizide, 0.15), (InsulinGlargine, 0.2), (Empagliflozin, 0.1), (Semaglutide, 0.1), (Gabapentin, 0.06)],
+            &[
+                (Metformin, 0.8),
+                (Glipizide, 0.15),
+                (InsulinGlargine, 0.2),
+                (Empagliflozin, 0.1),
+                (Semaglutide, 0.1),
+                (Gabapentin, 0.06),
+            ],
         ),
         chronic(
             201254,
@@ -426,7 +457,13 @@ static CONDITIONS: [ConditionDef; 28] = {
             &[HYPERTENSIVE],
             &[icd(5, "I10", "Essential (primary) hypertension")],
             0.55,
-            &[(Lisinopril, 0.45), (Amlodipine, 0.35), (Hydrochlorothiazide, 0.25), (Losartan, 0.2), (Metoprolol, 0.1)],
+            &[
+                (Lisinopril, 0.45),
+                (Amlodipine, 0.35),
+                (Hydrochlorothiazide, 0.25),
+                (Losartan, 0.2),
+                (Metoprolol, 0.1),
+            ],
         ),
         chronic(
             432867,
@@ -535,7 +572,11 @@ static CONDITIONS: [ConditionDef; 28] = {
             "Coronary arteriosclerosis",
             "53741008",
             &[ISCHEMIC_HEART],
-            &[icd(18, "I25.10", "Atherosclerotic heart disease of native coronary artery without angina pectoris")],
+            &[icd(
+                18,
+                "I25.10",
+                "Atherosclerotic heart disease of native coronary artery without angina pectoris",
+            )],
             0.5,
             &[(Aspirin, 0.7), (Atorvastatin, 0.6), (Metoprolol, 0.4), (Clopidogrel, 0.2)],
         ),
@@ -576,7 +617,15 @@ static CONDITIONS: [ConditionDef; 28] = {
             0.5,
             &[(Furosemide, 0.2), (Lisinopril, 0.2)],
         ),
-        chronic(439777, "Anemia", "271737000", &[HEMATOPOIETIC], &[icd(24, "D64.9", "Anemia, unspecified")], 0.2, &[(FerrousSulfate, 0.6)]),
+        chronic(
+            439777,
+            "Anemia",
+            "271737000",
+            &[HEMATOPOIETIC],
+            &[icd(24, "D64.9", "Anemia, unspecified")],
+            0.2,
+            &[(FerrousSulfate, 0.6)],
+        ),
         chronic(
             318800,
             "Gastroesophageal reflux disease",
@@ -765,7 +814,13 @@ const fn tablet(id: i32, name: &'static str, per_day: f64, sig: &'static str) ->
     ClinicalDrug { id, name, per_day, package: None, days: &[30, 90], route: Some(ORAL), sig }
 }
 
-const fn course(id: i32, name: &'static str, per_day: f64, days: &'static [i32], sig: &'static str) -> ClinicalDrug {
+const fn course(
+    id: i32,
+    name: &'static str,
+    per_day: f64,
+    days: &'static [i32],
+    sig: &'static str,
+) -> ClinicalDrug {
     ClinicalDrug { id, name, per_day, package: None, days, route: Some(ORAL), sig }
 }
 
@@ -791,150 +846,425 @@ const fn ing(
 
 /// Ingredient definitions, indexed by `Ing`. Clinical drug ids are synthetic (2,100,100,001…).
 static INGREDIENTS: [IngredientDef; 44] = [
-    ing(1503297, "metformin", "6809", "A10BA02", &[
-        tablet(2_100_100_001, "metformin hydrochloride 500 MG Oral Tablet", 2.0, TWICE),
-        tablet(2_100_100_002, "metformin hydrochloride 1000 MG Oral Tablet", 2.0, TWICE),
-    ]),
-    ing(1560171, "glipizide", "4821", "A10BB07", &[tablet(2_100_100_003, "glipizide 5 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1502905, "insulin glargine", "274783", "A10AE04", &[package(
-        2_100_100_004,
-        "insulin glargine 100 UNT/ML Pen Injector",
-        15.0,
-        Some(SUBCUTANEOUS),
-        "Inject 20 units under the skin once daily",
-    )]),
-    ing(45774751, "empagliflozin", "1545653", "A10BK03", &[tablet(2_100_100_005, "empagliflozin 10 MG Oral Tablet", 1.0, DAILY)]),
-    ing(793143, "semaglutide", "1991302", "A10BJ06", &[package(
-        2_100_100_006,
-        "semaglutide 1.34 MG/ML Pen Injector",
-        28.0,
-        Some(SUBCUTANEOUS),
-        "Inject 0.5 mg under the skin once weekly",
-    )]),
-    ing(1545958, "atorvastatin", "83367", "C10AA05", &[
-        tablet(2_100_100_007, "atorvastatin 20 MG Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_008, "atorvastatin 40 MG Oral Tablet", 1.0, DAILY),
-    ]),
-    ing(1539403, "simvastatin", "36567", "C10AA01", &[tablet(2_100_100_009, "simvastatin 20 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1510813, "rosuvastatin", "301542", "C10AA07", &[tablet(2_100_100_010, "rosuvastatin calcium 10 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1308216, "lisinopril", "29046", "C09AA03", &[
-        tablet(2_100_100_011, "lisinopril 10 MG Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_012, "lisinopril 20 MG Oral Tablet", 1.0, DAILY),
-    ]),
-    ing(1367500, "losartan", "52175", "C09CA01", &[tablet(2_100_100_013, "losartan potassium 50 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1332418, "amlodipine", "17767", "C08CA01", &[
-        tablet(2_100_100_014, "amlodipine 5 MG Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_015, "amlodipine 10 MG Oral Tablet", 1.0, DAILY),
-    ]),
-    ing(974166, "hydrochlorothiazide", "5487", "C03AA03", &[tablet(2_100_100_016, "hydrochlorothiazide 25 MG Oral Tablet", 1.0, DAILY)]),
-    ing(956874, "furosemide", "4603", "C03CA01", &[tablet(2_100_100_017, "furosemide 40 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1307046, "metoprolol", "6918", "C07AB02", &[
-        tablet(2_100_100_018, "metoprolol succinate 50 MG 24HR Extended Release Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_019, "metoprolol tartrate 25 MG Oral Tablet", 2.0, TWICE),
-    ]),
-    ing(1346823, "carvedilol", "20352", "C07AG02", &[tablet(2_100_100_020, "carvedilol 6.25 MG Oral Tablet", 2.0, TWICE)]),
-    ing(1501700, "levothyroxine", "10582", "H03AA01", &[
-        tablet(2_100_100_021, "levothyroxine sodium 0.05 MG Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_022, "levothyroxine sodium 0.1 MG Oral Tablet", 1.0, DAILY),
-    ]),
-    ing(1154343, "albuterol", "435", "R03AC02", &[package(
-        2_100_100_023,
-        "albuterol 0.09 MG/ACTUAT Metered Dose Inhaler",
-        30.0,
-        None,
-        "Inhale 2 puffs every 4 to 6 hours as needed",
-    )]),
-    ing(1149380, "fluticasone", "41126", "R03BA05", &[package(
-        2_100_100_024,
-        "fluticasone propionate 0.05 MG/ACTUAT Nasal Spray",
-        30.0,
-        None,
-        "Use 2 sprays in each nostril once daily",
-    )]),
-    ing(1106776, "tiotropium", "69120", "R03BB04", &[package(
-        2_100_100_025,
-        "tiotropium 0.018 MG Inhalation Powder",
-        30.0,
-        None,
-        "Inhale the contents of 1 capsule once daily",
-    )]),
-    ing(739138, "sertraline", "36437", "N06AB06", &[
-        tablet(2_100_100_026, "sertraline 50 MG Oral Tablet", 1.0, DAILY),
-        tablet(2_100_100_027, "sertraline 100 MG Oral Tablet", 1.0, DAILY),
-    ]),
-    ing(755695, "fluoxetine", "4493", "N06AB03", &[tablet(2_100_100_028, "fluoxetine 20 MG Oral Capsule", 1.0, DAILY)]),
-    ing(715939, "escitalopram", "321988", "N06AB10", &[tablet(2_100_100_029, "escitalopram 10 MG Oral Tablet", 1.0, DAILY)]),
-    ing(750982, "bupropion", "42347", "N06AX12", &[tablet(
-        2_100_100_030,
-        "bupropion hydrochloride 150 MG 24HR Extended Release Oral Tablet",
-        1.0,
-        DAILY,
-    )]),
-    ing(781039, "alprazolam", "596", "N05BA12", &[course(2_100_100_031, "alprazolam 0.5 MG Oral Tablet", 2.0, &[30], "Take 1 tablet by mouth twice daily as needed for anxiety")]),
-    ing(1310149, "warfarin", "11289", "B01AA03", &[tablet(2_100_100_032, "warfarin sodium 5 MG Oral Tablet", 1.0, DAILY)]),
-    ing(43013024, "apixaban", "1364430", "B01AF02", &[tablet(2_100_100_033, "apixaban 5 MG Oral Tablet", 2.0, TWICE)]),
-    ing(1112807, "aspirin", "1191", "B01AC06", &[tablet(2_100_100_034, "aspirin 81 MG Delayed Release Oral Tablet", 1.0, DAILY)]),
-    ing(1322184, "clopidogrel", "32968", "B01AC04", &[tablet(2_100_100_035, "clopidogrel 75 MG Oral Tablet", 1.0, DAILY)]),
-    ing(923645, "omeprazole", "7646", "A02BC01", &[tablet(2_100_100_036, "omeprazole 20 MG Delayed Release Oral Capsule", 1.0, DAILY)]),
-    ing(948078, "pantoprazole", "40790", "A02BC02", &[tablet(2_100_100_037, "pantoprazole 40 MG Delayed Release Oral Tablet", 1.0, DAILY)]),
-    ing(1557272, "alendronate", "46041", "M05BA04", &[course(
-        2_100_100_038,
-        "alendronic acid 70 MG Oral Tablet",
-        1.0 / 7.0,
-        &[28, 84],
-        "Take 1 tablet by mouth once weekly",
-    )]),
-    ing(1140643, "sumatriptan", "37418", "N02CC01", &[course(
-        2_100_100_039,
-        "sumatriptan 50 MG Oral Tablet",
-        0.3,
-        &[30],
-        "Take 1 tablet by mouth at migraine onset; may repeat after 2 hours",
-    )]),
-    ing(1125315, "acetaminophen", "161", "N02BE01", &[course(
-        2_100_100_040,
-        "acetaminophen 500 MG Oral Tablet",
-        3.0,
-        &[10, 30],
-        "Take 1 tablet by mouth every 8 hours as needed for pain",
-    )]),
-    ing(1177480, "ibuprofen", "5640", "M01AE01", &[course(
-        2_100_100_041,
-        "ibuprofen 600 MG Oral Tablet",
-        3.0,
-        &[10, 30],
-        "Take 1 tablet by mouth every 8 hours with food as needed",
-    )]),
-    ing(1149196, "cetirizine", "20610", "R06AE07", &[tablet(2_100_100_042, "cetirizine hydrochloride 10 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1107830, "loratadine", "28889", "R06AX13", &[tablet(2_100_100_043, "loratadine 10 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1436678, "tamoxifen", "10324", "L02BA01", &[tablet(2_100_100_044, "tamoxifen 20 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1348265, "anastrozole", "84857", "L02BG03", &[tablet(2_100_100_045, "anastrozole 1 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1351541, "leuprolide", "42375", "L02AE02", &[ClinicalDrug {
-        id: 2_100_100_046,
-        name: "leuprolide acetate 22.5 MG Injection",
-        per_day: 0.0,
-        package: Some(90.0),
-        days: &[90],
-        route: None,
-        sig: "Inject 22.5 mg into the muscle every 3 months",
-    }]),
-    ing(924566, "tamsulosin", "77492", "G04CA02", &[tablet(2_100_100_047, "tamsulosin hydrochloride 0.4 MG Oral Capsule", 1.0, DAILY)]),
-    ing(797399, "gabapentin", "25480", "N03AX12", &[tablet(2_100_100_048, "gabapentin 300 MG Oral Capsule", 3.0, "Take 1 capsule by mouth three times daily")]),
-    ing(1595799, "ferrous sulfate", "24947", "B03AA07", &[tablet(2_100_100_049, "ferrous sulfate 325 MG Oral Tablet", 1.0, DAILY)]),
-    ing(1713332, "amoxicillin", "723", "J01CA04", &[course(
-        2_100_100_050,
-        "amoxicillin 500 MG Oral Capsule",
-        3.0,
-        &[10],
-        "Take 1 capsule by mouth three times daily for 10 days",
-    )]),
-    ing(1734104, "azithromycin", "18631", "J01FA10", &[course(
-        2_100_100_051,
-        "azithromycin 250 MG Oral Tablet",
-        1.2,
-        &[5],
-        "Take 2 tablets on day 1, then 1 tablet daily for 4 days",
-    )]),
+    ing(
+        1503297,
+        "metformin",
+        "6809",
+        "A10BA02",
+        &[
+            tablet(2_100_100_001, "metformin hydrochloride 500 MG Oral Tablet", 2.0, TWICE),
+            tablet(2_100_100_002, "metformin hydrochloride 1000 MG Oral Tablet", 2.0, TWICE),
+        ],
+    ),
+    ing(
+        1560171,
+        "glipizide",
+        "4821",
+        "A10BB07",
+        &[tablet(2_100_100_003, "glipizide 5 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1502905,
+        "insulin glargine",
+        "274783",
+        "A10AE04",
+        &[package(
+            2_100_100_004,
+            "insulin glargine 100 UNT/ML Pen Injector",
+            15.0,
+            Some(SUBCUTANEOUS),
+            "Inject 20 units under the skin once daily",
+        )],
+    ),
+    ing(
+        45774751,
+        "empagliflozin",
+        "1545653",
+        "A10BK03",
+        &[tablet(2_100_100_005, "empagliflozin 10 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        793143,
+        "semaglutide",
+        "1991302",
+        "A10BJ06",
+        &[package(
+            2_100_100_006,
+            "semaglutide 1.34 MG/ML Pen Injector",
+            28.0,
+            Some(SUBCUTANEOUS),
+            "Inject 0.5 mg under the skin once weekly",
+        )],
+    ),
+    ing(
+        1545958,
+        "atorvastatin",
+        "83367",
+        "C10AA05",
+        &[
+            tablet(2_100_100_007, "atorvastatin 20 MG Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_008, "atorvastatin 40 MG Oral Tablet", 1.0, DAILY),
+        ],
+    ),
+    ing(
+        1539403,
+        "simvastatin",
+        "36567",
+        "C10AA01",
+        &[tablet(2_100_100_009, "simvastatin 20 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1510813,
+        "rosuvastatin",
+        "301542",
+        "C10AA07",
+        &[tablet(2_100_100_010, "rosuvastatin calcium 10 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1308216,
+        "lisinopril",
+        "29046",
+        "C09AA03",
+        &[
+            tablet(2_100_100_011, "lisinopril 10 MG Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_012, "lisinopril 20 MG Oral Tablet", 1.0, DAILY),
+        ],
+    ),
+    ing(
+        1367500,
+        "losartan",
+        "52175",
+        "C09CA01",
+        &[tablet(2_100_100_013, "losartan potassium 50 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1332418,
+        "amlodipine",
+        "17767",
+        "C08CA01",
+        &[
+            tablet(2_100_100_014, "amlodipine 5 MG Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_015, "amlodipine 10 MG Oral Tablet", 1.0, DAILY),
+        ],
+    ),
+    ing(
+        974166,
+        "hydrochlorothiazide",
+        "5487",
+        "C03AA03",
+        &[tablet(2_100_100_016, "hydrochlorothiazide 25 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        956874,
+        "furosemide",
+        "4603",
+        "C03CA01",
+        &[tablet(2_100_100_017, "furosemide 40 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1307046,
+        "metoprolol",
+        "6918",
+        "C07AB02",
+        &[
+            tablet(2_100_100_018, "metoprolol succinate 50 MG 24HR Extended Release Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_019, "metoprolol tartrate 25 MG Oral Tablet", 2.0, TWICE),
+        ],
+    ),
+    ing(
+        1346823,
+        "carvedilol",
+        "20352",
+        "C07AG02",
+        &[tablet(2_100_100_020, "carvedilol 6.25 MG Oral Tablet", 2.0, TWICE)],
+    ),
+    ing(
+        1501700,
+        "levothyroxine",
+        "10582",
+        "H03AA01",
+        &[
+            tablet(2_100_100_021, "levothyroxine sodium 0.05 MG Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_022, "levothyroxine sodium 0.1 MG Oral Tablet", 1.0, DAILY),
+        ],
+    ),
+    ing(
+        1154343,
+        "albuterol",
+        "435",
+        "R03AC02",
+        &[package(
+            2_100_100_023,
+            "albuterol 0.09 MG/ACTUAT Metered Dose Inhaler",
+            30.0,
+            None,
+            "Inhale 2 puffs every 4 to 6 hours as needed",
+        )],
+    ),
+    ing(
+        1149380,
+        "fluticasone",
+        "41126",
+        "R03BA05",
+        &[package(
+            2_100_100_024,
+            "fluticasone propionate 0.05 MG/ACTUAT Nasal Spray",
+            30.0,
+            None,
+            "Use 2 sprays in each nostril once daily",
+        )],
+    ),
+    ing(
+        1106776,
+        "tiotropium",
+        "69120",
+        "R03BB04",
+        &[package(
+            2_100_100_025,
+            "tiotropium 0.018 MG Inhalation Powder",
+            30.0,
+            None,
+            "Inhale the contents of 1 capsule once daily",
+        )],
+    ),
+    ing(
+        739138,
+        "sertraline",
+        "36437",
+        "N06AB06",
+        &[
+            tablet(2_100_100_026, "sertraline 50 MG Oral Tablet", 1.0, DAILY),
+            tablet(2_100_100_027, "sertraline 100 MG Oral Tablet", 1.0, DAILY),
+        ],
+    ),
+    ing(
+        755695,
+        "fluoxetine",
+        "4493",
+        "N06AB03",
+        &[tablet(2_100_100_028, "fluoxetine 20 MG Oral Capsule", 1.0, DAILY)],
+    ),
+    ing(
+        715939,
+        "escitalopram",
+        "321988",
+        "N06AB10",
+        &[tablet(2_100_100_029, "escitalopram 10 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        750982,
+        "bupropion",
+        "42347",
+        "N06AX12",
+        &[tablet(
+            2_100_100_030,
+            "bupropion hydrochloride 150 MG 24HR Extended Release Oral Tablet",
+            1.0,
+            DAILY,
+        )],
+    ),
+    ing(
+        781039,
+        "alprazolam",
+        "596",
+        "N05BA12",
+        &[course(
+            2_100_100_031,
+            "alprazolam 0.5 MG Oral Tablet",
+            2.0,
+            &[30],
+            "Take 1 tablet by mouth twice daily as needed for anxiety",
+        )],
+    ),
+    ing(
+        1310149,
+        "warfarin",
+        "11289",
+        "B01AA03",
+        &[tablet(2_100_100_032, "warfarin sodium 5 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        43013024,
+        "apixaban",
+        "1364430",
+        "B01AF02",
+        &[tablet(2_100_100_033, "apixaban 5 MG Oral Tablet", 2.0, TWICE)],
+    ),
+    ing(
+        1112807,
+        "aspirin",
+        "1191",
+        "B01AC06",
+        &[tablet(2_100_100_034, "aspirin 81 MG Delayed Release Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1322184,
+        "clopidogrel",
+        "32968",
+        "B01AC04",
+        &[tablet(2_100_100_035, "clopidogrel 75 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        923645,
+        "omeprazole",
+        "7646",
+        "A02BC01",
+        &[tablet(2_100_100_036, "omeprazole 20 MG Delayed Release Oral Capsule", 1.0, DAILY)],
+    ),
+    ing(
+        948078,
+        "pantoprazole",
+        "40790",
+        "A02BC02",
+        &[tablet(2_100_100_037, "pantoprazole 40 MG Delayed Release Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1557272,
+        "alendronate",
+        "46041",
+        "M05BA04",
+        &[course(
+            2_100_100_038,
+            "alendronic acid 70 MG Oral Tablet",
+            1.0 / 7.0,
+            &[28, 84],
+            "Take 1 tablet by mouth once weekly",
+        )],
+    ),
+    ing(
+        1140643,
+        "sumatriptan",
+        "37418",
+        "N02CC01",
+        &[course(
+            2_100_100_039,
+            "sumatriptan 50 MG Oral Tablet",
+            0.3,
+            &[30],
+            "Take 1 tablet by mouth at migraine onset; may repeat after 2 hours",
+        )],
+    ),
+    ing(
+        1125315,
+        "acetaminophen",
+        "161",
+        "N02BE01",
+        &[course(
+            2_100_100_040,
+            "acetaminophen 500 MG Oral Tablet",
+            3.0,
+            &[10, 30],
+            "Take 1 tablet by mouth every 8 hours as needed for pain",
+        )],
+    ),
+    ing(
+        1177480,
+        "ibuprofen",
+        "5640",
+        "M01AE01",
+        &[course(
+            2_100_100_041,
+            "ibuprofen 600 MG Oral Tablet",
+            3.0,
+            &[10, 30],
+            "Take 1 tablet by mouth every 8 hours with food as needed",
+        )],
+    ),
+    ing(
+        1149196,
+        "cetirizine",
+        "20610",
+        "R06AE07",
+        &[tablet(2_100_100_042, "cetirizine hydrochloride 10 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1107830,
+        "loratadine",
+        "28889",
+        "R06AX13",
+        &[tablet(2_100_100_043, "loratadine 10 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1436678,
+        "tamoxifen",
+        "10324",
+        "L02BA01",
+        &[tablet(2_100_100_044, "tamoxifen 20 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1348265,
+        "anastrozole",
+        "84857",
+        "L02BG03",
+        &[tablet(2_100_100_045, "anastrozole 1 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1351541,
+        "leuprolide",
+        "42375",
+        "L02AE02",
+        &[ClinicalDrug {
+            id: 2_100_100_046,
+            name: "leuprolide acetate 22.5 MG Injection",
+            per_day: 0.0,
+            package: Some(90.0),
+            days: &[90],
+            route: None,
+            sig: "Inject 22.5 mg into the muscle every 3 months",
+        }],
+    ),
+    ing(
+        924566,
+        "tamsulosin",
+        "77492",
+        "G04CA02",
+        &[tablet(2_100_100_047, "tamsulosin hydrochloride 0.4 MG Oral Capsule", 1.0, DAILY)],
+    ),
+    ing(
+        797399,
+        "gabapentin",
+        "25480",
+        "N03AX12",
+        &[tablet(
+            2_100_100_048,
+            "gabapentin 300 MG Oral Capsule",
+            3.0,
+            "Take 1 capsule by mouth three times daily",
+        )],
+    ),
+    ing(
+        1595799,
+        "ferrous sulfate",
+        "24947",
+        "B03AA07",
+        &[tablet(2_100_100_049, "ferrous sulfate 325 MG Oral Tablet", 1.0, DAILY)],
+    ),
+    ing(
+        1713332,
+        "amoxicillin",
+        "723",
+        "J01CA04",
+        &[course(
+            2_100_100_050,
+            "amoxicillin 500 MG Oral Capsule",
+            3.0,
+            &[10],
+            "Take 1 capsule by mouth three times daily for 10 days",
+        )],
+    ),
+    ing(
+        1734104,
+        "azithromycin",
+        "18631",
+        "J01FA10",
+        &[course(
+            2_100_100_051,
+            "azithromycin 250 MG Oral Tablet",
+            1.2,
+            &[5],
+            "Take 2 tablets on day 1, then 1 tablet daily for 4 days",
+        )],
+    ),
 ];
 
 const ATC_SECOND: &[(&str, &str)] = &[
@@ -1000,31 +1330,51 @@ const fn lab(id: i32, name: &'static str, code: &'static str, unit: Option<Unit>
 }
 
 /// HbA1c.
-pub(super) const HBA1C: Lab = lab(3004410, "Hemoglobin A1c/Hemoglobin.total in Blood", "4548-4", Some(PERCENT), CHEMISTRY);
+pub(super) const HBA1C: Lab =
+    lab(3004410, "Hemoglobin A1c/Hemoglobin.total in Blood", "4548-4", Some(PERCENT), CHEMISTRY);
 /// Glucose.
-pub(super) const GLUCOSE: Lab = lab(3004501, "Glucose [Mass/volume] in Serum or Plasma", "2345-7", Some(MG_DL), CHEMISTRY);
+pub(super) const GLUCOSE: Lab =
+    lab(3004501, "Glucose [Mass/volume] in Serum or Plasma", "2345-7", Some(MG_DL), CHEMISTRY);
 /// LDL cholesterol.
-pub(super) const LDL: Lab =
-    lab(3028437, "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay", "18262-6", Some(MG_DL), LIPIDS);
+pub(super) const LDL: Lab = lab(
+    3028437,
+    "Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay",
+    "18262-6",
+    Some(MG_DL),
+    LIPIDS,
+);
 /// Total cholesterol.
-pub(super) const TOTAL_CHOLESTEROL: Lab = lab(3027114, "Cholesterol [Mass/volume] in Serum or Plasma", "2093-3", Some(MG_DL), LIPIDS);
+pub(super) const TOTAL_CHOLESTEROL: Lab =
+    lab(3027114, "Cholesterol [Mass/volume] in Serum or Plasma", "2093-3", Some(MG_DL), LIPIDS);
 /// HDL cholesterol.
-pub(super) const HDL: Lab = lab(3007070, "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "2085-9", Some(MG_DL), LIPIDS);
+pub(super) const HDL: Lab =
+    lab(3007070, "Cholesterol in HDL [Mass/volume] in Serum or Plasma", "2085-9", Some(MG_DL), LIPIDS);
 /// Triglycerides.
-pub(super) const TRIGLYCERIDES: Lab = lab(3022192, "Triglyceride [Mass/volume] in Serum or Plasma", "2571-8", Some(MG_DL), LIPIDS);
+pub(super) const TRIGLYCERIDES: Lab =
+    lab(3022192, "Triglyceride [Mass/volume] in Serum or Plasma", "2571-8", Some(MG_DL), LIPIDS);
 /// Creatinine.
-pub(super) const CREATININE: Lab = lab(3016723, "Creatinine [Mass/volume] in Serum or Plasma", "2160-0", Some(MG_DL), CHEMISTRY);
+pub(super) const CREATININE: Lab =
+    lab(3016723, "Creatinine [Mass/volume] in Serum or Plasma", "2160-0", Some(MG_DL), CHEMISTRY);
 /// Urea nitrogen.
-pub(super) const BUN: Lab = lab(3013682, "Urea nitrogen [Mass/volume] in Serum or Plasma", "3094-0", Some(MG_DL), CHEMISTRY);
+pub(super) const BUN: Lab =
+    lab(3013682, "Urea nitrogen [Mass/volume] in Serum or Plasma", "3094-0", Some(MG_DL), CHEMISTRY);
 /// Hemoglobin.
-pub(super) const HEMOGLOBIN: Lab = lab(3000963, "Hemoglobin [Mass/volume] in Blood", "718-7", Some(G_DL), HEMATOLOGY);
+pub(super) const HEMOGLOBIN: Lab =
+    lab(3000963, "Hemoglobin [Mass/volume] in Blood", "718-7", Some(G_DL), HEMATOLOGY);
 /// Sodium.
-pub(super) const SODIUM: Lab = lab(3019550, "Sodium [Moles/volume] in Serum or Plasma", "2951-2", Some(MMOL_L), CHEMISTRY);
+pub(super) const SODIUM: Lab =
+    lab(3019550, "Sodium [Moles/volume] in Serum or Plasma", "2951-2", Some(MMOL_L), CHEMISTRY);
 /// Potassium.
-pub(super) const POTASSIUM: Lab = lab(3023103, "Potassium [Moles/volume] in Serum or Plasma", "2823-3", Some(MMOL_L), CHEMISTRY);
+pub(super) const POTASSIUM: Lab =
+    lab(3023103, "Potassium [Moles/volume] in Serum or Plasma", "2823-3", Some(MMOL_L), CHEMISTRY);
 /// ALT.
-pub(super) const ALT: Lab =
-    lab(3006923, "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "1742-6", Some(U_L), CHEMISTRY);
+pub(super) const ALT: Lab = lab(
+    3006923,
+    "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+    "1742-6",
+    Some(U_L),
+    CHEMISTRY,
+);
 /// SARS-CoV-2 PCR, a categorical result.
 pub(super) const COVID_PCR: Lab = lab(
     706163,
@@ -1081,17 +1431,28 @@ pub(super) const PM_WEIGHT: Lab = pm(903121, "Weight", "weight", KG);
 /// Physical measurement: BMI.
 pub(super) const PM_BMI: Lab = pm(903124, "BMI", "bmi", KG_M2);
 /// Physical measurement: systolic blood pressure.
-pub(super) const PM_SYSTOLIC: Lab =
-    pm(903118, "Computed systolic blood pressure, mean of 2nd and 3rd measures", "blood-pressure-systolic-mean", MM_HG);
+pub(super) const PM_SYSTOLIC: Lab = pm(
+    903118,
+    "Computed systolic blood pressure, mean of 2nd and 3rd measures",
+    "blood-pressure-systolic-mean",
+    MM_HG,
+);
 /// Physical measurement: diastolic blood pressure.
-pub(super) const PM_DIASTOLIC: Lab =
-    pm(903115, "Computed diastolic blood pressure, mean of 2nd and 3rd measures", "blood-pressure-diastolic-mean", MM_HG);
+pub(super) const PM_DIASTOLIC: Lab = pm(
+    903115,
+    "Computed diastolic blood pressure, mean of 2nd and 3rd measures",
+    "blood-pressure-diastolic-mean",
+    MM_HG,
+);
 /// Physical measurement: heart rate.
-pub(super) const PM_HEART_RATE: Lab = pm(903126, "Computed heart rate, mean of 2nd and 3rd measures", "heart-rate-mean", PER_MIN);
+pub(super) const PM_HEART_RATE: Lab =
+    pm(903126, "Computed heart rate, mean of 2nd and 3rd measures", "heart-rate-mean", PER_MIN);
 /// Physical measurement: waist circumference.
-pub(super) const PM_WAIST: Lab = pm(903135, "Computed waist circumference, mean of closest two measures", "waist-circumference-mean", CM);
+pub(super) const PM_WAIST: Lab =
+    pm(903135, "Computed waist circumference, mean of closest two measures", "waist-circumference-mean", CM);
 /// Physical measurement: hip circumference.
-pub(super) const PM_HIP: Lab = pm(903136, "Computed hip circumference, mean of closest two measures", "hip-circumference-mean", CM);
+pub(super) const PM_HIP: Lab =
+    pm(903136, "Computed hip circumference, mean of closest two measures", "hip-circumference-mean", CM);
 
 const PHYSICAL_MEASUREMENTS: &[Lab] =
     &[PM_HEIGHT, PM_WEIGHT, PM_BMI, PM_SYSTOLIC, PM_DIASTOLIC, PM_HEART_RATE, PM_WAIST, PM_HIP];
@@ -1132,7 +1493,8 @@ const fn a(id: i32, code: &'static str, name: &'static str) -> Answer {
 /// "PMI: Skip" as a survey answer.
 pub(super) static ANSWER_SKIP: Answer = a(SKIP, "PMI_Skip", "PMI: Skip");
 /// "PMI: Prefer Not To Answer" as a survey answer.
-pub(super) static ANSWER_PREFER_NOT: Answer = a(PMI_PREFER_NOT, "PMI_PreferNotToAnswer", "PMI: Prefer Not To Answer");
+pub(super) static ANSWER_PREFER_NOT: Answer =
+    a(PMI_PREFER_NOT, "PMI_PreferNotToAnswer", "PMI: Prefer Not To Answer");
 
 /// The Basics: gender identity (answers: man, woman, non-binary, transgender).
 pub(super) static Q_GENDER: Question = Question {
@@ -1278,14 +1640,20 @@ pub(super) static Q_VAPING: Question = Question {
     id: 2_100_300_040,
     code: "ElectronicSmoking_ElectricSmokeParticipant",
     name: "Electronic Smoking: Electric Smoke Participant",
-    answers: &[a(2_100_300_041, "ElectricSmokeParticipant_Yes", "Yes"), a(2_100_300_042, "ElectricSmokeParticipant_No", "No")],
+    answers: &[
+        a(2_100_300_041, "ElectricSmokeParticipant_Yes", "Yes"),
+        a(2_100_300_042, "ElectricSmokeParticipant_No", "No"),
+    ],
 };
 /// Lifestyle: smokeless tobacco ever (yes, no).
 pub(super) static Q_SMOKELESS: Question = Question {
     id: 2_100_300_045,
     code: "SmokelessTobacco_SmokelessParticipant",
     name: "Smokeless Tobacco: Smokeless Participant",
-    answers: &[a(2_100_300_046, "SmokelessParticipant_Yes", "Yes"), a(2_100_300_047, "SmokelessParticipant_No", "No")],
+    answers: &[
+        a(2_100_300_046, "SmokelessParticipant_Yes", "Yes"),
+        a(2_100_300_047, "SmokelessParticipant_No", "No"),
+    ],
 };
 /// Lifestyle: ever had a drink (yes, no).
 pub(super) static Q_ALCOHOL: Question = Question {
@@ -1414,14 +1782,32 @@ pub(super) static THE_BASICS: Survey = Survey {
     id: 1586134,
     code: "TheBasics",
     name: "The Basics",
-    questions: &[&Q_GENDER, &Q_SEX_AT_BIRTH, &Q_RACE, &Q_EDUCATION, &Q_INCOME, &Q_MARITAL, &Q_EMPLOYMENT, &Q_INSURANCE, &Q_HOME],
+    questions: &[
+        &Q_GENDER,
+        &Q_SEX_AT_BIRTH,
+        &Q_RACE,
+        &Q_EDUCATION,
+        &Q_INCOME,
+        &Q_MARITAL,
+        &Q_EMPLOYMENT,
+        &Q_INSURANCE,
+        &Q_HOME,
+    ],
 };
 /// Lifestyle.
 pub(super) static LIFESTYLE: Survey = Survey {
     id: 1585855,
     code: "Lifestyle",
     name: "Lifestyle",
-    questions: &[&Q_SMOKE_100, &Q_SMOKE_FREQUENCY, &Q_VAPING, &Q_SMOKELESS, &Q_ALCOHOL, &Q_DRINK_FREQUENCY, &Q_DRINK_COUNT],
+    questions: &[
+        &Q_SMOKE_100,
+        &Q_SMOKE_FREQUENCY,
+        &Q_VAPING,
+        &Q_SMOKELESS,
+        &Q_ALCOHOL,
+        &Q_DRINK_FREQUENCY,
+        &Q_DRINK_COUNT,
+    ],
 };
 /// Overall Health.
 pub(super) static OVERALL_HEALTH: Survey = Survey {
@@ -1477,22 +1863,79 @@ const MALE_GENITAL: i32 = 2_100_400_908;
 const DME: i32 = 2_100_500_900;
 
 const PROCEDURE_GROUPS: &[Node] = &[
-    node(DIGESTIVE_PROCEDURES, "Surgical Procedures on the Digestive System", "Procedure", "CPT4", "CPT4 Hierarchy", "1006933", &[]),
-    node(CARDIOVASCULAR_PROCEDURES, "Cardiovascular Procedures", "Procedure", "CPT4", "CPT4 Hierarchy", "1012384", &[]),
-    node(RADIOLOGY, "Diagnostic Radiology (Diagnostic Imaging) Procedures", "Procedure", "CPT4", "CPT4 Hierarchy", "1010135", &[]),
+    node(
+        DIGESTIVE_PROCEDURES,
+        "Surgical Procedures on the Digestive System",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1006933",
+        &[],
+    ),
+    node(
+        CARDIOVASCULAR_PROCEDURES,
+        "Cardiovascular Procedures",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1012384",
+        &[],
+    ),
+    node(
+        RADIOLOGY,
+        "Diagnostic Radiology (Diagnostic Imaging) Procedures",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1010135",
+        &[],
+    ),
     node(DIALYSIS, "Dialysis Services and Procedures", "Procedure", "CPT4", "CPT4 Hierarchy", "1012735", &[]),
     node(PULMONARY, "Pulmonary Procedures", "Procedure", "CPT4", "CPT4 Hierarchy", "1013205", &[]),
-    node(NEUROLOGY, "Neurology and Neuromuscular Procedures", "Procedure", "CPT4", "CPT4 Hierarchy", "1013439", &[]),
-    node(MUSCULOSKELETAL_PROCEDURES, "Surgical Procedures on the Musculoskeletal System", "Procedure", "CPT4", "CPT4 Hierarchy", "1002605", &[]),
-    node(MALE_GENITAL, "Surgical Procedures on the Male Genital System", "Procedure", "CPT4", "CPT4 Hierarchy", "1008121", &[]),
+    node(
+        NEUROLOGY,
+        "Neurology and Neuromuscular Procedures",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1013439",
+        &[],
+    ),
+    node(
+        MUSCULOSKELETAL_PROCEDURES,
+        "Surgical Procedures on the Musculoskeletal System",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1002605",
+        &[],
+    ),
+    node(
+        MALE_GENITAL,
+        "Surgical Procedures on the Male Genital System",
+        "Procedure",
+        "CPT4",
+        "CPT4 Hierarchy",
+        "1008121",
+        &[],
+    ),
     node(DME, "Durable Medical Equipment", "Device", "HCPCS", "HCPCS Class", "E0100-E8002", &[]),
 ];
 
 /// Colonoscopy.
-pub(super) const COLONOSCOPY: Code = Code { id: 2_100_400_001, code: "45378", name: "Colonoscopy, flexible; diagnostic", parent: DIGESTIVE_PROCEDURES };
+pub(super) const COLONOSCOPY: Code = Code {
+    id: 2_100_400_001,
+    code: "45378",
+    name: "Colonoscopy, flexible; diagnostic",
+    parent: DIGESTIVE_PROCEDURES,
+};
 /// Upper GI endoscopy with biopsy.
-pub(super) const EGD: Code =
-    Code { id: 2_100_400_002, code: "43239", name: "Esophagogastroduodenoscopy, flexible, transoral; with biopsy", parent: DIGESTIVE_PROCEDURES };
+pub(super) const EGD: Code = Code {
+    id: 2_100_400_002,
+    code: "43239",
+    name: "Esophagogastroduodenoscopy, flexible, transoral; with biopsy",
+    parent: DIGESTIVE_PROCEDURES,
+};
 /// Transthoracic echocardiography.
 pub(super) const ECHO: Code = Code {
     id: 2_100_400_003,
@@ -1515,45 +1958,96 @@ pub(super) const PCI: Code = Code {
     parent: CARDIOVASCULAR_PROCEDURES,
 };
 /// Hemodialysis.
-pub(super) const HEMODIALYSIS: Code =
-    Code { id: 2_100_400_006, code: "90935", name: "Hemodialysis procedure with single evaluation", parent: DIALYSIS };
+pub(super) const HEMODIALYSIS: Code = Code {
+    id: 2_100_400_006,
+    code: "90935",
+    name: "Hemodialysis procedure with single evaluation",
+    parent: DIALYSIS,
+};
 /// Screening mammography.
 pub(super) const MAMMOGRAPHY: Code =
     Code { id: 2_100_400_007, code: "77067", name: "Screening mammography, bilateral", parent: RADIOLOGY };
 /// Spirometry.
-pub(super) const SPIROMETRY: Code = Code { id: 2_100_400_008, code: "94010", name: "Spirometry", parent: PULMONARY };
+pub(super) const SPIROMETRY: Code =
+    Code { id: 2_100_400_008, code: "94010", name: "Spirometry", parent: PULMONARY };
 /// Total knee arthroplasty.
-pub(super) const KNEE_ARTHROPLASTY: Code =
-    Code { id: 2_100_400_009, code: "27447", name: "Arthroplasty, knee, condyle and plateau", parent: MUSCULOSKELETAL_PROCEDURES };
+pub(super) const KNEE_ARTHROPLASTY: Code = Code {
+    id: 2_100_400_009,
+    code: "27447",
+    name: "Arthroplasty, knee, condyle and plateau",
+    parent: MUSCULOSKELETAL_PROCEDURES,
+};
 /// Polysomnography.
-pub(super) const POLYSOMNOGRAPHY: Code =
-    Code { id: 2_100_400_010, code: "95810", name: "Polysomnography; age 6 years or older, sleep staging", parent: NEUROLOGY };
+pub(super) const POLYSOMNOGRAPHY: Code = Code {
+    id: 2_100_400_010,
+    code: "95810",
+    name: "Polysomnography; age 6 years or older, sleep staging",
+    parent: NEUROLOGY,
+};
 /// Prostate biopsy.
-pub(super) const PROSTATE_BIOPSY: Code =
-    Code { id: 2_100_400_011, code: "55700", name: "Biopsy, prostate; needle or punch", parent: MALE_GENITAL };
+pub(super) const PROSTATE_BIOPSY: Code = Code {
+    id: 2_100_400_011,
+    code: "55700",
+    name: "Biopsy, prostate; needle or punch",
+    parent: MALE_GENITAL,
+};
 /// Bone density (DXA).
-pub(super) const DXA: Code =
-    Code { id: 2_100_400_012, code: "77080", name: "Dual-energy X-ray absorptiometry (DXA), bone density study", parent: RADIOLOGY };
+pub(super) const DXA: Code = Code {
+    id: 2_100_400_012,
+    code: "77080",
+    name: "Dual-energy X-ray absorptiometry (DXA), bone density study",
+    parent: RADIOLOGY,
+};
 
-const PROCEDURES: &[Code] =
-    &[COLONOSCOPY, EGD, ECHO, ECG, PCI, HEMODIALYSIS, MAMMOGRAPHY, SPIROMETRY, KNEE_ARTHROPLASTY, POLYSOMNOGRAPHY, PROSTATE_BIOPSY, DXA];
+const PROCEDURES: &[Code] = &[
+    COLONOSCOPY,
+    EGD,
+    ECHO,
+    ECG,
+    PCI,
+    HEMODIALYSIS,
+    MAMMOGRAPHY,
+    SPIROMETRY,
+    KNEE_ARTHROPLASTY,
+    POLYSOMNOGRAPHY,
+    PROSTATE_BIOPSY,
+    DXA,
+];
 
 /// Home blood glucose monitor.
 pub(super) const GLUCOSE_MONITOR: Code =
     Code { id: 2_100_500_001, code: "E0607", name: "Home blood glucose monitor", parent: DME };
 /// Blood glucose test strips.
-pub(super) const TEST_STRIPS: Code =
-    Code { id: 2_100_500_002, code: "A4253", name: "Blood glucose test or reagent strips for home blood glucose monitor, per 50 strips", parent: DME };
+pub(super) const TEST_STRIPS: Code = Code {
+    id: 2_100_500_002,
+    code: "A4253",
+    name: "Blood glucose test or reagent strips for home blood glucose monitor, per 50 strips",
+    parent: DME,
+};
 /// Continuous glucose monitor sensor.
-pub(super) const CGM_SENSOR: Code =
-    Code { id: 2_100_500_003, code: "A9276", name: "Sensor; invasive, disposable, for use with interstitial continuous glucose monitoring system", parent: DME };
+pub(super) const CGM_SENSOR: Code = Code {
+    id: 2_100_500_003,
+    code: "A9276",
+    name: "Sensor; invasive, disposable, for use with interstitial continuous glucose monitoring system",
+    parent: DME,
+};
 /// CPAP device.
-pub(super) const CPAP: Code =
-    Code { id: 2_100_500_004, code: "E0601", name: "Continuous positive airway pressure (CPAP) device", parent: DME };
+pub(super) const CPAP: Code = Code {
+    id: 2_100_500_004,
+    code: "E0601",
+    name: "Continuous positive airway pressure (CPAP) device",
+    parent: DME,
+};
 /// Cane.
-pub(super) const CANE: Code = Code { id: 2_100_500_005, code: "E0100", name: "Cane, includes canes of all materials, adjustable or fixed, with tip", parent: DME };
+pub(super) const CANE: Code = Code {
+    id: 2_100_500_005,
+    code: "E0100",
+    name: "Cane, includes canes of all materials, adjustable or fixed, with tip",
+    parent: DME,
+};
 /// Nebulizer.
-pub(super) const NEBULIZER: Code = Code { id: 2_100_500_006, code: "E0570", name: "Nebulizer, with compressor", parent: DME };
+pub(super) const NEBULIZER: Code =
+    Code { id: 2_100_500_006, code: "E0570", name: "Nebulizer, with compressor", parent: DME };
 
 const DEVICES: &[Code] = &[GLUCOSE_MONITOR, TEST_STRIPS, CGM_SENSOR, CPAP, CANE, NEBULIZER];
 
@@ -1587,8 +2081,25 @@ impl Vocabulary {
         self.add(c, n.parents);
     }
 
-    fn add_simple(&mut self, id: i32, name: &str, domain: &'static str, vocabulary: &'static str, class: &'static str, code: &str, parents: &[i32]) {
-        let c = Concept { id, name: name.to_owned(), domain, vocabulary, class, standard: Some("S"), code: code.to_owned() };
+    /// Adds a standard concept; `kind` is (domain, vocabulary, concept class).
+    fn add_simple(
+        &mut self,
+        id: i32,
+        name: &str,
+        kind: (&'static str, &'static str, &'static str),
+        code: &str,
+        parents: &[i32],
+    ) {
+        let (domain, vocabulary, class) = kind;
+        let c = Concept {
+            id,
+            name: name.to_owned(),
+            domain,
+            vocabulary,
+            class,
+            standard: Some("S"),
+            code: code.to_owned(),
+        };
         self.add(c, parents);
     }
 }
@@ -1611,7 +2122,7 @@ pub(super) fn build() -> Vocabulary {
         v.add_node(n);
     }
     for u in UNITS {
-        v.add_simple(u.id, u.name, "Unit", "UCUM", "Unit", u.code, &[]);
+        v.add_simple(u.id, u.name, ("Unit", "UCUM", "Unit"), u.code, &[]);
     }
 
     // Conditions and their ICD10CM source codes.
@@ -1631,7 +2142,7 @@ pub(super) fn build() -> Vocabulary {
         v.add(c, &[]);
     }
     for c in &CONDITIONS {
-        v.add_simple(c.id, c.name, "Condition", "SNOMED", "Disorder", c.snomed, c.parents);
+        v.add_simple(c.id, c.name, ("Condition", "SNOMED", "Disorder"), c.snomed, c.parents);
         for s in c.icd {
             let category = s.code.split_once('.').map(|(cat, _)| cat);
             let parent = category.and_then(|cat| ICD_CATEGORIES.iter().position(|&(k, _)| k == cat));
@@ -1650,24 +2161,28 @@ pub(super) fn build() -> Vocabulary {
     }
 
     // Drugs.
-    let atc = |v: &mut Vocabulary, offset: i32, code: &str, name: &str, class: &'static str, parents: &[i32]| {
-        let c = Concept {
-            id: ATC_BASE + offset,
-            name: name.to_owned(),
-            domain: "Drug",
-            vocabulary: "ATC",
-            class,
-            standard: Some("C"),
-            code: code.to_owned(),
+    let atc =
+        |v: &mut Vocabulary, offset: i32, code: &str, name: &str, class: &'static str, parents: &[i32]| {
+            let c = Concept {
+                id: ATC_BASE + offset,
+                name: name.to_owned(),
+                domain: "Drug",
+                vocabulary: "ATC",
+                class,
+                standard: Some("C"),
+                code: code.to_owned(),
+            };
+            v.add(c, parents);
+            ATC_BASE + offset
         };
-        v.add(c, parents);
-        ATC_BASE + offset
-    };
     for (i, &(code, name)) in ATC_FIRST.iter().enumerate() {
         atc(&mut v, i as i32, code, name, "ATC 1st", &[]);
     }
     for (i, &(code, name)) in ATC_SECOND.iter().enumerate() {
-        let first = ATC_FIRST.iter().position(|&(k, _)| code.starts_with(k)).expect("every ATC 2nd class has a 1st class");
+        let first = ATC_FIRST
+            .iter()
+            .position(|&(k, _)| code.starts_with(k))
+            .expect("every ATC 2nd class has a 1st class");
         atc(&mut v, 100 + i as i32, code, name, "ATC 2nd", &[ATC_BASE + first as i32]);
     }
     for (i, ingredient) in INGREDIENTS.iter().enumerate() {
@@ -1675,10 +2190,29 @@ pub(super) fn build() -> Vocabulary {
             .iter()
             .position(|&(k, _)| ingredient.atc.starts_with(k))
             .expect("every ingredient's ATC code has a 2nd-level class");
-        let fifth = atc(&mut v, 1000 + i as i32, ingredient.atc, ingredient.name, "ATC 5th", &[ATC_BASE + 100 + second as i32]);
-        v.add_simple(ingredient.id, ingredient.name, "Drug", "RxNorm", "Ingredient", ingredient.rxcui, &[fifth]);
+        let fifth = atc(
+            &mut v,
+            1000 + i as i32,
+            ingredient.atc,
+            ingredient.name,
+            "ATC 5th",
+            &[ATC_BASE + 100 + second as i32],
+        );
+        v.add_simple(
+            ingredient.id,
+            ingredient.name,
+            ("Drug", "RxNorm", "Ingredient"),
+            ingredient.rxcui,
+            &[fifth],
+        );
         for d in ingredient.drugs {
-            v.add_simple(d.id, d.name, "Drug", "RxNorm", "Clinical Drug", &d.id.to_string(), &[ingredient.id]);
+            v.add_simple(
+                d.id,
+                d.name,
+                ("Drug", "RxNorm", "Clinical Drug"),
+                &d.id.to_string(),
+                &[ingredient.id],
+            );
         }
     }
 
@@ -1689,33 +2223,39 @@ pub(super) fn build() -> Vocabulary {
     for l in LABS {
         let parents: &[i32] = if l.group == 0 { &[] } else { std::slice::from_ref(&l.group) };
         let class = if l.group == VITALS { "Clinical Observation" } else { "Lab Test" };
-        v.add_simple(l.id, l.name, "Measurement", "LOINC", class, l.code, parents);
+        v.add_simple(l.id, l.name, ("Measurement", "LOINC", class), l.code, parents);
     }
     for l in PHYSICAL_MEASUREMENTS {
-        v.add_simple(l.id, l.name, "Measurement", "PPI", "Clinical Observation", l.code, &[]);
+        v.add_simple(l.id, l.name, ("Measurement", "PPI", "Clinical Observation"), l.code, &[]);
     }
 
     // Surveys: module → question; answers stand alone.
     let mut answers_seen = std::collections::BTreeSet::new();
     let mut add_answer = |v: &mut Vocabulary, ans: &Answer| {
         if answers_seen.insert(ans.id) {
-            v.add_simple(ans.id, ans.name, "Observation", "PPI", "Answer", ans.code, &[]);
+            v.add_simple(ans.id, ans.name, ("Observation", "PPI", "Answer"), ans.code, &[]);
         }
     };
     add_answer(&mut v, &ANSWER_SKIP);
     add_answer(&mut v, &ANSWER_PREFER_NOT);
     for s in SURVEYS {
-        v.add_simple(s.id, s.name, "Observation", "PPI", "Module", s.code, &[]);
+        v.add_simple(s.id, s.name, ("Observation", "PPI", "Module"), s.code, &[]);
         for q in s.questions {
-            v.add_simple(q.id, q.name, "Observation", "PPI", "Question", q.code, &[s.id]);
+            v.add_simple(q.id, q.name, ("Observation", "PPI", "Question"), q.code, &[s.id]);
             for ans in q.answers {
                 add_answer(&mut v, ans);
             }
         }
     }
-    v.add_simple(TOBACCO_STATUS.id, TOBACCO_STATUS.name, "Observation", "LOINC", "Clinical Observation", TOBACCO_STATUS.code, &[]);
+    v.add_simple(
+        TOBACCO_STATUS.id,
+        TOBACCO_STATUS.name,
+        ("Observation", "LOINC", "Clinical Observation"),
+        TOBACCO_STATUS.code,
+        &[],
+    );
     for ans in TOBACCO_STATUS.answers {
-        v.add_simple(ans.id, ans.name, "Meas Value", "LOINC", "Answer", ans.code, &[]);
+        v.add_simple(ans.id, ans.name, ("Meas Value", "LOINC", "Answer"), ans.code, &[]);
     }
 
     // Procedures and devices.
@@ -1723,10 +2263,10 @@ pub(super) fn build() -> Vocabulary {
         v.add_node(n);
     }
     for p in PROCEDURES {
-        v.add_simple(p.id, p.name, "Procedure", "CPT4", "CPT4", p.code, &[p.parent]);
+        v.add_simple(p.id, p.name, ("Procedure", "CPT4", "CPT4"), p.code, &[p.parent]);
     }
     for d in DEVICES {
-        v.add_simple(d.id, d.name, "Device", "HCPCS", "HCPCS", d.code, &[d.parent]);
+        v.add_simple(d.id, d.name, ("Device", "HCPCS", "HCPCS"), d.code, &[d.parent]);
     }
     v
 }
