@@ -1,11 +1,17 @@
 //! cohortlens: cohort analytics over OMOP CDM data, in the browser (wasm32) and natively.
 //!
 //! One module owns one stage: [`cdm`] the data contract, [`ingest`] Arrow IPC stream decoding,
-//! [`store`] the columnar tables, and `web` the JavaScript API (wasm32 only).
+//! [`store`] the columnar tables, [`vocab`] concepts and their hierarchy, [`cohort`] cohort
+//! definitions and their evaluation, [`privacy`] the disclosure of every count, and `web` the
+//! JavaScript API (wasm32 only).
 
 pub mod cdm;
+pub mod cohort;
+mod columns;
 pub mod ingest;
+pub mod privacy;
 pub mod store;
+pub mod vocab;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,0 +1,327 @@
+//! The cohort engine: All of Us Cohort Builder definitions ([`definition`]) checked against the
+//! dataset (validation with JSON paths) and evaluated on an index of person bitmaps built once
+//! per store, with the semantics of docs/cohort-semantics.md. A [`Cohort`] holds the person set
+//! (crate-internal) and the per-group and per-item counts, which leave only as
+//! [`Disclosed`](crate::privacy::Disclosed) values — raw counts exist only natively.
+
+pub mod definition;
+
+mod date;
+mod eval;
+mod index;
+mod validate;
+
+// The tests read raw counts, which exist only natively.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
+
+use std::fmt;
+
+use roaring::RoaringBitmap;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::columns::ColumnError;
+use crate::privacy::{Disclosed, Policy};
+use crate::store::Store;
+use crate::vocab::{ConceptHit, ConceptQuery, PersonCounts, Vocab, VocabError};
+
+pub use definition::CohortDefinition;
+
+/// One problem of a definition: where (a JSON path) and what is wrong and what to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ValidationError {
+    /// JSON path, e.g. `includes[0].items[1].searchParameters[0].conceptId`.
+    pub path: String,
+    /// What is wrong; what to do.
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Why a cohort could not be built or evaluated.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CohortError {
+    /// The definition has problems (every one of them).
+    #[error("the cohort definition is invalid: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | "))]
+    Invalid(Vec<ValidationError>),
+    /// A table the index reads lacks a column or has the wrong type.
+    #[error(transparent)]
+    Column(#[from] ColumnError),
+    /// The vocabulary could not be built or searched.
+    #[error(transparent)]
+    Vocab(#[from] VocabError),
+    /// The dataset's reference date is not a date.
+    #[error("the dataset's reference date {0:?} is not a YYYY-MM-DD date; fix referenceDate in the manifest")]
+    ReferenceDate(String),
+}
+
+impl CohortError {
+    /// Stable machine-readable code, surfaced to JavaScript as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CohortError::Invalid(_) => "invalid_definition",
+            CohortError::Column(_) => "bad_column",
+            CohortError::Vocab(VocabError::UnknownDomain(_)) => "invalid_option",
+            CohortError::Vocab(_) => "bad_column",
+            CohortError::ReferenceDate(_) => "bad_reference_date",
+        }
+    }
+}
+
+impl From<Vec<ValidationError>> for CohortError {
+    fn from(errors: Vec<ValidationError>) -> Self {
+        CohortError::Invalid(errors)
+    }
+}
+
+impl From<ValidationError> for CohortError {
+    fn from(error: ValidationError) -> Self {
+        CohortError::Invalid(vec![error])
+    }
+}
+
+/// A dataset ready for cohort queries: its vocabulary and its cohort index.
+#[derive(Debug)]
+pub struct Engine {
+    vocab: Vocab,
+    index: index::Index,
+}
+
+impl Engine {
+    /// Builds the vocabulary and the index from the store's tables (absent tables are empty).
+    /// `reference_date` (`YYYY-MM-DD`, the dataset's CDR date) is where current ages are
+    /// computed; without it, the latest event date.
+    pub fn build(store: &Store, reference_date: Option<&str>) -> Result<Engine, CohortError> {
+        Ok(Engine { vocab: Vocab::build(store)?, index: index::Index::build(store, reference_date)? })
+    }
+
+    /// The dataset's vocabulary.
+    pub fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Checks a definition without evaluating it: every problem, with its JSON path.
+    pub fn validate(&self, definition: &CohortDefinition) -> Result<(), Vec<ValidationError>> {
+        validate::validate(definition, &self.vocab).map(|_| ())
+    }
+
+    /// Validates and evaluates a definition.
+    pub fn cohort(&self, definition: &CohortDefinition) -> Result<Cohort, CohortError> {
+        let plan = validate::validate(definition, &self.vocab)?;
+        Ok(eval::evaluate(&self.index, &plan))
+    }
+
+    /// Searches concepts (see [`Vocab::search`]), with disclosed person counts.
+    pub fn search_concepts(
+        &self,
+        query: &ConceptQuery,
+        policy: Policy,
+    ) -> Result<Vec<ConceptHit>, CohortError> {
+        Ok(self.vocab.search(query, &self.index, policy)?)
+    }
+}
+
+/// Whether cohorts and concept search read `column` of `table` (a loader may skip the others).
+pub fn uses_column(table: &str, column: &str) -> bool {
+    index::uses_column(table, column)
+}
+
+impl PersonCounts for index::Index {
+    fn persons(&self, concepts: &[i32]) -> u64 {
+        self.concept_persons(concepts).len()
+    }
+}
+
+/// The count of one group, with its items' counts (before intersection).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GroupCount {
+    id: Value,
+    count: u64,
+    items: Vec<ItemCount>,
+}
+
+/// The count of one item.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ItemCount {
+    id: Value,
+    count: u64,
+}
+
+/// An evaluated cohort: its persons and its counts.
+#[derive(Clone, Debug)]
+pub struct Cohort {
+    persons: RoaringBitmap,
+    includes: Vec<GroupCount>,
+    excludes: Vec<GroupCount>,
+}
+
+impl Cohort {
+    /// The cohort's persons as ordinals of the `person` table (never leaves the crate).
+    #[allow(dead_code)] // read by the statistics of the next issue and by tests
+    pub(crate) fn persons(&self) -> &RoaringBitmap {
+        &self.persons
+    }
+
+    /// The number of persons, disclosed.
+    pub fn count(&self, policy: Policy) -> Disclosed {
+        policy.disclose(self.persons.len())
+    }
+
+    /// The counts the builder previews: the total and each group's and item's, disclosed.
+    pub fn preview(&self, policy: Policy) -> Preview {
+        let groups = |gs: &[GroupCount]| -> Vec<GroupPreview> {
+            gs.iter()
+                .map(|g| GroupPreview {
+                    id: g.id.clone(),
+                    count: policy.disclose(g.count),
+                    items: g
+                        .items
+                        .iter()
+                        .map(|i| ItemPreview { id: i.id.clone(), count: policy.disclose(i.count) })
+                        .collect(),
+                })
+                .collect()
+        };
+        Preview {
+            total: self.count(policy),
+            includes: groups(&self.includes),
+            excludes: groups(&self.excludes),
+        }
+    }
+
+    /// The exact counts (native only: raw counts never reach JavaScript).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn raw(&self) -> RawCounts {
+        let groups = |gs: &[GroupCount]| -> Vec<RawGroup> {
+            gs.iter()
+                .map(|g| RawGroup {
+                    id: g.id.clone(),
+                    count: g.count,
+                    items: g.items.iter().map(|i| RawItem { id: i.id.clone(), count: i.count }).collect(),
+                })
+                .collect()
+        };
+        RawCounts {
+            total: self.persons.len(),
+            includes: groups(&self.includes),
+            excludes: groups(&self.excludes),
+        }
+    }
+}
+
+/// The builder's live preview: disclosed counts of the cohort, its groups and their items.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Preview {
+    /// The cohort.
+    pub total: Disclosed,
+    /// Include groups, in order.
+    pub includes: Vec<GroupPreview>,
+    /// Exclude groups, in order.
+    pub excludes: Vec<GroupPreview>,
+}
+
+/// One group's disclosed count.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GroupPreview {
+    /// The group's `id` as given.
+    pub id: Value,
+    /// Its persons.
+    pub count: Disclosed,
+    /// Its items.
+    pub items: Vec<ItemPreview>,
+}
+
+/// One item's disclosed count.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ItemPreview {
+    /// The item's `id` as given.
+    pub id: Value,
+    /// Its persons.
+    pub count: Disclosed,
+}
+
+/// Exact counts for the operator (native only).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RawCounts {
+    /// Persons in the cohort.
+    pub total: u64,
+    /// Include groups.
+    pub includes: Vec<RawGroup>,
+    /// Exclude groups.
+    pub excludes: Vec<RawGroup>,
+}
+
+/// One group's exact count (native only).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RawGroup {
+    /// The group's `id` as given.
+    pub id: Value,
+    /// Its persons.
+    pub count: u64,
+    /// Its items.
+    pub items: Vec<RawItem>,
+}
+
+/// One item's exact count (native only).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RawItem {
+    /// The item's `id` as given.
+    pub id: Value,
+    /// Its persons.
+    pub count: u64,
+}
+
+/// A dense person set (one bit per person ordinal): the evaluator's scratch sets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Dense {
+    words: Vec<u64>,
+}
+
+impl Dense {
+    /// The empty set over `n` persons.
+    pub(crate) fn new(n: usize) -> Dense {
+        Dense { words: vec![0; n.div_ceil(64)] }
+    }
+
+    /// Adds person `p` (ignored when out of range).
+    #[inline]
+    pub(crate) fn insert(&mut self, p: u32) {
+        if let Some(w) = self.words.get_mut(p as usize / 64) {
+            *w |= 1 << (p % 64);
+        }
+    }
+
+    /// Number of persons.
+    pub(crate) fn len(&self) -> u64 {
+        self.words.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    /// Adds every person of `other`.
+    pub(crate) fn union_with(&mut self, other: &Dense) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
+    }
+
+    /// Keeps the persons also in `other`.
+    pub(crate) fn intersect_with(&mut self, other: &Dense) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= b);
+    }
+
+    /// Removes the persons of `other`.
+    pub(crate) fn subtract(&mut self, other: &Dense) {
+        self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= !b);
+    }
+
+    /// The set as a roaring bitmap.
+    pub(crate) fn to_roaring(&self) -> RoaringBitmap {
+        let bytes: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        RoaringBitmap::from_lsb0_bytes(0, &bytes)
+    }
+}

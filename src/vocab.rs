@@ -1,0 +1,348 @@
+//! The vocabulary: the dataset's `concept` table (id → name, domain, vocabulary, class,
+//! standard flag, code) and its `concept_ancestor` hierarchy (all descendants of a concept;
+//! parents and children at one level of separation), and concept search for the Cohort
+//! Builder — by id, by code or by name words, per domain — with the hierarchy of each hit and
+//! how many persons have it, as [`Disclosed`] counts.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::columns::{self, ColumnError, NULL_I32};
+use crate::privacy::{Disclosed, Policy};
+use crate::store::{Store, Table};
+
+/// Why the vocabulary could not be built or searched.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum VocabError {
+    /// A vocabulary column is missing or unusable.
+    #[error(transparent)]
+    Column(#[from] ColumnError),
+    /// The search names a domain the vocabulary does not know.
+    #[error(
+        "unknown domain {0:?}; use a Cohort Builder domain (CONDITION, DRUG, MEASUREMENT, SURVEY, …) or a concept domain_id such as Condition"
+    )]
+    UnknownDomain(String),
+}
+
+/// One row of `concept`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Concept {
+    /// `concept_id`.
+    pub id: i32,
+    /// `concept_name`.
+    pub name: String,
+    /// `domain_id`, e.g. `Condition`.
+    pub domain: String,
+    /// `vocabulary_id`, e.g. `SNOMED`.
+    pub vocabulary: String,
+    /// `concept_class_id`.
+    pub class: String,
+    /// Whether `standard_concept` is `S`.
+    pub standard: bool,
+    /// `concept_code`.
+    pub code: String,
+}
+
+/// The dataset's concepts and their hierarchy.
+#[derive(Debug, Default)]
+pub struct Vocab {
+    concepts: Vec<Concept>,
+    by_id: HashMap<i32, usize>,
+    descendants: HashMap<i32, Vec<i32>>,
+    parents: HashMap<i32, Vec<i32>>,
+    children: HashMap<i32, Vec<i32>>,
+    /// Distinct `vocabulary_id`s, upper case, sorted.
+    vocabularies: Vec<String>,
+}
+
+fn text(values: &mut [Option<String>], i: usize) -> String {
+    values.get_mut(i).and_then(Option::take).unwrap_or_default()
+}
+
+impl Vocab {
+    /// Builds the vocabulary from the store's `concept` and `concept_ancestor` tables (either
+    /// may be absent: the vocabulary is then empty or flat).
+    pub fn build(store: &Store) -> Result<Vocab, VocabError> {
+        let mut vocab = Vocab::default();
+        if let Some(t) = store.table("concept") {
+            vocab.add_concepts(t)?;
+        }
+        if let Some(t) = store.table("concept_ancestor") {
+            vocab.add_ancestors(t)?;
+        }
+        Ok(vocab)
+    }
+
+    fn add_concepts(&mut self, t: &Table) -> Result<(), VocabError> {
+        let ids = columns::i32s(t, "concept_id", true)?;
+        let mut names = columns::strings(t, "concept_name", false)?;
+        let mut domains = columns::strings(t, "domain_id", false)?;
+        let mut vocabularies = columns::strings(t, "vocabulary_id", false)?;
+        let mut classes = columns::strings(t, "concept_class_id", false)?;
+        let standard = columns::strings(t, "standard_concept", false)?;
+        let mut codes = columns::strings(t, "concept_code", false)?;
+        for (i, &id) in ids.iter().enumerate() {
+            if id == NULL_I32 || self.by_id.contains_key(&id) {
+                continue;
+            }
+            self.by_id.insert(id, self.concepts.len());
+            self.concepts.push(Concept {
+                id,
+                name: text(&mut names, i),
+                domain: text(&mut domains, i),
+                vocabulary: text(&mut vocabularies, i),
+                class: text(&mut classes, i),
+                standard: standard.get(i).is_some_and(|s| s.as_deref() == Some("S")),
+                code: text(&mut codes, i),
+            });
+        }
+        self.vocabularies = self.concepts.iter().map(|c| c.vocabulary.to_uppercase()).collect();
+        self.vocabularies.sort_unstable();
+        self.vocabularies.dedup();
+        Ok(())
+    }
+
+    fn add_ancestors(&mut self, t: &Table) -> Result<(), VocabError> {
+        let ancestors = columns::i32s(t, "ancestor_concept_id", true)?;
+        let descendants = columns::i32s(t, "descendant_concept_id", true)?;
+        let levels = columns::i32s(t, "min_levels_of_separation", false)?;
+        for ((&a, &d), &level) in ancestors.iter().zip(&descendants).zip(&levels) {
+            if a == NULL_I32 || d == NULL_I32 {
+                continue;
+            }
+            self.descendants.entry(a).or_default().push(d);
+            if level == 1 && a != d {
+                self.children.entry(a).or_default().push(d);
+                self.parents.entry(d).or_default().push(a);
+            }
+        }
+        for list in
+            self.descendants.values_mut().chain(self.children.values_mut()).chain(self.parents.values_mut())
+        {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Ok(())
+    }
+
+    /// The concept of that id.
+    pub fn concept(&self, id: i32) -> Option<&Concept> {
+        self.by_id.get(&id).map(|&i| &self.concepts[i])
+    }
+
+    /// Every `descendant_concept_id` of `concept_ancestor` rows whose ancestor is `id`, sorted.
+    pub fn descendants(&self, id: i32) -> &[i32] {
+        self.descendants.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Direct parents (one level of separation).
+    pub fn parents(&self, id: i32) -> &[i32] {
+        self.parents.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Direct children (one level of separation).
+    pub fn children(&self, id: i32) -> &[i32] {
+        self.children.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether some concept is of the vocabulary `id` (case-insensitive).
+    pub fn is_vocabulary(&self, id: &str) -> bool {
+        self.vocabularies.binary_search(&id.to_uppercase()).is_ok()
+    }
+
+    /// Number of concepts.
+    pub fn len(&self) -> usize {
+        self.concepts.len()
+    }
+
+    /// Whether the vocabulary has no concept.
+    pub fn is_empty(&self) -> bool {
+        self.concepts.is_empty()
+    }
+
+    /// The concepts matching `query` with how well they match, best first (unlimited,
+    /// unordered within a rank).
+    fn matches(&self, query: &ConceptQuery) -> Result<Vec<(u8, &Concept)>, VocabError> {
+        let filter = query.domain.as_deref().map(DomainFilter::parse).transpose()?;
+        let q = query.query.trim().to_lowercase();
+        let id: Option<i32> = q.parse().ok();
+        let words: Vec<&str> = q.split_whitespace().collect();
+        let mut out = Vec::new();
+        for c in &self.concepts {
+            if filter.as_ref().is_some_and(|f| !f.admits(c)) {
+                continue;
+            }
+            let code = c.code.to_lowercase();
+            let rank = if id == Some(c.id) {
+                0
+            } else if !q.is_empty() && code == q {
+                1
+            } else if !q.is_empty() && code.starts_with(&q) {
+                2
+            } else {
+                let name = c.name.to_lowercase();
+                if !words.iter().all(|w| name.contains(w)) {
+                    continue;
+                }
+                3
+            };
+            out.push((rank, c));
+        }
+        Ok(out)
+    }
+
+    /// Searches concepts by id, code (exact, then prefix) or name words (case-insensitive, all
+    /// words must occur), in one domain if asked; best matches first, then most persons. Each
+    /// hit carries its parents, children and disclosed person counts from `counts`.
+    pub fn search(
+        &self,
+        query: &ConceptQuery,
+        counts: &dyn PersonCounts,
+        policy: Policy,
+    ) -> Result<Vec<ConceptHit>, VocabError> {
+        let mut found: Vec<(u8, Disclosed, &Concept)> = self
+            .matches(query)?
+            .into_iter()
+            .map(|(rank, c)| (rank, policy.disclose(counts.persons(&[c.id])), c))
+            .collect();
+        // Ordered by the disclosed count, so the order reveals nothing the numbers do not.
+        found.sort_by(|a, b| {
+            (a.0, std::cmp::Reverse(a.1.value()), &a.2.name, a.2.id).cmp(&(
+                b.0,
+                std::cmp::Reverse(b.1.value()),
+                &b.2.name,
+                b.2.id,
+            ))
+        });
+        let reference = |id: &i32| ConceptRef {
+            concept_id: *id,
+            name: self.concept(*id).map(|c| c.name.clone()).unwrap_or_default(),
+        };
+        Ok(found
+            .into_iter()
+            .take(query.limit())
+            .map(|(_, count, c)| {
+                let mut all = vec![c.id];
+                all.extend_from_slice(self.descendants(c.id));
+                ConceptHit {
+                    concept_id: c.id,
+                    name: c.name.clone(),
+                    domain: c.domain.clone(),
+                    vocabulary: c.vocabulary.clone(),
+                    concept_class: c.class.clone(),
+                    standard: c.standard,
+                    code: c.code.clone(),
+                    parents: self.parents(c.id).iter().map(reference).collect(),
+                    children: self.children(c.id).iter().map(reference).collect(),
+                    count,
+                    count_with_descendants: policy.disclose(counts.persons(&all)),
+                }
+            })
+            .collect())
+    }
+}
+
+/// Where person counts for concept search come from (the cohort index).
+pub trait PersonCounts {
+    /// Distinct persons with at least one row of any of `concepts` in the dataset.
+    fn persons(&self, concepts: &[i32]) -> u64;
+}
+
+/// A concept search: words, code or id, an optional domain and a result limit.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConceptQuery {
+    /// Name words, a code or a concept id.
+    pub query: String,
+    /// A Cohort Builder domain (`CONDITION`, `SURVEY`, …) or a `domain_id` (`Condition`).
+    pub domain: Option<String>,
+    /// Most hits returned (default 20, at most 1,000).
+    pub limit: Option<usize>,
+}
+
+impl ConceptQuery {
+    fn limit(&self) -> usize {
+        self.limit.unwrap_or(20).min(1_000)
+    }
+}
+
+/// Which concepts a domain filter admits.
+struct DomainFilter {
+    domains: &'static [&'static str],
+    /// `Some(true)`: PPI concepts only; `Some(false)`: no PPI concepts.
+    ppi: Option<bool>,
+    /// A `domain_id` given as is (lower case).
+    raw: Option<String>,
+}
+
+impl DomainFilter {
+    fn parse(domain: &str) -> Result<DomainFilter, VocabError> {
+        let builder = |domains, ppi| DomainFilter { domains, ppi, raw: None };
+        Ok(match domain {
+            "CONDITION" => builder(&["Condition"], None),
+            "PROCEDURE" => builder(&["Procedure"], None),
+            "DRUG" => builder(&["Drug"], None),
+            "MEASUREMENT" => builder(&["Measurement"], Some(false)),
+            "OBSERVATION" => builder(&["Observation"], Some(false)),
+            "DEVICE" => builder(&["Device"], None),
+            "VISIT" => builder(&["Visit"], None),
+            "DEATH" => builder(&["Condition", "Observation"], None),
+            "SURVEY" => builder(&["Observation"], Some(true)),
+            "PHYSICAL_MEASUREMENT" => builder(&["Measurement"], Some(true)),
+            "PERSON" => builder(&["Gender", "Race", "Ethnicity"], None),
+            other
+                if !other.is_empty()
+                    && other.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_') =>
+            {
+                DomainFilter { domains: &[], ppi: None, raw: Some(other.to_lowercase()) }
+            }
+            other => return Err(VocabError::UnknownDomain(other.to_owned())),
+        })
+    }
+
+    fn admits(&self, c: &Concept) -> bool {
+        if let Some(raw) = &self.raw {
+            return c.domain.to_lowercase() == *raw;
+        }
+        self.domains.contains(&c.domain.as_str()) && self.ppi.is_none_or(|ppi| (c.vocabulary == "PPI") == ppi)
+    }
+}
+
+/// A concept named in a hit's hierarchy.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConceptRef {
+    /// Its id.
+    pub concept_id: i32,
+    /// Its name (empty when the concept is not in `concept`).
+    pub name: String,
+}
+
+/// One concept search result.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConceptHit {
+    /// `concept_id`.
+    pub concept_id: i32,
+    /// `concept_name`.
+    pub name: String,
+    /// `domain_id`.
+    pub domain: String,
+    /// `vocabulary_id`.
+    pub vocabulary: String,
+    /// `concept_class_id`.
+    pub concept_class: String,
+    /// Whether it is a standard concept.
+    pub standard: bool,
+    /// `concept_code`.
+    pub code: String,
+    /// Direct parents.
+    pub parents: Vec<ConceptRef>,
+    /// Direct children.
+    pub children: Vec<ConceptRef>,
+    /// Persons with a row of this concept.
+    pub count: Disclosed,
+    /// Persons with a row of this concept or any descendant.
+    pub count_with_descendants: Disclosed,
+}
