@@ -1,9 +1,11 @@
 //! `cohortlens`: the operator's command line — generate a synthetic dataset, import real OMOP
-//! CDM data, and serve a dataset to the browser as Arrow streams.
+//! CDM data, serve a dataset to the browser as Arrow streams, and count cohorts.
 
+mod count;
 mod dataset;
 mod generate;
 mod import;
+mod load;
 mod serve;
 
 use std::net::SocketAddr;
@@ -69,6 +71,21 @@ enum Command {
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
     },
+    /// Count a cohort: print one JSON line per definition with the disclosed count.
+    Count {
+        /// Dataset directory written by `generate` or `import`.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON file with one Cohort Builder definition or an array of them.
+        #[arg(long)]
+        definition: PathBuf,
+        /// Also print the exact counts (cohort, groups, items) under "raw".
+        #[arg(long)]
+        raw: bool,
+        /// Print load, index and evaluation times on stderr.
+        #[arg(long)]
+        timing: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -83,6 +100,16 @@ fn main() -> ExitCode {
                 .map_err(Into::into)
         }
         Command::Serve { data, addr, www, pkg } => serve::run(serve::Options { data, addr, www, pkg }),
+        // `count` has its own exit codes: 2 for a bad definition.
+        Command::Count { data, definition, raw, timing } => {
+            return match count::run(&count::Options { data, definition, raw, timing }) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    e.exit_code()
+                }
+            };
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
