@@ -1,6 +1,8 @@
 //! The JavaScript API (wasm32 only): `Lens.open(baseUrl, {tables, onProgress, signal})` streams
-//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it.
-//! Errors reach JavaScript as `Error` objects with a stable `code` and a message saying what to do.
+//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it,
+//! then builds the cohort index once; `lens.cohort(definition)` and `lens.searchConcepts(query)`
+//! answer from it with disclosed counts only. Errors reach JavaScript as `Error` objects with a
+//! stable `code` and a message saying what to do.
 
 use std::fmt::Display;
 
@@ -10,8 +12,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
+use crate::cohort::{self, CohortDefinition, CohortError, Engine};
 use crate::ingest::{Chunk, TableIngest};
+use crate::privacy::Policy;
 use crate::store::Store;
+use crate::vocab::ConceptQuery;
 
 #[wasm_bindgen]
 extern "C" {
@@ -28,10 +33,36 @@ fn js_error(code: &str, message: impl Display) -> JsValue {
     error.into()
 }
 
+/// A cohort error as a JavaScript `Error`; an invalid definition also carries `errors`, an
+/// array of `{path, message}`.
+fn cohort_error(e: &CohortError) -> JsValue {
+    let error = js_error(e.code(), e);
+    if let CohortError::Invalid(list) = e {
+        let errors = Array::new();
+        for v in list {
+            let item = js_sys::Object::new();
+            // Setting properties on fresh objects cannot fail.
+            let _ = Reflect::set(&item, &"path".into(), &v.path.as_str().into());
+            let _ = Reflect::set(&item, &"message".into(), &v.message.as_str().into());
+            errors.push(&item);
+        }
+        let _ = Reflect::set(&error, &"errors".into(), &errors);
+    }
+    error
+}
+
 /// The table list of `GET /api/v1/catalog` (the fields the lens needs).
 #[derive(Deserialize)]
 struct Catalog {
+    #[serde(default)]
+    dataset: CatalogDataset,
     tables: Vec<CatalogTable>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CatalogDataset {
+    reference_date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -49,21 +80,17 @@ struct OpenOptions {
 impl OpenOptions {
     fn from_js(options: &JsValue) -> Result<Self, JsValue> {
         if options.is_undefined() || options.is_null() {
-            return Ok(Self {
-                tables: None,
-                on_progress: None,
-                signal: None,
-            });
+            return Ok(Self { tables: None, on_progress: None, signal: None });
         }
-        let get = |key: &str| {
-            Reflect::get(options, &key.into())
-                .ok()
-                .filter(|v| !v.is_undefined() && !v.is_null())
-        };
+        let get =
+            |key: &str| Reflect::get(options, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null());
         let tables = match get("tables") {
             None => None,
             Some(v) => Some(serde_wasm_bindgen::from_value(v).map_err(|_| {
-                js_error("invalid_option", "options.tables must be an array of table names, e.g. ['person', 'measurement']")
+                js_error(
+                    "invalid_option",
+                    "options.tables must be an array of table names, e.g. ['person', 'measurement']",
+                )
             })?),
         };
         let on_progress = match get("onProgress") {
@@ -84,11 +111,7 @@ impl OpenOptions {
                 )
             })?),
         };
-        Ok(Self {
-            tables,
-            on_progress,
-            signal,
-        })
+        Ok(Self { tables, on_progress, signal })
     }
 
     fn cancelled(&self) -> bool {
@@ -121,10 +144,13 @@ impl OpenOptions {
     }
 }
 
-/// A dataset loaded into the browser.
+/// A dataset loaded into the browser, with its cohort index.
 #[wasm_bindgen]
 pub struct Lens {
     store: Store,
+    /// Built once at the end of `open`; an index failure is reported by the cohort calls,
+    /// not by `open`, so the tables stay usable.
+    engine: Result<Engine, CohortError>,
 }
 
 #[wasm_bindgen]
@@ -136,29 +162,25 @@ impl Lens {
         let options = OpenOptions::from_js(&options)?;
         let base = base_url.trim_end_matches('/');
         let catalog: Catalog = {
-            let response =
-                fetch(&format!("{base}/api/v1/catalog"), &options, "the catalog").await?;
+            let response = fetch(&format!("{base}/api/v1/catalog"), &options, "the catalog").await?;
             let json = JsFuture::from(response.json()?)
                 .await
                 .map_err(|e| options.network_error("reading the catalog", e))?;
             serde_wasm_bindgen::from_value(json).map_err(|e| {
-                js_error("bad_catalog", format!("{base}/api/v1/catalog is not a cohortlens catalog ({e}); check the server URL"))
+                js_error(
+                    "bad_catalog",
+                    format!("{base}/api/v1/catalog is not a cohortlens catalog ({e}); check the server URL"),
+                )
             })?
         };
         let names: Vec<String> = match &options.tables {
             None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
             Some(wanted) => {
-                if let Some(unknown) = wanted
-                    .iter()
-                    .find(|w| !catalog.tables.iter().any(|t| &t.name == *w))
-                {
+                if let Some(unknown) = wanted.iter().find(|w| !catalog.tables.iter().any(|t| &t.name == *w)) {
                     let known: Vec<_> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
                     return Err(js_error(
                         "unknown_table",
-                        format!(
-                            "no table {unknown:?} in this dataset; it has {}",
-                            known.join(", ")
-                        ),
+                        format!("no table {unknown:?} in this dataset; it has {}", known.join(", ")),
                     ));
                 }
                 wanted.clone()
@@ -171,12 +193,8 @@ impl Lens {
             }
             let url = format!("{base}/api/v1/tables/{name}");
             let response = fetch(&url, &options, &format!("table {name}")).await?;
-            let expected_rows = response
-                .headers()
-                .get("x-row-count")
-                .ok()
-                .flatten()
-                .and_then(|v| v.parse().ok());
+            let expected_rows =
+                response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
             let body = response.body().ok_or_else(|| {
                 js_error(
                     "truncated_stream",
@@ -189,25 +207,58 @@ impl Lens {
                 let chunk = JsFuture::from(reader.read())
                     .await
                     .map_err(|e| options.network_error(&format!("table {name}"), e))?;
-                if Reflect::get(&chunk, &"done".into())?
-                    .as_bool()
-                    .unwrap_or(true)
-                {
+                if Reflect::get(&chunk, &"done".into())?.as_bool().unwrap_or(true) {
                     break;
                 }
                 let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
-                ingest
-                    .push(&bytes)
-                    .map_err(|e| js_error(e.code(), &e))?;
+                ingest.push(&bytes).map_err(|e| js_error(e.code(), &e))?;
                 options.report(&ingest, false)?;
             }
             options.report(&ingest, true)?;
-            let table = ingest
-                .finish(expected_rows)
-                .map_err(|e| js_error(e.code(), &e))?;
+            let table = ingest.finish(expected_rows).map_err(|e| js_error(e.code(), &e))?;
             store.insert(table);
         }
-        Ok(Lens { store })
+        let engine = Engine::build(&store, catalog.dataset.reference_date.as_deref());
+        Ok(Lens { store, engine })
+    }
+
+    fn engine(&self) -> Result<&Engine, JsValue> {
+        self.engine.as_ref().map_err(cohort_error)
+    }
+
+    /// Evaluates a Cohort Builder definition (`{includes, excludes, dataFilters,
+    /// restrictToObservationPeriod}`). Rejects an invalid one with an `Error` whose `code` is
+    /// `invalid_definition` and whose `errors` lists every problem as `{path, message}`.
+    pub fn cohort(&self, definition: JsValue) -> Result<Cohort, JsValue> {
+        let engine = self.engine()?;
+        let text =
+            js_sys::JSON::stringify(&definition).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+                js_error(
+                    "invalid_definition",
+                    "the definition must be a plain JSON object; see docs/cohort-semantics.md",
+                )
+            })?;
+        let definition = CohortDefinition::from_json(&text).map_err(|e| cohort_error(&e.into()))?;
+        let inner = engine.cohort(&definition).map_err(|e| cohort_error(&e))?;
+        Ok(Cohort { inner })
+    }
+
+    /// Searches concepts by name words, code or id: `options` `{domain?, limit?}`. Returns
+    /// `[{conceptId, name, domain, vocabulary, conceptClass, standard, code, parents, children,
+    /// count, countWithDescendants}]`, the counts disclosed.
+    #[wasm_bindgen(js_name = searchConcepts)]
+    pub fn search_concepts(&self, query: String, options: JsValue) -> Result<JsValue, JsValue> {
+        let engine = self.engine()?;
+        let mut q: ConceptQuery = if options.is_undefined() || options.is_null() {
+            ConceptQuery::default()
+        } else {
+            serde_wasm_bindgen::from_value(options).map_err(|_| {
+                js_error("invalid_option", "options must be {domain?: string, limit?: number}, e.g. {domain: 'CONDITION', limit: 20}")
+            })?
+        };
+        q.query = query;
+        let hits = engine.search_concepts(&q, Policy::default()).map_err(|e| cohort_error(&e))?;
+        Ok(serde_wasm_bindgen::to_value(&hits)?)
     }
 
     /// The loaded tables: `[{name, rows, columns, memoryBytes}]`.
@@ -216,6 +267,26 @@ impl Lens {
             .tables()
             .map(|t| serde_wasm_bindgen::to_value(&t.summary()).map_err(JsValue::from))
             .collect()
+    }
+}
+
+/// An evaluated cohort. Its persons stay inside the engine; counts leave disclosed.
+#[wasm_bindgen]
+pub struct Cohort {
+    inner: cohort::Cohort,
+}
+
+#[wasm_bindgen]
+impl Cohort {
+    /// The number of persons, disclosed: `{value, label, policy}`.
+    pub fn count(&self) -> Result<JsValue, JsValue> {
+        Ok(serde_wasm_bindgen::to_value(&self.inner.count(Policy::default()))?)
+    }
+
+    /// The builder's preview: `{total, includes: [{id, count, items: [{id, count}]}], excludes}`,
+    /// every count disclosed.
+    pub fn preview(&self) -> Result<JsValue, JsValue> {
+        Ok(serde_wasm_bindgen::to_value(&self.inner.preview(Policy::default()))?)
     }
 }
 
@@ -258,10 +329,7 @@ async fn fetch(url: &str, options: &OpenOptions, what: &str) -> Result<Response,
         Err(_) => None,
     };
     let message = message.unwrap_or_else(|| response.status_text());
-    Err(js_error(
-        "http",
-        format!("fetching {what} failed with HTTP {status}: {message}"),
-    ))
+    Err(js_error("http", format!("fetching {what} failed with HTTP {status}: {message}")))
 }
 
 /// Decodes a table's Arrow stream from bytes the caller already has, chunk by chunk (the
@@ -276,9 +344,7 @@ impl TableLoader {
     /// Starts decoding a stream of `table`.
     #[wasm_bindgen(constructor)]
     pub fn new(table: &str) -> TableLoader {
-        TableLoader {
-            ingest: Some(TableIngest::new(table)),
-        }
+        TableLoader { ingest: Some(TableIngest::new(table)) }
     }
 
     /// Decodes the next chunk.

@@ -48,20 +48,12 @@ fn stream(rows: usize) -> Vec<u8> {
         let end = (start + BATCH_ROWS).min(rows);
         let ids: Int64Array = (start as i64..end as i64).collect();
         let concepts: Int32Array = (start..end).map(|i| 3004410 + (i % 11) as i32).collect();
-        let values: Float64Array = (start..end)
-            .map(|i| (i % 13 != 0).then_some(i as f64 / 100.0))
-            .collect();
-        let units: StringArray = (start..end)
-            .map(|i| (i % 17 != 0).then_some(["%", "mg/dL", "mmol/L"][i % 3]))
-            .collect();
+        let values: Float64Array = (start..end).map(|i| (i % 13 != 0).then_some(i as f64 / 100.0)).collect();
+        let units: StringArray =
+            (start..end).map(|i| (i % 17 != 0).then_some(["%", "mg/dL", "mmol/L"][i % 3])).collect();
         let batch = RecordBatch::try_new(
             schema.clone(),
-            vec![
-                Arc::new(ids),
-                Arc::new(concepts),
-                Arc::new(values),
-                Arc::new(units),
-            ],
+            vec![Arc::new(ids), Arc::new(concepts), Arc::new(values), Arc::new(units)],
         )
         .unwrap();
         writer.write(&batch).unwrap();
@@ -90,20 +82,12 @@ fn check_rows(table: &cohortlens::store::Table, rows: usize) {
     let mut expected = 0i64;
     for batch in table.batches() {
         assert!(batch.num_rows() <= BATCH_ROWS);
-        let ids = batch
-            .column(0)
-            .as_any()
-            .downcast_ref::<Int64Array>()
-            .unwrap();
+        let ids = batch.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
         for id in ids.values() {
             assert_eq!(*id, expected);
             expected += 1;
         }
-        let values = batch
-            .column(2)
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .unwrap();
+        let values = batch.column(2).as_any().downcast_ref::<Float64Array>().unwrap();
         for (i, v) in values.iter().enumerate() {
             let row = ids.value(i) as usize;
             assert_eq!(v, (row % 13 != 0).then_some(row as f64 / 100.0));
@@ -121,13 +105,9 @@ fn random_chunk_sizes_from_one_byte_to_one_mebibyte_decode_identically() {
         let chunks = random_chunks(&bytes, &mut rng);
         let mut ingest = TableIngest::new("measurement");
         for chunk in chunks {
-            ingest
-                .push(chunk.as_slice())
-                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            ingest.push(chunk.as_slice()).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         }
-        let table = ingest
-            .finish(Some(rows as u64))
-            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let table = ingest.finish(Some(rows as u64)).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         check_rows(&table, rows);
     }
 }
@@ -167,16 +147,10 @@ async fn ingest_response(
     let mut received = 0;
     loop {
         let result = JsFuture::from(reader.read()).await.unwrap();
-        if Reflect::get(&result, &"done".into())
-            .unwrap()
-            .as_bool()
-            .unwrap()
-        {
+        if Reflect::get(&result, &"done".into()).unwrap().as_bool().unwrap() {
             break;
         }
-        let bytes: Uint8Array = Reflect::get(&result, &"value".into())
-            .unwrap()
-            .unchecked_into();
+        let bytes: Uint8Array = Reflect::get(&result, &"value".into()).unwrap().unchecked_into();
         received += bytes.length() as usize;
         ingest.push(&bytes)?;
     }
@@ -213,8 +187,214 @@ async fn a_corrupted_stream_is_an_error_not_a_panic() {
     let schema_len = u32::from_le_bytes(bytes[4..8].try_into().unwrap()) as usize;
     let at = 8 + schema_len;
     bytes[at + 4..at + 8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
-    let err = ingest_response("measurement", vec![bytes])
-        .await
-        .unwrap_err();
+    let err = ingest_response("measurement", vec![bytes]).await.unwrap_err();
     assert!(err.to_string().contains("table measurement"), "{err}");
+}
+
+/// `batch` as an Arrow IPC stream.
+fn ipc(batch: &RecordBatch) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema()).unwrap();
+    writer.write(batch).unwrap();
+    writer.finish().unwrap();
+    drop(writer);
+    bytes
+}
+
+/// Decodes `batch` through the streaming ingest, as the browser does, into a store table.
+fn ingested(name: &str, batch: &RecordBatch) -> cohortlens::store::Table {
+    let mut ingest = TableIngest::new(name);
+    ingest.push(ipc(batch).as_slice()).unwrap();
+    ingest.finish(Some(batch.num_rows() as u64)).unwrap()
+}
+
+/// The store of [`cohort_tables`].
+fn cohort_store(persons: i64) -> cohortlens::store::Store {
+    let mut store = cohortlens::store::Store::default();
+    for (name, batch) in cohort_tables(persons) {
+        store.insert(ingested(name, &batch));
+    }
+    store
+}
+
+/// Tables of `persons` persons; person `p` has `p % 7` type 2 diabetes rows (concept
+/// 201826, under 201820) at ages 30 + p % 50.
+fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
+    use arrow_array::Date32Array;
+    let mut tables = Vec::new();
+    let batch = |fields: Vec<(&str, Arc<dyn arrow_array::Array>)>| {
+        let schema = Arc::new(Schema::new(
+            fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
+        ));
+        RecordBatch::try_new(schema, fields.into_iter().map(|(_, a)| a).collect()).unwrap()
+    };
+    let concepts = batch(vec![
+        ("concept_id", Arc::new(Int32Array::from(vec![201820, 201826]))),
+        ("concept_name", Arc::new(StringArray::from(vec!["Diabetes mellitus", "Type 2 diabetes mellitus"]))),
+        ("domain_id", Arc::new(StringArray::from(vec!["Condition", "Condition"]))),
+        ("vocabulary_id", Arc::new(StringArray::from(vec!["SNOMED", "SNOMED"]))),
+        ("concept_class_id", Arc::new(StringArray::from(vec!["Clinical Finding", "Clinical Finding"]))),
+        ("standard_concept", Arc::new(StringArray::from(vec!["S", "S"]))),
+        ("concept_code", Arc::new(StringArray::from(vec!["73211009", "44054006"]))),
+    ]);
+    tables.push(("concept", concepts));
+    let ancestors = batch(vec![
+        ("ancestor_concept_id", Arc::new(Int32Array::from(vec![201820]))),
+        ("descendant_concept_id", Arc::new(Int32Array::from(vec![201826]))),
+        ("min_levels_of_separation", Arc::new(Int32Array::from(vec![1]))),
+        ("max_levels_of_separation", Arc::new(Int32Array::from(vec![1]))),
+    ]);
+    tables.push(("concept_ancestor", ancestors));
+    let ids: Vec<i64> = (1..=persons).collect();
+    let people = batch(vec![
+        ("person_id", Arc::new(Int64Array::from(ids.clone()))),
+        ("gender_concept_id", Arc::new(Int32Array::from(vec![8532; ids.len()]))),
+        (
+            "year_of_birth",
+            Arc::new(Int32Array::from(ids.iter().map(|p| 1970 - (p % 50) as i32).collect::<Vec<_>>())),
+        ),
+        ("race_concept_id", Arc::new(Int32Array::from(vec![8527; ids.len()]))),
+        ("ethnicity_concept_id", Arc::new(Int32Array::from(vec![38003564; ids.len()]))),
+    ]);
+    tables.push(("person", people));
+    let rows: Vec<(i64, i32)> = ids.iter().flat_map(|&p| (0..p % 7).map(move |k| (p, k as i32))).collect();
+    // 2000-01-01 is day 10957: every row falls in 2000, at age 30 + p % 50.
+    let conditions = batch(vec![
+        ("condition_occurrence_id", Arc::new(Int64Array::from((0..rows.len() as i64).collect::<Vec<_>>()))),
+        ("person_id", Arc::new(Int64Array::from(rows.iter().map(|r| r.0).collect::<Vec<_>>()))),
+        ("condition_concept_id", Arc::new(Int32Array::from(vec![201826; rows.len()]))),
+        (
+            "condition_start_date",
+            Arc::new(Date32Array::from(rows.iter().map(|r| 10957 + r.1).collect::<Vec<_>>())),
+        ),
+    ]);
+    tables.push(("condition_occurrence", conditions));
+    tables
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function serveDataset(names, bodies) {
+  const routes = new Map();
+  names.forEach((name, i) => routes.set(`http://cohortlens.test/api/v1/tables/${name}`, bodies[i]));
+  const catalog = { dataset: { name: 't', referenceDate: '2023-10-01' }, tables: names.map((name) => ({ name })) };
+  globalThis.fetch = async (url) => {
+    if (url === 'http://cohortlens.test/api/v1/catalog') return new Response(JSON.stringify(catalog), { status: 200 });
+    const body = routes.get(url);
+    if (body === undefined) return new Response('{"error": {"code": "unknown_table", "message": "no such table"}}', { status: 404 });
+    return new Response(body, { status: 200 });
+  };
+}
+export function prop(object, path) { return path.split('.').reduce((o, k) => o[k], object); }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = serveDataset)]
+    fn serve_dataset(names: &Array, bodies: &Array);
+    fn prop(object: &JsValue, path: &str) -> JsValue;
+}
+
+#[wasm_bindgen_test]
+async fn lens_cohort_and_concept_search_answer_with_disclosed_counts_only() {
+    let (names, bodies) = (Array::new(), Array::new());
+    for (name, batch) in cohort_tables(60) {
+        names.push(&name.into());
+        bodies.push(&Uint8Array::from(ipc(&batch).as_slice()));
+    }
+    serve_dataset(&names, &bodies);
+    let lens =
+        cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await.unwrap();
+    let definition = |text: &str| js_sys::JSON::parse(text).unwrap();
+    let cohort = lens
+        .cohort(definition(
+            r#"{"includes": [{"id": "g", "items": [{"id": 7, "type": "CONDITION",
+                "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#,
+        ))
+        .unwrap();
+    let count = cohort.count().unwrap();
+    assert_eq!(prop(&count, "value").as_f64(), Some(60.0));
+    assert_eq!(prop(&count, "label").as_string().as_deref(), Some("60"));
+    assert_eq!(prop(&count, "policy").as_string().as_deref(), Some("aou"));
+    let preview = cohort.preview().unwrap();
+    assert_eq!(prop(&preview, "includes.0.items.0.id").as_f64(), Some(7.0));
+    assert_eq!(prop(&preview, "includes.0.count.value").as_f64(), Some(60.0));
+    let error =
+        lens.cohort(definition(r#"{"includes": [{"items": []}], "dataFilters": ["NOPE"]}"#)).err().unwrap();
+    assert_eq!(prop(&error, "code").as_string().as_deref(), Some("invalid_definition"));
+    assert_eq!(prop(&error, "errors.0.path").as_string().as_deref(), Some("includes[0].items"));
+    assert_eq!(prop(&error, "errors.1.path").as_string().as_deref(), Some("dataFilters[0]"));
+    assert!(prop(&error, "errors.1.message").as_string().unwrap().contains("HAS_EHR_DATA"));
+    let options = definition(r#"{"domain": "CONDITION", "limit": 5}"#);
+    let hits: Array = lens.search_concepts("diabetes".into(), options).unwrap().unchecked_into();
+    assert_eq!(hits.length(), 2);
+    assert_eq!(prop(&hits, "0.conceptId").as_f64(), Some(201826.0), "more persons first");
+    assert_eq!(prop(&hits, "0.count.label").as_string().as_deref(), Some("60"));
+    assert_eq!(prop(&hits, "1.children.0.conceptId").as_f64(), Some(201826.0));
+    assert_eq!(prop(&hits, "1.countWithDescendants.value").as_f64(), Some(60.0));
+}
+
+#[wasm_bindgen_test]
+fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
+    use cohortlens::cohort::{CohortDefinition, CohortError, Engine};
+    use cohortlens::privacy::Policy;
+    let engine = Engine::build(&cohort_store(60), Some("2023-10-01")).unwrap();
+    let definition = |modifiers: &str| {
+        CohortDefinition::from_json(&format!(
+            r#"{{"includes": [{{"id": "dm", "items": [{{"id": 1, "type": "CONDITION", "searchParameters":
+                [{{"domain": "CONDITION", "conceptId": 201820, "group": true}}], "modifiers": {modifiers}}}]}}]}}"#
+        ))
+        .unwrap()
+    };
+    // Persons with p % 7 != 0: 60 - 8 = 52 → shown as 60.
+    let cohort = engine.cohort(&definition("[]")).unwrap();
+    let shown = cohort.count(Policy::Aou);
+    assert_eq!((shown.value(), shown.label()), (60, "60"));
+    // At least 5 rows: p % 7 >= 5, i.e. 17 persons → "≤ 20".
+    let many = definition(
+        r#"[{"name": "NUM_OF_OCCURRENCES", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["5"]}]"#,
+    );
+    let preview = serde_json::to_value(engine.cohort(&many).unwrap().preview(Policy::Aou)).unwrap();
+    assert_eq!(preview["total"]["label"], "≤ 20");
+    assert_eq!(preview["includes"][0]["items"][0]["id"], 1);
+    let bad = definition(r#"[{"name": "AGE_AT_EVENT", "operator": "BETWEEN", "operands": ["40"]}]"#);
+    match engine.cohort(&bad) {
+        Err(CohortError::Invalid(errors)) => {
+            assert_eq!(errors[0].path, "includes[0].items[0].modifiers[0].operands", "{errors:?}");
+        }
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[wasm_bindgen_test]
+fn index_and_count_timings_at_100k_persons() {
+    use cohortlens::cohort::{CohortDefinition, Engine};
+    use cohortlens::privacy::Policy;
+    let store = cohort_store(100_000);
+    let started = js_sys::Date::now();
+    let engine = Engine::build(&store, Some("2023-10-01")).unwrap();
+    let built = js_sys::Date::now() - started;
+    let definition = CohortDefinition::from_json(
+        r#"{"includes": [{"items": [{"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": 201820,
+            "group": true}], "modifiers": [{"name": "AGE_AT_EVENT", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["40"]}]}]}]}"#,
+    )
+    .unwrap();
+    engine.cohort(&definition).unwrap();
+    let started = js_sys::Date::now();
+    let runs = 10;
+    for _ in 0..runs {
+        engine.cohort(&definition).unwrap().count(Policy::Aou);
+    }
+    let warm = (js_sys::Date::now() - started) / f64::from(runs);
+    let plain = CohortDefinition::from_json(
+        r#"{"includes": [{"items": [{"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#,
+    )
+    .unwrap();
+    let started = js_sys::Date::now();
+    for _ in 0..runs {
+        engine.cohort(&plain).unwrap().count(Policy::Aou);
+    }
+    let plain_ms = (js_sys::Date::now() - started) / f64::from(runs);
+    console_log!("cohortlens wasm: without modifier {plain_ms:.1} ms");
+    console_log!(
+        "cohortlens wasm: 300k condition rows, 100k persons: index {built:.0} ms, warm count {warm:.1} ms"
+    );
+    assert!(warm < 1_000.0);
 }
