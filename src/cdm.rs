@@ -101,19 +101,11 @@ pub fn table(name: &str) -> Option<&'static TableSpec> {
 }
 
 const fn req(name: &'static str, ty: ColumnType) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        ty,
-        required: true,
-    }
+    ColumnSpec { name, ty, required: true }
 }
 
 const fn opt(name: &'static str, ty: ColumnType) -> ColumnSpec {
-    ColumnSpec {
-        name,
-        ty,
-        required: false,
-    }
+    ColumnSpec { name, ty, required: false }
 }
 
 use ColumnType::{Count, Date, Datetime, Float, Id, Int, Text};
@@ -388,18 +380,10 @@ mod tests {
         assert_eq!(names.len(), TABLES.len());
         for t in TABLES {
             let mut cols: Vec<_> = t.columns.iter().map(|c| c.name).collect();
-            assert!(
-                cols.iter()
-                    .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_'))
-            );
+            assert!(cols.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
             cols.sort();
             cols.dedup();
-            assert_eq!(
-                cols.len(),
-                t.columns.len(),
-                "duplicate column in {}",
-                t.name
-            );
+            assert_eq!(cols.len(), t.columns.len(), "duplicate column in {}", t.name);
             assert!(t.schema().fields().len() == t.columns.len());
         }
     }

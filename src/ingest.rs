@@ -104,22 +104,14 @@ impl TableIngest {
 
     /// Progress so far.
     pub fn progress(&self, done: bool) -> Progress {
-        Progress {
-            table: self.table.clone(),
-            bytes: self.bytes,
-            rows: self.rows,
-            done,
-        }
+        Progress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }
     }
 
     /// Ends the stream. It must have ended cleanly (end marker after whole messages) and, when
     /// the sender announced a row count, carried exactly that many rows.
     pub fn finish(mut self, expected_rows: Option<u64>) -> Result<Table, IngestError> {
         if !self.framer.ended {
-            return Err(self.truncated(format!(
-                "no end-of-stream marker after {} bytes",
-                self.bytes
-            )));
+            return Err(self.truncated(format!("no end-of-stream marker after {} bytes", self.bytes)));
         }
         if let Err(e) = self.decoder.finish() {
             return Err(self.truncated(format!("{e} after {} bytes", self.bytes)));
@@ -134,17 +126,11 @@ impl TableIngest {
     }
 
     fn malformed(&self, detail: String) -> IngestError {
-        IngestError::Malformed {
-            table: self.table.clone(),
-            detail,
-        }
+        IngestError::Malformed { table: self.table.clone(), detail }
     }
 
     fn truncated(&self, detail: String) -> IngestError {
-        IngestError::Truncated {
-            table: self.table.clone(),
-            detail,
-        }
+        IngestError::Truncated { table: self.table.clone(), detail }
     }
 }
 
@@ -268,17 +254,10 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
     let body = usize::try_from(message.bodyLength())
         .ok()
         .filter(|&b| b <= MAX_BODY_BYTES)
-        .ok_or_else(|| {
-            format!(
-                "a message declares a body of {} bytes",
-                message.bodyLength()
-            )
-        })?;
+        .ok_or_else(|| format!("a message declares a body of {} bytes", message.bodyLength()))?;
     match message.header_type() {
         MessageHeader::Schema => {
-            let fb = message
-                .header_as_schema()
-                .ok_or("a schema message without a schema")?;
+            let fb = message.header_as_schema().ok_or("a schema message without a schema")?;
             let schema = try_fb_to_schema(fb).map_err(|e| format!("unreadable schema: {e}"))?;
             let kinds = schema
                 .fields()
@@ -296,12 +275,8 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
             *columns = Some(kinds);
         }
         MessageHeader::RecordBatch => {
-            let batch = message
-                .header_as_record_batch()
-                .ok_or("a record batch message without a batch")?;
-            let kinds = columns
-                .as_deref()
-                .ok_or("a record batch before the schema")?;
+            let batch = message.header_as_record_batch().ok_or("a record batch message without a batch")?;
+            let kinds = columns.as_deref().ok_or("a record batch before the schema")?;
             check_batch(&batch, kinds, body)?;
         }
         MessageHeader::DictionaryBatch => {
@@ -310,11 +285,7 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
         _ => {}
     }
     let len = prefix + meta_len + body;
-    Ok(if bytes.len() >= len {
-        Frame::Complete
-    } else {
-        Frame::Known(len)
-    })
+    Ok(if bytes.len() >= len { Frame::Complete } else { Frame::Known(len) })
 }
 
 /// One buffer of a column in a record batch body (Arrow columnar format, "Buffer listing").
@@ -353,26 +324,17 @@ fn buffer_kinds(data_type: &DataType) -> Option<&'static [BufferKind]> {
 
 /// Checks that a record batch's nodes and buffers fit its columns and its body, so that
 /// decoding it cannot run outside a buffer.
-fn check_batch(
-    batch: &arrow_ipc::RecordBatch,
-    columns: &[&[BufferKind]],
-    body: usize,
-) -> Result<(), String> {
+fn check_batch(batch: &arrow_ipc::RecordBatch, columns: &[&[BufferKind]], body: usize) -> Result<(), String> {
     if batch.compression().is_some() {
-        return Err("compressed IPC bodies are not supported; serve uncompressed Arrow (HTTP compression is fine)".into());
+        return Err(
+            "compressed IPC bodies are not supported; serve uncompressed Arrow (HTTP compression is fine)"
+                .into(),
+        );
     }
     let rows = usize::try_from(batch.length()).map_err(|_| "a negative row count")?;
-    let nodes: Vec<_> = batch
-        .nodes()
-        .map(|n| n.iter().collect())
-        .unwrap_or_default();
-    let buffers: Vec<_> = batch
-        .buffers()
-        .map(|b| b.iter().collect())
-        .unwrap_or_default();
-    if nodes.len() != columns.len()
-        || buffers.len() != columns.iter().map(|c| c.len()).sum::<usize>()
-    {
+    let nodes: Vec<_> = batch.nodes().map(|n| n.iter().collect()).unwrap_or_default();
+    let buffers: Vec<_> = batch.buffers().map(|b| b.iter().collect()).unwrap_or_default();
+    if nodes.len() != columns.len() || buffers.len() != columns.iter().map(|c| c.len()).sum::<usize>() {
         return Err(format!(
             "a record batch with {} columns and {} buffers does not fit the schema",
             nodes.len(),
@@ -407,15 +369,11 @@ fn check_batch(
                 BufferKind::Validity => len == 0 && node.null_count() == 0 || len * 8 >= rows,
                 BufferKind::Bits => len * 8 >= rows,
                 BufferKind::Fixed(w) => len % w == 0 && len >= w * rows,
-                BufferKind::Offsets(w) => {
-                    rows == 0 && len == 0 || len % w == 0 && len >= w * (rows + 1)
-                }
+                BufferKind::Offsets(w) => rows == 0 && len == 0 || len % w == 0 && len >= w * (rows + 1),
                 BufferKind::Data => true,
             };
             if !fits || offset % 8 != 0 && !matches!(kind, BufferKind::Data) {
-                return Err(format!(
-                    "a {kind:?} buffer of {len} bytes at {offset} does not fit {rows} rows"
-                ));
+                return Err(format!("a {kind:?} buffer of {len} bytes at {offset} does not fit {rows} rows"));
             }
         }
     }
@@ -443,9 +401,7 @@ mod tests {
         for b in 0..batches as i64 {
             let ids: Int64Array = (b * 1000..(b + 1) * 1000).collect();
             let concepts: Int32Array = (0..1000).map(|i| 201826 + i % 7).collect();
-            let codes: StringArray = (0..1000)
-                .map(|i| (i % 5 != 0).then(|| format!("E11.{i}")))
-                .collect();
+            let codes: StringArray = (0..1000).map(|i| (i % 5 != 0).then(|| format!("E11.{i}"))).collect();
             let batch = RecordBatch::try_new(
                 schema.clone(),
                 vec![Arc::new(ids), Arc::new(concepts), Arc::new(codes)],
@@ -475,19 +431,15 @@ mod tests {
             let table = t.finish(Some(rows)).unwrap();
             assert_eq!(table.rows(), rows as usize, "chunk size {size}");
             let memory = table.memory_bytes();
-            assert!(memory > bytes.len() / 2 && memory < 3 * bytes.len(), "chunk size {size}: {memory} bytes held");
-            let ids = table.batches().iter().flat_map(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<Int64Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec()
-            });
             assert!(
-                ids.eq(0..rows as i64),
-                "chunk size {size}: person ids out of order"
+                memory > bytes.len() / 2 && memory < 3 * bytes.len(),
+                "chunk size {size}: {memory} bytes held"
             );
+            let ids = table
+                .batches()
+                .iter()
+                .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec());
+            assert!(ids.eq(0..rows as i64), "chunk size {size}: person ids out of order");
         }
     }
 
@@ -503,24 +455,15 @@ mod tests {
     #[test]
     fn a_stream_cut_anywhere_is_a_truncation_error_naming_the_table() {
         let (bytes, rows) = stream(2);
-        for cut in (0..bytes.len())
-            .step_by(97)
-            .chain([bytes.len() - 8, bytes.len() - 1])
-        {
-            let err = ingest([bytes[..cut].to_vec()])
-                .unwrap()
-                .finish(None)
-                .unwrap_err();
+        for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 8, bytes.len() - 1]) {
+            let err = ingest([bytes[..cut].to_vec()]).unwrap().finish(None).unwrap_err();
             assert!(
                 matches!(err, IngestError::Truncated { ref table, .. } if table == "condition_occurrence"),
                 "cut {cut}: {err}"
             );
             assert!(err.to_string().contains("condition_occurrence"));
         }
-        let err = ingest([bytes.clone()])
-            .unwrap()
-            .finish(Some(rows + 1))
-            .unwrap_err();
+        let err = ingest([bytes.clone()]).unwrap().finish(Some(rows + 1)).unwrap_err();
         assert_eq!(err.code(), "truncated_stream");
     }
 

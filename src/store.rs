@@ -20,12 +20,7 @@ impl Table {
     /// A table from decoded batches, all of `schema`.
     pub fn new(name: String, schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
         let rows = batches.iter().map(RecordBatch::num_rows).sum();
-        Self {
-            name,
-            schema,
-            batches,
-            rows,
-        }
+        Self { name, schema, batches, rows }
     }
 
     /// Table name.
@@ -74,12 +69,7 @@ impl Table {
         TableSummary {
             name: self.name.clone(),
             rows: self.rows as u64,
-            columns: self
-                .schema
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect(),
+            columns: self.schema.fields().iter().map(|f| f.name().clone()).collect(),
             memory_bytes: self.memory_bytes() as u64,
         }
     }

@@ -68,11 +68,21 @@ struct CatalogDataset {
 #[derive(Deserialize)]
 struct CatalogTable {
     name: String,
+    #[serde(default)]
+    columns: Vec<CatalogColumn>,
+}
+
+#[derive(Deserialize)]
+struct CatalogColumn {
+    name: String,
 }
 
 /// Options of `Lens.open`, read from the JavaScript object.
 struct OpenOptions {
     tables: Option<Vec<String>>,
+    /// Load every column, not only those cohorts and statistics read.
+    all_columns: bool,
+    policy: Policy,
     on_progress: Option<Function>,
     signal: Option<AbortSignal>,
 }
@@ -80,7 +90,13 @@ struct OpenOptions {
 impl OpenOptions {
     fn from_js(options: &JsValue) -> Result<Self, JsValue> {
         if options.is_undefined() || options.is_null() {
-            return Ok(Self { tables: None, on_progress: None, signal: None });
+            return Ok(Self {
+                tables: None,
+                all_columns: false,
+                policy: Policy::default(),
+                on_progress: None,
+                signal: None,
+            });
         }
         let get =
             |key: &str| Reflect::get(options, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null());
@@ -92,6 +108,25 @@ impl OpenOptions {
                     "options.tables must be an array of table names, e.g. ['person', 'measurement']",
                 )
             })?),
+        };
+        let all_columns = match get("columns").map(|v| v.as_string()) {
+            None => false,
+            Some(Some(c)) if c == "all" => true,
+            Some(Some(c)) if c == "used" => false,
+            Some(_) => {
+                return Err(js_error(
+                    "invalid_option",
+                    "options.columns must be 'used' (the columns cohorts read, the default) or 'all'",
+                ));
+            }
+        };
+        let policy = match get("policy") {
+            None => Policy::default(),
+            Some(v) => {
+                let name = v.as_string().unwrap_or_default();
+                Policy::from_name(&name)
+                    .map_err(|e| js_error("invalid_option", format!("options.policy: {e}")))?
+            }
         };
         let on_progress = match get("onProgress") {
             None => None,
@@ -111,7 +146,7 @@ impl OpenOptions {
                 )
             })?),
         };
-        Ok(Self { tables, on_progress, signal })
+        Ok(Self { tables, all_columns, policy, on_progress, signal })
     }
 
     fn cancelled(&self) -> bool {
@@ -148,6 +183,8 @@ impl OpenOptions {
 #[wasm_bindgen]
 pub struct Lens {
     store: Store,
+    /// How every count this lens hands out is disclosed.
+    policy: Policy,
     /// Built once at the end of `open`; an index failure is reported by the cohort calls,
     /// not by `open`, so the tables stay usable.
     engine: Result<Engine, CohortError>,
@@ -156,8 +193,10 @@ pub struct Lens {
 #[wasm_bindgen]
 impl Lens {
     /// Loads the tables of the dataset served at `baseUrl` (default: every table in the
-    /// catalog). `options`: `{tables?: string[], onProgress?: (p) => void, signal?: AbortSignal}`;
-    /// `onProgress` receives `{table, bytes, rows, done}` as chunks arrive.
+    /// catalog, only the columns cohorts read). `options`: `{tables?: string[], columns?: 'used' |
+    /// 'all', policy?: 'aou' | 'suppress', onProgress?: (p) => void, signal?: AbortSignal}`;
+    /// `onProgress` receives `{table, bytes, rows, done}` as chunks arrive. `policy` (default
+    /// `aou`) decides how every count of this lens is disclosed.
     pub async fn open(base_url: String, options: JsValue) -> Result<Lens, JsValue> {
         let options = OpenOptions::from_js(&options)?;
         let base = base_url.trim_end_matches('/');
@@ -191,7 +230,21 @@ impl Lens {
             if options.cancelled() {
                 return Err(js_error("cancelled", "loading was cancelled"));
             }
-            let url = format!("{base}/api/v1/tables/{name}");
+            let mut url = format!("{base}/api/v1/tables/{name}");
+            if !options.all_columns {
+                let used: Vec<&str> = catalog
+                    .tables
+                    .iter()
+                    .filter(|t| &t.name == name)
+                    .flat_map(|t| &t.columns)
+                    .map(|c| c.name.as_str())
+                    .filter(|c| cohort::uses_column(name, c))
+                    .collect();
+                if used.is_empty() {
+                    continue;
+                }
+                url = format!("{url}?columns={}", js_sys::encode_uri_component(&used.join(",")));
+            }
             let response = fetch(&url, &options, &format!("table {name}")).await?;
             let expected_rows =
                 response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
@@ -219,7 +272,7 @@ impl Lens {
             store.insert(table);
         }
         let engine = Engine::build(&store, catalog.dataset.reference_date.as_deref());
-        Ok(Lens { store, engine })
+        Ok(Lens { store, policy: options.policy, engine })
     }
 
     fn engine(&self) -> Result<&Engine, JsValue> {
@@ -240,7 +293,7 @@ impl Lens {
             })?;
         let definition = CohortDefinition::from_json(&text).map_err(|e| cohort_error(&e.into()))?;
         let inner = engine.cohort(&definition).map_err(|e| cohort_error(&e))?;
-        Ok(Cohort { inner })
+        Ok(Cohort { inner, policy: self.policy })
     }
 
     /// Searches concepts by name words, code or id: `options` `{domain?, limit?}`. Returns
@@ -257,7 +310,7 @@ impl Lens {
             })?
         };
         q.query = query;
-        let hits = engine.search_concepts(&q, Policy::default()).map_err(|e| cohort_error(&e))?;
+        let hits = engine.search_concepts(&q, self.policy).map_err(|e| cohort_error(&e))?;
         Ok(serde_wasm_bindgen::to_value(&hits)?)
     }
 
@@ -274,19 +327,20 @@ impl Lens {
 #[wasm_bindgen]
 pub struct Cohort {
     inner: cohort::Cohort,
+    policy: Policy,
 }
 
 #[wasm_bindgen]
 impl Cohort {
     /// The number of persons, disclosed: `{value, label, policy}`.
     pub fn count(&self) -> Result<JsValue, JsValue> {
-        Ok(serde_wasm_bindgen::to_value(&self.inner.count(Policy::default()))?)
+        Ok(serde_wasm_bindgen::to_value(&self.inner.count(self.policy))?)
     }
 
     /// The builder's preview: `{total, includes: [{id, count, items: [{id, count}]}], excludes}`,
     /// every count disclosed.
     pub fn preview(&self) -> Result<JsValue, JsValue> {
-        Ok(serde_wasm_bindgen::to_value(&self.inner.preview(Policy::default()))?)
+        Ok(serde_wasm_bindgen::to_value(&self.inner.preview(self.policy))?)
     }
 }
 

@@ -346,7 +346,7 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
     // Persons with p % 7 != 0: 60 - 8 = 52 → shown as 60.
     let cohort = engine.cohort(&definition("[]")).unwrap();
     let shown = cohort.count(Policy::Aou);
-    assert_eq!((shown.value(), shown.label()), (60, "60"));
+    assert_eq!((shown.value(), shown.label()), (Some(60), "60"));
     // At least 5 rows: p % 7 >= 5, i.e. 17 persons → "≤ 20".
     let many = definition(
         r#"[{"name": "NUM_OF_OCCURRENCES", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["5"]}]"#,
@@ -361,40 +361,4 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
-}
-
-#[wasm_bindgen_test]
-fn index_and_count_timings_at_100k_persons() {
-    use cohortlens::cohort::{CohortDefinition, Engine};
-    use cohortlens::privacy::Policy;
-    let store = cohort_store(100_000);
-    let started = js_sys::Date::now();
-    let engine = Engine::build(&store, Some("2023-10-01")).unwrap();
-    let built = js_sys::Date::now() - started;
-    let definition = CohortDefinition::from_json(
-        r#"{"includes": [{"items": [{"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": 201820,
-            "group": true}], "modifiers": [{"name": "AGE_AT_EVENT", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["40"]}]}]}]}"#,
-    )
-    .unwrap();
-    engine.cohort(&definition).unwrap();
-    let started = js_sys::Date::now();
-    let runs = 10;
-    for _ in 0..runs {
-        engine.cohort(&definition).unwrap().count(Policy::Aou);
-    }
-    let warm = (js_sys::Date::now() - started) / f64::from(runs);
-    let plain = CohortDefinition::from_json(
-        r#"{"includes": [{"items": [{"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#,
-    )
-    .unwrap();
-    let started = js_sys::Date::now();
-    for _ in 0..runs {
-        engine.cohort(&plain).unwrap().count(Policy::Aou);
-    }
-    let plain_ms = (js_sys::Date::now() - started) / f64::from(runs);
-    console_log!("cohortlens wasm: without modifier {plain_ms:.1} ms");
-    console_log!(
-        "cohortlens wasm: 300k condition rows, 100k persons: index {built:.0} ms, warm count {warm:.1} ms"
-    );
-    assert!(warm < 1_000.0);
 }

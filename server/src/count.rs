@@ -52,7 +52,7 @@ impl CountError {
 /// One output line.
 #[derive(Serialize)]
 struct Line {
-    shown: u64,
+    shown: Option<u64>,
     label: String,
     policy: Policy,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -56,11 +56,11 @@ pub enum DatasetError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {source}")]
     Parquet { path: PathBuf, source: parquet::errors::ParquetError },
-    #[error(
-        "{0} already exists; choose another --out directory, remove it, or pass --force to replace it"
-    )]
+    #[error("{0} already exists; choose another --out directory, remove it, or pass --force to replace it")]
     Exists(PathBuf),
-    #[error("{path}: not a cohortlens dataset ({why}); create one with `cohortlens generate` or `cohortlens import`")]
+    #[error(
+        "{path}: not a cohortlens dataset ({why}); create one with `cohortlens generate` or `cohortlens import`"
+    )]
     Invalid { path: PathBuf, why: String },
 }
 
@@ -177,9 +177,7 @@ impl TableWriter {
     /// Appends a batch; it must have the table's schema.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), DatasetError> {
         self.rows += batch.num_rows() as u64;
-        self.writer
-            .write(batch)
-            .map_err(|source| DatasetError::Parquet { path: self.path.clone(), source })
+        self.writer.write(batch).map_err(|source| DatasetError::Parquet { path: self.path.clone(), source })
     }
 
     /// The table being written.

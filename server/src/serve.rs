@@ -256,7 +256,11 @@ async fn table_stream(
     let columns = projection(query.as_deref(), &name, &table.schema)?;
     let internal = |e: &dyn std::fmt::Display| {
         tracing::error!(table = %name, "cannot open table: {e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("table {name} cannot be read; see the server log"))
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("table {name} cannot be read; see the server log"),
+        )
     };
     let file = tokio::fs::File::open(&table.path).await.map_err(|e| internal(&e))?;
     let mut builder = ParquetRecordBatchStreamBuilder::new(file).await.map_err(|e| internal(&e))?;
@@ -265,7 +269,9 @@ async fn table_stream(
     if let Some(indices) = columns {
         let mut sorted = indices.clone();
         sorted.sort_unstable();
-        order = Some(indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>());
+        order = Some(
+            indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>(),
+        );
         let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
         builder = builder.with_projection(mask);
     }
@@ -277,24 +283,26 @@ async fn table_stream(
     let mut encoder = IpcEncoder::new(&schema).map_err(|e| internal(&e))?;
     let head = encoder.take();
     let table_name = name.clone();
-    let body = stream::once(async move { Ok::<Bytes, std::io::Error>(head) })
-        .chain(
-            batches
-                .map_err(move |e| {
-                    tracing::error!(table = %table_name, "read failed mid-stream: {e}");
-                    std::io::Error::other(e)
-                })
-                .map(move |batch| {
-                    let batch = match &order {
-                        Some(order) => batch.and_then(|b| b.project(order).map_err(std::io::Error::other)),
-                        None => batch,
-                    };
-                    batch.and_then(|b| encoder.batch(&b))
-                })
-                .chain(stream::once(async { Ok(Bytes::from_static(&END_OF_STREAM)) })),
-        );
+    let body = stream::once(async move { Ok::<Bytes, std::io::Error>(head) }).chain(
+        batches
+            .map_err(move |e| {
+                tracing::error!(table = %table_name, "read failed mid-stream: {e}");
+                std::io::Error::other(e)
+            })
+            .map(move |batch| {
+                let batch = match &order {
+                    Some(order) => batch.and_then(|b| b.project(order).map_err(std::io::Error::other)),
+                    None => batch,
+                };
+                batch.and_then(|b| encoder.batch(&b))
+            })
+            .chain(stream::once(async { Ok(Bytes::from_static(&END_OF_STREAM)) })),
+    );
     Ok((
-        [(header::CONTENT_TYPE, ARROW_STREAM.to_string()), ("x-row-count".parse().expect("header name"), table.rows.to_string())],
+        [
+            (header::CONTENT_TYPE, ARROW_STREAM.to_string()),
+            ("x-row-count".parse().expect("header name"), table.rows.to_string()),
+        ],
         Body::from_stream(body),
     )
         .into_response())
