@@ -1,7 +1,8 @@
 //! The only door out for a count: every number that reaches JavaScript, the DOM, a chart or an
 //! export leaves as a [`Disclosed`] value made by a [`Policy`] (DESIGN.md, "Privacy").
 //!
-//! A `Disclosed` can only be made by [`Policy::disclose`]; its raw input is not kept.
+//! A `Disclosed` can only be made by [`Policy::disclose`] from a [`Tally`], a raw count whose
+//! number is readable only natively; the raw input is not kept.
 
 use serde::Serialize;
 
@@ -16,6 +17,78 @@ pub enum Policy {
     /// Primary suppression: 1–20 are withheld (no number, label "≤ 20"); 0 and counts above 20
     /// are shown exactly.
     Suppress,
+    /// Cell-key perturbation for live, ad-hoc queries: noise drawn from the cell's key (so the
+    /// same persons always get the same noise, whatever the query), then the `aou` rounding.
+    Perturbed,
+}
+
+/// The largest noise `perturbed` adds or subtracts.
+const PERTURBATION: i64 = 10;
+
+/// A raw count of persons with its cell key, the wrapping sum of their [`PersonKeys`]: equal
+/// person sets have equal keys, different sets independent ones. Only `privacy` turns it into
+/// a number anyone sees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    count: u64,
+    key: u64,
+}
+
+impl Tally {
+    /// The tally of the persons (ordinals) in `persons`.
+    pub(crate) fn of(persons: impl IntoIterator<Item = u32>, keys: &PersonKeys) -> Tally {
+        let mut t = Tally::default();
+        persons.into_iter().for_each(|p| t.add(keys.key(p)));
+        t
+    }
+
+    /// Counts one more person, with key `person_key`.
+    #[inline]
+    pub(crate) fn add(&mut self, person_key: u64) {
+        self.count += 1;
+        self.key = self.key.wrapping_add(person_key);
+    }
+
+    /// The exact count (native only: raw counts never reach JavaScript).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn raw(&self) -> u64 {
+        self.count
+    }
+
+    /// A tally of `count` persons with an explicit key (tests only).
+    #[cfg(test)]
+    pub(crate) fn new(count: u64, key: u64) -> Tally {
+        Tally { count, key }
+    }
+}
+
+/// Each person's fixed random key for cell-key perturbation, by person ordinal. Keys are a
+/// keyed hash of `person_id`; the salt is derived from the dataset's own ids, so the same
+/// dataset always perturbs the same way (anyone holding the rows can recompute it: perturbation
+/// protects what is shown, not the rows themselves).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PersonKeys(Vec<u64>);
+
+impl PersonKeys {
+    /// Keys for the persons with these `person_id`s, in ordinal order.
+    pub(crate) fn new(person_ids: &[i64]) -> PersonKeys {
+        let salt = person_ids.iter().fold(0x243f_6a88_85a3_08d3_u64, |h, &id| mix(h ^ id as u64));
+        PersonKeys(person_ids.iter().map(|&id| mix(salt ^ mix(id as u64))).collect())
+    }
+
+    /// The key of person ordinal `p` (0 for an unknown ordinal).
+    #[inline]
+    pub(crate) fn key(&self, p: u32) -> u64 {
+        self.0.get(p as usize).copied().unwrap_or(0)
+    }
+}
+
+/// SplitMix64's finalizer: a bijective mix of 64 bits.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Rounding step and small-count floor of the All of Us policy; also the suppression threshold.
@@ -27,31 +100,45 @@ impl Policy {
         match name {
             "aou" => Ok(Policy::Aou),
             "suppress" => Ok(Policy::Suppress),
+            "perturbed" => Ok(Policy::Perturbed),
             _ => Err(UnknownPolicy(name.to_owned())),
         }
     }
 
-    /// The disclosed form of a raw count under this policy.
-    pub fn disclose(self, raw: u64) -> Disclosed {
-        let small = format!("≤ {AOU_STEP}");
+    /// The disclosed form of a tally under this policy.
+    pub fn disclose(self, tally: Tally) -> Disclosed {
+        let raw = tally.count;
+        let small = || format!("≤ {AOU_STEP}");
         let (value, label) = match (self, raw) {
             (_, 0) => (Some(0), "0".to_owned()),
-            (Policy::Aou, 1..=AOU_STEP) => (Some(AOU_STEP), small),
-            (Policy::Aou, _) => {
-                let value =
-                    raw.div_ceil(AOU_STEP).checked_mul(AOU_STEP).unwrap_or(u64::MAX / AOU_STEP * AOU_STEP);
-                (Some(value), value.to_string())
-            }
-            (Policy::Suppress, 1..=AOU_STEP) => (None, small),
+            (Policy::Aou, _) => round_aou(raw),
+            (Policy::Perturbed, _) => round_aou(raw.saturating_add_signed(noise(tally.key)).max(1)),
+            (Policy::Suppress, 1..=AOU_STEP) => (None, small()),
             (Policy::Suppress, _) => (Some(raw), raw.to_string()),
         };
         Disclosed { value, label, policy: self }
     }
 }
 
-/// A policy name that is not one of `aou`, `suppress`.
+/// The `aou` rule for a count above 0: 1–20 as "≤ 20", else up to the next multiple of 20.
+fn round_aou(n: u64) -> (Option<u64>, String) {
+    if n <= AOU_STEP {
+        return (Some(AOU_STEP), format!("≤ {AOU_STEP}"));
+    }
+    let value = n.div_ceil(AOU_STEP).checked_mul(AOU_STEP).unwrap_or(u64::MAX / AOU_STEP * AOU_STEP);
+    (Some(value), value.to_string())
+}
+
+/// The perturbation of a cell with key `key`: uniform in ±[`PERTURBATION`], a function of the
+/// key alone.
+fn noise(key: u64) -> i64 {
+    let span = 2 * PERTURBATION as u64 + 1;
+    (mix(key ^ 0x5bd1_e995_u64) % span) as i64 - PERTURBATION
+}
+
+/// A policy name that is not one of `aou`, `suppress`, `perturbed`.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown privacy policy {0:?}; use \"aou\" (the All of Us rounding) or \"suppress\"")]
+#[error("unknown privacy policy {0:?}; use \"aou\" (the All of Us rounding), \"suppress\" or \"perturbed\"")]
 pub struct UnknownPolicy(String);
 
 /// A count as it may be shown: the number (none when withheld), its label and the policy that
@@ -86,7 +173,7 @@ mod tests {
     use super::*;
 
     fn shown(raw: u64) -> (u64, String) {
-        let d = Policy::Aou.disclose(raw);
+        let d = Policy::Aou.disclose(Tally::new(raw, 0));
         (d.value().unwrap(), d.label().to_owned())
     }
 
@@ -118,29 +205,59 @@ mod tests {
 
     #[test]
     fn suppress_withholds_one_to_twenty_and_shows_the_rest_exactly() {
-        let d = Policy::Suppress.disclose(0);
+        let d = Policy::Suppress.disclose(Tally::new(0, 0));
         assert_eq!((d.value(), d.label()), (Some(0), "0"));
         for raw in 1..=20 {
-            let d = Policy::Suppress.disclose(raw);
+            let d = Policy::Suppress.disclose(Tally::new(raw, 0));
             assert_eq!((d.value(), d.label()), (None, "≤ 20"), "raw {raw}");
         }
         for raw in [21, 22, 39, 12_345] {
-            let d = Policy::Suppress.disclose(raw);
+            let d = Policy::Suppress.disclose(Tally::new(raw, 0));
             assert_eq!((d.value(), d.label()), (Some(raw), raw.to_string().as_str()));
         }
+    }
+
+    #[test]
+    fn perturbed_is_a_function_of_the_key_and_never_shows_one_to_nineteen() {
+        let keys = PersonKeys::new(&(1..=500).collect::<Vec<i64>>());
+        let mut moved = 0;
+        for n in 0..500u32 {
+            let t = Tally::of(0..n, &keys);
+            let d = Policy::Perturbed.disclose(t);
+            assert_eq!(
+                d,
+                Policy::Perturbed.disclose(Tally::of((0..n).rev(), &keys)),
+                "order must not matter"
+            );
+            let v = d.value().unwrap();
+            assert!(v % 20 == 0 && (n == 0) == (v == 0), "n {n} → {v}");
+            assert!(v + 20 >= u64::from(n).saturating_sub(PERTURBATION as u64), "n {n} → {v}");
+            moved += usize::from(Some(v) != Policy::Aou.disclose(t).value());
+        }
+        // The noise really changes the rounded value for a good share of counts.
+        assert!(moved > 50, "perturbation changed only {moved} of 500 counts");
+    }
+
+    #[test]
+    fn person_keys_sum_to_a_key_of_the_set() {
+        let keys = PersonKeys::new(&[10, 20, 30]);
+        assert_eq!(Tally::of([0, 2], &keys), Tally::of([2, 0], &keys));
+        assert_ne!(Tally::of([0, 2], &keys).key, Tally::of([0, 1], &keys).key);
+        assert_eq!(Tally::of([0, 2], &keys).raw(), 2);
     }
 
     #[test]
     fn policies_parse_by_name() {
         assert_eq!(Policy::from_name("aou"), Ok(Policy::Aou));
         assert_eq!(Policy::from_name("suppress"), Ok(Policy::Suppress));
+        assert_eq!(Policy::from_name("perturbed"), Ok(Policy::Perturbed));
         let e = Policy::from_name("exact").unwrap_err().to_string();
         assert!(e.contains("\"exact\"") && e.contains("aou"), "{e}");
     }
 
     #[test]
     fn serializes_value_label_and_policy_only() {
-        let json = serde_json::to_value(Policy::Aou.disclose(7)).unwrap();
+        let json = serde_json::to_value(Policy::Aou.disclose(Tally::new(7, 0))).unwrap();
         assert_eq!(json, serde_json::json!({"value": 20, "label": "≤ 20", "policy": "aou"}));
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::columns::{self, ColumnError, NULL_I32};
-use crate::privacy::{Disclosed, Policy};
+use crate::privacy::{Disclosed, Policy, Tally};
 use crate::store::{Store, Table};
 
 /// Why the vocabulary could not be built or searched.
@@ -246,7 +246,7 @@ impl Vocab {
 /// Where person counts for concept search come from (the cohort index).
 pub trait PersonCounts {
     /// Distinct persons with at least one row of any of `concepts` in the dataset.
-    fn persons(&self, concepts: &[i32]) -> u64;
+    fn persons(&self, concepts: &[i32]) -> Tally;
 }
 
 /// A concept search: words, code or id, an optional domain and a result limit.

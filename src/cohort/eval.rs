@@ -10,6 +10,7 @@ use super::validate::{
 };
 use super::{Cohort, Dense, GroupCount, ItemCount};
 use crate::columns::NULL_I32;
+use crate::privacy::Tally;
 
 /// One event: a row that a parameter selected.
 #[derive(Clone, Copy, Debug)]
@@ -67,6 +68,7 @@ pub(crate) fn evaluate(index: &Index, plan: &Plan) -> Cohort {
         });
     }
     Cohort {
+        total: e.tally(&cohort),
         persons: cohort.to_roaring(),
         includes: includes.into_iter().map(|(_, c)| c).collect(),
         excludes: excludes.into_iter().map(|(_, c)| c).collect(),
@@ -87,7 +89,7 @@ impl Evaluator<'_> {
             None => {
                 for item in &g.items {
                     let p = self.item_persons(item);
-                    items.push(ItemCount { id: item.id.clone(), count: p.len() });
+                    items.push(ItemCount { id: item.id.clone(), count: self.tally(&p) });
                     persons.union_with(&p);
                 }
             }
@@ -97,14 +99,18 @@ impl Evaluator<'_> {
                     let events = self.item_events(item);
                     let mut p = Dense::new(self.n);
                     events.iter().for_each(|e| p.insert(e.person));
-                    items.push(ItemCount { id: item.id.clone(), count: p.len() });
+                    items.push(ItemCount { id: item.id.clone(), count: self.tally(&p) });
                     if item.temporal_group == 0 { a.extend(events) } else { b.extend(events) }
                 }
                 persons = self.temporal(t, a, b);
             }
         }
-        let count = GroupCount { id: g.id.clone(), count: persons.len(), items };
+        let count = GroupCount { id: g.id.clone(), count: self.tally(&persons), items };
         (persons, count)
+    }
+
+    fn tally(&self, persons: &Dense) -> Tally {
+        Tally::of(persons.ordinals(), &self.index.persons.keys)
     }
 
     /// The persons of an item.

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use super::date::{Birth, Calendar, parse_date};
 use super::{CohortError, Dense};
 use crate::columns::{self, NULL_I32};
+use crate::privacy::PersonKeys;
 use crate::store::{Store, Table};
 
 /// A hasher for integer keys (ids), much faster than SipHash and good enough for ids.
@@ -371,6 +372,8 @@ impl Events {
 pub(crate) struct Persons {
     /// `person_id` of each ordinal.
     pub ids: Vec<i64>,
+    /// Cell-key perturbation key of each ordinal.
+    pub keys: PersonKeys,
     pub birth: Vec<Option<Birth>>,
     pub gender: Vec<i32>,
     pub sex: Vec<i32>,
@@ -571,6 +574,7 @@ impl Index {
         p.race = pick(columns::i32s(t, "race_concept_id", true)?);
         p.ethnicity = pick(columns::i32s(t, "ethnicity_concept_id", true)?);
         p.ids = keep.iter().map(|&i| ids[i]).collect();
+        p.keys = PersonKeys::new(&p.ids);
         let n = p.ids.len();
         for column in [&p.gender, &p.sex, &p.race, &p.ethnicity] {
             for (person, &c) in column.iter().enumerate() {

@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::columns::ColumnError;
-use crate::privacy::{Disclosed, Policy};
+use crate::privacy::{Disclosed, Policy, Tally};
 use crate::store::Store;
 use crate::vocab::{ConceptHit, ConceptQuery, PersonCounts, Vocab, VocabError};
 
@@ -132,8 +132,8 @@ pub fn uses_column(table: &str, column: &str) -> bool {
 }
 
 impl PersonCounts for index::Index {
-    fn persons(&self, concepts: &[i32]) -> u64 {
-        self.concept_persons(concepts).len()
+    fn persons(&self, concepts: &[i32]) -> Tally {
+        Tally::of(self.concept_persons(concepts).ordinals(), &self.persons.keys)
     }
 }
 
@@ -141,7 +141,7 @@ impl PersonCounts for index::Index {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct GroupCount {
     id: Value,
-    count: u64,
+    count: Tally,
     items: Vec<ItemCount>,
 }
 
@@ -149,13 +149,14 @@ pub(crate) struct GroupCount {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ItemCount {
     id: Value,
-    count: u64,
+    count: Tally,
 }
 
 /// An evaluated cohort: its persons and its counts.
 #[derive(Clone, Debug)]
 pub struct Cohort {
     persons: RoaringBitmap,
+    total: Tally,
     includes: Vec<GroupCount>,
     excludes: Vec<GroupCount>,
 }
@@ -169,7 +170,7 @@ impl Cohort {
 
     /// The number of persons, disclosed.
     pub fn count(&self, policy: Policy) -> Disclosed {
-        policy.disclose(self.persons.len())
+        policy.disclose(self.total)
     }
 
     /// The counts the builder previews: the total and each group's and item's, disclosed.
@@ -201,13 +202,17 @@ impl Cohort {
             gs.iter()
                 .map(|g| RawGroup {
                     id: g.id.clone(),
-                    count: g.count,
-                    items: g.items.iter().map(|i| RawItem { id: i.id.clone(), count: i.count }).collect(),
+                    count: g.count.raw(),
+                    items: g
+                        .items
+                        .iter()
+                        .map(|i| RawItem { id: i.id.clone(), count: i.count.raw() })
+                        .collect(),
                 })
                 .collect()
         };
         RawCounts {
-            total: self.persons.len(),
+            total: self.total.raw(),
             includes: groups(&self.includes),
             excludes: groups(&self.excludes),
         }
@@ -299,11 +304,6 @@ impl Dense {
         }
     }
 
-    /// Number of persons.
-    pub(crate) fn len(&self) -> u64 {
-        self.words.iter().map(|w| u64::from(w.count_ones())).sum()
-    }
-
     /// Adds every person of `other`.
     pub(crate) fn union_with(&mut self, other: &Dense) {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a |= b);
@@ -317,6 +317,20 @@ impl Dense {
     /// Removes the persons of `other`.
     pub(crate) fn subtract(&mut self, other: &Dense) {
         self.words.iter_mut().zip(&other.words).for_each(|(a, b)| *a &= !b);
+    }
+
+    /// The persons in the set, in ordinal order.
+    pub(crate) fn ordinals(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &w)| {
+            let mut bits = w;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    i as u32 * 64 + b
+                })
+            })
+        })
     }
 
     /// The set as a roaring bitmap.

@@ -955,9 +955,9 @@ fn defaults_nulls_and_unknown_fields() {
 /// Raw person counts straight from the index, for concept search.
 struct Counts<'a>(&'a Engine);
 
-impl PersonCounts for Counts<'_> {
+impl Counts<'_> {
     fn persons(&self, concepts: &[i32]) -> u64 {
-        self.0.index.persons(concepts)
+        self.0.index.persons(concepts).raw()
     }
 }
 
