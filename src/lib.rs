@@ -2,7 +2,7 @@
 //!
 //! One module owns one stage: [`cdm`] the data contract, [`ingest`] Arrow IPC stream decoding,
 //! [`store`] the columnar tables, [`vocab`] concepts and their hierarchy, [`cohort`] cohort
-//! definitions and their evaluation, [`privacy`] the disclosure of every count, and `web` the
+//! definitions and their evaluation, [`stats`] the statistics tables, [`privacy`] the disclosure of every count, and `web` the
 //! JavaScript API (wasm32 only).
 
 pub mod cdm;
@@ -10,6 +10,7 @@ pub mod cohort;
 mod columns;
 pub mod ingest;
 pub mod privacy;
+pub mod stats;
 pub mod store;
 pub mod vocab;
 
