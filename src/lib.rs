@@ -2,12 +2,14 @@
 //!
 //! One module owns one stage: [`cdm`] the data contract, [`ingest`] Arrow IPC stream decoding,
 //! [`store`] the columnar tables, [`vocab`] concepts and their hierarchy, [`cohort`] cohort
-//! definitions and their evaluation, [`stats`] the statistics tables, [`privacy`] the disclosure of every count, and `web` the
+//! definitions and their evaluation, [`stats`] the statistics tables, [`privacy`] the
+//! disclosure of every count, [`export`] CSV and JSON of disclosed tables, and `web` the
 //! JavaScript API (wasm32 only).
 
 pub mod cdm;
 pub mod cohort;
 mod columns;
+pub mod export;
 pub mod ingest;
 pub mod privacy;
 pub mod stats;

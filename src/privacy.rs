@@ -107,6 +107,15 @@ impl Policy {
         }
     }
 
+    /// The policy's name, as `from_name` reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Aou => "aou",
+            Policy::Suppress => "suppress",
+            Policy::Perturbed => "perturbed",
+        }
+    }
+
     /// The disclosed form of a tally under this policy.
     pub fn disclose(self, tally: Tally) -> Disclosed {
         let raw = tally.count;
@@ -381,6 +390,110 @@ mod tests {
         assert_eq!(Policy::from_name("perturbed"), Ok(Policy::Perturbed));
         let e = Policy::from_name("exact").unwrap_err().to_string();
         assert!(e.contains("\"exact\"") && e.contains("aou"), "{e}");
+    }
+
+    fn table(dimensions: &[&str], rows: &[(&[&str], u64)], total: u64, remainder: Option<&str>) -> StatTable {
+        // Distinct keys per cell, as distinct person sets would have.
+        StatTable {
+            name: "t".into(),
+            title: "T".into(),
+            dimensions: dimensions.iter().map(|d| d.to_string()).collect(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, (labels, n))| crate::stats::StatRow {
+                    labels: labels.iter().map(|l| l.to_string()).collect(),
+                    tally: Tally::new(*n, mix(i as u64 + 1)),
+                })
+                .collect(),
+            total: Tally::new(total, mix(999)),
+            remainder: remainder.map(str::to_owned),
+        }
+    }
+
+    fn shown_cells(t: &DisclosedTable) -> Vec<(Option<u64>, String)> {
+        t.rows.iter().map(|r| (r.count.value(), r.count.label().to_owned())).collect()
+    }
+
+    #[test]
+    fn aou_table_rounds_cells_and_derives_the_remainder_from_disclosed_numbers() {
+        let t =
+            table(&["Answer"], &[(&["Yes"], 5), (&["No"], 30), (&["Skip"], 0)], 95, Some("Did not answer"));
+        let d = Policy::Aou.disclose_table(&t);
+        let cells: Vec<Option<u64>> = shown_cells(&d).into_iter().map(|c| c.0).collect();
+        // 100 − (20 + 40 + 0) = 40 (the raw remainder is 60: derived from disclosed numbers only).
+        assert_eq!(cells, [Some(20), Some(40), Some(0), Some(40)]);
+        assert_eq!(d.rows[3].labels, ["Did not answer"]);
+        assert_eq!(d.total.value(), Some(100));
+        assert_eq!(
+            d.rows.iter().map(|r| r.percent).collect::<Vec<_>>(),
+            [Some(20.0), Some(40.0), Some(0.0), Some(40.0)]
+        );
+        // The remainder is floored at 20 even when the disclosed cells exceed the total.
+        let t = table(&["Answer"], &[(&["Yes"], 21), (&["No"], 21)], 42, Some("Did not answer"));
+        assert_eq!(Policy::Aou.disclose_table(&t).rows[2].count.value(), Some(20));
+    }
+
+    #[test]
+    fn suppress_table_withholds_a_second_cell_so_the_first_cannot_be_recovered() {
+        let t = table(&["Sex"], &[(&["Female"], 5), (&["Male"], 30), (&["Other"], 45)], 80, None);
+        let d = Policy::Suppress.disclose_table(&t);
+        assert_eq!(
+            shown_cells(&d),
+            [(None, "≤ 20".to_owned()), (None, "suppressed".to_owned()), (Some(45), "45".to_owned())]
+        );
+        assert_eq!(d.total.value(), Some(80));
+        // Two withheld cells, or none: nothing else is withheld.
+        let t = table(&["Sex"], &[(&["Female"], 5), (&["Male"], 7), (&["Other"], 45)], 57, None);
+        assert_eq!(shown_cells(&Policy::Suppress.disclose_table(&t))[2].0, Some(45));
+    }
+
+    #[test]
+    fn suppress_cross_table_protects_every_row_and_column() {
+        // A 2 × 3 Age × Sex table with one small cell: its row and its column each need a second
+        // withheld cell, and those in turn need partners.
+        let rows: &[(&[&str], u64)] = &[
+            (&["18–44", "F"], 3),
+            (&["18–44", "M"], 50),
+            (&["18–44", "X"], 60),
+            (&["45–64", "F"], 70),
+            (&["45–64", "M"], 80),
+            (&["45–64", "X"], 90),
+        ];
+        let d = Policy::Suppress.disclose_table(&table(&["Age", "Sex"], rows, 353, None));
+        let withheld = |i: usize| d.rows[i].count.value().is_none();
+        for line in [[0, 1, 2].as_slice(), &[3, 4, 5], &[0, 3], &[1, 4], &[2, 5]] {
+            let n = line.iter().filter(|&&i| withheld(i)).count();
+            assert!(n != 1, "line {line:?} has a single withheld cell: {:?}", shown_cells(&d));
+        }
+        assert!(withheld(0));
+    }
+
+    #[test]
+    fn perturbed_table_perturbs_cells_and_margin_each_by_its_own_key() {
+        let t = table(&["Race"], &[(&["A"], 300), (&["B"], 300)], 600, None);
+        let d = Policy::Perturbed.disclose_table(&t);
+        for row in &d.rows {
+            let v = row.count.value().unwrap();
+            assert!(v % 20 == 0 && (280..=320).contains(&v), "{v}");
+        }
+        // Same persons (same key) → same number, in any table.
+        assert_eq!(d.rows[0].count, Policy::Perturbed.disclose(t.rows[0].tally));
+        assert_eq!(d.total, Policy::Perturbed.disclose(t.total));
+    }
+
+    #[test]
+    fn disclosure_never_shows_one_to_nineteen_under_any_policy() {
+        for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+            for raw in 0..200u64 {
+                for key in 0..20u64 {
+                    let d = policy.disclose(Tally::new(raw, mix(key)));
+                    let v = d.value();
+                    assert!(!matches!(v, Some(1..=19)), "{policy:?} raw {raw} → {v:?}");
+                    assert!(!(1..=19).any(|n| d.label() == n.to_string()), "{policy:?} raw {raw}");
+                }
+            }
+        }
     }
 
     #[test]
