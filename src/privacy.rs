@@ -380,7 +380,7 @@ mod tests {
         let keys = PersonKeys::new(&[10, 20, 30]);
         assert_eq!(Tally::of([0, 2], &keys), Tally::of([2, 0], &keys));
         assert_ne!(Tally::of([0, 2], &keys).key, Tally::of([0, 1], &keys).key);
-        assert_eq!(Tally::of([0, 2], &keys).raw(), 2);
+        assert_eq!(Tally::of([0, 2], &keys).count, 2);
     }
 
     #[test]

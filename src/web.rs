@@ -5,6 +5,7 @@
 //! stable `code` and a message saying what to do.
 
 use std::fmt::Display;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use serde::Deserialize;
@@ -13,8 +14,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::cohort::{self, CohortDefinition, CohortError, Engine};
+use crate::export;
 use crate::ingest::{Chunk, TableIngest};
 use crate::privacy::Policy;
+use crate::stats::{Scope, StatRequest};
 use crate::store::Store;
 use crate::vocab::ConceptQuery;
 
@@ -187,14 +190,14 @@ pub struct Lens {
     policy: Policy,
     /// Built once at the end of `open`; an index failure is reported by the cohort calls,
     /// not by `open`, so the tables stay usable.
-    engine: Result<Engine, CohortError>,
+    engine: Result<Rc<Engine>, CohortError>,
 }
 
 #[wasm_bindgen]
 impl Lens {
     /// Loads the tables of the dataset served at `baseUrl` (default: every table in the
     /// catalog, only the columns cohorts read). `options`: `{tables?: string[], columns?: 'used' |
-    /// 'all', policy?: 'aou' | 'suppress', onProgress?: (p) => void, signal?: AbortSignal}`;
+    /// 'all', policy?: 'aou' | 'suppress' | 'perturbed', onProgress?: (p) => void, signal?: AbortSignal}`;
     /// `onProgress` receives `{table, bytes, rows, done}` as chunks arrive. `policy` (default
     /// `aou`) decides how every count of this lens is disclosed.
     pub async fn open(base_url: String, options: JsValue) -> Result<Lens, JsValue> {
@@ -231,15 +234,16 @@ impl Lens {
                 return Err(js_error("cancelled", "loading was cancelled"));
             }
             let mut url = format!("{base}/api/v1/tables/{name}");
-            if !options.all_columns {
-                let used: Vec<&str> = catalog
-                    .tables
-                    .iter()
-                    .filter(|t| &t.name == name)
-                    .flat_map(|t| &t.columns)
-                    .map(|c| c.name.as_str())
-                    .filter(|c| cohort::uses_column(name, c))
-                    .collect();
+            let listed: Vec<&str> = catalog
+                .tables
+                .iter()
+                .filter(|t| &t.name == name)
+                .flat_map(|t| &t.columns)
+                .map(|c| c.name.as_str())
+                .collect();
+            // A catalog without column lists gets whole tables.
+            if !options.all_columns && !listed.is_empty() {
+                let used: Vec<&str> = listed.into_iter().filter(|c| cohort::uses_column(name, c)).collect();
                 if used.is_empty() {
                     continue;
                 }
@@ -271,11 +275,11 @@ impl Lens {
             let table = ingest.finish(expected_rows).map_err(|e| js_error(e.code(), &e))?;
             store.insert(table);
         }
-        let engine = Engine::build(&store, catalog.dataset.reference_date.as_deref());
+        let engine = Engine::build(&store, catalog.dataset.reference_date.as_deref()).map(Rc::new);
         Ok(Lens { store, policy: options.policy, engine })
     }
 
-    fn engine(&self) -> Result<&Engine, JsValue> {
+    fn engine(&self) -> Result<&Rc<Engine>, JsValue> {
         self.engine.as_ref().map_err(cohort_error)
     }
 
@@ -293,7 +297,7 @@ impl Lens {
             })?;
         let definition = CohortDefinition::from_json(&text).map_err(|e| cohort_error(&e.into()))?;
         let inner = engine.cohort(&definition).map_err(|e| cohort_error(&e))?;
-        Ok(Cohort { inner, policy: self.policy })
+        Ok(Cohort { inner, engine: engine.clone(), policy: self.policy })
     }
 
     /// Searches concepts by name words, code or id: `options` `{domain?, limit?}`. Returns
@@ -314,6 +318,25 @@ impl Lens {
         Ok(serde_wasm_bindgen::to_value(&hits)?)
     }
 
+    /// A statistics table of the persons with a concept (or a descendant), as the Data Browser
+    /// shows it: like `cohort.statistics(request, format)`.
+    #[wasm_bindgen(js_name = conceptStatistics)]
+    pub fn concept_statistics(
+        &self,
+        concept_id: i32,
+        request: JsValue,
+        format: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        statistics(self.engine()?, &Scope::Concept(concept_id), self.policy, request, format)
+    }
+
+    /// The policy every count of this lens is disclosed under: `'aou'`, `'suppress'` or
+    /// `'perturbed'`.
+    #[wasm_bindgen(getter)]
+    pub fn policy(&self) -> String {
+        self.policy.name().to_owned()
+    }
+
     /// The loaded tables: `[{name, rows, columns, memoryBytes}]`.
     pub fn tables(&self) -> Result<Array, JsValue> {
         self.store
@@ -327,6 +350,7 @@ impl Lens {
 #[wasm_bindgen]
 pub struct Cohort {
     inner: cohort::Cohort,
+    engine: Rc<Engine>,
     policy: Policy,
 }
 
@@ -341,6 +365,38 @@ impl Cohort {
     /// every count disclosed.
     pub fn preview(&self) -> Result<JsValue, JsValue> {
         Ok(serde_wasm_bindgen::to_value(&self.inner.preview(self.policy))?)
+    }
+
+    /// A statistics table of the cohort, disclosed: `request` as in `src/stats.rs`, e.g.
+    /// `{kind: 'age', bands: 'dataBrowser'}`; `format` `'csv'` or `'json'` returns the export
+    /// text instead of `{name, title, policy, dimensions, rows, total}`.
+    pub fn statistics(&self, request: JsValue, format: Option<String>) -> Result<JsValue, JsValue> {
+        statistics(&self.engine, &Scope::Cohort(&self.inner), self.policy, request, format)
+    }
+}
+
+/// A statistics table over `scope`, disclosed under `policy`, as an object or export text.
+fn statistics(
+    engine: &Engine,
+    scope: &Scope<'_>,
+    policy: Policy,
+    request: JsValue,
+    format: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let request: StatRequest = serde_wasm_bindgen::from_value(request).map_err(|e| {
+        js_error(
+            "invalid_request",
+            format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see src/stats.rs)"),
+        )
+    })?;
+    let table = policy.disclose_table(&engine.statistics(scope, &request).map_err(|e| cohort_error(&e))?);
+    match format.as_deref() {
+        None => Ok(serde_wasm_bindgen::to_value(&table)?),
+        Some("csv") => Ok(export::to_csv(&table).into()),
+        Some("json") => Ok(export::to_json(&table).into()),
+        Some(other) => {
+            Err(js_error("invalid_option", format!("unknown export format {other:?}; use 'csv' or 'json'")))
+        }
     }
 }
 
