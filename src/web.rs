@@ -8,7 +8,7 @@ use std::fmt::Display;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
@@ -34,6 +34,11 @@ fn js_error(code: &str, message: impl Display) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(&error, &"code".into(), &code.into());
     error.into()
+}
+
+/// A value as JavaScript sees it; a withheld count (`None`) is `null`, not `undefined`.
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> {
+    value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
 }
 
 /// A cohort error as a JavaScript `Error`; an invalid definition also carries `errors`, an
@@ -175,7 +180,7 @@ impl OpenOptions {
 
     fn report(&self, ingest: &TableIngest, done: bool) -> Result<(), JsValue> {
         if let Some(f) = &self.on_progress {
-            let event = serde_wasm_bindgen::to_value(&ingest.progress(done))?;
+            let event = to_js(&ingest.progress(done))?;
             f.call1(&JsValue::NULL, &event)?;
         }
         Ok(())
@@ -247,7 +252,9 @@ impl Lens {
                 if used.is_empty() {
                     continue;
                 }
-                url = format!("{url}?columns={}", js_sys::encode_uri_component(&used.join(",")));
+                let encoded: Vec<String> =
+                    used.iter().map(|c| String::from(js_sys::encode_uri_component(c))).collect();
+                url = format!("{url}?columns={}", encoded.join(","));
             }
             let response = fetch(&url, &options, &format!("table {name}")).await?;
             let expected_rows =
@@ -315,7 +322,7 @@ impl Lens {
         };
         q.query = query;
         let hits = engine.search_concepts(&q, self.policy).map_err(|e| cohort_error(&e))?;
-        Ok(serde_wasm_bindgen::to_value(&hits)?)
+        Ok(to_js(&hits)?)
     }
 
     /// A statistics table of the persons with a concept (or a descendant), as the Data Browser
@@ -339,10 +346,7 @@ impl Lens {
 
     /// The loaded tables: `[{name, rows, columns, memoryBytes}]`.
     pub fn tables(&self) -> Result<Array, JsValue> {
-        self.store
-            .tables()
-            .map(|t| serde_wasm_bindgen::to_value(&t.summary()).map_err(JsValue::from))
-            .collect()
+        self.store.tables().map(|t| to_js(&t.summary()).map_err(JsValue::from)).collect()
     }
 }
 
@@ -358,13 +362,13 @@ pub struct Cohort {
 impl Cohort {
     /// The number of persons, disclosed: `{value, label, policy}`.
     pub fn count(&self) -> Result<JsValue, JsValue> {
-        Ok(serde_wasm_bindgen::to_value(&self.inner.count(self.policy))?)
+        Ok(to_js(&self.inner.count(self.policy))?)
     }
 
     /// The builder's preview: `{total, includes: [{id, count, items: [{id, count}]}], excludes}`,
     /// every count disclosed.
     pub fn preview(&self) -> Result<JsValue, JsValue> {
-        Ok(serde_wasm_bindgen::to_value(&self.inner.preview(self.policy))?)
+        Ok(to_js(&self.inner.preview(self.policy))?)
     }
 
     /// A statistics table of the cohort, disclosed: `request` as in `src/stats.rs`, e.g.
@@ -391,7 +395,7 @@ fn statistics(
     })?;
     let table = policy.disclose_table(&engine.statistics(scope, &request).map_err(|e| cohort_error(&e))?);
     match format.as_deref() {
-        None => Ok(serde_wasm_bindgen::to_value(&table)?),
+        None => Ok(to_js(&table)?),
         Some("csv") => Ok(export::to_csv(&table).into()),
         Some("json") => Ok(export::to_json(&table).into()),
         Some(other) => {
@@ -473,6 +477,6 @@ impl TableLoader {
             .take()
             .ok_or_else(|| js_error("finished", "finish called twice: start a new TableLoader"))?;
         let table = ingest.finish(None).map_err(|e| js_error(e.code(), &e))?;
-        Ok(serde_wasm_bindgen::to_value(&table.summary())?)
+        Ok(to_js(&table.summary())?)
     }
 }

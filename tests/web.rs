@@ -400,6 +400,12 @@ async fn no_count_from_one_to_nineteen_reaches_javascript() {
         // The cohort really is small: its disclosed count is the small-count form.
         let count = cohort.count().unwrap();
         assert_eq!(prop(&count, "label").as_string().as_deref(), Some("≤ 20"));
+        let value = prop(&count, "value");
+        if policy == "suppress" {
+            assert!(value.is_null(), "a withheld count is null, not undefined: {value:?}");
+        } else {
+            assert_eq!(value.as_f64(), Some(20.0));
+        }
     }
     assert!(swept > 200, "{swept}");
 }

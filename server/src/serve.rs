@@ -202,12 +202,12 @@ async fn catalog(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
     }))
 }
 
-/// Parses `columns=a,b` (the only query parameter) into column indices of `schema`.
+/// Parses `columns=a,b` (the only query parameter, percent-decoded) into column indices of
+/// `schema`.
 fn projection(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<Option<Vec<usize>>, ApiError> {
     let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", msg);
     let mut columns = None;
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if key != "columns" {
             return Err(bad(format!("unknown query parameter {key:?}; the only parameter is columns=a,b")));
         }

@@ -123,6 +123,11 @@ def test_projection_returns_the_columns_asked_for_in_that_order(server, dataset)
     assert pa.Table.from_batches(batches, schema=schema).equals(expected)
 
 
+def test_projection_accepts_percent_encoded_commas(server):
+    schema, _ = read_stream(server.get("/api/v1/tables/person?columns=year_of_birth%2Cperson_id"))
+    assert schema.names == ["year_of_birth", "person_id"]
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
 def test_compression_is_negotiated(server, dataset, encoding):
     response = server.get("/api/v1/tables/condition_occurrence", {"Accept-Encoding": encoding})
