@@ -89,6 +89,11 @@ impl Tab {
         Tab::Death,
     ];
 
+    /// The table's name, e.g. `condition_occurrence`.
+    pub(crate) fn table(self) -> &'static str {
+        self.spec().table
+    }
+
     fn spec(self) -> TabSpec {
         let s = |table, concept, source, date, visit| TabSpec { table, concept, source, date, visit };
         match self {
@@ -175,7 +180,9 @@ pub(crate) fn uses_column(table: &str, column: &str) -> bool {
         }
         "activity_summary" => &["person_id", "steps"],
         "heart_rate_summary" => &["person_id"],
-        "measurement" => &["value_as_number", "value_as_concept_id", "measurement_type_concept_id"],
+        "measurement" => {
+            &["value_as_number", "value_as_concept_id", "measurement_type_concept_id", "unit_concept_id"]
+        }
         "observation" => &["value_source_concept_id", "observation_type_concept_id"],
         "visit_occurrence" => &["visit_concept_id"],
         _ => &[],
@@ -333,6 +340,8 @@ pub(crate) struct Events {
     pub value: Vec<f64>,
     /// `value_as_concept_id` (measurement only; empty when all null).
     pub value_concept: Vec<i32>,
+    /// `unit_concept_id` (measurement only; empty when all null; read with [`Events::unit`]).
+    pub unit: Vec<i32>,
     /// `value_source_concept_id` (observation only; empty when all null).
     pub value_source: Vec<i32>,
     /// Rows by standard concept.
@@ -359,6 +368,18 @@ impl Events {
     #[inline]
     pub(crate) fn visit(&self, r: usize) -> u32 {
         self.visit.get(r).copied().unwrap_or(NO_VISIT)
+    }
+
+    /// `value_as_number` of row `r` (NaN for null).
+    #[inline]
+    pub(crate) fn value(&self, r: usize) -> f64 {
+        self.value.get(r).copied().unwrap_or(f64::NAN)
+    }
+
+    /// `unit_concept_id` of row `r`.
+    #[inline]
+    pub(crate) fn unit(&self, r: usize) -> i32 {
+        self.unit.get(r).copied().unwrap_or(NULL_I32)
     }
 
     /// Number of rows kept (those of persons in `person`).
@@ -605,12 +626,14 @@ impl Index {
             }
             None => vec![NO_VISIT; t.rows()],
         };
-        let (mut value, mut value_concept, mut value_source) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut value, mut value_concept, mut value_source, mut unit) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let p = &mut self.persons;
         match tab {
             Tab::Measurement => {
                 value = columns::f64s(t, "value_as_number", false)?;
                 value_concept = columns::i32s(t, "value_as_concept_id", false)?;
+                unit = columns::i32s(t, "unit_concept_id", false)?;
                 let types = columns::i32s(t, "measurement_type_concept_id", false)?;
                 for (&person, &ty) in persons.iter().zip(&types) {
                     if person != NO_PERSON && ty != NULL_I32 {
@@ -653,6 +676,7 @@ impl Index {
             visit,
             value: Some(sorted.scatter(&value)).filter(|v| v.iter().any(|x| !x.is_nan())).unwrap_or_default(),
             value_concept: unless_all_null(sorted.scatter(&value_concept)),
+            unit: unless_all_null(sorted.scatter(&unit)),
             value_source,
             by_concept: Buckets { ranges: sorted.ranges, order: Vec::new() },
             by_source,

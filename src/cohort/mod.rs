@@ -27,6 +27,7 @@ use crate::store::Store;
 use crate::vocab::{ConceptHit, ConceptQuery, PersonCounts, Vocab, VocabError};
 
 pub use definition::CohortDefinition;
+pub(crate) use index::{Index, Tab};
 
 /// One problem of a definition: where (a JSON path) and what is wrong and what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -58,6 +59,12 @@ pub enum CohortError {
     /// The dataset's reference date is not a date.
     #[error("the dataset's reference date {0:?} is not a YYYY-MM-DD date; fix referenceDate in the manifest")]
     ReferenceDate(String),
+    /// A statistic names a concept the vocabulary lacks.
+    #[error("concept {0} is not in the dataset's vocabulary; search concepts to find its id")]
+    UnknownConcept(i32),
+    /// A statistic cannot be computed as asked (the message says what to ask instead).
+    #[error("{0}")]
+    Statistic(String),
 }
 
 impl CohortError {
@@ -69,6 +76,8 @@ impl CohortError {
             CohortError::Vocab(VocabError::UnknownDomain(_)) => "invalid_option",
             CohortError::Vocab(_) => "bad_column",
             CohortError::ReferenceDate(_) => "bad_reference_date",
+            CohortError::UnknownConcept(_) => "unknown_concept",
+            CohortError::Statistic(_) => "invalid_statistic",
         }
     }
 }
@@ -105,6 +114,11 @@ impl Engine {
         &self.vocab
     }
 
+    /// The cohort index (for the statistics).
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
     /// Checks a definition without evaluating it: every problem, with its JSON path.
     pub fn validate(&self, definition: &CohortDefinition) -> Result<(), Vec<ValidationError>> {
         validate::validate(definition, &self.vocab).map(|_| ())
@@ -126,7 +140,8 @@ impl Engine {
     }
 }
 
-/// Whether cohorts and concept search read `column` of `table` (a loader may skip the others).
+/// Whether cohorts, concept search and statistics read `column` of `table` (a loader may skip
+/// the others).
 pub fn uses_column(table: &str, column: &str) -> bool {
     index::uses_column(table, column)
 }
@@ -163,7 +178,6 @@ pub struct Cohort {
 
 impl Cohort {
     /// The cohort's persons as ordinals of the `person` table (never leaves the crate).
-    #[allow(dead_code)] // read by the statistics of the next issue and by tests
     pub(crate) fn persons(&self) -> &RoaringBitmap {
         &self.persons
     }
@@ -302,6 +316,12 @@ impl Dense {
         if let Some(w) = self.words.get_mut(p as usize / 64) {
             *w |= 1 << (p % 64);
         }
+    }
+
+    /// Whether person `p` is in the set.
+    #[inline]
+    pub(crate) fn contains(&self, p: u32) -> bool {
+        self.words.get(p as usize / 64).is_some_and(|w| w >> (p % 64) & 1 == 1)
     }
 
     /// Adds every person of `other`.
