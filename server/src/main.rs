@@ -1,5 +1,5 @@
 //! `cohortlens`: the operator's command line — generate a synthetic dataset, import real OMOP
-//! CDM data, serve a dataset to the browser as Arrow streams, and count cohorts.
+//! CDM data, serve a dataset to the browser as Arrow streams, count cohorts and compute their statistics.
 
 mod count;
 mod dataset;
@@ -7,6 +7,7 @@ mod generate;
 mod import;
 mod load;
 mod serve;
+mod stats;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -86,6 +87,27 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
+    /// Statistics of a cohort or a concept: one JSON line per request with the disclosed table.
+    Stats {
+        /// Dataset directory written by `generate` or `import`.
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON file with one Cohort Builder definition: the scope is its cohort.
+        #[arg(long, conflicts_with = "concept", required_unless_present = "concept")]
+        definition: Option<PathBuf>,
+        /// A concept id: the scope is the persons with it or a descendant.
+        #[arg(long)]
+        concept: Option<i32>,
+        /// One statistics request as JSON, e.g. '{"kind": "age", "bands": "dataBrowser"}', or an array.
+        #[arg(long)]
+        stat: String,
+        /// Disclosure policy: aou, suppress or perturbed.
+        #[arg(long, default_value = "aou")]
+        policy: String,
+        /// Also print the exact cells under "raw".
+        #[arg(long)]
+        raw: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +125,16 @@ fn main() -> ExitCode {
         // `count` has its own exit codes: 2 for a bad definition.
         Command::Count { data, definition, raw, timing } => {
             return match count::run(&count::Options { data, definition, raw, timing }) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    e.exit_code()
+                }
+            };
+        }
+        // `stats` too: 2 for wrong options or a failed request.
+        Command::Stats { data, definition, concept, stat, policy, raw } => {
+            return match stats::run(&stats::Options { data, definition, concept, stat, policy, raw }) {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e}");
