@@ -1,5 +1,6 @@
-"""Shared fixtures: the release binary, the Eunomia database, and Eunomia exported to Parquet and
-to CSV then imported with `cohortlens import` (once per session)."""
+"""Shared fixtures: the release binary, the synthetic 10k dataset, one DuckDB connection for the
+oracles, the Eunomia database, and Eunomia exported to Parquet and to CSV then imported with
+`cohortlens import` (once per session)."""
 
 import json
 import os
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,6 +24,25 @@ def binary():
     if not path.is_file():
         pytest.fail(f"{path} not found: run `cargo build --release -p cohortlens-server` or set COHORTLENS_BIN")
     return path
+
+
+@pytest.fixture(scope="session")
+def synthetic(binary, tmp_path_factory):
+    """The synthetic dataset the hand-written cases are written for: 10,000 persons, seed 42."""
+    out = tmp_path_factory.mktemp("oracle") / "synthetic-10k"
+    process = subprocess.run(
+        [str(binary), "generate", "--persons", "10000", "--seed", "42", "--out", str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def con():
+    """One DuckDB connection for every oracle query (datasets are loaded into it once)."""
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
 
 
 @pytest.fixture(scope="session")

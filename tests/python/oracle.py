@@ -506,14 +506,17 @@ class Translation:
             body = f"({body}) INTERSECT SELECT person_id FROM {self.s}.{name.lower()}"
         self.add("cohort", body)
 
+    def with_clause(self):
+        """`WITH` and every CTE added so far."""
+        return "WITH " + ",\n".join(f"{name} AS (\n{body.strip()}\n)" for name, body in self.ctes)
+
     def sql(self):
         """The whole query: one row (kind, group, item, persons) per reported count."""
         selects = ["SELECT 'total' AS kind, NULL AS g, NULL AS i, count(*) AS n FROM cohort"]
         for kind, g, i, name in self.counts:
             item = "NULL" if i is None else i
             selects.append(f"SELECT '{kind}', {g}, {item}, count(*) FROM {name}")
-        ctes = ",\n".join(f"{name} AS (\n{body.strip()}\n)" for name, body in self.ctes)
-        return f"WITH {ctes}\n" + "\nUNION ALL ".join(selects)
+        return self.with_clause() + "\n" + "\nUNION ALL ".join(selects)
 
 
 def translate(con, schema, cdr_date, definition):
@@ -522,6 +525,15 @@ def translate(con, schema, cdr_date, definition):
                               bool(definition.get("restrictToObservationPeriod", False)))
     translation.cohort(definition)
     return translation.sql()
+
+
+def persons_sql(con, dataset_dir, definition):
+    """SQL selecting the `person_id` of every person in the cohort of one definition."""
+    schema = schema_for(con, dataset_dir)
+    translation = Translation(con, schema, reference_date(dataset_dir),
+                              bool(definition.get("restrictToObservationPeriod", False)))
+    translation.cohort(definition)
+    return translation.with_clause() + "\nSELECT DISTINCT person_id FROM cohort"
 
 
 def count(con, dataset_dir, definition):

@@ -93,25 +93,6 @@ def differences(engine, expected):
 # -- fixtures -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def synthetic(binary, tmp_path_factory):
-    """The synthetic dataset the hand-written cases are written for: 10,000 persons, seed 42."""
-    out = tmp_path_factory.mktemp("oracle") / "synthetic-10k"
-    process = subprocess.run(
-        [str(binary), "generate", "--persons", "10000", "--seed", "42", "--out", str(out)],
-        capture_output=True, text=True, timeout=600)
-    assert process.returncode == 0, process.stderr
-    return out
-
-
-@pytest.fixture(scope="session")
-def con():
-    """One DuckDB connection for every oracle query (datasets are loaded into it once)."""
-    connection = duckdb.connect()
-    yield connection
-    connection.close()
-
-
 def batch(binary, data_dir, cases, con, tmp_path_factory):
     """Engine lines and oracle results of named cases, the engine run once on all of them."""
     tmp = tmp_path_factory.mktemp("cases")
