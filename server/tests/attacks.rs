@@ -1,8 +1,9 @@
 //! Attacks on the disclosure policies, run against the engine on a generated dataset; each test
 //! prints its figures (`cargo test -p cohortlens-server --test attacks -- --nocapture`).
 //!
-//! The attacker sees only disclosed counts, and singles out a person through an extra criterion:
-//! their mean daily Fitbit steps, a number that in practice belongs to one person.
+//! The attacker sees only disclosed counts (and tables), and singles out a person through an
+//! extra criterion: their mean daily Fitbit steps, a number that in practice belongs to one
+//! person.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -15,6 +16,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
 use cohortlens::cohort::{CohortDefinition, Engine};
 use cohortlens::privacy::{Disclosed, Policy};
+use cohortlens::stats::{Scope, StatRequest};
 use cohortlens::store::{Store, Table};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -277,6 +279,57 @@ fn padding_recovers_exact_counts_under_aou_but_only_at_chance_under_perturbation
                 recovered * 4 < tried,
                 "perturbation should defeat exact-count recovery: {recovered}/{tried}"
             );
+        }
+    }
+}
+
+#[test]
+fn margins_do_not_give_back_a_small_cell_under_suppress_or_perturbation() {
+    // For every cell of 1–20 persons in a one-way table (sex at birth, gender, race, ethnicity,
+    // age bands) of many cohorts, the attacker computes total − Σ other shown cells.
+    let requests = [
+        json!({"kind": "sexAtBirth"}),
+        json!({"kind": "gender"}),
+        json!({"kind": "race"}),
+        json!({"kind": "ethnicity"}),
+        json!({"kind": "age", "bands": "dataBrowser"}),
+        json!({"kind": "age", "bands": "cohortBuilder"}),
+    ];
+    let engine = &dataset().engine;
+    for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+        let (mut small, mut recovered) = (0, 0);
+        for items in base_cohorts() {
+            let d = CohortDefinition::from_value(cohort(&items, &[])).unwrap();
+            let c = engine.cohort(&d).unwrap();
+            for request in &requests {
+                let request: StatRequest = serde_json::from_value(request.clone()).unwrap();
+                let table = engine.statistics(&Scope::Cohort(&c), &request).unwrap();
+                let shown = policy.disclose_table(&table);
+                for (i, row) in table.rows.iter().enumerate() {
+                    let raw = row.tally.raw();
+                    if !(1..=20).contains(&raw) {
+                        continue;
+                    }
+                    small += 1;
+                    let others: Option<u64> = shown
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, r)| r.count.value())
+                        .sum();
+                    let guess = shown.total.value().zip(others).map(|(t, o)| t.saturating_sub(o));
+                    recovered += usize::from(guess == Some(raw));
+                }
+            }
+        }
+        println!(
+            "margins under {}: {recovered} of {small} cells of 1–20 recovered as total − Σ others",
+            policy.name()
+        );
+        assert!(small >= 50, "too few small cells to attack: {small}");
+        if policy != Policy::Aou {
+            assert!(recovered * 20 <= small, "{recovered} of {small} recovered under {}", policy.name());
         }
     }
 }
