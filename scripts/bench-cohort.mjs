@@ -39,12 +39,6 @@ async function browserRun(chromiumBrowser, dir, openOptions) {
       page.on('pageerror', (e) => reject(new Error(`page error: ${e.message}`)));
       page.on('crash', () => reject(new Error('the page crashed')));
     });
-    // Workaround: Lens.open percent-encodes the commas of ?columns=a,b and the server does not
-    // decode them (HTTP 400). Until one of them is fixed, send the commas as commas.
-    await page.route('**/api/v1/tables/**', (route) => {
-      const url = route.request().url();
-      return url.includes('%2C') ? route.continue({ url: url.replaceAll('%2C', ',') }) : route.continue();
-    });
     await page.goto(new URL('api/v1/catalog', server.url).href); // same origin, no app running
     return await Promise.race([crashed, page.evaluate(async ({ named, REPEATS, openOptions }) => {
       const { default: init, Lens } = await import('/pkg/cohortlens.js');
