@@ -56,7 +56,7 @@ test('cancel stops a load and offers to load again', async () => {
   const errors = [];
   const p = await page(chromium, errors);
   // Hold the measurement stream so there is time to press Cancel.
-  await p.route('**/api/v1/tables/measurement', (route) => setTimeout(() => route.continue().catch(() => {}), 10_000));
+  await p.route(/\/api\/v1\/tables\/measurement(\?|$)/, (route) => setTimeout(() => route.continue().catch(() => {}), 10_000));
   await p.goto(server.url);
   await p.waitForSelector('tr[data-table="measurement"][data-status="waiting"]');
   await p.waitForFunction(() => document.querySelector('tr[data-table="observation_period"]')?.dataset.status === 'loaded');
@@ -74,7 +74,7 @@ test('cancel stops a load and offers to load again', async () => {
 
 test('a truncated stream is an error that names the table', async () => {
   const p = await page(chromium, []);
-  await p.route('**/api/v1/tables/drug_exposure', async (route) => {
+  await p.route(/\/api\/v1\/tables\/drug_exposure(\?|$)/, async (route) => {
     const response = await route.fetch();
     const body = await response.body();
     await route.fulfill({ response, body: body.subarray(0, Math.floor(body.length * 0.6)) });
@@ -90,7 +90,7 @@ test('a truncated stream is an error that names the table', async () => {
 
 test('a server error is shown with the server\'s message', async () => {
   const p = await page(chromium, []);
-  await p.route('**/api/v1/tables/person', (route) => route.fulfill({
+  await p.route(/\/api\/v1\/tables\/person(\?|$)/, (route) => route.fulfill({
     status: 503, contentType: 'application/json',
     body: JSON.stringify({ error: { code: 'unavailable', message: 'the dataset is being replaced' } }),
   }));
