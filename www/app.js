@@ -72,8 +72,14 @@ function start() {
       setState(data.code === 'cancelled' ? 'cancelled' : 'error');
     }
   };
+  // An exception the worker did not catch: the wasm module failed to load, or it trapped
+  // mid-load (in practice: it needed more than the 4 GiB WebAssembly may have).
   worker.onerror = (e) => {
-    showError(`The engine could not start (${e.message || 'worker error'}). Reload the page; if it persists, rebuild with scripts/setup.`);
+    const detail = e.message || 'worker error';
+    showError(/unreachable|memory/i.test(detail)
+      ? `The engine stopped (${detail}), most likely out of memory: WebAssembly may use at most 4 GiB. Load fewer tables or a smaller dataset.`
+      : `The engine could not start (${detail}). Reload the page; if it persists, rebuild with ./scripts/start.`);
+    $('progress-text').textContent = 'Loading failed.';
     setState('error');
   };
   worker.postMessage({ type: 'open', baseUrl });

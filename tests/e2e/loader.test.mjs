@@ -99,3 +99,18 @@ test('a server error is shown with the server\'s message', async () => {
   assert.match(await p.locator('#error').textContent(), /HTTP 503: the dataset is being replaced/);
   await p.close();
 });
+
+test('a wasm trap mid-load (out of memory) is an error, not a hang', async () => {
+  const p = await page(chromium, []);
+  // A stand-in for the wasm module whose Lens.open traps the way an exhausted 4 GiB memory
+  // does: the RuntimeError escapes in a later task and the promise never settles.
+  await p.route(/\/pkg\/cohortlens\.js$/, (route) => route.fulfill({
+    contentType: 'text/javascript',
+    body: `export default async function init() {}
+      export const Lens = { open: () => new Promise(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); })) };`,
+  }));
+  await p.goto(server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+  assert.match(await p.locator('#error').textContent(), /out of memory: WebAssembly may use at most 4 GiB/);
+  await p.close();
+});
