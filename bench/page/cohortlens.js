@@ -1,0 +1,77 @@
+// cohortlens in the page: Lens.open (ingest), the five counts and the three statistics, cold
+// and warm; the wasm memory against the Arrow bytes; page open → first chart (or first table).
+import { coldWarm } from './common.js';
+
+export async function run({ origin, tables, named, stats, repeats }) {
+  const navigationMs = performance.now(); // since this page's navigation started
+  const urls = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = String(input?.url ?? input);
+    if (url.includes('/api/v1/tables/')) urls.push(new URL(url, location.href).href);
+    return realFetch(input, init);
+  };
+  const { default: init, Lens, Cohort } = await import(`${origin}/pkg/cohortlens.js`);
+  const importedMs = performance.now();
+  const wasm = await init();
+  const initMs = performance.now();
+  const arrowBytes = {};
+  const t = performance.now();
+  const lens = await Lens.open(origin, {
+    tables,
+    onProgress: (p) => { if (p.done) { arrowBytes[p.table] = p.bytes; console.log(`cohortlens loaded ${p.table}: ${p.rows} rows, ${(p.bytes / 2 ** 20).toFixed(1)} MiB of Arrow`); } },
+  });
+  const ingestMs = performance.now() - t;
+  globalThis.fetch = realFetch;
+
+  // Page open → first chart: the first definition's cohort, its Age × Sex table, and the
+  // chart of it if this build has one; else the table (the JSON says which).
+  const first = lens.cohort(named[0].definition);
+  const table = first.statistics(stats[0].request);
+  const chartMethods = [...Object.getOwnPropertyNames(Lens.prototype).map((m) => ['lens', m]),
+    ...Object.getOwnPropertyNames(Cohort.prototype).map((m) => ['cohort', m])].filter(([, m]) => /chart/i.test(m));
+  let firstChart = null;
+  for (const [owner, m] of chartMethods) {
+    for (const args of [[stats[0].request], [table]]) {
+      try {
+        const out = (owner === 'lens' ? lens : first)[m](...args);
+        if (out) { firstChart = `${owner}.${m}(${args[0] === table ? 'table' : 'request'})`; break; }
+      } catch { /* try the next form */ }
+    }
+    if (firstChart) break;
+  }
+  const firstResultMs = performance.now();
+  first.free();
+
+  const counts = [];
+  for (const { name, definition } of named) {
+    const r = await coldWarm(() => {
+      const cohort = lens.cohort(definition);
+      const shown = cohort.count();
+      cohort.free();
+      return shown.value;
+    }, repeats);
+    counts.push({ name, shown: r.value, coldMs: r.coldMs, warmMs: r.warmMs });
+  }
+  const statistics = [];
+  for (const { name, request } of stats) {
+    const r = await coldWarm(() => {
+      const cohort = lens.cohort(named[0].definition);
+      const out = cohort.statistics(request);
+      cohort.free();
+      return out;
+    }, repeats);
+    statistics.push({ name, table: r.value, coldMs: r.coldMs, warmMs: r.warmMs });
+  }
+  const loaded = lens.tables();
+  const result = {
+    ingestMs, urls, arrowBytes: Object.values(arrowBytes).reduce((a, b) => a + b, 0),
+    wasmMemoryBytes: wasm.memory.buffer.byteLength,
+    tableBytes: loaded.reduce((n, x) => n + (x.memoryBytes ?? 0), 0),
+    rows: loaded.reduce((n, x) => n + x.rows, 0),
+    firstResultMs, navigationMs, importedMs, initMs, firstChart, chartMethods: chartMethods.map(([o, m]) => `${o}.${m}`),
+    counts, statistics,
+  };
+  lens.free();
+  return result;
+}

@@ -1,0 +1,404 @@
+// Peer benchmark (issue 6): cohortlens next to DuckDB-wasm and Arquero in ONE headless Chromium
+// page, and native DuckDB (Python) — same data, same questions, same answers.
+//
+// Per dataset, `cohortlens serve` serves the Arrow streams. In the page, one engine after the
+// other (the page is re-navigated in between, so each starts with a fresh JS realm):
+//   cohortlens   Lens.open of the tables the queries read (only the columns cohortlens uses);
+//                the URLs it fetched are recorded and are what the peers fetch: same bytes.
+//   DuckDB-wasm  EH bundle in a Worker; each stream inserted with insertArrowFromIPCStream;
+//                the SQL of scripts/bench-peers.py (the cohort oracle's translation; the
+//                statistics of docs/statistics.md).
+//   Arquero      aq.fromArrow of each stream; bench/page/arquero.js (verbs).
+// Native DuckDB (scripts/bench-peers.py native) loads the same columns from the Parquet files
+// and runs the same SQL. Measured: ingest, the five counts of bench/cohort-definitions.json and
+// three statistics over the cohort of the first definition (Age × Sex, top-20 conditions, HbA1c
+// histogram) — cold (first run) and warm (median of the next runs); cohortlens's wasm memory
+// against the Arrow bytes; gzipped download sizes; page open → first chart (or first table).
+// Every peer answer must equal cohortlens's disclosed answer after All of Us rounding of the
+// peer's raw numbers; a mismatch is reported and fails the run (exit 1). A failing engine
+// (e.g. out of memory) is reported in the table; the run goes on.
+//
+// Usage: BENCH_PYTHON=.venv/bin/python node scripts/bench.mjs DATASET_DIR ...
+// Env: BENCH_REPEATS (warm runs, default 5; cohortlens uses max(15, that)),
+//      BENCH_TIMEOUT_MIN (per engine and dataset, default 10 + 2 per 100k persons),
+//      BENCH_RESULTS (Markdown output, default bench/RESULTS.md; '-' for none).
+import { execFileSync, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, totalmem } from 'node:os';
+import { join, extname, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { serve, ROOT } from '../tests/e2e/harness.mjs';
+
+const REPEATS = Math.max(5, Number(process.env.BENCH_REPEATS ?? 5));
+const LENS_REPEATS = Math.max(15, REPEATS);
+const PYTHON = process.env.BENCH_PYTHON ?? join(ROOT, '.venv/bin/python');
+const DEFINITIONS = join(ROOT, 'bench/cohort-definitions.json');
+const RESULTS = process.env.BENCH_RESULTS ?? join(ROOT, 'bench/RESULTS.md');
+const named = JSON.parse(readFileSync(DEFINITIONS, 'utf8'));
+const DUCKDB_DIST = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/dist');
+const ARROW17 = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/node_modules/apache-arrow/Arrow.es2015.min.js');
+const ARQUERO = join(ROOT, 'node_modules/arquero/dist/arquero.min.js');
+const ENGINES = ['cohortlens', 'duckdb-wasm', 'arquero', 'duckdb-native'];
+const LABEL = { cohortlens: 'cohortlens (wasm)', 'duckdb-wasm': 'DuckDB-wasm', arquero: 'Arquero', 'duckdb-native': 'DuckDB native' };
+const aouRound = (n) => (n === 0 ? 0 : n <= 20 ? 20 : Math.ceil(n / 20) * 20);
+const log = (...a) => console.error(...a);
+const version = (pkg) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+// -- assets: node_modules and bench/page over HTTP on loopback (CORS, for the page and the Worker)
+
+function assetServer() {
+  const arrowKeys = Object.keys(createRequire(import.meta.url)(ARROW17)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
+  const generated = {
+    // apache-arrow 17 (what duckdb-wasm 1.32 is built against) as an ES module, from its UMD build.
+    '/arrow17.mjs': `const module = { exports: {} }; const exports = module.exports;\n${readFileSync(ARROW17, 'utf8')}\n`
+      + `export const { ${arrowKeys.join(', ')} } = module.exports;\n`,
+    '/duckdb-browser.mjs': readFileSync(join(DUCKDB_DIST, 'duckdb-browser.mjs'), 'utf8').replaceAll('from"apache-arrow"', 'from"./arrow17.mjs"'),
+  };
+  const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    const headers = { 'access-control-allow-origin': '*', 'cache-control': 'no-store' };
+    let body;
+    if (generated[path]) body = generated[path];
+    else {
+      const rel = normalize(path).replace(/^\/+/, '');
+      if (!(rel.startsWith('node_modules/') || rel.startsWith('bench/page/')) || rel.includes('..')) { res.writeHead(404, headers); return res.end(); }
+      const file = join(ROOT, rel);
+      if (!existsSync(file) || !statSync(file).isFile()) { res.writeHead(404, headers); return res.end(); }
+      body = readFileSync(file);
+    }
+    res.writeHead(200, { ...headers, 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+    res.end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, generated, close: () => server.close() })));
+}
+
+// -- download sizes (gzip -9)
+
+function downloadSizes(generated) {
+  const gz = (files) => files.reduce((acc, f) => {
+    const bytes = typeof f === 'string' ? readFileSync(f) : Buffer.from(f.text);
+    return { raw: acc.raw + bytes.length, gzip: acc.gzip + gzipSync(bytes, { level: 9 }).length };
+  }, { raw: 0, gzip: 0 });
+  return {
+    cohortlens: { files: 'pkg/cohortlens_bg.wasm + pkg/cohortlens.js', wasmGzip: gzipSync(readFileSync(join(ROOT, 'pkg/cohortlens_bg.wasm')), { level: 9 }).length,
+      ...gz([join(ROOT, 'pkg/cohortlens_bg.wasm'), join(ROOT, 'pkg/cohortlens.js')]) },
+    'duckdb-wasm': { files: `duckdb-eh.wasm + duckdb-browser-eh.worker.js + duckdb-browser.mjs + apache-arrow 17 (its main-thread dependency), @duckdb/duckdb-wasm ${version('@duckdb/duckdb-wasm')}`,
+      ...gz([join(DUCKDB_DIST, 'duckdb-eh.wasm'), join(DUCKDB_DIST, 'duckdb-browser-eh.worker.js'), { text: generated['/duckdb-browser.mjs'] }, ARROW17]) },
+    arquero: { files: `arquero.min.js (bundles flechette), arquero ${version('arquero')}`, ...gz([ARQUERO]) },
+  };
+}
+
+// -- the page
+
+async function newPage(browser) {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' || m.text().startsWith('cohortlens loaded')) log(`  page: ${m.text()}`); });
+  return page;
+}
+
+/** Runs `module.run(args)` in the page at `origin`, failing on a page error, a crash or the timeout. */
+async function inPage(state, origin, moduleUrl, args, timeoutMs) {
+  if (!state.page || state.page.isClosed()) state.page = await newPage(state.browser);
+  const page = state.page;
+  await page.goto(new URL('api/v1/catalog', origin).href); // same origin as the server, fresh realm
+  let onError, onCrash, timer;
+  const failed = new Promise((_, reject) => {
+    onError = (e) => reject(new Error(`page error: ${e.message.split('\n')[0]}`));
+    onCrash = () => reject(new Error('the page crashed (out of memory?)'));
+    page.on('pageerror', onError);
+    page.on('crash', onCrash);
+    timer = setTimeout(() => reject(new Error(`timed out after ${(timeoutMs / 60000).toFixed(0)} min`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([failed, page.evaluate(async ({ moduleUrl, args }) => (await import(moduleUrl)).run(args), { moduleUrl, args })]);
+  } catch (e) {
+    // A stuck or crashed page is replaced, so the next engine starts clean.
+    await page.close().catch(() => {});
+    state.page = null;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    page.off('pageerror', onError);
+    page.off('crash', onCrash);
+  }
+}
+
+function python(args, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [join(ROOT, 'scripts/bench-peers.py'), ...args], { maxBuffer: 1 << 28, timeout: timeoutMs },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message.split('\n')[0]} ${stderr.trim().split('\n').pop() ?? ''}`)) : resolve(JSON.parse(stdout))));
+  });
+}
+
+// -- checks: a peer's raw answer against cohortlens's disclosed one
+
+function checkCount(lens, raw) {
+  if (lens === undefined || raw === undefined) return null;
+  return lens === aouRound(raw) ? null : `shows ${lens}, peer raw ${raw} rounds to ${aouRound(raw)}`;
+}
+function checkTable(lens, peer) {
+  if (!lens || !peer) return null;
+  if (lens.total.value !== aouRound(peer.total)) return `total: cohortlens ${lens.total.value}, peer ${peer.total} → ${aouRound(peer.total)}`;
+  if (lens.rows.length !== peer.rows.length) return `${lens.rows.length} rows, peer ${peer.rows.length}: ${JSON.stringify(peer.rows.slice(0, 3))}`;
+  for (let i = 0; i < lens.rows.length; i++) {
+    const a = lens.rows[i], b = peer.rows[i];
+    if (JSON.stringify(a.labels) !== JSON.stringify(b.labels)) return `row ${i}: labels ${JSON.stringify(a.labels)} vs ${JSON.stringify(b.labels)}`;
+    if (a.count.value !== aouRound(b.count)) return `row ${i} ${JSON.stringify(a.labels)}: cohortlens ${a.count.value}, peer ${b.count} → ${aouRound(b.count)}`;
+  }
+  return null;
+}
+
+// -- one dataset
+
+const queryNames = [...named.map((d) => `count:${d.name}`), ...['age_by_sex', 'top_conditions', 'hba1c_values'].map((s) => `stat:${s}`)];
+
+async function dataset(state, assets, dir, knownPaths) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const persons = manifest.tables.person.rows;
+  const timeoutMs = Number(process.env.BENCH_TIMEOUT_MIN ?? 10 + 2 * persons / 1e5) * 60000;
+  const sql = await python(['sql', '--data', dir, '--definitions', DEFINITIONS], 60000);
+  const stats = sql.stats.map(({ name, request }) => ({ name, request }));
+  const out = { persons, dir, tables: sql.tables.length, engines: {}, mismatches: [] };
+  const server = await serve(dir);
+  const origin = server.url.replace(/\/$/, '');
+  try {
+    // cohortlens
+    log(`${persons} persons: cohortlens`);
+    try {
+      const r = await inPage(state, origin, `${assets.url}/bench/page/cohortlens.js`,
+        { origin, tables: sql.tables, named, stats, repeats: LENS_REPEATS }, timeoutMs);
+      out.engines.cohortlens = r;
+      const paths = r.urls.map((u) => { const x = new URL(u); return x.pathname + x.search; });
+      if (paths.length === sql.tables.length) knownPaths.splice(0, knownPaths.length, ...paths);
+    } catch (e) {
+      out.engines.cohortlens = { error: e.message };
+    }
+    log(`${persons} persons: cohortlens ${out.engines.cohortlens.error ?? 'done'}`);
+    const urls = knownPaths.map((p) => origin + p);
+    // the browser peers
+    for (const [engine, module] of [['duckdb-wasm', 'duckdb.js'], ['arquero', 'arquero.js']]) {
+      log(`${persons} persons: ${engine}`);
+      if (!urls.length) { out.engines[engine] = { error: 'no stream URLs (cohortlens failed before fetching every table, and no earlier dataset gave them)' }; continue; }
+      try {
+        out.engines[engine] = await inPage(state, origin, `${assets.url}/bench/page/${module}`,
+          { assets: assets.url, urls, sql, named, stats, referenceDate: sql.reference_date, repeats: REPEATS }, timeoutMs);
+      } catch (e) {
+        out.engines[engine] = { error: e.message };
+      }
+      log(`${persons} persons: ${engine} ${out.engines[engine].error ?? 'done'}`);
+    }
+  } finally {
+    server.stop();
+  }
+  log(`${persons} persons: DuckDB native`);
+  try {
+    const columns = {};
+    for (const p of knownPaths) {
+      const u = new URL(p, 'http://x');
+      columns[u.pathname.split('/').pop()] = u.searchParams.get('columns')?.split(',') ?? [];
+    }
+    const r = await python(['native', '--data', dir, '--definitions', DEFINITIONS, '--columns', JSON.stringify(columns), '--repeats', String(REPEATS)], timeoutMs);
+    out.engines['duckdb-native'] = { ...r, statistics: r.stats.map((s) => ({ name: s.name, table: { rows: s.rows, total: s.total }, coldMs: s.coldMs, warmMs: s.warmMs })) };
+  } catch (e) {
+    out.engines['duckdb-native'] = { error: e.message };
+  }
+
+  // per engine and query: cold/warm ms, or the reason there is none; answers checked
+  const lens = out.engines.cohortlens;
+  out.queries = {};
+  for (const engine of ENGINES) {
+    const e = out.engines[engine];
+    out.queries[engine] = {};
+    named.forEach((d, i) => {
+      const c = e.counts?.[i];
+      const q = `count:${d.name}`;
+      if (e.error) out.queries[engine][q] = { error: e.error };
+      else if (c?.unsupported) out.queries[engine][q] = { na: c.unsupported };
+      else {
+        out.queries[engine][q] = { coldMs: c.coldMs, warmMs: c.warmMs, value: engine === 'cohortlens' ? c.shown : c.raw };
+        const bad = engine === 'cohortlens' ? null : checkCount(lens.counts?.[i]?.shown, c.raw);
+        if (bad) { out.mismatches.push(`${persons} ${engine} ${q}: ${bad}`); out.queries[engine][q].mismatch = bad; }
+      }
+    });
+    stats.forEach((s, i) => {
+      const c = e.statistics?.[i];
+      const q = `stat:${s.name}`;
+      if (e.error) out.queries[engine][q] = { error: e.error };
+      else if (c?.unsupported) out.queries[engine][q] = { na: c.unsupported };
+      else {
+        out.queries[engine][q] = { coldMs: c.coldMs, warmMs: c.warmMs };
+        const bad = engine === 'cohortlens' ? null : checkTable(lens.statistics?.[i]?.table, c.table);
+        if (bad) { out.mismatches.push(`${persons} ${engine} ${q}: ${bad}`); out.queries[engine][q].mismatch = bad; }
+      }
+    });
+  }
+  for (const m of out.mismatches) log(`MISMATCH ${m}`);
+  return out;
+}
+
+// -- report
+
+const fmtMs = (x) => (x === undefined || x === null ? 'n/a' : x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(0) : `${(x / 1000).toFixed(1)} s`);
+const fmtRatio = (x) => (x === undefined || !Number.isFinite(x) ? 'n/a' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const mib = (b) => (b === undefined || b === null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : undefined);
+
+function cell(q) {
+  if (!q) return 'n/a';
+  if (q.error) return 'failed';
+  if (q.na) return 'n/a';
+  return fmtMs(q.warmMs) + (q.mismatch ? ' (MISMATCH)' : '');
+}
+
+function summarize(all) {
+  const medians = {}, ratios = {};
+  for (const d of all) {
+    medians[d.persons] = {};
+    ratios[d.persons] = {};
+    for (const engine of ENGINES) {
+      const e = d.engines[engine];
+      medians[d.persons][engine] = { ingest: e.error ? null : e.ingestMs };
+      for (const q of queryNames) medians[d.persons][engine][q] = d.queries[engine][q]?.warmMs ?? null;
+    }
+    for (const engine of ENGINES.slice(1)) {
+      const r = {};
+      const base = medians[d.persons].cohortlens, peer = medians[d.persons][engine];
+      for (const q of ['ingest', ...queryNames]) r[q] = base[q] && peer[q] ? peer[q] / base[q] : null;
+      const qs = queryNames.map((q) => r[q]).filter((x) => x);
+      r.geomean_queries = geomean(qs) ?? null;
+      r.min_queries = qs.length ? Math.min(...qs) : null;
+      r.queries_compared = qs.length;
+      ratios[d.persons][engine] = r;
+    }
+  }
+  return { medians, ratios };
+}
+
+function markdown(all, sizes, summary, command) {
+  const L = [];
+  const cpu = cpus();
+  const sqlTables = all[0]?.tables ?? '';
+  L.push('# Benchmark: cohortlens against its peers', '');
+  L.push(`Command: \`${command}\` — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+  L.push(`Machine: ${cpu.length} shared cores (${cpu[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; Debian Chromium ${all.browserVersion} headless, one page; `
+    + `@duckdb/duckdb-wasm ${version('@duckdb/duckdb-wasm')} (EH bundle, Worker), arquero ${version('arquero')}, DuckDB ${all.nativeVersion} (Python) native.`);
+  L.push('', 'Times are medians of warm runs (cohortlens ' + LENS_REPEATS + ', the others ' + REPEATS + ') after one cold run, in ms unless marked s; ratios are peer ÷ cohortlens '
+    + '(above 1: cohortlens is faster). Each count or statistic is computed from scratch (the cohort is evaluated inside every statistic run). Ingest is fetch + decode + '
+    + 'whatever each engine builds once (cohortlens: its index; DuckDB: tables from the Arrow streams and the two data-filter person tables; Arquero: tables, birth dates and '
+    + 'the data-filter person sets). Every peer answer was checked against cohortlens\'s disclosed answer after All of Us rounding; "MISMATCH" marks a difference.', '');
+  for (const d of all) {
+    const lens = d.engines.cohortlens;
+    L.push(`## ${d.persons.toLocaleString('en-US')} persons (\`${d.dir}\`)`, '');
+    L.push(`| query | ${ENGINES.map((e) => LABEL[e]).join(' | ')} | ${ENGINES.slice(1).map((e) => `${LABEL[e]} ÷ cohortlens`).join(' | ')} |`);
+    L.push(`|${'---|'.repeat(ENGINES.length * 2 - 1 + 1)}`);
+    const ingestCell = (e) => (d.engines[e].error ? 'failed' : fmtMs(d.engines[e].ingestMs));
+    L.push(`| ingest | ${ENGINES.map(ingestCell).join(' | ')} | ${ENGINES.slice(1).map((e) => fmtRatio(summary.ratios[d.persons][e].ingest)).join(' | ')} |`);
+    for (const q of queryNames) {
+      L.push(`| ${q} | ${ENGINES.map((e) => cell(d.queries[e][q])).join(' | ')} | ${ENGINES.slice(1).map((e) => fmtRatio(summary.ratios[d.persons][e][q])).join(' | ')} |`);
+    }
+    L.push(`| geometric mean of the query ratios | | | | | ${ENGINES.slice(1).map((e) => fmtRatio(summary.ratios[d.persons][e].geomean_queries)).join(' | ')} |`);
+    L.push(`| smallest query ratio | | | | | ${ENGINES.slice(1).map((e) => fmtRatio(summary.ratios[d.persons][e].min_queries)).join(' | ')} |`);
+    L.push('');
+    L.push('Cold (first) runs, ms: ' + ENGINES.map((e) => `${LABEL[e]} ${queryNames.map((q) => fmtMs(d.queries[e][q]?.coldMs)).join(' / ')}`).join('; ') + '.', '');
+    const notes = [];
+    for (const e of ENGINES) {
+      if (d.engines[e].error) notes.push(`**${LABEL[e]} failed**: ${d.engines[e].error}`);
+      for (const q of queryNames) if (d.queries[e][q]?.na) notes.push(`${LABEL[e]} ${q}: n/a — ${d.queries[e][q].na}`);
+    }
+    for (const m of d.mismatches) notes.push(`MISMATCH: ${m}`);
+    if (!lens.error) {
+      notes.push(`Memory: cohortlens's WebAssembly.Memory is ${mib(lens.wasmMemoryBytes)} for ${mib(lens.arrowBytes)} of Arrow streams `
+        + `(**${(lens.wasmMemoryBytes / lens.arrowBytes).toFixed(2)}×**; its tables hold ${mib(lens.tableBytes)}, ${(lens.rows / 1e6).toFixed(1)} M rows)`
+        + (d.engines['duckdb-wasm'].memoryBytes ? `; DuckDB-wasm reports ${mib(d.engines['duckdb-wasm'].memoryBytes)} in duckdb_memory()` : '')
+        + (d.engines['duckdb-native'].memoryBytes ? `, native DuckDB ${mib(d.engines['duckdb-native'].memoryBytes)}` : '') + '.');
+      notes.push(`Page open → first ${lens.firstChart ? `chart (${lens.firstChart})` : 'statistics table (this build has no chart API: no method matching /chart/ on Lens or Cohort)'}: `
+        + `**${fmtMs(lens.firstResultMs)}** from navigation start: page and bench script ready at ${fmtMs(lens.navigationMs)}, pkg/cohortlens.js imported at ${fmtMs(lens.importedMs)}, `
+        + `wasm instantiated at ${fmtMs(lens.initMs)}, then Lens.open of the ${sqlTables} benchmark tables ${fmtMs(lens.ingestMs)}, then cohort → Age × Sex${lens.firstChart ? ' → chart' : ''} in ${fmtMs(lens.firstResultMs - lens.initMs - lens.ingestMs)}.`);
+      if (d.engines['duckdb-wasm'].instantiateMs) notes.push(`DuckDB-wasm instantiation (not in ingest): ${fmtMs(d.engines['duckdb-wasm'].instantiateMs)}.`);
+    }
+    L.push(...notes.map((n) => `- ${n}`), '');
+  }
+  L.push('## Download size (gzip -9)', '', '| engine | files | raw | gzipped |', '|---|---|---|---|');
+  for (const [e, s] of Object.entries(sizes)) L.push(`| ${LABEL[e]} | ${s.files} | ${(s.raw / 1e6).toFixed(2)} MB | ${(s.gzip / 1e6).toFixed(2)} MB |`);
+  L.push('', `cohortlens's wasm alone: ${(sizes.cohortlens.wasmGzip / 1e6).toFixed(2)} MB gzipped.`, '');
+  L.push('## Targets', '');
+  const at = (n) => all.find((d) => d.persons === n);
+  const t = [];
+  const d100 = at(100000);
+  if (d100) {
+    const r = summary.ratios[100000];
+    const line = (e, want) => {
+      const g = r[e].geomean_queries, m = r[e].min_queries;
+      if (!g) return `${LABEL[e]}: no comparable queries (engine failed)`;
+      return `${g >= want ? 'MET' : 'MISSED'} on the geometric mean (${fmtRatio(g)}×), ${m >= want ? 'met' : 'missed'} on every query (smallest ${fmtRatio(m)}×)`;
+    };
+    t.push(`100k warm, cohortlens ≥ 10× faster than DuckDB-wasm: ${line('duckdb-wasm', 10)}.`);
+    t.push(`100k warm, cohortlens ≥ 20× faster than Arquero: ${line('arquero', 20)}.`);
+  } else t.push('100k targets: not run (no 100,000-person dataset in this run).');
+  const d1m = at(1000000);
+  if (d1m) {
+    const lens = d1m.engines.cohortlens;
+    if (lens.error) t.push(`1M, still ahead of both: MISSED — cohortlens failed: ${lens.error}.`);
+    else {
+      const r = summary.ratios[1000000];
+      t.push(`1M, still ahead of both: ${['duckdb-wasm', 'arquero'].map((e) => `${LABEL[e]} ${r[e].min_queries ? `${r[e].min_queries > 1 ? 'ahead' : 'NOT ahead'} on every query (smallest ${fmtRatio(r[e].min_queries)}×)` : `n/a (${d1m.engines[e].error ?? 'no comparable query'})`}`).join('; ')}.`);
+    }
+  } else t.push('1M: not run in this run.');
+  for (const d of all) {
+    const lens = d.engines.cohortlens;
+    if (lens.error) continue;
+    const ratio = lens.wasmMemoryBytes / lens.arrowBytes;
+    t.push(`${d.persons.toLocaleString('en-US')}: memory ≤ 1.5 × Arrow bytes: ${ratio <= 1.5 ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}×); first ${lens.firstChart ? 'chart' : 'table'} ≤ 1 s after page open: ${lens.firstResultMs <= 1000 ? 'MET' : 'MISSED'} (${fmtMs(lens.firstResultMs)}).`);
+  }
+  t.push(`cohortlens wasm ≤ 1 MB gzipped: ${sizes.cohortlens.wasmGzip <= 1e6 ? 'MET' : 'MISSED'} (${(sizes.cohortlens.wasmGzip / 1e6).toFixed(2)} MB; with its JS ${(sizes.cohortlens.gzip / 1e6).toFixed(2)} MB).`);
+  L.push(...t.map((x) => `- ${x}`), '');
+  return L.join('\n');
+}
+
+// -- main
+
+const dirs = process.argv.slice(2);
+if (!dirs.length) { log('usage: node scripts/bench.mjs DATASET_DIR ...'); process.exit(2); }
+const assets = await assetServer();
+const sizes = downloadSizes(assets.generated);
+const state = {
+  browser: await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--js-flags=--max-old-space-size=8192'],
+  }),
+  page: null,
+};
+const all = [];
+const knownPaths = [];
+try {
+  all.browserVersion = state.browser.version();
+  all.nativeVersion = execFileSync(PYTHON, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }).trim();
+  for (const dir of dirs) {
+    const d = await dataset(state, assets, dir, knownPaths);
+    all.push(d);
+    const s = summarize([d]);
+    log(`${d.persons} persons: warm medians ${JSON.stringify(s.medians[d.persons])}`);
+  }
+} finally {
+  await state.browser.close().catch(() => {});
+  assets.close();
+}
+const summary = summarize(all);
+const command = `scripts/bench ${all.map((d) => d.persons).join(' ')}`;
+const md = markdown(all, sizes, summary, command);
+if (RESULTS !== '-') writeFileSync(RESULTS, md + '\n');
+console.error(md);
+const mismatches = all.flatMap((d) => d.mismatches);
+console.log(JSON.stringify({ ratios: summary.ratios, medians_ms: summary.medians,
+  memory: Object.fromEntries(all.map((d) => [d.persons, { wasmBytes: d.engines.cohortlens.wasmMemoryBytes ?? null, arrowBytes: d.engines.cohortlens.arrowBytes ?? null }])),
+  first_result_ms: Object.fromEntries(all.map((d) => [d.persons, d.engines.cohortlens.firstResultMs ?? null])),
+  download_gzip_bytes: Object.fromEntries(Object.entries(sizes).map(([e, s]) => [e, s.gzip])), mismatches }));
+if (mismatches.length) {
+  log(`FAILED: ${mismatches.length} answer(s) differ from cohortlens's disclosed ones`);
+  process.exit(1);
+}
