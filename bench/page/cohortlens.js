@@ -75,3 +75,48 @@ export async function run({ origin, tables, named, stats, repeats }) {
   lens.free();
   return result;
 }
+
+/**
+ * The stream URLs Lens.open fetches for `tables` (the columns it uses), without loading
+ * anything: each table's request is recorded and refused. The peers fetch these same URLs.
+ */
+export async function probe({ origin, tables }) {
+  const urls = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = String(input?.url ?? input);
+    if (!url.includes('/api/v1/tables/')) return realFetch(input, init);
+    urls.push(new URL(url, location.href).href);
+    return Promise.reject(new TypeError('probe: not loaded'));
+  };
+  try {
+    const { default: init, Lens } = await import(`${origin}/pkg/cohortlens.js`);
+    await init();
+    for (const table of tables) await Lens.open(origin, { tables: [table] }).then((l) => l.free(), () => {});
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  return urls;
+}
+
+/**
+ * Page open → first table (or chart) when only what Age × Sex needs is loaded: person, concept
+ * and concept_ancestor, everyone aged 0–200 as the cohort.
+ */
+export async function firstMinimal({ origin, request }) {
+  const { default: init, Lens } = await import(`${origin}/pkg/cohortlens.js`);
+  await init();
+  const lens = await Lens.open(origin, { tables: ['person', 'concept', 'concept_ancestor'] });
+  const cohort = lens.cohort({ includes: [{ id: 'all', items: [{ id: 1, type: 'PERSON', searchParameters: [{ domain: 'PERSON', type: 'AGE',
+    attributes: [{ name: 'AGE', operator: 'BETWEEN', operands: ['0', '200'] }] }] }] }], excludes: [] });
+  const table = cohort.statistics(request);
+  let chart = null;
+  for (const m of Object.getOwnPropertyNames(Object.getPrototypeOf(lens)).filter((x) => /chart/i.test(x))) {
+    try { if (lens[m](table)) { chart = `lens.${m}(table)`; break; } } catch { /* not this form */ }
+  }
+  const ms = performance.now();
+  const rows = table.rows.length;
+  cohort.free();
+  lens.free();
+  return { ms, rows, chart };
+}
