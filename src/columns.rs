@@ -1,6 +1,6 @@
-//! Reading one column of a store table into a flat vector, whatever Arrow integer, date or
-//! float type it arrived as, with nulls replaced by a sentinel. Used once per table when the
-//! cohort index and the vocabulary are built.
+//! Reading one column of a table (or of some of its batches) into a flat vector, or appending
+//! it to one, whatever Arrow integer, date or float type it arrived as, with nulls replaced by
+//! a sentinel. Used as each batch arrives while the cohort index and the vocabulary are built.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -74,27 +74,50 @@ fn push_ints<T>(array: &dyn Array, out: &mut Vec<T>, f: impl Fn(Option<i64>) -> 
 /// An integer column as `i64`, nulls as `null`.
 pub(crate) fn i64s(table: &Table, column: &str, required: bool, null: i64) -> Result<Vec<i64>, ColumnError> {
     let mut out = Vec::with_capacity(table.rows());
+    append_i64s(table, column, required, null, &mut out)?;
+    Ok(out)
+}
+
+/// [`i64s`], appended to `out`.
+pub(crate) fn append_i64s(
+    table: &Table,
+    column: &str,
+    required: bool,
+    null: i64,
+    out: &mut Vec<i64>,
+) -> Result<(), ColumnError> {
     match arrays(table, column, required)? {
-        None => out.resize(table.rows(), null),
+        None => out.resize(out.len() + table.rows(), null),
         Some(arrays) => {
             for a in &arrays {
-                if !push_ints(a.as_ref(), &mut out, |v| v.unwrap_or(null)) {
+                if !push_ints(a.as_ref(), out, |v| v.unwrap_or(null)) {
                     return Err(wrong_type(table, column, a.data_type(), "an integer"));
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// An integer column as `i32` (concept ids, years), nulls and out-of-range values as [`NULL_I32`].
 pub(crate) fn i32s(table: &Table, column: &str, required: bool) -> Result<Vec<i32>, ColumnError> {
     let mut out = Vec::with_capacity(table.rows());
+    append_i32s(table, column, required, &mut out)?;
+    Ok(out)
+}
+
+/// [`i32s`], appended to `out`.
+pub(crate) fn append_i32s(
+    table: &Table,
+    column: &str,
+    required: bool,
+    out: &mut Vec<i32>,
+) -> Result<(), ColumnError> {
     match arrays(table, column, required)? {
-        None => out.resize(table.rows(), NULL_I32),
+        None => out.resize(out.len() + table.rows(), NULL_I32),
         Some(arrays) => {
             for a in &arrays {
-                let ok = push_ints(a.as_ref(), &mut out, |v| {
+                let ok = push_ints(a.as_ref(), out, |v| {
                     v.and_then(|v| i32::try_from(v).ok()).filter(|&v| v != NULL_I32).unwrap_or(NULL_I32)
                 });
                 if !ok {
@@ -103,15 +126,26 @@ pub(crate) fn i32s(table: &Table, column: &str, required: bool) -> Result<Vec<i3
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A date or timestamp column as days since 1970-01-01 (a timestamp's date), nulls as [`NULL_I32`].
 pub(crate) fn days(table: &Table, column: &str, required: bool) -> Result<Vec<i32>, ColumnError> {
     let mut out = Vec::with_capacity(table.rows());
+    append_days(table, column, required, &mut out)?;
+    Ok(out)
+}
+
+/// [`days`], appended to `out`.
+pub(crate) fn append_days(
+    table: &Table,
+    column: &str,
+    required: bool,
+    out: &mut Vec<i32>,
+) -> Result<(), ColumnError> {
     let Some(arrays) = arrays(table, column, required)? else {
-        out.resize(table.rows(), NULL_I32);
-        return Ok(out);
+        out.resize(out.len() + table.rows(), NULL_I32);
+        return Ok(());
     };
     for a in &arrays {
         let per_day: i64 = match a.data_type() {
@@ -149,7 +183,7 @@ pub(crate) fn days(table: &Table, column: &str, required: bool) -> Result<Vec<i3
             _ => out.extend(a.as_primitive::<TimestampNanosecondType>().iter().map(day)),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The day (floor division) of a time given in units of which `per_day` make a day.
@@ -160,9 +194,20 @@ fn to_day(t: i64, per_day: i64) -> i32 {
 /// A numeric column as `f64`, nulls as NaN.
 pub(crate) fn f64s(table: &Table, column: &str, required: bool) -> Result<Vec<f64>, ColumnError> {
     let mut out = Vec::with_capacity(table.rows());
+    append_f64s(table, column, required, &mut out)?;
+    Ok(out)
+}
+
+/// [`f64s`], appended to `out`.
+pub(crate) fn append_f64s(
+    table: &Table,
+    column: &str,
+    required: bool,
+    out: &mut Vec<f64>,
+) -> Result<(), ColumnError> {
     let Some(arrays) = arrays(table, column, required)? else {
-        out.resize(table.rows(), f64::NAN);
-        return Ok(out);
+        out.resize(out.len() + table.rows(), f64::NAN);
+        return Ok(());
     };
     for a in &arrays {
         if let Some(f) = a.as_primitive_opt::<Float64Type>() {
@@ -173,11 +218,11 @@ pub(crate) fn f64s(table: &Table, column: &str, required: bool) -> Result<Vec<f6
             }
         } else if let Some(f) = a.as_primitive_opt::<Float32Type>() {
             out.extend(f.iter().map(|v| v.map_or(f64::NAN, f64::from)));
-        } else if !push_ints(a.as_ref(), &mut out, |v| v.map_or(f64::NAN, |v| v as f64)) {
+        } else if !push_ints(a.as_ref(), out, |v| v.map_or(f64::NAN, |v| v as f64)) {
             return Err(wrong_type(table, column, a.data_type(), "a number"));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A text column, nulls as `None`.

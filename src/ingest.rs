@@ -102,6 +102,13 @@ impl TableIngest {
         Ok(())
     }
 
+    /// Takes the record batches decoded so far (a consumer that absorbs batches as they arrive,
+    /// like the cohort index, keeps the stream from being held whole); [`TableIngest::finish`]
+    /// then returns a table of the batches not taken.
+    pub fn take_batches(&mut self) -> Vec<RecordBatch> {
+        std::mem::take(&mut self.batches)
+    }
+
     /// Progress so far.
     pub fn progress(&self, done: bool) -> Progress {
         Progress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }

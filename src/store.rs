@@ -1,4 +1,6 @@
-//! The columnar store: the tables a lens has loaded, as Arrow record batches.
+//! The columnar store: tables as Arrow record batches (the native tools keep whole tables; the
+//! browser streams each batch into the cohort index and keeps only each table's
+//! [`TableSummary`]).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,25 +45,15 @@ impl Table {
         &self.batches
     }
 
+    /// Name, schema and batches, taken apart.
+    pub fn into_parts(self) -> (String, SchemaRef, Vec<RecordBatch>) {
+        (self.name, self.schema, self.batches)
+    }
+
     /// Bytes of memory the table's Arrow buffers hold, each allocation counted once (columns
     /// decoded without copying share the allocation of the stream chunk they came from).
     pub fn memory_bytes(&self) -> usize {
-        fn visit(data: &ArrayData, seen: &mut HashSet<usize>, total: &mut usize) {
-            let nulls = data.nulls().map(|n| n.buffer());
-            for buffer in data.buffers().iter().chain(nulls) {
-                if seen.insert(buffer.data_ptr().as_ptr() as usize) {
-                    *total += buffer.capacity();
-                }
-            }
-            for child in data.child_data() {
-                visit(child, seen, total);
-            }
-        }
-        let (mut seen, mut total) = (HashSet::new(), 0);
-        for column in self.batches.iter().flat_map(RecordBatch::columns) {
-            visit(&column.to_data(), &mut seen, &mut total);
-        }
-        total
+        memory_bytes(&self.batches)
     }
 
     /// What the page shows about a table.
@@ -71,8 +63,31 @@ impl Table {
             rows: self.rows as u64,
             columns: self.schema.fields().iter().map(|f| f.name().clone()).collect(),
             memory_bytes: self.memory_bytes() as u64,
+            bytes: None,
         }
     }
+}
+
+/// Bytes of memory the Arrow buffers of `batches` hold, each allocation counted once. Batches
+/// of one stream never share an allocation (each message has its own), so the bytes of a
+/// table are the sum over its batches, whether counted at once or batch by batch.
+pub fn memory_bytes(batches: &[RecordBatch]) -> usize {
+    fn visit(data: &ArrayData, seen: &mut HashSet<usize>, total: &mut usize) {
+        let nulls = data.nulls().map(|n| n.buffer());
+        for buffer in data.buffers().iter().chain(nulls) {
+            if seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                *total += buffer.capacity();
+            }
+        }
+        for child in data.child_data() {
+            visit(child, seen, total);
+        }
+    }
+    let (mut seen, mut total) = (HashSet::new(), 0);
+    for column in batches.iter().flat_map(RecordBatch::columns) {
+        visit(&column.to_data(), &mut seen, &mut total);
+    }
+    total
 }
 
 /// A table's name, size and columns.
@@ -85,8 +100,12 @@ pub struct TableSummary {
     pub rows: u64,
     /// Column names in order.
     pub columns: Vec<String>,
-    /// Arrow memory held.
+    /// Bytes of Arrow memory the table's batches took when decoded (in the browser they are
+    /// freed once the cohort index has taken what it reads).
     pub memory_bytes: u64,
+    /// Bytes of the Arrow stream received (browser loads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
 }
 
 /// The loaded tables by name.

@@ -65,13 +65,41 @@ impl Vocab {
     /// may be absent: the vocabulary is then empty or flat).
     pub fn build(store: &Store) -> Result<Vocab, VocabError> {
         let mut vocab = Vocab::default();
-        if let Some(t) = store.table("concept") {
-            vocab.add_concepts(t)?;
+        for name in ["concept", "concept_ancestor"] {
+            if let Some(t) = store.table(name) {
+                vocab.absorb(t)?;
+            }
         }
-        if let Some(t) = store.table("concept_ancestor") {
-            vocab.add_ancestors(t)?;
-        }
+        vocab.finish();
         Ok(vocab)
+    }
+
+    /// Whether the vocabulary is built from `table`.
+    pub(crate) fn reads(table: &str) -> bool {
+        matches!(table, "concept" | "concept_ancestor")
+    }
+
+    /// Adds some batches of `concept` or `concept_ancestor` (in any order, any number of
+    /// times); [`Vocab::finish`] completes the vocabulary.
+    pub(crate) fn absorb(&mut self, t: &Table) -> Result<(), VocabError> {
+        match t.name() {
+            "concept" => self.add_concepts(t),
+            "concept_ancestor" => self.add_ancestors(t),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sorts the hierarchy and lists the vocabularies.
+    pub(crate) fn finish(&mut self) {
+        for list in
+            self.descendants.values_mut().chain(self.children.values_mut()).chain(self.parents.values_mut())
+        {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.vocabularies = self.concepts.iter().map(|c| c.vocabulary.to_uppercase()).collect();
+        self.vocabularies.sort_unstable();
+        self.vocabularies.dedup();
     }
 
     fn add_concepts(&mut self, t: &Table) -> Result<(), VocabError> {
@@ -97,9 +125,6 @@ impl Vocab {
                 code: text(&mut codes, i),
             });
         }
-        self.vocabularies = self.concepts.iter().map(|c| c.vocabulary.to_uppercase()).collect();
-        self.vocabularies.sort_unstable();
-        self.vocabularies.dedup();
         Ok(())
     }
 
@@ -116,12 +141,6 @@ impl Vocab {
                 self.children.entry(a).or_default().push(d);
                 self.parents.entry(d).or_default().push(a);
             }
-        }
-        for list in
-            self.descendants.values_mut().chain(self.children.values_mut()).chain(self.parents.values_mut())
-        {
-            list.sort_unstable();
-            list.dedup();
         }
         Ok(())
     }

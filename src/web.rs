@@ -1,8 +1,9 @@
 //! The JavaScript API (wasm32 only): `Lens.open(baseUrl, {tables, onProgress, signal})` streams
 //! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it,
-//! then builds the cohort index once; `lens.cohort(definition)` and `lens.searchConcepts(query)`
-//! answer from it with disclosed counts only. Errors reach JavaScript as `Error` objects with a
-//! stable `code` and a message saying what to do.
+//! and each decoded record batch straight into the cohort index, which keeps what it reads in
+//! compact columns (the batch is then freed: no Arrow table is kept); `lens.cohort(definition)`
+//! and `lens.searchConcepts(query)` answer from it with disclosed counts only. Errors reach
+//! JavaScript as `Error` objects with a stable `code` and a message saying what to do.
 
 use std::fmt::Display;
 use std::rc::Rc;
@@ -13,12 +14,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::cohort::{self, CohortDefinition, CohortError, Engine};
+use crate::cohort::{self, CohortDefinition, CohortError, Engine, EngineBuilder};
 use crate::export;
 use crate::ingest::{Chunk, TableIngest};
 use crate::privacy::Policy;
 use crate::stats::{Scope, StatRequest};
-use crate::store::Store;
+use crate::store::{self, TableSummary};
 use crate::vocab::ConceptQuery;
 
 #[wasm_bindgen]
@@ -187,10 +188,11 @@ impl OpenOptions {
     }
 }
 
-/// A dataset loaded into the browser, with its cohort index.
+/// A dataset loaded into the browser: its cohort index (the tables themselves are not kept).
 #[wasm_bindgen]
 pub struct Lens {
-    store: Store,
+    /// What was loaded of each table.
+    tables: Vec<TableSummary>,
     /// How every count this lens hands out is disclosed.
     policy: Policy,
     /// Built once at the end of `open`; an index failure is reported by the cohort calls,
@@ -220,7 +222,7 @@ impl Lens {
                 )
             })?
         };
-        let names: Vec<String> = match &options.tables {
+        let mut names: Vec<String> = match &options.tables {
             None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
             Some(wanted) => {
                 if let Some(unknown) = wanted.iter().find(|w| !catalog.tables.iter().any(|t| &t.name == *w)) {
@@ -233,11 +235,12 @@ impl Lens {
                 wanted.clone()
             }
         };
-        let mut store = Store::default();
+        // Each table once, in the order the index absorbs without holding any back.
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
+        cohort::load_order(&mut names);
+        let mut requests: Vec<(&str, String)> = Vec::new();
         for name in &names {
-            if options.cancelled() {
-                return Err(js_error("cancelled", "loading was cancelled"));
-            }
             let mut url = format!("{base}/api/v1/tables/{name}");
             let listed: Vec<&str> = catalog
                 .tables
@@ -256,6 +259,17 @@ impl Lens {
                     used.iter().map(|c| String::from(js_sys::encode_uri_component(c))).collect();
                 url = format!("{url}?columns={}", encoded.join(","));
             }
+            requests.push((name, url));
+        }
+        let mut builder =
+            EngineBuilder::new(requests.iter().map(|r| r.0), catalog.dataset.reference_date.as_deref());
+        // Running out of memory while building the index rejects `open` (instead of trapping).
+        let out_of_memory = |name: &str, e: CohortError| js_error(e.code(), format!("table {name}: {e}"));
+        let mut tables = Vec::with_capacity(requests.len());
+        for (name, url) in requests {
+            if options.cancelled() {
+                return Err(js_error("cancelled", "loading was cancelled"));
+            }
             let response = fetch(&url, &options, &format!("table {name}")).await?;
             let expected_rows =
                 response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
@@ -267,6 +281,10 @@ impl Lens {
             })?;
             let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
             let mut ingest = TableIngest::new(name);
+            builder
+                .begin_table(name, expected_rows.and_then(|n: u64| usize::try_from(n).ok()))
+                .map_err(|e| out_of_memory(name, e))?;
+            let mut memory_bytes = 0;
             loop {
                 let chunk = JsFuture::from(reader.read())
                     .await
@@ -276,14 +294,31 @@ impl Lens {
                 }
                 let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())?.unchecked_into();
                 ingest.push(&bytes).map_err(|e| js_error(e.code(), &e))?;
+                let batches = ingest.take_batches();
+                memory_bytes += store::memory_bytes(&batches);
+                builder.push(batches).map_err(|e| out_of_memory(name, e))?;
                 options.report(&ingest, false)?;
             }
             options.report(&ingest, true)?;
+            let progress = ingest.progress(true);
             let table = ingest.finish(expected_rows).map_err(|e| js_error(e.code(), &e))?;
-            store.insert(table);
+            builder.end_table(table.schema()).map_err(|e| out_of_memory(name, e))?;
+            tables.push(TableSummary {
+                name: name.to_owned(),
+                rows: progress.rows,
+                columns: table.schema().fields().iter().map(|f| f.name().clone()).collect(),
+                memory_bytes: memory_bytes as u64,
+                bytes: Some(progress.bytes),
+            });
         }
-        let engine = Engine::build(&store, catalog.dataset.reference_date.as_deref()).map(Rc::new);
-        Ok(Lens { store, policy: options.policy, engine })
+        let engine = match builder.finish() {
+            Err(CohortError::OutOfMemory) => {
+                let e = CohortError::OutOfMemory;
+                return Err(js_error(e.code(), format!("building the cohort index: {e}")));
+            }
+            built => built.map(Rc::new),
+        };
+        Ok(Lens { tables, policy: options.policy, engine })
     }
 
     fn engine(&self) -> Result<&Rc<Engine>, JsValue> {
@@ -344,9 +379,11 @@ impl Lens {
         self.policy.name().to_owned()
     }
 
-    /// The loaded tables: `[{name, rows, columns, memoryBytes}]`.
+    /// The loaded tables, in load order: `[{name, rows, columns, memoryBytes, bytes}]`
+    /// (`memoryBytes`: the Arrow memory its batches took as decoded, freed once indexed;
+    /// `bytes`: the stream's bytes received).
     pub fn tables(&self) -> Result<Array, JsValue> {
-        self.store.tables().map(|t| to_js(&t.summary()).map_err(JsValue::from)).collect()
+        self.tables.iter().map(|t| to_js(t).map_err(JsValue::from)).collect()
     }
 }
 

@@ -273,7 +273,7 @@ fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
 }
 
 #[wasm_bindgen(inline_js = r#"
-export function serveDataset(names, bodies) {
+export function serveDataset(names, bodies, announced = {}) {
   const routes = new Map();
   names.forEach((name, i) => routes.set(`http://cohortlens.test/api/v1/tables/${name}`, bodies[i]));
   const catalog = { dataset: { name: 't', referenceDate: '2023-10-01' }, tables: names.map((name) => ({ name })) };
@@ -281,7 +281,8 @@ export function serveDataset(names, bodies) {
     if (url === 'http://cohortlens.test/api/v1/catalog') return new Response(JSON.stringify(catalog), { status: 200 });
     const body = routes.get(url);
     if (body === undefined) return new Response('{"error": {"code": "unknown_table", "message": "no such table"}}', { status: 404 });
-    return new Response(body, { status: 200 });
+    const rows = announced[url.split('/').pop().split('?')[0]];
+    return new Response(body, { status: 200, headers: rows === undefined ? {} : { 'x-row-count': String(rows) } });
   };
 }
 export function prop(object, path) { return path.split('.').reduce((o, k) => o[k], object); }
@@ -320,6 +321,8 @@ export function smallValues(v, path = '$', out = []) {
 extern "C" {
     #[wasm_bindgen(js_name = serveDataset)]
     fn serve_dataset(names: &Array, bodies: &Array);
+    #[wasm_bindgen(js_name = serveDataset)]
+    fn serve_dataset_announcing(names: &Array, bodies: &Array, announced: &JsValue);
     fn prop(object: &JsValue, path: &str) -> JsValue;
     #[wasm_bindgen(js_name = smallValues)]
     fn small_values(value: &JsValue) -> Array;
@@ -474,4 +477,33 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
         }
         other => panic!("expected a validation error, got {other:?}"),
     }
+}
+
+/// Building the index asks for memory up front (a table's announced row count) and a refusal
+/// rejects `Lens.open` with `out_of_memory`, instead of the trap that an exhausted 4 GiB wasm
+/// memory otherwise is (which would leave the promise pending); the next open works.
+#[wasm_bindgen_test]
+async fn running_out_of_memory_while_indexing_rejects_open() {
+    let (names, bodies) = (Array::new(), Array::new());
+    for (name, batch) in cohort_tables(60) {
+        names.push(&name.into());
+        bodies.push(&Uint8Array::from(ipc(&batch).as_slice()));
+    }
+    // 3 billion rows of conditions do not fit in wasm32's memory.
+    let announced = js_sys::JSON::parse(r#"{"condition_occurrence": 3000000000}"#).unwrap();
+    serve_dataset_announcing(&names, &bodies, &announced);
+    let error = match cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await
+    {
+        Ok(_) => panic!("open must fail"),
+        Err(e) => e,
+    };
+    assert_eq!(prop(&error, "code").as_string().as_deref(), Some("out_of_memory"));
+    let message = prop(&error, "message").as_string().unwrap();
+    assert!(message.contains("condition_occurrence") && message.contains("4 GiB"), "{message}");
+    serve_cohort_tables(60);
+    let lens =
+        cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await.unwrap();
+    let tables: Vec<String> =
+        lens.tables().unwrap().iter().map(|t| prop(&t, "name").as_string().unwrap()).collect();
+    assert_eq!(tables, ["concept", "concept_ancestor", "person", "condition_occurrence"]);
 }

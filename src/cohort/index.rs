@@ -1,8 +1,9 @@
-//! The cohort index, built once per store: every event table as compact columns (dense person
-//! ordinal, concept, source concept, date in days, visit key, and the value columns the
-//! criteria need), its rows grouped by concept so that a concept set finds its rows without a
-//! scan, plus source-concept (and survey-answer) buckets; and the per-person attributes (date
-//! of birth, demographics, death, consent date, observation periods, Fitbit, data filters).
+//! The cohort index, built as the tables stream in ([`IndexBuilder`]): every event table as
+//! compact columns (dense person ordinal, concept, source concept, date in days, visit key, and
+//! the value columns the criteria need), its rows grouped by concept so that a concept set
+//! finds its rows without a scan, plus source-concept (and survey-answer) buckets; and the
+//! per-person attributes (date of birth, demographics, death, consent date, observation
+//! periods, Fitbit, data filters).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -11,7 +12,9 @@ use super::date::{Birth, Calendar, parse_date};
 use super::{CohortError, Dense};
 use crate::columns::{self, NULL_I32};
 use crate::privacy::PersonKeys;
-use crate::store::{Store, Table};
+use crate::store::Table;
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 
 /// A hasher for integer keys (ids), much faster than SipHash and good enough for ids.
 #[derive(Default)]
@@ -205,22 +208,20 @@ struct Sorted {
 impl Sorted {
     /// Sorts the rows `keep` accepts by `keys` (stable); null keys go last when `nulls` is
     /// set and are left out otherwise. Null keys get no range.
-    fn new(keys: &[i32], keep: impl Fn(usize) -> bool, nulls: bool) -> Sorted {
+    fn new(keys: &[i32], keep: impl Fn(usize) -> bool, nulls: bool) -> Result<Sorted, CohortError> {
         // Each distinct key gets a dense slot, so the second pass needs no hashing.
         let mut slots: IdMap<i32, u32> = IdMap::default();
         let mut counts: Vec<u32> = Vec::new();
         let mut nulls_count = 0u32;
-        let slot_of: Vec<u32> = keys
-            .iter()
-            .enumerate()
-            .map(|(row, &k)| {
-                if !keep(row) || (k == NULL_I32 && !nulls) {
-                    return u32::MAX;
-                }
-                if k == NULL_I32 {
-                    nulls_count += 1;
-                    return u32::MAX - 1;
-                }
+        // Each row's slot, then (in place) its position.
+        let mut dest = filled(keys.len(), 0u32)?;
+        for (row, (&k, slot)) in keys.iter().zip(dest.iter_mut()).enumerate() {
+            *slot = if !keep(row) || (k == NULL_I32 && !nulls) {
+                u32::MAX
+            } else if k == NULL_I32 {
+                nulls_count += 1;
+                u32::MAX - 1
+            } else {
                 let next = counts.len() as u32;
                 let slot = *slots.entry(k).or_insert(next);
                 if slot == next {
@@ -228,8 +229,8 @@ impl Sorted {
                 }
                 counts[slot as usize] += 1;
                 slot
-            })
-            .collect();
+            };
+        }
         let mut next = Vec::with_capacity(counts.len());
         let mut at = 0u32;
         for &n in &counts {
@@ -241,9 +242,8 @@ impl Sorted {
             .map(|(&k, &slot)| (k, (next[slot as usize], next[slot as usize] + counts[slot as usize])))
             .collect();
         let mut null_at = at;
-        let dest = slot_of
-            .iter()
-            .map(|&slot| match slot {
+        for d in &mut dest {
+            *d = match *d {
                 u32::MAX => u32::MAX,
                 s if s == u32::MAX - 1 => {
                     null_at += 1;
@@ -254,24 +254,25 @@ impl Sorted {
                     *pos += 1;
                     *pos - 1
                 }
-            })
-            .collect();
-        Sorted { ranges, dest, len: (at + nulls_count) as usize }
+            };
+        }
+        Ok(Sorted { ranges, dest, len: (at + nulls_count) as usize })
     }
 
-    /// `values` in sorted order (rows left out dropped). Writing each row to its place reads
-    /// `values` once in order and keeps one open cache line per key: much faster than gathering.
-    fn scatter<T: Copy + Default>(&self, values: &[T]) -> Vec<T> {
+    /// `values` in sorted order (rows left out dropped), `values` freed. Writing each row to
+    /// its place reads `values` once in order and keeps one open cache line per key: much
+    /// faster than gathering.
+    fn scatter<T: Copy + Default>(&self, values: Vec<T>) -> Result<Vec<T>, CohortError> {
         if values.is_empty() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
-        let mut out = vec![T::default(); self.len];
-        for (&d, &v) in self.dest.iter().zip(values) {
+        let mut out = filled(self.len, T::default())?;
+        for (&d, &v) in self.dest.iter().zip(&values) {
             if let Some(slot) = out.get_mut(d as usize) {
                 *slot = v;
             }
         }
-        out
+        Ok(out)
     }
 }
 
@@ -285,15 +286,15 @@ pub(crate) struct Buckets {
 
 impl Buckets {
     /// Rows of a table sorted by `keys`, null keys left out.
-    fn new(keys: &[i32]) -> Buckets {
-        let sorted = Sorted::new(keys, |_| true, false);
-        let mut order = vec![0u32; sorted.len];
+    fn new(keys: &[i32]) -> Result<Buckets, CohortError> {
+        let sorted = Sorted::new(keys, |_| true, false)?;
+        let mut order = filled(sorted.len, 0u32)?;
         for (row, &d) in sorted.dest.iter().enumerate() {
             if let Some(slot) = order.get_mut(d as usize) {
                 *slot = row as u32;
             }
         }
-        Buckets { ranges: sorted.ranges, order }
+        Ok(Buckets { ranges: sorted.ranges, order })
     }
 
     /// The rows of concept `c`.
@@ -501,139 +502,372 @@ impl Index {
         &self.events[t as usize]
     }
 
-    /// Builds the index. `reference_date` (`YYYY-MM-DD`) defaults to the latest event date.
-    pub(crate) fn build(store: &Store, reference_date: Option<&str>) -> Result<Index, CohortError> {
-        let mut index = Index::default();
-        let person_map = match store.table("person") {
-            Some(t) => index.read_persons(t)?,
-            None => Ordinals::new(&[], NULL_ID),
-        };
-        let n = index.persons.len();
-        let p = &mut index.persons;
-        for dense in [&mut p.deceased, &mut p.ehr, &mut p.physical, &mut p.fitbit] {
-            *dense = Dense::new(n);
-        }
-        p.consent = vec![NULL_I32; n];
-        p.steps = vec![f64::NAN; n];
-        let persons_of = |t: &Table| -> Result<Vec<u32>, CohortError> {
-            let ids = columns::i64s(t, "person_id", true, NULL_ID)?;
-            Ok(ids.iter().map(|&id| person_map.get(id).unwrap_or(NO_PERSON)).collect())
-        };
-        // Visits first: their ids become visit keys, which the other tables refer to.
-        let mut visit_keys = VisitKeys::default();
-        if let Some(t) = store.table("visit_occurrence") {
-            let ids = columns::i64s(t, "visit_occurrence_id", true, NULL_ID)?;
-            visit_keys.ordinals = Some(Ordinals::new(&ids, NULL_ID));
-            index.visit_concept = columns::i32s(t, "visit_concept_id", true)?;
-            visit_keys.next = index.visit_concept.len() as u32;
-        }
-        let (mut earliest, mut latest) = (i32::MAX, NULL_I32);
-        for tab in Tab::ALL {
-            let events = match store.table(tab.spec().table) {
-                Some(t) => index.read_events(tab, t, persons_of(t)?, &mut visit_keys)?,
-                None => Events::default(),
-            };
-            for &d in events.date.iter().filter(|&&d| d != NULL_I32) {
-                (earliest, latest) = (earliest.min(d), latest.max(d));
-            }
-            index.events.push(events);
-        }
-        index.visit_concept.resize(visit_keys.next as usize, NULL_I32);
-        if let Some(t) = store.table("observation_period") {
-            index.read_periods(t, persons_of(t)?)?;
-        } else {
-            index.persons.period_start = vec![0; n + 1];
-        }
-        for name in ["activity_summary", "heart_rate_summary"] {
-            if let Some(t) = store.table(name) {
-                let persons = persons_of(t)?;
-                for &p in persons.iter().filter(|&&p| p != NO_PERSON) {
-                    index.persons.fitbit.insert(p);
-                }
-                if name == "activity_summary" {
-                    index.read_steps(t, &persons)?;
+    /// Persons with at least one row of any of `concepts` in any concept column (standard,
+    /// source, survey answer) or as a demographic concept.
+    pub(crate) fn concept_persons(&self, concepts: &[i32]) -> Dense {
+        let mut out = Dense::new(self.persons.len());
+        for &c in concepts {
+            for events in &self.events {
+                for buckets in [&events.by_concept, &events.by_source, &events.by_value_source] {
+                    buckets.rows(c).each(|r| out.insert(events.person[r]));
                 }
             }
+            if let Some(d) = self.demographics.get(&c) {
+                out.union_with(d);
+            }
         }
-        index.calendar = Calendar::new(earliest, latest);
-        let reference = match reference_date {
-            Some(s) => parse_date(s).ok_or_else(|| CohortError::ReferenceDate(s.to_owned()))?,
-            None => latest,
-        };
-        let p = &mut index.persons;
-        let age = |birth: Option<Birth>, on: i32| match birth {
-            Some(b) if on != NULL_I32 => b.age_on(on),
-            _ => NULL_I32,
-        };
-        p.age_now = p.birth.iter().map(|&b| age(b, reference)).collect();
-        p.age_at_consent = p.birth.iter().zip(&p.consent).map(|(&b, &c)| age(b, c)).collect();
-        Ok(index)
+        out
     }
+}
 
-    fn read_persons(&mut self, t: &Table) -> Result<Ordinals, CohortError> {
-        let ids = columns::i64s(t, "person_id", true, NULL_ID)?;
-        let map = Ordinals::new(&ids, NULL_ID);
-        // Keep each person once (the first row of a repeated id), in table order.
-        let keep: Vec<usize> = (0..ids.len()).filter(|&i| map.get(ids[i]) == Some(i as u32)).collect();
-        let pick = |v: Vec<i32>| -> Vec<i32> { keep.iter().map(|&i| v[i]).collect() };
+/// The order in which tables are best fed to the builder: the vocabulary, then `person` (every
+/// other table refers to its ordinals), `observation_period`, `visit_occurrence` (the event
+/// tables refer to its visit keys), the event tables largest first (a table's sort at its end
+/// needs the most memory, best while little else is held), the Fitbit tables; tables nothing
+/// reads last.
+const LOAD_ORDER: [&str; 14] = [
+    "concept",
+    "concept_ancestor",
+    "person",
+    "observation_period",
+    "visit_occurrence",
+    "measurement",
+    "observation",
+    "drug_exposure",
+    "condition_occurrence",
+    "procedure_occurrence",
+    "device_exposure",
+    "death",
+    "activity_summary",
+    "heart_rate_summary",
+];
+
+/// Where `table` comes in [`LOAD_ORDER`] (tables it does not name last).
+pub(crate) fn load_rank(table: &str) -> usize {
+    LOAD_ORDER.iter().position(|&t| t == table).unwrap_or(LOAD_ORDER.len())
+}
+
+/// What the index takes from a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Person,
+    Events(Tab),
+    Periods,
+    /// `activity_summary` (with steps) or `heart_rate_summary`: who has Fitbit data.
+    Fitbit {
+        steps: bool,
+    },
+    /// Nothing.
+    Unused,
+}
+
+impl Role {
+    fn of(table: &str) -> Role {
+        match table {
+            "person" => Role::Person,
+            "observation_period" => Role::Periods,
+            "activity_summary" => Role::Fitbit { steps: true },
+            "heart_rate_summary" => Role::Fitbit { steps: false },
+            _ => Tab::ALL.into_iter().find(|t| t.table() == table).map_or(Role::Unused, Role::Events),
+        }
+    }
+}
+
+/// What has been gathered of the table being absorbed.
+enum Part {
+    Person(PersonRows),
+    Events(Tab, EventRows),
+    /// `(person, start, end)` of each valid period.
+    Periods(Vec<(u32, i32, i32)>),
+    Fitbit {
+        steps: bool,
+    },
+    /// The table came before a table it refers to: its batches, held until that one has ended.
+    Waiting(Vec<RecordBatch>),
+    Unused,
+}
+
+/// The columns of `person` read so far, one entry per row.
+#[derive(Default)]
+struct PersonRows {
+    ids: Vec<i64>,
+    birth: Vec<Option<Birth>>,
+    gender: Vec<i32>,
+    sex: Vec<i32>,
+    race: Vec<i32>,
+    ethnicity: Vec<i32>,
+}
+
+impl PersonRows {
+    fn absorb(&mut self, t: &Table) -> Result<(), CohortError> {
+        columns::append_i64s(t, "person_id", true, NULL_ID, &mut self.ids)?;
         let years = columns::i32s(t, "year_of_birth", true)?;
         let months = columns::i32s(t, "month_of_birth", false)?;
         let days = columns::i32s(t, "day_of_birth", false)?;
         let birth_datetime = columns::days(t, "birth_datetime", false)?;
         let some = |v: i32| (v != NULL_I32).then_some(v);
-        let p = &mut self.persons;
-        p.birth = keep
-            .iter()
-            .map(|&i| match (some(birth_datetime[i]), some(years[i])) {
-                (Some(d), _) => Some(Birth::from_days(d)),
-                (None, Some(y)) => Some(Birth::from_parts(y, some(months[i]), some(days[i]))),
-                (None, None) => None,
-            })
-            .collect();
-        p.gender = pick(columns::i32s(t, "gender_concept_id", true)?);
-        p.sex = pick(columns::i32s(t, "sex_at_birth_concept_id", false)?);
-        p.race = pick(columns::i32s(t, "race_concept_id", true)?);
-        p.ethnicity = pick(columns::i32s(t, "ethnicity_concept_id", true)?);
-        p.ids = keep.iter().map(|&i| ids[i]).collect();
-        p.keys = PersonKeys::new(&p.ids);
-        let n = p.ids.len();
-        for column in [&p.gender, &p.sex, &p.race, &p.ethnicity] {
-            for (person, &c) in column.iter().enumerate() {
-                if c != NULL_I32 {
-                    self.demographics.entry(c).or_insert_with(|| Dense::new(n)).insert(person as u32);
-                }
-            }
-        }
-        // Ordinals now count kept rows only: rebuild the map over the kept ids.
-        Ok(Ordinals::new(&p.ids, NULL_ID))
+        self.birth.extend((0..years.len()).map(|i| match (some(birth_datetime[i]), some(years[i])) {
+            (Some(d), _) => Some(Birth::from_days(d)),
+            (None, Some(y)) => Some(Birth::from_parts(y, some(months[i]), some(days[i]))),
+            (None, None) => None,
+        }));
+        columns::append_i32s(t, "gender_concept_id", true, &mut self.gender)?;
+        columns::append_i32s(t, "sex_at_birth_concept_id", false, &mut self.sex)?;
+        columns::append_i32s(t, "race_concept_id", true, &mut self.race)?;
+        columns::append_i32s(t, "ethnicity_concept_id", true, &mut self.ethnicity)?;
+        Ok(())
     }
+}
 
-    fn read_events(
-        &mut self,
-        tab: Tab,
-        t: &Table,
-        persons: Vec<u32>,
-        visits: &mut VisitKeys,
-    ) -> Result<Events, CohortError> {
-        let spec = tab.spec();
-        let concept = columns::i32s(t, spec.concept, tab != Tab::Death)?;
-        let source = columns::i32s(t, spec.source, false)?;
-        let date = columns::days(t, spec.date, true)?;
-        let visit: Vec<u32> = match spec.visit {
-            Some(column) => {
-                let ids = columns::i64s(t, column, tab == Tab::Visit, NULL_ID)?;
-                ids.iter().map(|&id| visits.key(id)).collect()
-            }
-            None => vec![NO_VISIT; t.rows()],
-        };
-        let (mut value, mut value_concept, mut value_source, mut unit) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        let p = &mut self.persons;
+/// The columns of an event table read so far, in arrival order (empty when the table has no
+/// such column).
+#[derive(Default)]
+struct EventRows {
+    person: Vec<u32>,
+    concept: Vec<i32>,
+    source: Vec<i32>,
+    date: Vec<i32>,
+    visit: Vec<u32>,
+    /// `visit_occurrence_id` of `visit_occurrence` itself: its keys are known at its end.
+    visit_ids: Vec<i64>,
+    value: Vec<f64>,
+    value_concept: Vec<i32>,
+    unit: Vec<i32>,
+    value_source: Vec<i32>,
+}
+
+impl EventRows {
+    /// Room for `rows` rows in the columns `tab` has, reserved exactly (an announced row count
+    /// saves the growth of each vector and its slack).
+    fn with_capacity(tab: Tab, rows: usize) -> Result<EventRows, CohortError> {
+        let mut r = EventRows::default();
+        reserve(&mut r.person, rows)?;
+        reserve(&mut r.concept, rows)?;
+        reserve(&mut r.source, rows)?;
+        reserve(&mut r.date, rows)?;
+        match tab {
+            Tab::Visit => reserve(&mut r.visit_ids, rows)?,
+            Tab::Death => {}
+            _ => reserve(&mut r.visit, rows)?,
+        }
         match tab {
             Tab::Measurement => {
-                value = columns::f64s(t, "value_as_number", false)?;
-                value_concept = columns::i32s(t, "value_as_concept_id", false)?;
-                unit = columns::i32s(t, "unit_concept_id", false)?;
+                reserve(&mut r.value, rows)?;
+                reserve(&mut r.value_concept, rows)?;
+                reserve(&mut r.unit, rows)?;
+            }
+            Tab::Observation => reserve(&mut r.value_source, rows)?,
+            _ => {}
+        }
+        Ok(r)
+    }
+}
+
+/// Reserves room for `n` more values, or says that memory ran out (instead of aborting: in
+/// wasm32 an abort is a trap that leaves `Lens.open` unsettled).
+fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), CohortError> {
+    v.try_reserve_exact(n).map_err(|_| CohortError::OutOfMemory)
+}
+
+/// `n` copies of `value`, or [`CohortError::OutOfMemory`].
+fn filled<T: Clone>(n: usize, value: T) -> Result<Vec<T>, CohortError> {
+    let mut v = Vec::new();
+    reserve(&mut v, n)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// The index under construction, fed table by table and record batch by record batch as the
+/// tables arrive (see [`super::EngineBuilder`]): each batch's columns are appended to compact
+/// per-table vectors and the batch can be dropped; an event table is sorted and bucketed when
+/// it ends. A table that comes before a table it refers to (`person`, `visit_occurrence`) is
+/// held whole until that one has ended, so any order gives the same index.
+pub(crate) struct IndexBuilder {
+    index: Index,
+    /// `person` is still to come: every other table waits for its ordinals.
+    person_pending: bool,
+    /// `visit_occurrence` is still to come: event tables wait for its visit keys.
+    visits_pending: bool,
+    person_map: Ordinals,
+    visit_keys: VisitKeys,
+    /// The table being absorbed, and what has been gathered of it.
+    current: Option<(String, Part)>,
+    /// Tables that came before a table they refer to.
+    waiting: Vec<Table>,
+    /// Every table begun so far (a repeated table is ignored).
+    seen: Vec<String>,
+    /// Sum and number of daily step counts of each person.
+    steps: Vec<(f64, u32)>,
+    /// Earliest and latest event date.
+    span: (i32, i32),
+}
+
+impl IndexBuilder {
+    /// A builder that will be fed `tables` (it waits for `person` and `visit_occurrence` only
+    /// when they are among them).
+    pub(crate) fn new<'a>(tables: impl IntoIterator<Item = &'a str>) -> IndexBuilder {
+        let (mut person, mut visits) = (false, false);
+        for t in tables {
+            person |= t == "person";
+            visits |= t == Tab::Visit.table();
+        }
+        let mut b = IndexBuilder {
+            index: Index { events: Tab::ALL.iter().map(|_| Events::default()).collect(), ..Index::default() },
+            person_pending: true,
+            visits_pending: visits,
+            person_map: Ordinals::new(&[], NULL_ID),
+            visit_keys: VisitKeys::default(),
+            current: None,
+            waiting: Vec::new(),
+            seen: Vec::new(),
+            steps: Vec::new(),
+            span: (i32::MAX, NULL_I32),
+        };
+        if !person {
+            b.set_persons(PersonRows::default());
+        }
+        b
+    }
+
+    /// Whether a table of this role can be absorbed now.
+    fn ready(&self, role: Role) -> bool {
+        match role {
+            Role::Person | Role::Unused => true,
+            Role::Events(Tab::Visit) | Role::Periods | Role::Fitbit { .. } => !self.person_pending,
+            Role::Events(_) => !self.person_pending && !self.visits_pending,
+        }
+    }
+
+    /// The empty part of a table of this role, with room for `rows` rows.
+    fn part(&mut self, role: Role, rows: usize) -> Result<Part, CohortError> {
+        Ok(match role {
+            Role::Person => {
+                let mut r = PersonRows::default();
+                reserve(&mut r.ids, rows)?;
+                reserve(&mut r.birth, rows)?;
+                for v in [&mut r.gender, &mut r.sex, &mut r.race, &mut r.ethnicity] {
+                    reserve(v, rows)?;
+                }
+                Part::Person(r)
+            }
+            Role::Events(tab) => Part::Events(tab, EventRows::with_capacity(tab, rows)?),
+            Role::Periods => Part::Periods(Vec::new()),
+            Role::Fitbit { steps } => {
+                if steps && self.steps.is_empty() {
+                    self.steps = filled(self.index.persons.len(), (0.0, 0))?;
+                }
+                Part::Fitbit { steps }
+            }
+            Role::Unused => Part::Unused,
+        })
+    }
+
+    /// Starts table `name`, of `rows` rows if known.
+    pub(crate) fn begin(&mut self, name: &str, rows: Option<usize>) -> Result<(), CohortError> {
+        let role = if self.seen.iter().any(|t| t == name) { Role::Unused } else { Role::of(name) };
+        self.seen.push(name.to_owned());
+        let part =
+            if self.ready(role) { self.part(role, rows.unwrap_or(0))? } else { Part::Waiting(Vec::new()) };
+        self.current = Some((name.to_owned(), part));
+        Ok(())
+    }
+
+    /// Absorbs record batches of the current table (all of its schema).
+    pub(crate) fn push(&mut self, batches: Vec<RecordBatch>) -> Result<(), CohortError> {
+        let Some((name, mut part)) = self.current.take() else { return Ok(()) };
+        let result = match &mut part {
+            Part::Waiting(held) => {
+                held.extend(batches);
+                Ok(())
+            }
+            _ => match batches.first() {
+                Some(b) => {
+                    let piece = Table::new(name.clone(), b.schema(), batches);
+                    self.absorb(&mut part, &piece)
+                }
+                None => Ok(()),
+            },
+        };
+        self.current = Some((name, part));
+        result
+    }
+
+    /// Ends the current table, whose stream had `schema`.
+    pub(crate) fn end(&mut self, schema: &SchemaRef) -> Result<(), CohortError> {
+        let Some((name, mut part)) = self.current.take() else { return Ok(()) };
+        if let Part::Waiting(batches) = part {
+            self.waiting.push(Table::new(name, schema.clone(), batches));
+            return Ok(());
+        }
+        // The columns of a table without rows are checked too.
+        self.absorb(&mut part, &Table::new(name, schema.clone(), Vec::new()))?;
+        self.complete(part)
+    }
+
+    /// Appends what the index reads of `t` (some batches of the current table).
+    fn absorb(&mut self, part: &mut Part, t: &Table) -> Result<(), CohortError> {
+        match part {
+            Part::Person(rows) => rows.absorb(t),
+            Part::Events(tab, rows) => self.absorb_events(*tab, rows, t),
+            Part::Periods(periods) => {
+                let persons = self.persons_of(t)?;
+                let starts = columns::days(t, "observation_period_start_date", true)?;
+                let ends = columns::days(t, "observation_period_end_date", true)?;
+                for ((&p, &s), &e) in persons.iter().zip(&starts).zip(&ends) {
+                    if p != NO_PERSON && s != NULL_I32 && e != NULL_I32 {
+                        periods.push((p, s, e));
+                    }
+                }
+                Ok(())
+            }
+            Part::Fitbit { steps } => {
+                let persons = self.persons_of(t)?;
+                for &p in persons.iter().filter(|&&p| p != NO_PERSON) {
+                    self.index.persons.fitbit.insert(p);
+                }
+                if *steps {
+                    let steps = columns::f64s(t, "steps", true)?;
+                    for (&p, &s) in persons.iter().zip(&steps) {
+                        if p != NO_PERSON && !s.is_nan() {
+                            let (sum, days) = &mut self.steps[p as usize];
+                            *sum += s;
+                            *days += 1;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Part::Waiting(_) | Part::Unused => Ok(()),
+        }
+    }
+
+    /// Person ordinals of the rows of `t` ([`NO_PERSON`] for ids absent from `person`).
+    fn persons_of(&self, t: &Table) -> Result<Vec<u32>, CohortError> {
+        let ids = columns::i64s(t, "person_id", true, NULL_ID)?;
+        Ok(ids.iter().map(|&id| self.person_map.get(id).unwrap_or(NO_PERSON)).collect())
+    }
+
+    fn absorb_events(&mut self, tab: Tab, rows: &mut EventRows, t: &Table) -> Result<(), CohortError> {
+        let spec = tab.spec();
+        let persons = self.persons_of(t)?;
+        let first = rows.date.len();
+        columns::append_i32s(t, spec.concept, tab != Tab::Death, &mut rows.concept)?;
+        columns::append_i32s(t, spec.source, false, &mut rows.source)?;
+        columns::append_days(t, spec.date, true, &mut rows.date)?;
+        if let Some(column) = spec.visit {
+            if tab == Tab::Visit {
+                columns::append_i64s(t, column, true, NULL_ID, &mut rows.visit_ids)?;
+            } else {
+                let ids = columns::i64s(t, column, false, NULL_ID)?;
+                rows.visit.extend(ids.iter().map(|&id| self.visit_keys.key(id)));
+            }
+        }
+        let p = &mut self.index.persons;
+        match tab {
+            Tab::Measurement => {
+                columns::append_f64s(t, "value_as_number", false, &mut rows.value)?;
+                columns::append_i32s(t, "value_as_concept_id", false, &mut rows.value_concept)?;
+                columns::append_i32s(t, "unit_concept_id", false, &mut rows.unit)?;
                 let types = columns::i32s(t, "measurement_type_concept_id", false)?;
                 for (&person, &ty) in persons.iter().zip(&types) {
                     if person != NO_PERSON && ty != NULL_I32 {
@@ -643,9 +877,9 @@ impl Index {
                 }
             }
             Tab::Observation => {
-                value_source = columns::i32s(t, "value_source_concept_id", false)?;
+                columns::append_i32s(t, "value_source_concept_id", false, &mut rows.value_source)?;
                 let types = columns::i32s(t, "observation_type_concept_id", false)?;
-                for ((&person, &ty), &d) in persons.iter().zip(&types).zip(&date) {
+                for ((&person, &ty), &d) in persons.iter().zip(&types).zip(&rows.date[first..]) {
                     if person == NO_PERSON || ty == NULL_I32 {
                         continue;
                     }
@@ -662,85 +896,202 @@ impl Index {
             Tab::Death => persons.iter().filter(|&&x| x != NO_PERSON).for_each(|&x| p.deceased.insert(x)),
             _ => persons.iter().filter(|&&x| x != NO_PERSON).for_each(|&x| p.ehr.insert(x)),
         }
-        // Keep the rows of known persons, sorted by standard concept.
-        let sorted = Sorted::new(&concept, |r| persons[r] != NO_PERSON, true);
-        let source = unless_all_null(sorted.scatter(&source));
-        let value_source = unless_all_null(sorted.scatter(&value_source));
-        let visit = if visit.iter().all(|&v| v == NO_VISIT) { Vec::new() } else { sorted.scatter(&visit) };
-        let (by_source, by_value_source) = (Buckets::new(&source), Buckets::new(&value_source));
-        Ok(Events {
-            person: sorted.scatter(&persons),
-            date: sorted.scatter(&date),
-            concept: sorted.scatter(&concept),
-            source,
-            visit,
-            value: Some(sorted.scatter(&value)).filter(|v| v.iter().any(|x| !x.is_nan())).unwrap_or_default(),
-            value_concept: unless_all_null(sorted.scatter(&value_concept)),
-            unit: unless_all_null(sorted.scatter(&unit)),
-            value_source,
-            by_concept: Buckets { ranges: sorted.ranges, order: Vec::new() },
-            by_source,
-            by_value_source,
-        })
+        rows.person.extend_from_slice(&persons);
+        Ok(())
     }
 
-    fn read_periods(&mut self, t: &Table, persons: Vec<u32>) -> Result<(), CohortError> {
-        let starts = columns::days(t, "observation_period_start_date", true)?;
-        let ends = columns::days(t, "observation_period_end_date", true)?;
-        let n = self.persons.len();
+    /// Finishes what a table's end completes; `person` and `visit_occurrence` release the
+    /// tables waiting for them.
+    fn complete(&mut self, part: Part) -> Result<(), CohortError> {
+        match part {
+            Part::Person(rows) => {
+                self.set_persons(rows);
+                self.release_waiting()?;
+            }
+            Part::Events(tab, rows) => {
+                self.index.events[tab as usize] = self.sort_events(tab, rows)?;
+                if tab == Tab::Visit {
+                    self.visits_pending = false;
+                    self.release_waiting()?;
+                }
+            }
+            Part::Periods(periods) => self.set_periods(periods)?,
+            Part::Fitbit { .. } | Part::Waiting(_) | Part::Unused => {}
+        }
+        Ok(())
+    }
+
+    /// Absorbs the waiting tables that can be now, batch by batch, each batch dropped once read.
+    fn release_waiting(&mut self) -> Result<(), CohortError> {
+        for table in std::mem::take(&mut self.waiting) {
+            let role = Role::of(table.name());
+            if !self.ready(role) {
+                self.waiting.push(table);
+                continue;
+            }
+            let rows = table.rows();
+            let (name, schema, batches) = table.into_parts();
+            let mut part = self.part(role, rows)?;
+            for batch in batches {
+                self.absorb(&mut part, &Table::new(name.clone(), schema.clone(), vec![batch]))?;
+            }
+            self.absorb(&mut part, &Table::new(name, schema, Vec::new()))?;
+            self.complete(part)?;
+        }
+        Ok(())
+    }
+
+    /// The persons: each `person_id` once (its first row), in table order.
+    fn set_persons(&mut self, rows: PersonRows) {
+        let PersonRows { ids, birth, gender, sex, race, ethnicity } = rows;
+        let map = Ordinals::new(&ids, NULL_ID);
+        // Keep each person once (the first row of a repeated id), in table order.
+        let keep: Vec<usize> = (0..ids.len()).filter(|&i| map.get(ids[i]) == Some(i as u32)).collect();
+        let pick = |v: Vec<i32>| -> Vec<i32> { keep.iter().map(|&i| v[i]).collect() };
+        let p = &mut self.index.persons;
+        p.birth = keep.iter().map(|&i| birth[i]).collect();
+        p.gender = pick(gender);
+        p.sex = pick(sex);
+        p.race = pick(race);
+        p.ethnicity = pick(ethnicity);
+        p.ids = keep.iter().map(|&i| ids[i]).collect();
+        p.keys = PersonKeys::new(&p.ids);
+        let n = p.ids.len();
+        for column in [&p.gender, &p.sex, &p.race, &p.ethnicity] {
+            for (person, &c) in column.iter().enumerate() {
+                if c != NULL_I32 {
+                    self.index.demographics.entry(c).or_insert_with(|| Dense::new(n)).insert(person as u32);
+                }
+            }
+        }
+        for dense in [&mut p.deceased, &mut p.ehr, &mut p.physical, &mut p.fitbit] {
+            *dense = Dense::new(n);
+        }
+        p.consent = vec![NULL_I32; n];
+        p.steps = vec![f64::NAN; n];
+        // Ordinals count kept rows only: the map over the kept ids.
+        self.person_map = Ordinals::new(&p.ids, NULL_ID);
+        self.person_pending = false;
+    }
+
+    /// Each person's observation periods, in table order.
+    fn set_periods(&mut self, rows: Vec<(u32, i32, i32)>) -> Result<(), CohortError> {
+        let n = self.index.persons.len();
         let mut count = vec![0u32; n + 1];
-        let valid = |i: usize| persons[i] != NO_PERSON && starts[i] != NULL_I32 && ends[i] != NULL_I32;
-        for i in (0..persons.len()).filter(|&i| valid(i)) {
-            count[persons[i] as usize + 1] += 1;
+        for &(p, _, _) in &rows {
+            count[p as usize + 1] += 1;
         }
         for p in 0..n {
             count[p + 1] += count[p];
         }
         let mut next = count.clone();
-        let mut periods = vec![(0, 0); count[n] as usize];
-        for i in (0..persons.len()).filter(|&i| valid(i)) {
-            let slot = &mut next[persons[i] as usize];
-            periods[*slot as usize] = (starts[i], ends[i]);
+        let mut periods = filled(rows.len(), (0, 0))?;
+        for (p, s, e) in rows {
+            let slot = &mut next[p as usize];
+            periods[*slot as usize] = (s, e);
             *slot += 1;
         }
-        self.persons.period_start = count;
-        self.persons.periods = periods;
+        self.index.persons.period_start = count;
+        self.index.persons.periods = periods;
         Ok(())
     }
 
-    fn read_steps(&mut self, t: &Table, persons: &[u32]) -> Result<(), CohortError> {
-        let steps = columns::f64s(t, "steps", true)?;
-        let n = self.persons.len();
-        let (mut sum, mut days) = (vec![0.0f64; n], vec![0u32; n]);
-        for (&p, &s) in persons.iter().zip(&steps) {
-            if p != NO_PERSON && !s.is_nan() {
-                sum[p as usize] += s;
-                days[p as usize] += 1;
+    /// An event table's rows of known persons, sorted by standard concept, with its buckets.
+    fn sort_events(&mut self, tab: Tab, rows: EventRows) -> Result<Events, CohortError> {
+        let EventRows {
+            person,
+            concept,
+            source,
+            date,
+            mut visit,
+            visit_ids,
+            value,
+            value_concept,
+            unit,
+            value_source,
+        } = rows;
+        if tab == Tab::Visit {
+            // The visits' ids become visit keys (their row numbers), which the other tables
+            // refer to.
+            let ordinals = Ordinals::new(&visit_ids, NULL_ID);
+            visit = filled(visit_ids.len(), NO_VISIT)?;
+            for (key, &id) in visit.iter_mut().zip(&visit_ids) {
+                *key = ordinals.get(id).unwrap_or(NO_VISIT);
+            }
+            drop(visit_ids);
+            self.index.visit_concept = concept.clone();
+            self.visit_keys.next = concept.len() as u32;
+            self.visit_keys.ordinals = Some(ordinals);
+        }
+        for (&p, &d) in person.iter().zip(&date) {
+            if p != NO_PERSON && d != NULL_I32 {
+                self.span = (self.span.0.min(d), self.span.1.max(d));
             }
         }
-        for (p, mean) in self.persons.steps.iter_mut().enumerate() {
-            if days[p] > 0 {
-                *mean = sum[p] / f64::from(days[p]);
-            }
-        }
-        Ok(())
+        // Keep the rows of known persons, sorted by standard concept. Each column is dropped
+        // once sorted, so that at most one column exists twice.
+        let sorted = Sorted::new(&concept, |r| person[r] != NO_PERSON, true)?;
+        let person = sorted.scatter(person)?;
+        let concept = sorted.scatter(concept)?;
+        let date = sorted.scatter(date)?;
+        let source = unless_all_null(sorted.scatter(source)?);
+        let visit = if visit.iter().all(|&v| v == NO_VISIT) { Vec::new() } else { sorted.scatter(visit)? };
+        let value =
+            Some(sorted.scatter(value)?).filter(|v| v.iter().any(|x| !x.is_nan())).unwrap_or_default();
+        let value_concept = unless_all_null(sorted.scatter(value_concept)?);
+        let unit = unless_all_null(sorted.scatter(unit)?);
+        let value_source = unless_all_null(sorted.scatter(value_source)?);
+        let by_concept = Buckets { ranges: sorted.ranges, order: Vec::new() };
+        Ok(Events {
+            by_source: Buckets::new(&source)?,
+            by_value_source: Buckets::new(&value_source)?,
+            person,
+            date,
+            concept,
+            source,
+            visit,
+            value,
+            value_concept,
+            unit,
+            value_source,
+            by_concept,
+        })
     }
 
-    /// Persons with at least one row of any of `concepts` in any concept column (standard,
-    /// source, survey answer) or as a demographic concept.
-    pub(crate) fn concept_persons(&self, concepts: &[i32]) -> Dense {
-        let mut out = Dense::new(self.persons.len());
-        for &c in concepts {
-            for events in &self.events {
-                for buckets in [&events.by_concept, &events.by_source, &events.by_value_source] {
-                    buckets.rows(c).each(|r| out.insert(events.person[r]));
-                }
-            }
-            if let Some(d) = self.demographics.get(&c) {
-                out.union_with(d);
+    /// The index. `reference_date` (`YYYY-MM-DD`) defaults to the latest event date. Tables
+    /// still waiting are absorbed first (what they wait for is not coming).
+    pub(crate) fn finish(mut self, reference_date: Option<&str>) -> Result<Index, CohortError> {
+        self.current = None;
+        if self.person_pending {
+            self.set_persons(PersonRows::default());
+        }
+        self.visits_pending = false;
+        self.release_waiting()?;
+        let mut index = self.index;
+        let n = index.persons.len();
+        index.visit_concept.resize(self.visit_keys.next as usize, NULL_I32);
+        if index.persons.period_start.is_empty() {
+            index.persons.period_start = vec![0; n + 1];
+        }
+        for (mean, &(sum, days)) in index.persons.steps.iter_mut().zip(&self.steps) {
+            if days > 0 {
+                *mean = sum / f64::from(days);
             }
         }
-        out
+        let (earliest, latest) = self.span;
+        index.calendar = Calendar::new(earliest, latest);
+        let reference = match reference_date {
+            Some(s) => parse_date(s).ok_or_else(|| CohortError::ReferenceDate(s.to_owned()))?,
+            None => latest,
+        };
+        let p = &mut index.persons;
+        let age = |birth: Option<Birth>, on: i32| match birth {
+            Some(b) if on != NULL_I32 => b.age_on(on),
+            _ => NULL_I32,
+        };
+        p.age_now = p.birth.iter().map(|&b| age(b, reference)).collect();
+        p.age_at_consent = p.birth.iter().zip(&p.consent).map(|(&b, &c)| age(b, c)).collect();
+        Ok(index)
     }
 }
 

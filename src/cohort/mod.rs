@@ -23,8 +23,10 @@ use serde_json::Value;
 
 use crate::columns::ColumnError;
 use crate::privacy::{Disclosed, Policy, Tally};
-use crate::store::Store;
+use crate::store::{Store, Table};
 use crate::vocab::{ConceptHit, ConceptQuery, PersonCounts, Vocab, VocabError};
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
 
 pub use definition::CohortDefinition;
 pub(crate) use index::{Index, Tab};
@@ -65,6 +67,11 @@ pub enum CohortError {
     /// A statistic cannot be computed as asked (the message says what to ask instead).
     #[error("{0}")]
     Statistic(String),
+    /// Memory ran out while the index was built.
+    #[error(
+        "the dataset needs more memory than the browser gives WebAssembly (4 GiB); load fewer tables or a smaller dataset"
+    )]
+    OutOfMemory,
 }
 
 impl CohortError {
@@ -78,6 +85,7 @@ impl CohortError {
             CohortError::ReferenceDate(_) => "bad_reference_date",
             CohortError::UnknownConcept(_) => "unknown_concept",
             CohortError::Statistic(_) => "invalid_statistic",
+            CohortError::OutOfMemory => "out_of_memory",
         }
     }
 }
@@ -102,11 +110,20 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds the vocabulary and the index from the store's tables (absent tables are empty).
-    /// `reference_date` (`YYYY-MM-DD`, the dataset's CDR date) is where current ages are
-    /// computed; without it, the latest event date.
+    /// Builds the vocabulary and the index from the store's tables (absent tables are empty),
+    /// through an [`EngineBuilder`] fed in [`load_order`]. `reference_date` (`YYYY-MM-DD`,
+    /// the dataset's CDR date) is where current ages are computed; without it, the latest
+    /// event date.
     pub fn build(store: &Store, reference_date: Option<&str>) -> Result<Engine, CohortError> {
-        Ok(Engine { vocab: Vocab::build(store)?, index: index::Index::build(store, reference_date)? })
+        let mut names: Vec<&str> = store.tables().map(Table::name).collect();
+        load_order(&mut names);
+        let mut builder = EngineBuilder::new(names.iter().copied(), reference_date);
+        for t in names.iter().filter_map(|n| store.table(n)) {
+            builder.begin_table(t.name(), Some(t.rows()))?;
+            builder.push(t.batches().to_vec())?;
+            builder.end_table(t.schema())?;
+        }
+        builder.finish()
     }
 
     /// The dataset's vocabulary.
@@ -138,6 +155,107 @@ impl Engine {
     ) -> Result<Vec<ConceptHit>, CohortError> {
         Ok(self.vocab.search(query, &self.index, policy)?)
     }
+}
+
+/// Builds an [`Engine`] from tables fed record batch by record batch as they arrive (the
+/// browser streams each table into it and drops every batch once absorbed; natively
+/// [`Engine::build`] feeds it a [`Store`]). Per table: [`begin_table`](Self::begin_table),
+/// any number of [`push`](Self::push)es, [`end_table`](Self::end_table); then
+/// [`finish`](Self::finish). Tables are best fed in [`load_order`]; a table fed before one it
+/// refers to is held until that one has ended.
+///
+/// A table whose columns the index cannot read makes [`finish`](Self::finish) fail, after
+/// which the rest is ignored (the caller may go on loading); only running out of memory fails
+/// a call at once ([`CohortError::OutOfMemory`]).
+pub struct EngineBuilder {
+    vocab: Vocab,
+    index: index::IndexBuilder,
+    reference_date: Option<String>,
+    /// Whether the current table goes to the vocabulary.
+    vocabulary: Option<String>,
+    /// The first error met: the engine will not be built.
+    error: Option<CohortError>,
+}
+
+impl EngineBuilder {
+    /// A builder that will be fed `tables` (see [`Engine::build`] for `reference_date`).
+    pub fn new<'a>(tables: impl IntoIterator<Item = &'a str>, reference_date: Option<&str>) -> EngineBuilder {
+        EngineBuilder {
+            vocab: Vocab::default(),
+            index: index::IndexBuilder::new(tables),
+            reference_date: reference_date.map(str::to_owned),
+            vocabulary: None,
+            error: None,
+        }
+    }
+
+    /// Keeps the first data error; returns an out-of-memory error at once.
+    fn check(&mut self, result: Result<(), CohortError>) -> Result<(), CohortError> {
+        match result {
+            Err(CohortError::OutOfMemory) => Err(CohortError::OutOfMemory),
+            Err(e) => {
+                self.error.get_or_insert(e);
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Starts table `name`, of `rows` rows if known (the index reserves exactly that room).
+    pub fn begin_table(&mut self, name: &str, rows: Option<usize>) -> Result<(), CohortError> {
+        self.vocabulary = Vocab::reads(name).then(|| name.to_owned());
+        if self.error.is_some() || self.vocabulary.is_some() {
+            return Ok(());
+        }
+        let result = self.index.begin(name, rows);
+        self.check(result)
+    }
+
+    /// Absorbs record batches of the current table; they may be dropped afterwards.
+    pub fn push(&mut self, batches: Vec<RecordBatch>) -> Result<(), CohortError> {
+        if self.error.is_some() || batches.is_empty() {
+            return Ok(());
+        }
+        let result = match &self.vocabulary {
+            Some(name) => {
+                let piece = Table::new(name.clone(), batches[0].schema(), batches);
+                self.vocab.absorb(&piece).map_err(CohortError::from)
+            }
+            None => self.index.push(batches),
+        };
+        self.check(result)
+    }
+
+    /// Ends the current table, whose stream had `schema`.
+    pub fn end_table(&mut self, schema: &SchemaRef) -> Result<(), CohortError> {
+        if self.error.is_some() {
+            return Ok(());
+        }
+        let result = match self.vocabulary.take() {
+            // The columns of a table without rows are checked too.
+            Some(name) => {
+                self.vocab.absorb(&Table::new(name, schema.clone(), Vec::new())).map_err(Into::into)
+            }
+            None => self.index.end(schema),
+        };
+        self.check(result)
+    }
+
+    /// The engine, or the first error met.
+    pub fn finish(mut self) -> Result<Engine, CohortError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.vocab.finish();
+        Ok(Engine { vocab: self.vocab, index: self.index.finish(self.reference_date.as_deref())? })
+    }
+}
+
+/// Sorts table names into the order an [`EngineBuilder`] absorbs best: vocabulary, `person`,
+/// `observation_period`, `visit_occurrence`, the event tables largest first, Fitbit, the rest
+/// (stable otherwise).
+pub fn load_order<S: AsRef<str>>(tables: &mut [S]) {
+    tables.sort_by_key(|t| index::load_rank(t.as_ref()));
 }
 
 /// Whether cohorts, concept search and statistics read `column` of `table` (a loader may skip

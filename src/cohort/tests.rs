@@ -821,6 +821,64 @@ fn reference_date_defaults_to_the_latest_event() {
     assert!(matches!(Engine::build(&store(), Some("2023-02-30")), Err(CohortError::ReferenceDate(_))));
 }
 
+/// Feeds `store`'s tables to an [`EngineBuilder`] in the order of `names`, each batch cut
+/// into batches of one row (and an empty push).
+fn streamed(store: &Store, names: &[&str]) -> Engine {
+    let mut b = EngineBuilder::new(names.iter().copied(), Some("2023-10-01"));
+    for t in names.iter().filter_map(|n| store.table(n)) {
+        b.begin_table(t.name(), None).unwrap();
+        b.push(Vec::new()).unwrap();
+        for batch in t.batches() {
+            for row in 0..batch.num_rows() {
+                b.push(vec![batch.slice(row, 1)]).unwrap();
+            }
+        }
+        b.end_table(t.schema()).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+#[test]
+fn streaming_in_any_order_builds_the_same_index() {
+    let s = store();
+    let whole = format!("{:?}", engine().index);
+    let mut names: Vec<&str> = s.tables().map(Table::name).collect();
+    load_order(&mut names);
+    assert_eq!(
+        &names[..5],
+        ["concept", "concept_ancestor", "person", "observation_period", "visit_occurrence"]
+    );
+    assert_eq!(format!("{:?}", streamed(&s, &names).index), whole, "load order, one row per batch");
+    // Backwards, every table comes before `person` and `visit_occurrence` and waits for them.
+    names.reverse();
+    assert_eq!(format!("{:?}", streamed(&s, &names).index), whole, "reverse order");
+    // A table announced but never fed is not waited for.
+    let mut b = EngineBuilder::new(["person", "visit_occurrence", "condition_occurrence"], None);
+    let t = s.table("condition_occurrence").unwrap();
+    b.begin_table(t.name(), Some(t.rows())).unwrap();
+    b.push(t.batches().to_vec()).unwrap();
+    b.end_table(t.schema()).unwrap();
+    let e = b.finish().unwrap();
+    assert_eq!((e.index.persons.len(), e.index.events(Tab::Condition).len()), (0, 0));
+}
+
+#[test]
+fn a_table_missing_a_column_fails_the_build_whatever_the_order() {
+    let s = store();
+    let broken = table("measurement", vec![("person_id", Col::I64(vec![Some(1)]))]);
+    for order in [["person", "measurement"], ["measurement", "person"]] {
+        let mut b = EngineBuilder::new(order, None);
+        for name in order {
+            let t = if name == "measurement" { &broken } else { s.table(name).unwrap() };
+            b.begin_table(name, None).unwrap();
+            b.push(t.batches().to_vec()).unwrap();
+            b.end_table(t.schema()).unwrap();
+        }
+        let err = b.finish().unwrap_err();
+        assert!(err.to_string().contains("measurement_concept_id"), "{order:?}: {err}");
+    }
+}
+
 #[test]
 fn a_store_without_tables_evaluates_to_nobody() {
     let e = Engine::build(&Store::default(), Some("2023-10-01")).unwrap();
