@@ -2,14 +2,15 @@
 //! export leaves as a [`Disclosed`] value made by a [`Policy`] (DESIGN.md, "Privacy").
 //!
 //! A `Disclosed` can only be made by [`Policy::disclose`] from a [`Tally`], a raw count whose
-//! number is readable only natively; the raw input is not kept.
+//! number is readable only natively; the raw input is not kept. One read back from JSON (a
+//! result JavaScript hands back, e.g. to chart it) is checked to have a form its policy makes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::StatTable;
 
 /// How raw participant counts are turned into shown numbers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Policy {
     /// The All of Us Data and Statistics Dissemination Policy as the Data Browser applies it:
@@ -154,12 +155,52 @@ pub struct UnknownPolicy(String);
 
 /// A count as it may be shown: the number (none when withheld), its label and the policy that
 /// made it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "DisclosedForm")]
 pub struct Disclosed {
     value: Option<u64>,
     label: String,
     policy: Policy,
+}
+
+/// A [`Disclosed`] as read from JSON, before its form is checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DisclosedForm {
+    value: Option<u64>,
+    label: String,
+    policy: Policy,
+}
+
+impl TryFrom<DisclosedForm> for Disclosed {
+    type Error = String;
+
+    /// Accepts only what `policy` could have made: `aou` and `perturbed` show 0 or a multiple of
+    /// 20 (20 may read "≤ 20"); `suppress` shows 0 or more than 20, or withholds ("≤ 20",
+    /// "suppressed"). The label always agrees with the value.
+    fn try_from(f: DisclosedForm) -> Result<Disclosed, String> {
+        let small = format!("≤ {AOU_STEP}");
+        let labelled = |v: u64| f.label == v.to_string();
+        let ok = match (f.policy, f.value) {
+            (_, Some(0)) => labelled(0),
+            (Policy::Aou | Policy::Perturbed, Some(v)) => {
+                v % AOU_STEP == 0 && (labelled(v) || (v == AOU_STEP && f.label == small))
+            }
+            (Policy::Aou | Policy::Perturbed, None) => false,
+            (Policy::Suppress, Some(v)) => v > AOU_STEP && labelled(v),
+            (Policy::Suppress, None) => f.label == small || f.label == "suppressed",
+        };
+        if !ok {
+            return Err(format!(
+                "{{value: {:?}, label: {:?}}} is not a count the {} policy discloses; pass results \
+                 exactly as cohortlens returned them",
+                f.value,
+                f.label,
+                f.policy.name()
+            ));
+        }
+        Ok(Disclosed { value: f.value, label: f.label, policy: f.policy })
+    }
 }
 
 impl Disclosed {
@@ -180,8 +221,8 @@ impl Disclosed {
 }
 
 /// A statistics table as it may be shown or exported: every cell disclosed under one policy.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "TableForm")]
 pub struct DisclosedTable {
     /// Stable name, e.g. `"sex_at_birth"`.
     pub name: String,
@@ -198,7 +239,7 @@ pub struct DisclosedTable {
 }
 
 /// One row of a [`DisclosedTable`].
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DisclosedRow {
     /// One label per dimension.
@@ -207,6 +248,62 @@ pub struct DisclosedRow {
     pub count: Disclosed,
     /// Percent of the disclosed total, computed from disclosed numbers only.
     pub percent: Option<f64>,
+}
+
+/// A [`DisclosedTable`] as read from JSON, before its cells are checked.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TableForm {
+    name: String,
+    title: String,
+    policy: Policy,
+    dimensions: Vec<String>,
+    rows: Vec<DisclosedRow>,
+    total: Disclosed,
+}
+
+impl TryFrom<TableForm> for DisclosedTable {
+    type Error = String;
+
+    /// Accepts a table whose cells (each already checked) all carry the table's policy and
+    /// whose rows have one label per dimension; percents are computed again from the cells.
+    fn try_from(t: TableForm) -> Result<DisclosedTable, String> {
+        let cells = t.rows.iter().map(|r| &r.count).chain([&t.total]);
+        if let Some(other) = cells.map(Disclosed::policy).find(|&p| p != t.policy) {
+            return Err(format!(
+                "the table is marked {} but has a cell disclosed under {}; pass tables exactly as \
+                 cohortlens returned them",
+                t.policy.name(),
+                other.name()
+            ));
+        }
+        if let Some(r) = t.rows.iter().find(|r| r.labels.len() != t.dimensions.len()) {
+            return Err(format!(
+                "row {:?} has {} labels for {} dimensions",
+                r.labels,
+                r.labels.len(),
+                t.dimensions.len()
+            ));
+        }
+        let rows =
+            t.rows.into_iter().map(|r| DisclosedRow { percent: percent(&r.count, &t.total), ..r }).collect();
+        Ok(DisclosedTable {
+            name: t.name,
+            title: t.title,
+            policy: t.policy,
+            dimensions: t.dimensions,
+            rows,
+            total: t.total,
+        })
+    }
+}
+
+/// A cell's percent of the total, to one decimal, from disclosed numbers only.
+fn percent(count: &Disclosed, total: &Disclosed) -> Option<f64> {
+    match (count.value, total.value) {
+        (Some(c), Some(t)) if t > 0 => Some((c as f64 * 1000.0 / t as f64).round() / 10.0),
+        _ => None,
+    }
 }
 
 impl Policy {
@@ -241,13 +338,7 @@ impl Policy {
         let rows = labels
             .into_iter()
             .zip(counts)
-            .map(|(labels, count)| {
-                let percent = match (count.value, total.value) {
-                    (Some(c), Some(t)) if t > 0 => Some((c as f64 * 1000.0 / t as f64).round() / 10.0),
-                    _ => None,
-                };
-                DisclosedRow { labels, count, percent }
-            })
+            .map(|(labels, count)| DisclosedRow { percent: percent(&count, &total), labels, count })
             .collect();
         DisclosedTable {
             name: table.name.clone(),
@@ -500,5 +591,47 @@ mod tests {
     fn serializes_value_label_and_policy_only() {
         let json = serde_json::to_value(Policy::Aou.disclose(Tally::new(7, 0))).unwrap();
         assert_eq!(json, serde_json::json!({"value": 20, "label": "≤ 20", "policy": "aou"}));
+    }
+    #[test]
+    fn disclosed_values_read_back_only_in_a_form_their_policy_makes() {
+        let read = |v: serde_json::Value| serde_json::from_value::<Disclosed>(v).map_err(|e| e.to_string());
+        for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+            for raw in [0, 1, 19, 20, 21, 40, 41, 12_345] {
+                let d = policy.disclose(Tally::new(raw, mix(raw)));
+                assert_eq!(read(serde_json::to_value(&d).unwrap()), Ok(d), "{policy:?} {raw}");
+            }
+        }
+        use serde_json::json;
+        for bad in [
+            json!({"value": 7, "label": "7", "policy": "aou"}),
+            json!({"value": 7, "label": "7", "policy": "suppress"}),
+            json!({"value": 20, "label": "20", "policy": "suppress"}),
+            json!({"value": 40, "label": "60", "policy": "aou"}),
+            json!({"value": null, "label": "≤ 20", "policy": "aou"}),
+            json!({"value": null, "label": "7", "policy": "suppress"}),
+            json!({"value": 40, "label": "40", "policy": "exact"}),
+            json!({"value": 40, "label": "40", "policy": "aou", "raw": 37}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad} was accepted");
+        }
+        let e = read(json!({"value": 7, "label": "7", "policy": "aou"})).unwrap_err();
+        assert!(e.contains("exactly as cohortlens returned them"), "{e}");
+    }
+
+    #[test]
+    fn disclosed_tables_read_back_with_percents_from_their_cells() {
+        let t = table(&["Sex"], &[(&["Female"], 5), (&["Male"], 30), (&["Other"], 45)], 80, None);
+        for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+            let d = policy.disclose_table(&t);
+            let back: DisclosedTable = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+            assert_eq!(back, d);
+        }
+        let mut json = serde_json::to_value(Policy::Aou.disclose_table(&t)).unwrap();
+        json["rows"][1]["percent"] = serde_json::json!(99.0);
+        let back: DisclosedTable = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back.rows[1].percent, Some(50.0), "percents are computed again");
+        json["rows"][1]["count"] = serde_json::json!({"value": 40, "label": "40", "policy": "suppress"});
+        let e = serde_json::from_value::<DisclosedTable>(json).unwrap_err().to_string();
+        assert!(e.contains("marked aou"), "{e}");
     }
 }
