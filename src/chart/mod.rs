@@ -1,0 +1,718 @@
+//! Charts of disclosed results, drawn with plotters over any `DrawingBackend`: on an HTML canvas
+//! in the page (plotters-canvas) and as SVG natively and in wasm (plotters' SVG backend).
+//!
+//! A [`Chart`] is made only from disclosed inputs ([`DisclosedTable`], [`Preview`]), so it can
+//! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
+//! "suppressed", never a number. Every chart has a title, axis labels, value labels, a footnote
+//! naming the policy and an Okabe–Ito palette, and comes with a [`Summary`] (accessible name and
+//! data table) for the page's screen-reader fallback. A [`ChartSpec`] is the JSON form that
+//! JavaScript passes: `{kind, data, title?, options?, cohort?, conceptId?}` (docs/charts.md).
+
+mod draw;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
+mod text;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[cfg(target_arch = "wasm32")]
+pub use text::BrowserFont;
+#[cfg(not(target_arch = "wasm32"))]
+pub use text::EmbeddedFont;
+pub use text::{FAMILY, Measure};
+
+use crate::cohort::{CohortDefinition, CohortError, Engine, GroupPreview, ItemPreview, Preview};
+use crate::privacy::{Disclosed, DisclosedTable, Policy};
+use crate::stats::{Scope, StatRequest};
+
+/// The SVG width when the spec gives none, in CSS pixels.
+pub const DEFAULT_WIDTH: f64 = 640.0;
+
+/// What a chart looks like.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ChartKind {
+    /// One bar per row of a one-way table (demographics, age bands, survey answers, top
+    /// concepts, Fitbit steps); vertical or horizontal (`options.orientation`).
+    Bar,
+    /// A two-way table (Age × Sex): the first dimension along the axis, one bar per value of the
+    /// second side by side.
+    GroupedBar,
+    /// As `groupedBar`, the bars stacked.
+    StackedBar,
+    /// Adjacent bins: a measurement's value histogram (one unit; `options.unit`), or any one-way
+    /// table of ordered bins such as Fitbit steps.
+    Histogram,
+    /// The Cohort Builder's counts: the cohort, each group and each item.
+    Preview,
+}
+
+/// Bar direction of a `bar` chart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Orientation {
+    /// Vertical when every category label fits under its bar in two lines, else horizontal.
+    #[default]
+    Auto,
+    /// Bars up from a horizontal axis.
+    Vertical,
+    /// Bars right from a vertical axis, labels on the left (long names, top-N lists).
+    Horizontal,
+}
+
+/// Presentation options of a [`ChartSpec`].
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartOptions {
+    /// SVG width in CSS pixels (default 640; a canvas uses its own size).
+    pub width: Option<f64>,
+    /// SVG height in CSS pixels (default: what the chart needs at its width).
+    pub height: Option<f64>,
+    /// Canvas backing-store pixels per CSS pixel (default: canvas width ÷ its CSS width).
+    pub pixel_ratio: Option<f64>,
+    /// Bar direction of a `bar` chart.
+    #[serde(default)]
+    pub orientation: Orientation,
+    /// Show each bar's percent of the total next to its count (default: on for survey answers).
+    pub percent: Option<bool>,
+    /// The unit a `histogram` of measurement values shows (default: the unit with most persons).
+    pub unit: Option<String>,
+    /// Display names of `preview` groups and items, by their `id`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A chart as JavaScript describes it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChartSpec {
+    /// What the chart looks like.
+    pub kind: ChartKind,
+    /// A statistics request (`{kind: 'ageBySex', bands: 'dataBrowser'}`), `{kind: 'preview'}`,
+    /// or a result cohortlens already disclosed (a statistics table or a preview object).
+    pub data: Value,
+    /// Replaces the table's own title.
+    pub title: Option<String>,
+    /// Presentation options.
+    #[serde(default)]
+    pub options: ChartOptions,
+    /// Whose statistics: the persons of this Cohort Builder definition …
+    pub cohort: Option<Value>,
+    /// … or the persons with this concept or a descendant (the Data Browser's scope).
+    pub concept_id: Option<i32>,
+}
+
+/// Why a chart could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The spec is malformed or does not fit its data (the message says what to change).
+    #[error("{0}")]
+    Invalid(String),
+    /// The cohort or the statistic failed.
+    #[error(transparent)]
+    Data(#[from] CohortError),
+    /// The drawing surface refused to draw.
+    #[error("drawing the chart failed ({0}); reload the page and try again")]
+    Draw(String),
+}
+
+impl ChartError {
+    /// Stable machine-readable code, surfaced to JavaScript as `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChartError::Invalid(_) => "invalid_chart",
+            ChartError::Data(e) => e.code(),
+            ChartError::Draw(_) => "draw_failed",
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ChartError {
+    ChartError::Invalid(message.into())
+}
+
+/// How a spec should look, appended to spec errors.
+const SPEC_HINT: &str = "a chart spec looks like {kind: 'bar', data: {kind: 'sexAtBirth'}, cohort: {includes: [...]}} \
+                         (see docs/charts.md)";
+
+/// What a spec's data resolves to: disclosed results only.
+enum Data {
+    Table(DisclosedTable),
+    Preview(Preview),
+}
+
+/// A preview object as JavaScript hands it back, every count checked on reading.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewForm {
+    total: Disclosed,
+    includes: Vec<GroupForm>,
+    #[serde(default)]
+    excludes: Vec<GroupForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupForm {
+    id: Value,
+    count: Disclosed,
+    #[serde(default)]
+    items: Vec<ItemForm>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemForm {
+    id: Value,
+    count: Disclosed,
+}
+
+impl PreviewForm {
+    fn into_preview(self) -> Result<Preview, ChartError> {
+        let policy = self.total.policy();
+        let groups = |groups: Vec<GroupForm>| -> Vec<GroupPreview> {
+            groups
+                .into_iter()
+                .map(|g| GroupPreview {
+                    id: g.id,
+                    count: g.count,
+                    items: g.items.into_iter().map(|i| ItemPreview { id: i.id, count: i.count }).collect(),
+                })
+                .collect()
+        };
+        let preview =
+            Preview { total: self.total, includes: groups(self.includes), excludes: groups(self.excludes) };
+        let mut cells = preview
+            .includes
+            .iter()
+            .chain(&preview.excludes)
+            .flat_map(|g| std::iter::once(&g.count).chain(g.items.iter().map(|i| &i.count)));
+        if let Some(other) = cells.find(|c| c.policy() != policy) {
+            return Err(invalid(format!(
+                "spec.data: the preview's total is disclosed under {} but a group or item under {}; pass \
+                 the object cohort.preview() returned as it is",
+                policy.name(),
+                other.policy().name()
+            )));
+        }
+        Ok(preview)
+    }
+}
+
+impl ChartSpec {
+    /// Reads a spec from JSON text; errors name the field and say what a spec looks like.
+    pub fn from_json(text: &str) -> Result<ChartSpec, ChartError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de)
+            .map_err(|e| invalid(format!("spec.{}: {}; {SPEC_HINT}", e.path(), e.inner())))
+    }
+
+    /// The chart this spec asks for: its data computed over its scope with `engine` and
+    /// disclosed under `policy`, or the disclosed result it carries.
+    pub fn chart(&self, engine: &Engine, policy: Policy) -> Result<Chart, ChartError> {
+        let title = self.title.as_deref();
+        match self.data(engine, policy)? {
+            Data::Table(table) => Chart::of_table(self.kind, &table, title, &self.options),
+            Data::Preview(preview) if self.kind == ChartKind::Preview => {
+                Ok(Chart::of_preview(&preview, title, &self.options))
+            }
+            Data::Preview(_) => Err(invalid(format!(
+                "spec.kind: a preview's counts are drawn by kind 'preview', not {:?}",
+                self.kind
+            ))),
+        }
+    }
+
+    fn data(&self, engine: &Engine, policy: Policy) -> Result<Data, ChartError> {
+        let data = &self.data;
+        let has = |key: &str| data.get(key).is_some();
+        let read = |what: &'static str| {
+            move |e: serde_path_to_error::Error<serde_json::Error>| {
+                invalid(format!(
+                    "spec.data.{}: {}; pass {what} exactly as cohortlens returned it",
+                    e.path(),
+                    e.inner()
+                ))
+            }
+        };
+        if has("rows") {
+            let table = serde_path_to_error::deserialize(data.clone()).map_err(read("a statistics table"))?;
+            return Ok(Data::Table(table));
+        }
+        if has("includes") {
+            let form: PreviewForm =
+                serde_path_to_error::deserialize(data.clone()).map_err(read("the preview object"))?;
+            return Ok(Data::Preview(form.into_preview()?));
+        }
+        if data.get("kind").and_then(Value::as_str) == Some("preview") {
+            let Some(definition) = &self.cohort else {
+                return Err(invalid(
+                    "spec.cohort: data {kind: 'preview'} draws a cohort's counts; give the Cohort Builder \
+                     definition as spec.cohort",
+                ));
+            };
+            return Ok(Data::Preview(cohort(engine, definition)?.preview(policy)));
+        }
+        let request: StatRequest = serde_path_to_error::deserialize(data.clone()).map_err(|e| {
+            invalid(format!(
+                "spec.data.{}: {}; data is a statistics request such as {{kind: 'ageBySex', bands: \
+                 'dataBrowser'}} (see docs/statistics.md), {{kind: 'preview'}}, or a disclosed result",
+                e.path(),
+                e.inner()
+            ))
+        })?;
+        let table = match (&self.cohort, self.concept_id) {
+            (Some(definition), None) => {
+                engine.statistics(&Scope::Cohort(&cohort(engine, definition)?), &request)?
+            }
+            (None, Some(concept)) => engine.statistics(&Scope::Concept(concept), &request)?,
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "spec: give either cohort or conceptId, not both: the statistics are of one scope",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "spec: say whose statistics to chart: spec.cohort (a Cohort Builder definition) or \
+                     spec.conceptId (the persons with a concept)",
+                ));
+            }
+        };
+        Ok(Data::Table(policy.disclose_table(&table)))
+    }
+}
+
+/// The cohort of a definition given as JSON.
+fn cohort(engine: &Engine, definition: &Value) -> Result<crate::cohort::Cohort, ChartError> {
+    let definition = CohortDefinition::from_value(definition.clone()).map_err(CohortError::from)?;
+    Ok(engine.cohort(&definition)?)
+}
+
+/// One bar: a disclosed count and its percent of the disclosed total.
+#[derive(Clone, Debug)]
+struct Cell {
+    count: Disclosed,
+    percent: Option<f64>,
+}
+
+/// How the bars are arranged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    Bars(Orientation),
+    Grouped,
+    Stacked,
+    Histogram,
+}
+
+/// A chart ready to draw at any size: disclosed cells only, laid out by [`Chart::svg`] and
+/// [`Chart::draw`].
+#[derive(Clone, Debug)]
+pub struct Chart {
+    kind: ChartKind,
+    form: Form,
+    title: String,
+    /// Along the category axis.
+    categories: Vec<String>,
+    /// Legend entries; a single unnamed series for one-way tables.
+    series: Vec<String>,
+    /// `cells[category][series]`; `None` where the table has no such row.
+    cells: Vec<Vec<Option<Cell>>>,
+    category_axis: String,
+    percent: bool,
+    policy: Policy,
+    footnote: String,
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// What the page needs besides the pixels: the accessible name and the data table of a drawn
+/// chart, all from disclosed labels.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// The chart's kind.
+    pub kind: ChartKind,
+    /// Its title.
+    pub title: String,
+    /// A one-sentence accessible name (`aria-label`).
+    pub label: String,
+    /// The footnote: the total, the policy's rule and any note.
+    pub footnote: String,
+    /// The data table's column headers.
+    pub columns: Vec<String>,
+    /// The data table's rows, as shown (counts as their labels, e.g. "≤ 20").
+    pub rows: Vec<Vec<String>>,
+    /// The policy that made every number.
+    pub policy: Policy,
+    /// The size drawn, in CSS pixels.
+    pub width: f64,
+    /// The size drawn, in CSS pixels.
+    pub height: f64,
+    /// The height the chart needs at this width to lay out without crowding, in CSS pixels.
+    pub preferred_height: f64,
+}
+
+/// A count as a chart shows it: the number with thousands separators, or the policy's label.
+fn shown(d: &Disclosed) -> String {
+    match d.value() {
+        Some(v) if d.label() == v.to_string() => thousands(v),
+        _ => d.label().to_owned(),
+    }
+}
+
+/// `1234567` as `"1,234,567"`.
+fn thousands(v: u64) -> String {
+    let digits = v.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A percent as shown, e.g. `"12.5%"`.
+fn percent_text(p: f64) -> String {
+    format!("{p:.1}%")
+}
+
+/// The footnote sentence of each policy.
+pub fn policy_note(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Aou => {
+            "Counts are rounded up to the nearest 20; counts of 1–20 show as “≤ 20” (All of Us policy)."
+        }
+        Policy::Suppress => {
+            "Counts of 1–20 are withheld (“≤ 20”), as are counts that would reveal them (“suppressed”); \
+             other counts are exact."
+        }
+        Policy::Perturbed => {
+            "Counts carry random noise of up to ±10, then are rounded up to the nearest 20; counts of 1–20 \
+             show as “≤ 20”."
+        }
+    }
+}
+
+fn footnote(total: &Disclosed, percent: bool, note: Option<String>) -> String {
+    let mut parts =
+        vec![format!("Total: {} participants.", shown(total)), policy_note(total.policy()).to_owned()];
+    if percent {
+        parts.push("Percentages are of the total, from the counts shown.".to_owned());
+    }
+    parts.extend(note);
+    parts.join(" ")
+}
+
+/// A group or item id as text.
+fn id_text(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Distinct values in first-seen order.
+fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.contains(v) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+impl Chart {
+    /// A chart of a disclosed statistics table. `bar` and `histogram` take one-way tables (a
+    /// `histogram` also takes measurement values, one unit at a time), `groupedBar` and
+    /// `stackedBar` two-way tables.
+    pub fn of_table(
+        kind: ChartKind,
+        table: &DisclosedTable,
+        title: Option<&str>,
+        options: &ChartOptions,
+    ) -> Result<Chart, ChartError> {
+        let dims = table.dimensions.len();
+        let mismatch = |hint: &str| {
+            invalid(format!(
+                "spec.kind: {:?} has {dims} dimension(s) ({}), which a {} chart cannot draw; {hint}",
+                table.title,
+                table.dimensions.join(" × "),
+                kind_name(kind)
+            ))
+        };
+        let percent = options.percent.unwrap_or(table.name == "survey_answers");
+        let cell = |r: &crate::privacy::DisclosedRow| Cell { count: r.count.clone(), percent: r.percent };
+        let mut note = None;
+        let (form, categories, series, cells, category_axis) = match kind {
+            ChartKind::Bar | ChartKind::Histogram if dims == 1 => {
+                // Concept names are long: top-N lists read best as horizontal bars.
+                let orientation = match options.orientation {
+                    Orientation::Auto if table.name == "top_concepts" => Orientation::Horizontal,
+                    o => o,
+                };
+                let form = if kind == ChartKind::Bar { Form::Bars(orientation) } else { Form::Histogram };
+                let categories = table.rows.iter().map(|r| r.labels[0].clone()).collect();
+                let cells = table.rows.iter().map(|r| vec![Some(cell(r))]).collect();
+                (form, categories, vec![String::new()], cells, table.dimensions[0].clone())
+            }
+            ChartKind::Histogram if dims == 2 => {
+                let facets = distinct(table.rows.iter().map(|r| &r.labels[0]));
+                let weight = |f: &String| -> u64 {
+                    table.rows.iter().filter(|r| &r.labels[0] == f).filter_map(|r| r.count.value()).sum()
+                };
+                let facet = match &options.unit {
+                    Some(unit) if facets.contains(unit) => unit.clone(),
+                    Some(unit) => {
+                        return Err(invalid(format!(
+                            "spec.options.unit: {unit:?} is not among the table's {} ({}); pick one of them",
+                            table.dimensions[0].to_lowercase(),
+                            facets.join(", ")
+                        )));
+                    }
+                    None => {
+                        // The first of the facets with most persons (ties keep table order).
+                        let best = facets.iter().map(weight).max().unwrap_or(0);
+                        facets.iter().find(|f| weight(f) == best).cloned().unwrap_or_default()
+                    }
+                };
+                let others: Vec<&String> = facets.iter().filter(|f| **f != facet).collect();
+                if !others.is_empty() {
+                    let others: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
+                    note =
+                        Some(format!("Also recorded in {} (choose with options.unit).", others.join(", ")));
+                }
+                let rows: Vec<_> = table.rows.iter().filter(|r| r.labels[0] == facet).collect();
+                let categories = rows.iter().map(|r| r.labels[1].clone()).collect();
+                let cells = rows.iter().map(|r| vec![Some(cell(r))]).collect();
+                let axis = if facet.is_empty() {
+                    table.dimensions[1].clone()
+                } else {
+                    format!("{} ({facet})", table.dimensions[1])
+                };
+                (Form::Histogram, categories, vec![String::new()], cells, axis)
+            }
+            ChartKind::Bar | ChartKind::Histogram => {
+                return Err(mismatch(
+                    "use 'groupedBar' or 'stackedBar' for a two-way table such as Age × Sex, 'histogram' for \
+                     measurement values",
+                ));
+            }
+            ChartKind::GroupedBar | ChartKind::StackedBar if dims == 2 => {
+                let categories = distinct(table.rows.iter().map(|r| &r.labels[0]));
+                let series = distinct(table.rows.iter().map(|r| &r.labels[1]));
+                let mut cells = vec![vec![None; series.len()]; categories.len()];
+                for r in &table.rows {
+                    let i = categories.iter().position(|c| *c == r.labels[0]).unwrap_or(0);
+                    let j = series.iter().position(|s| *s == r.labels[1]).unwrap_or(0);
+                    cells[i][j] = Some(cell(r));
+                }
+                let form = if kind == ChartKind::GroupedBar { Form::Grouped } else { Form::Stacked };
+                (form, categories, series, cells, table.dimensions[0].clone())
+            }
+            ChartKind::GroupedBar | ChartKind::StackedBar => {
+                return Err(mismatch("use 'bar' for a one-way table, or ask for {kind: 'ageBySex', …}"));
+            }
+            ChartKind::Preview => {
+                return Err(invalid(
+                    "spec.kind: a 'preview' chart draws a cohort's group and item counts: give data {kind: \
+                     'preview'} with spec.cohort, or the object cohort.preview() returned",
+                ));
+            }
+        };
+        let mut columns = table.dimensions.clone();
+        columns.push("Participants".to_owned());
+        if percent {
+            columns.push("Percent".to_owned());
+        }
+        let mut rows: Vec<Vec<String>> = table
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = r.labels.clone();
+                row.push(shown(&r.count));
+                if percent {
+                    row.push(r.percent.map(percent_text).unwrap_or_default());
+                }
+                row
+            })
+            .collect();
+        let mut total_row = vec!["Total".to_owned()];
+        total_row.resize(dims.max(1), String::new());
+        total_row.push(shown(&table.total));
+        if percent {
+            total_row.push(String::new());
+        }
+        rows.push(total_row);
+        Ok(Chart {
+            kind,
+            form,
+            title: title.map_or_else(|| table.title.clone(), str::to_owned),
+            categories,
+            series,
+            cells,
+            category_axis,
+            percent,
+            policy: table.policy,
+            footnote: footnote(&table.total, percent, note),
+            columns,
+            rows,
+        })
+    }
+
+    /// A chart of the Cohort Builder's preview: the cohort, then each include and exclude group
+    /// with its items, as horizontal bars; `options.labels` names groups and items by id.
+    pub fn of_preview(preview: &Preview, title: Option<&str>, options: &ChartOptions) -> Chart {
+        let name = |id: &Value, fallback: &str| {
+            let id = id_text(id);
+            options.labels.get(&id).cloned().unwrap_or_else(|| format!("{fallback} {id}"))
+        };
+        let mut categories = vec!["Cohort".to_owned()];
+        let mut cells = vec![vec![Some(Cell { count: preview.total.clone(), percent: None }), None, None]];
+        let mut rows = vec![vec!["Cohort".to_owned(), shown(&preview.total)]];
+        for (j, groups, what) in [(1, &preview.includes, "Include"), (2, &preview.excludes, "Exclude")] {
+            for g in groups {
+                let label = format!("{what}: {}", name(&g.id, "group"));
+                let mut entries = vec![(label, &g.count)];
+                entries.extend(g.items.iter().map(|i| (format!("· {}", name(&i.id, "item")), &i.count)));
+                for (label, count) in entries {
+                    let mut row = vec![None, None, None];
+                    row[j] = Some(Cell { count: count.clone(), percent: None });
+                    rows.push(vec![label.clone(), shown(count)]);
+                    categories.push(label);
+                    cells.push(row);
+                }
+            }
+        }
+        let mut series = vec!["Cohort".to_owned(), "Include group".to_owned(), "Exclude group".to_owned()];
+        if preview.excludes.is_empty() {
+            series.pop();
+            cells.iter_mut().for_each(|c| {
+                c.pop();
+            });
+        }
+        Chart {
+            kind: ChartKind::Preview,
+            form: Form::Bars(Orientation::Horizontal),
+            title: title.unwrap_or("Participants by group and item").to_owned(),
+            categories,
+            series,
+            cells,
+            category_axis: String::new(),
+            percent: false,
+            policy: preview.total.policy(),
+            footnote: format!(
+                "Cohort: {} participants; each group and item is counted on its own. {}",
+                shown(&preview.total),
+                policy_note(preview.total.policy())
+            ),
+            columns: vec!["Group or item".to_owned(), "Participants".to_owned()],
+            rows,
+        }
+    }
+
+    /// The chart as an SVG document (`role="img"`, with `<title>` and `<desc>`), `width` ×
+    /// `height` CSS pixels (defaults: 640 wide, as high as it needs), and its summary.
+    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, Summary), ChartError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let measure = EmbeddedFont::new();
+        #[cfg(target_arch = "wasm32")]
+        let measure = BrowserFont::new();
+        let width = draw::clamp_size(width.unwrap_or(DEFAULT_WIDTH), DEFAULT_WIDTH);
+        let layout =
+            draw::Layout::new(self, width, height.map(|h| draw::clamp_size(h, width)), 1.0, &measure);
+        let mut out = String::new();
+        {
+            use plotters::prelude::IntoDrawingArea;
+            let size = (layout.width.round() as u32, layout.height.round() as u32);
+            let area = plotters::prelude::SVGBackend::with_string(&mut out, size).into_drawing_area();
+            layout.paint(&area, draw::TextSizes::Svg)?;
+            area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
+        }
+        let summary = self.summary(&layout, 1.0);
+        Ok((accessible_svg(out, &summary), summary))
+    }
+
+    /// Draws the chart on `backend`, whose size is in device pixels, `pixel_ratio` device pixels
+    /// per CSS pixel (text sizes are CSS pixels, as on a canvas); returns its summary.
+    pub fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        backend: DB,
+        pixel_ratio: f64,
+        measure: &dyn Measure,
+    ) -> Result<Summary, ChartError> {
+        use plotters::prelude::IntoDrawingArea;
+        let ratio =
+            if pixel_ratio.is_finite() && pixel_ratio > 0.0 { pixel_ratio.clamp(0.25, 8.0) } else { 1.0 };
+        let (w, h) = backend.get_size();
+        let layout = draw::Layout::new(self, f64::from(w), Some(f64::from(h)), ratio, measure);
+        let area = backend.into_drawing_area();
+        layout.paint(&area, draw::TextSizes::Css)?;
+        area.present().map_err(|e| ChartError::Draw(e.to_string()))?;
+        Ok(self.summary(&layout, ratio))
+    }
+
+    fn summary(&self, layout: &draw::Layout, ratio: f64) -> Summary {
+        let form = match (self.form, layout.horizontal) {
+            (Form::Bars(_), true) => "Horizontal bar chart",
+            (Form::Bars(_), false) => "Bar chart",
+            (Form::Grouped, _) => "Grouped bar chart",
+            (Form::Stacked, _) => "Stacked bar chart",
+            (Form::Histogram, _) => "Histogram",
+        };
+        let by = if self.series.len() > 1 && self.kind != ChartKind::Preview {
+            format!(", by {}", self.series.join(", "))
+        } else {
+            String::new()
+        };
+        Summary {
+            kind: self.kind,
+            title: self.title.clone(),
+            label: format!(
+                "{form}: {}. {} bars{by}; the data table follows.",
+                self.title,
+                self.categories.len()
+            ),
+            footnote: self.footnote.clone(),
+            columns: self.columns.clone(),
+            rows: self.rows.clone(),
+            policy: self.policy,
+            width: layout.width / ratio,
+            height: layout.height / ratio,
+            preferred_height: (layout.preferred_height / ratio).ceil(),
+        }
+    }
+}
+
+fn kind_name(kind: ChartKind) -> &'static str {
+    match kind {
+        ChartKind::Bar => "'bar'",
+        ChartKind::GroupedBar => "'groupedBar'",
+        ChartKind::StackedBar => "'stackedBar'",
+        ChartKind::Histogram => "'histogram'",
+        ChartKind::Preview => "'preview'",
+    }
+}
+
+/// XML text with `&`, `<`, `>` and quotes escaped.
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Adds `role="img"`, `aria-label`, `<title>` and `<desc>` to plotters' SVG.
+fn accessible_svg(svg: String, summary: &Summary) -> String {
+    let Some(end) = svg.find('>') else { return svg };
+    let (open, rest) = svg.split_at(end);
+    format!(
+        "{open} role=\"img\" aria-label=\"{}\">\n<title>{}</title>\n<desc>{}</desc>{}",
+        xml_escape(&summary.label),
+        xml_escape(&summary.title),
+        xml_escape(&summary.footnote),
+        &rest[1..]
+    )
+}

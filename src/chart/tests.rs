@@ -1,0 +1,784 @@
+//! Native tests of the charts: the SVG output is parsed and its bars, order, heights, labels and
+//! footnote checked against the disclosed values; specs are resolved against a small engine.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{Field, Schema};
+use serde_json::json;
+
+use super::draw::PALETTE;
+use super::*;
+use crate::cohort::Engine;
+use crate::privacy::Tally;
+use crate::stats::{StatRow, StatTable};
+use crate::store::{Store, Table};
+
+/// A rectangle of the SVG.
+#[derive(Debug, Clone)]
+struct Rect {
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    fill: String,
+    stroke: String,
+}
+
+/// A text of the SVG.
+#[derive(Debug, Clone)]
+struct Text {
+    x: f64,
+    y: f64,
+    text: String,
+    anchor: String,
+}
+
+struct Parsed {
+    width: f64,
+    height: f64,
+    rects: Vec<Rect>,
+    texts: Vec<Text>,
+    title: String,
+    desc: String,
+    role: String,
+}
+
+fn parse(svg: &str) -> Parsed {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("not XML ({e}):\n{svg}"));
+    let root = doc.root_element();
+    let num =
+        |n: &roxmltree::Node, a: &str| n.attribute(a).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let child_text = |tag: &str| {
+        root.children().find(|n| n.has_tag_name(tag)).and_then(|n| n.text()).unwrap_or_default().to_owned()
+    };
+    Parsed {
+        width: num(&root, "width"),
+        height: num(&root, "height"),
+        rects: root
+            .descendants()
+            .filter(|n| n.has_tag_name("rect"))
+            .map(|n| Rect {
+                x: num(&n, "x"),
+                y: num(&n, "y"),
+                w: num(&n, "width"),
+                h: num(&n, "height"),
+                fill: n.attribute("fill").unwrap_or_default().to_owned(),
+                stroke: n.attribute("stroke").unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        texts: root
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| Text {
+                x: num(&n, "x"),
+                y: num(&n, "y"),
+                text: n.text().unwrap_or_default().trim().to_owned(),
+                anchor: n.attribute("text-anchor").unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        title: child_text("title"),
+        desc: child_text("desc"),
+        role: root.attribute("role").unwrap_or_default().to_owned(),
+    }
+}
+
+fn hex(c: plotters::prelude::RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// Filled bars of colour `c`, excluding legend swatches (12 × 12 at the top).
+fn bars(p: &Parsed, c: plotters::prelude::RGBColor) -> Vec<Rect> {
+    p.rects.iter().filter(|r| r.fill == hex(c) && !(r.w == 12.0 && r.h == 12.0)).cloned().collect()
+}
+
+fn texts(p: &Parsed) -> Vec<&str> {
+    p.texts.iter().map(|t| t.text.as_str()).collect()
+}
+
+/// A raw one-way or two-way table with distinct keys per cell.
+fn stat_table(name: &str, title: &str, dims: &[&str], rows: &[(&[&str], u64)], total: u64) -> StatTable {
+    StatTable {
+        name: name.into(),
+        title: title.into(),
+        dimensions: dims.iter().map(|d| d.to_string()).collect(),
+        rows: rows
+            .iter()
+            .enumerate()
+            .map(|(i, (labels, n))| StatRow {
+                labels: labels.iter().map(|l| l.to_string()).collect(),
+                tally: Tally::new(*n, 0x9e37_79b9 * (i as u64 + 1)),
+            })
+            .collect(),
+        total: Tally::new(total, 0xdead_beef),
+        remainder: None,
+    }
+}
+
+fn sex_at_birth() -> StatTable {
+    stat_table(
+        "sex_at_birth",
+        "Sex assigned at birth",
+        &["Sex assigned at birth"],
+        &[(&["Female"], 741), (&["Intersex"], 3), (&["Male"], 604), (&["PMI: Skip"], 12)],
+        1360,
+    )
+}
+
+fn svg_of(kind: ChartKind, table: &DisclosedTable, options: ChartOptions) -> (Parsed, Summary, String) {
+    let chart = Chart::of_table(kind, table, None, &options).unwrap();
+    let (svg, summary) = chart.svg(options.width, options.height).unwrap();
+    (parse(&svg), summary, svg)
+}
+
+fn assert_close(a: f64, b: f64, tolerance: f64, what: &str) {
+    assert!((a - b).abs() <= tolerance, "{what}: {a} vs {b}");
+}
+
+#[test]
+fn the_embedded_font_measures_text() {
+    let font = EmbeddedFont::new();
+    let w = font.width("Participants", 12.0, false);
+    // Arial's advance widths: "Participants" at 12 px is about 66 px.
+    assert!((60.0..72.0).contains(&w), "{w}");
+    assert!(font.width("≤ 20", 12.0, false) > font.width("20", 12.0, false));
+    assert_eq!(font.width("", 12.0, false), 0.0);
+}
+
+#[test]
+fn vertical_bars_follow_the_rows_with_heights_proportional_to_the_disclosed_counts() {
+    let table = Policy::Aou.disclose_table(&sex_at_birth());
+    let (p, summary, _) = svg_of(ChartKind::Bar, &table, ChartOptions::default());
+    let bars = bars(&p, PALETTE[0]);
+    assert_eq!(bars.len(), 4, "{bars:?}");
+    // Left to right in row order, on one baseline.
+    assert!(bars.windows(2).all(|w| w[0].x < w[1].x));
+    let base = bars[0].y + bars[0].h;
+    assert!(bars.iter().all(|b| (b.y + b.h - base).abs() < 1.0));
+    let values: Vec<f64> = table.rows.iter().map(|r| r.count.value().unwrap() as f64).collect();
+    assert_eq!(values, [760.0, 20.0, 620.0, 20.0]);
+    let scale = bars[0].h / values[0];
+    for (b, v) in bars.iter().zip(&values) {
+        assert_close(b.h, v * scale, 1.5, "bar height");
+    }
+    let t = texts(&p);
+    for label in [
+        "Sex assigned at birth",
+        "Participants",
+        "760",
+        "≤ 20",
+        "620",
+        "Female",
+        "Intersex",
+        "Male",
+        "PMI: Skip",
+    ] {
+        assert!(t.contains(&label), "no text {label:?} in {t:?}");
+    }
+    // Value labels sit above their bars.
+    for (b, label) in bars.iter().zip(["760", "≤ 20", "620", "≤ 20"]) {
+        let text = p.texts.iter().find(|t| t.text == label && (t.x - (b.x + b.w / 2.0)).abs() < 1.5).unwrap();
+        assert!(text.y < b.y, "{label} is not above its bar");
+    }
+    assert!(p.texts.iter().any(|t| t.text.contains("Counts are rounded up to the nearest 20")), "{t:?}");
+    assert!(t.iter().any(|t| t.starts_with("Total: 1,360")), "{t:?}");
+    assert_eq!((p.width, p.role.as_str()), (DEFAULT_WIDTH, "img"));
+    assert_eq!(p.title, "Sex assigned at birth");
+    assert!(p.desc.contains("rounded up to the nearest 20"));
+    assert_eq!(summary.columns, ["Sex assigned at birth", "Participants"]);
+    assert_eq!(summary.rows[1], ["Intersex", "≤ 20"]);
+    assert_eq!(summary.rows.last().unwrap(), &["Total", "1,360"]);
+    assert_eq!(summary.height, p.height);
+    assert!(summary.label.starts_with("Bar chart: Sex assigned at birth. 4 bars"), "{}", summary.label);
+}
+
+#[test]
+fn withheld_cells_are_hatched_stubs_labelled_never_numbers() {
+    let table = Policy::Suppress.disclose_table(&sex_at_birth());
+    let labels: Vec<&str> = table.rows.iter().map(|r| r.count.label()).collect();
+    assert_eq!(labels, ["741", "≤ 20", "604", "≤ 20"]);
+    let (p, _, _) = svg_of(ChartKind::Bar, &table, ChartOptions::default());
+    assert_eq!(bars(&p, PALETTE[0]).len(), 2, "only shown counts are solid bars");
+    // Hatched stubs: outlines in the bar colour, 8 px high, with hatching lines.
+    let outlines: Vec<&Rect> =
+        p.rects.iter().filter(|r| r.fill == "none" && r.stroke == hex(PALETTE[0])).collect();
+    assert_eq!(outlines.len(), 2, "{:?}", p.rects);
+    assert!(outlines.iter().all(|r| (r.h - 8.0).abs() <= 1.0));
+    let t = texts(&p);
+    assert_eq!(t.iter().filter(|t| **t == "≤ 20").count(), 2);
+    assert!(t.contains(&"741") && t.contains(&"604"));
+    assert!(t.iter().any(|t| t.starts_with("Withheld")), "the legend explains the hatching: {t:?}");
+    assert!(p.texts.iter().any(|t| t.text.contains("withheld")), "footnote names the rule");
+    // A secondary suppression reads "suppressed".
+    let table = Policy::Suppress.disclose_table(&stat_table(
+        "sex_at_birth",
+        "Sex",
+        &["Sex"],
+        &[(&["Female"], 5), (&["Male"], 30), (&["Other"], 45)],
+        80,
+    ));
+    let (p, _, _) = svg_of(ChartKind::Bar, &table, ChartOptions::default());
+    let t = texts(&p);
+    assert!(t.contains(&"suppressed") && t.contains(&"≤ 20") && t.contains(&"45"), "{t:?}");
+    assert!(!t.contains(&"30") && !t.contains(&"5"), "{t:?}");
+}
+
+#[test]
+fn no_policy_lets_a_count_of_one_to_nineteen_into_a_chart() {
+    let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+    for i in 0..24u64 {
+        rows.push((vec![format!("Category {}", (b'A' + i as u8) as char)], i * 3 % 41));
+    }
+    let labels: Vec<Vec<&str>> = rows.iter().map(|(l, _)| l.iter().map(String::as_str).collect()).collect();
+    let cells: Vec<(&[&str], u64)> = labels.iter().zip(&rows).map(|(l, (_, n))| (l.as_slice(), *n)).collect();
+    let total = rows.iter().map(|r| r.1).sum();
+    for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+        let table = policy.disclose_table(&stat_table("t", "Small counts", &["Category"], &cells, total));
+        for kind in [ChartKind::Bar, ChartKind::Histogram] {
+            for width in [320.0, 640.0, 1200.0] {
+                let options = ChartOptions { width: Some(width), percent: Some(true), ..Default::default() };
+                let (p, summary, _) = svg_of(kind, &table, options);
+                let strings =
+                    p.texts.iter().map(|t| t.text.clone()).chain(summary.rows.into_iter().flatten());
+                for s in strings {
+                    for token in s.split(|c: char| !c.is_ascii_digit() && c != ',').filter(|t| !t.is_empty())
+                    {
+                        let n: u64 = token.replace(',', "").parse().unwrap_or(0);
+                        let percent_or_rule = s.contains('%') || s.contains("1–20") || s.contains("±10");
+                        assert!(
+                            !(1..=19).contains(&n) || percent_or_rule,
+                            "{policy:?} {kind:?} {width}: {s:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn long_names_turn_bars_horizontal_and_are_cut_to_the_label_column() {
+    let names = [
+        "Essential hypertension",
+        "Type 2 diabetes mellitus without complication",
+        "Hyperlipidemia",
+        "Gastroesophageal reflux disease without esophagitis",
+        "Osteoarthritis of knee",
+    ];
+    let rows: Vec<(&[&str], u64)> =
+        names.iter().zip([900, 700, 650, 300, 150]).map(|(n, c)| (std::slice::from_ref(n), c)).collect();
+    let table = Policy::Aou.disclose_table(&stat_table(
+        "top_concepts",
+        "Top condition concepts",
+        &["Concept"],
+        &rows,
+        2000,
+    ));
+    for width in [320.0, 900.0] {
+        let (p, summary, _) =
+            svg_of(ChartKind::Bar, &table, ChartOptions { width: Some(width), ..Default::default() });
+        assert!(summary.label.starts_with("Horizontal bar chart"), "{width}: {}", summary.label);
+        let bars = bars(&p, PALETTE[0]);
+        assert_eq!(bars.len(), 5);
+        // Top to bottom in row order, from one axis, lengths proportional to the counts.
+        assert!(bars.windows(2).all(|w| w[0].y < w[1].y));
+        assert!(bars.iter().all(|b| (b.x - bars[0].x).abs() < 1.0));
+        let scale = bars[0].w / 900.0;
+        for (b, v) in bars.iter().zip([900.0, 700.0, 660.0, 300.0, 160.0]) {
+            assert_close(b.w, v * scale, 1.5, "bar length");
+        }
+        // Every name label ends left of the bars, inside the chart.
+        let font = EmbeddedFont::new();
+        for t in p.texts.iter().filter(|t| t.anchor == "end" && t.x < bars[0].x) {
+            assert!(t.x - font.width(&t.text, 12.0, false) >= 11.0, "{width}: {:?} is cut off", t.text);
+        }
+        let t = texts(&p);
+        assert!(t.contains(&"Hyperlipidemia"));
+        if width < 400.0 {
+            assert!(t.iter().any(|t| t.ends_with('…')), "long names are cut at 320 px: {t:?}");
+        } else {
+            assert!(t.contains(&"Gastroesophageal reflux disease without esophagitis"), "{t:?}");
+        }
+        // Value labels right of the bars.
+        assert!(p.texts.iter().any(|t| t.text == "900" && t.x > bars[0].x + bars[0].w));
+    }
+}
+
+fn age_by_sex() -> StatTable {
+    let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+    for (i, age) in ["18–29", "30–39", "40–49", "50–59", "60–69", "70–79", "80–89", "90+"].iter().enumerate()
+    {
+        for (j, sex) in ["Female", "Male", "Intersex"].iter().enumerate() {
+            let n = if j == 2 { 3 } else { 100 + 40 * i as u64 + 25 * j as u64 };
+            rows.push((vec![age.to_string(), sex.to_string()], n));
+        }
+    }
+    let labels: Vec<Vec<&str>> = rows.iter().map(|(l, _)| l.iter().map(String::as_str).collect()).collect();
+    let cells: Vec<(&[&str], u64)> = labels.iter().zip(&rows).map(|(l, (_, n))| (l.as_slice(), *n)).collect();
+    let total = rows.iter().map(|r| r.1).sum();
+    stat_table(
+        "age_by_sex",
+        "Current age by sex assigned at birth",
+        &["Age", "Sex assigned at birth"],
+        &cells,
+        total,
+    )
+}
+
+#[test]
+fn age_by_sex_grouped_and_stacked() {
+    let table = Policy::Aou.disclose_table(&age_by_sex());
+    let value = |age: &str, sex: &str| {
+        table.rows.iter().find(|r| r.labels == [age, sex]).and_then(|r| r.count.value()).unwrap() as f64
+    };
+    let (p, summary, _) = svg_of(ChartKind::GroupedBar, &table, ChartOptions::default());
+    let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
+    assert!(series.iter().all(|s| s.len() == 8), "{:?}", series.iter().map(Vec::len).collect::<Vec<_>>());
+    // Within each age band: Female, Male, Intersex left to right.
+    for i in 0..8 {
+        assert!(series[0][i].x < series[1][i].x && series[1][i].x < series[2][i].x);
+    }
+    let scale = series[0][0].h / value("18–29", "Female");
+    assert_close(series[1][7].h, value("90+", "Male") * scale, 1.5, "90+ Male");
+    let t = texts(&p);
+    for label in ["Female", "Male", "Intersex", "18–29", "90+", "Age"] {
+        assert!(t.contains(&label), "{label} missing: {t:?}");
+    }
+    assert!(summary.label.contains("by Female, Male, Intersex"));
+    // Stacked: one column per band, segments on top of each other summing to the band.
+    let (p, _, _) = svg_of(ChartKind::StackedBar, &table, ChartOptions::default());
+    let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
+    assert!(series.iter().all(|s| s.len() == 8));
+    for i in 0..8 {
+        let (f, m, x) = (&series[0][i], &series[1][i], &series[2][i]);
+        assert!((f.x - m.x).abs() < 1.0 && (m.x - x.x).abs() < 1.0);
+        assert_close(f.y, m.y + m.h, 1.0, "male sits on female");
+        assert_close(m.y, x.y + x.h, 1.0, "intersex sits on male");
+    }
+    let scale = series[0][0].h / value("18–29", "Female");
+    let stack = |i: usize| series.iter().map(|s| s[i].h).sum::<f64>();
+    assert_close(stack(3), (value("50–59", "Female") + value("50–59", "Male") + 20.0) * scale, 2.0, "stack");
+    // A one-way table is not a grouped chart.
+    let one = Policy::Aou.disclose_table(&sex_at_birth());
+    let e = Chart::of_table(ChartKind::GroupedBar, &one, None, &ChartOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "invalid_chart");
+    assert!(e.to_string().contains("use 'bar'"), "{e}");
+}
+
+fn hba1c() -> StatTable {
+    let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+    for (i, n) in [30u64, 80, 200, 340, 260, 150, 90, 40, 12].iter().enumerate() {
+        let lo = 4.0 + 0.5 * i as f64;
+        rows.push((vec!["%".into(), format!("{lo:.1}–{:.1}", lo + 0.5)], *n));
+    }
+    rows.push((vec!["mmol/mol".into(), "20–40".into()], 25));
+    let labels: Vec<Vec<&str>> = rows.iter().map(|(l, _)| l.iter().map(String::as_str).collect()).collect();
+    let cells: Vec<(&[&str], u64)> = labels.iter().zip(&rows).map(|(l, (_, n))| (l.as_slice(), *n)).collect();
+    stat_table("measurement_values", "Values of Hemoglobin A1c", &["Unit", "Value"], &cells, 1100)
+}
+
+#[test]
+fn measurement_histogram_shows_one_unit_with_the_unit_on_the_axis() {
+    let table = Policy::Aou.disclose_table(&hba1c());
+    let (p, summary, _) = svg_of(ChartKind::Histogram, &table, ChartOptions::default());
+    let bars = bars(&p, PALETTE[0]);
+    assert_eq!(bars.len(), 9, "the % bins only");
+    // Adjacent bins: each starts within 1–2 px of where the last ended.
+    for w in bars.windows(2) {
+        let gap = w[1].x - (w[0].x + w[0].w);
+        assert!((0.0..=2.0).contains(&gap), "gap {gap}");
+    }
+    let t = texts(&p);
+    assert!(t.contains(&"Value (%)"), "{t:?}");
+    assert!(t.contains(&"4.0–4.5"));
+    assert!(summary.footnote.contains("Also recorded in mmol/mol") && p.desc.contains("mmol/mol"));
+    assert_eq!(summary.rows.len(), 11, "every row of the table, and the total");
+    let options = ChartOptions { unit: Some("mmol/mol".into()), ..Default::default() };
+    let (p, _, _) = svg_of(ChartKind::Histogram, &table, options);
+    assert_eq!(super::tests::bars(&p, PALETTE[0]).len(), 1);
+    assert!(texts(&p).contains(&"Value (mmol/mol)"));
+    let options = ChartOptions { unit: Some("mg/dL".into()), ..Default::default() };
+    let e = Chart::of_table(ChartKind::Histogram, &table, None, &options).unwrap_err();
+    assert!(e.to_string().contains("%, mmol/mol"), "{e}");
+    // At 320 px the bin labels are thinned so they do not overlap.
+    let options = ChartOptions { width: Some(320.0), ..Default::default() };
+    let (p, _, _) = svg_of(ChartKind::Histogram, &table, options);
+    let base = super::tests::bars(&p, PALETTE[0])[0].y + super::tests::bars(&p, PALETTE[0])[0].h;
+    let font = EmbeddedFont::new();
+    let first_line =
+        p.texts.iter().filter(|t| t.anchor == "middle" && t.y > base).map(|t| t.y).fold(f64::MAX, f64::min);
+    let mut under: Vec<&Text> =
+        p.texts.iter().filter(|t| t.anchor == "middle" && t.y == first_line).collect();
+    under.sort_by(|a, b| a.x.total_cmp(&b.x));
+    assert!(under.len() >= 2);
+    for w in under.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let gap =
+            (b.x - font.width(&b.text, 11.0, false) / 2.0) - (a.x + font.width(&a.text, 11.0, false) / 2.0);
+        assert!(gap > 0.0, "{:?} overlaps {:?}", a.text, b.text);
+    }
+}
+
+#[test]
+fn survey_answers_show_percentages() {
+    let mut raw = stat_table(
+        "survey_answers",
+        "General Health",
+        &["Answer"],
+        &[(&["Excellent"], 150), (&["Good"], 420), (&["Poor"], 8)],
+        700,
+    );
+    raw.remainder = Some("Did not answer".into());
+    let table = Policy::Aou.disclose_table(&raw);
+    let (p, summary, _) = svg_of(ChartKind::Bar, &table, ChartOptions::default());
+    let t = texts(&p);
+    assert!(t.contains(&"160 (22.9%)") && t.contains(&"≤ 20 (2.9%)"), "{t:?}");
+    assert!(t.contains(&"Did not answer"));
+    assert_eq!(summary.columns, ["Answer", "Participants", "Percent"]);
+    assert_eq!(summary.rows[0], ["Excellent", "160", "22.9%"]);
+    let (p, _, _) =
+        svg_of(ChartKind::Bar, &table, ChartOptions { percent: Some(false), ..Default::default() });
+    assert!(texts(&p).contains(&"160"));
+}
+
+#[test]
+fn preview_draws_the_cohort_its_groups_and_items() {
+    let d = |n: u64| Policy::Aou.disclose(Tally::new(n, n));
+    let preview = Preview {
+        total: d(1356),
+        includes: vec![GroupPreview {
+            id: json!("dm"),
+            count: d(2400),
+            items: vec![
+                ItemPreview { id: json!(1), count: d(2100) },
+                ItemPreview { id: json!(2), count: d(5) },
+            ],
+        }],
+        excludes: vec![GroupPreview { id: json!("ins"), count: d(300), items: vec![] }],
+    };
+    let mut options = ChartOptions::default();
+    options.labels.insert("dm".into(), "Type 2 diabetes".into());
+    let chart = Chart::of_preview(&preview, None, &options);
+    let (svg, summary) = chart.svg(Some(480.0), None).unwrap();
+    let p = parse(&svg);
+    assert_eq!(bars(&p, PALETTE[0]).len(), 1, "the cohort");
+    assert_eq!(bars(&p, PALETTE[2]).len(), 3, "the include group and its items");
+    assert_eq!(bars(&p, PALETTE[3]).len(), 1, "the exclude group");
+    let t = texts(&p);
+    for label in [
+        "Cohort",
+        "Include: Type 2 diabetes",
+        "· item 1",
+        "· item 2",
+        "Exclude: group ins",
+        "1,360",
+        "2,400",
+        "≤ 20",
+    ] {
+        assert!(t.contains(&label), "{label:?} missing: {t:?}");
+    }
+    assert_eq!(summary.rows[3], ["· item 2", "≤ 20"]);
+    assert!(summary.footnote.starts_with("Cohort: 1,360 participants"));
+}
+
+#[test]
+fn sizes_are_honoured_and_the_preferred_height_grows_with_rows() {
+    let table = Policy::Aou.disclose_table(&sex_at_birth());
+    let chart = Chart::of_table(ChartKind::Bar, &table, Some("A title"), &ChartOptions::default()).unwrap();
+    let (svg, summary) = chart.svg(Some(320.0), Some(300.0)).unwrap();
+    let p = parse(&svg);
+    assert_eq!((p.width, p.height), (320.0, 300.0));
+    assert_eq!((summary.width, summary.height, summary.title.as_str()), (320.0, 300.0, "A title"));
+    // Nothing drawn outside the chart.
+    for r in &p.rects {
+        assert!(r.x >= 0.0 && r.y >= 0.0 && r.x + r.w <= 320.0 && r.y + r.h <= 300.0, "{r:?}");
+    }
+    let (_, absurd) = chart.svg(Some(f64::NAN), Some(1e9)).unwrap();
+    assert_eq!((absurd.width, absurd.height), (DEFAULT_WIDTH, 4000.0));
+    let horizontal = ChartOptions { orientation: Orientation::Horizontal, ..Default::default() };
+    let few = Chart::of_table(ChartKind::Bar, &table, None, &horizontal).unwrap().svg(None, None).unwrap().1;
+    let many =
+        Chart::of_table(ChartKind::Bar, &Policy::Aou.disclose_table(&age_by_sex_flat()), None, &horizontal)
+            .unwrap()
+            .svg(None, None)
+            .unwrap()
+            .1;
+    assert!(
+        many.preferred_height > few.preferred_height + 400.0,
+        "{} vs {}",
+        many.preferred_height,
+        few.preferred_height
+    );
+}
+
+/// Age × Sex flattened to one dimension: 24 rows.
+fn age_by_sex_flat() -> StatTable {
+    let mut t = age_by_sex();
+    t.dimensions = vec!["Group".into()];
+    t.rows.iter_mut().for_each(|r| r.labels = vec![r.labels.join(", ")]);
+    t
+}
+
+#[test]
+fn an_empty_table_draws_a_message_not_a_panic() {
+    let table = Policy::Aou.disclose_table(&stat_table("race", "Race", &["Race"], &[], 0));
+    let (p, summary, _) = svg_of(ChartKind::Bar, &table, ChartOptions::default());
+    assert!(texts(&p).contains(&"No rows to show."));
+    assert_eq!(summary.rows, [["Total", "0"]]);
+}
+
+fn table(name: &str, columns: Vec<(&str, ArrayRef)>) -> Table {
+    let fields: Vec<Field> =
+        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
+    Table::new(name.to_owned(), schema, vec![batch])
+}
+
+/// 200 persons; person p (1-based) is female when odd, born 1940 + p % 60; persons 1–150 have
+/// type 2 diabetes (201826, under 201820), 1–100 with an HbA1c value of 5 + (p % 40) / 10 %.
+fn engine() -> Engine {
+    let mut store = Store::default();
+    let concepts: [(i32, &'static str, &'static str, &'static str); 6] = [
+        (201_826, "Type 2 diabetes mellitus", "Condition", ""),
+        (201_820, "Diabetes mellitus", "Condition", ""),
+        (3_004_410, "Hemoglobin A1c", "Measurement", ""),
+        (8_554, "percent", "Unit", "%"),
+        (8_532, "Female", "Gender", "F"),
+        (8_507, "Male", "Gender", "M"),
+    ];
+    let column = |f: fn(&(i32, &'static str, &'static str, &'static str)) -> &'static str| -> ArrayRef {
+        Arc::new(StringArray::from(concepts.iter().map(f).collect::<Vec<_>>()))
+    };
+    store.insert(table(
+        "concept",
+        vec![
+            ("concept_id", Arc::new(Int32Array::from(concepts.map(|c| c.0).to_vec()))),
+            ("concept_name", column(|c| c.1)),
+            ("domain_id", column(|c| c.2)),
+            ("vocabulary_id", column(|_| "SNOMED")),
+            ("concept_class_id", column(|_| "Clinical Finding")),
+            ("concept_code", column(|c| c.3)),
+        ],
+    ));
+    store.insert(table(
+        "concept_ancestor",
+        vec![
+            ("ancestor_concept_id", Arc::new(Int32Array::from(vec![201_820]))),
+            ("descendant_concept_id", Arc::new(Int32Array::from(vec![201_826]))),
+            ("min_levels_of_separation", Arc::new(Int32Array::from(vec![1]))),
+        ],
+    ));
+    let ids: Vec<i64> = (1..=200).collect();
+    let sex: Vec<i32> = ids.iter().map(|p| if p % 2 == 1 { 8_532 } else { 8_507 }).collect();
+    store.insert(table(
+        "person",
+        vec![
+            ("person_id", Arc::new(Int64Array::from(ids.clone()))),
+            (
+                "year_of_birth",
+                Arc::new(Int32Array::from(ids.iter().map(|p| 1940 + (p % 60) as i32).collect::<Vec<_>>())),
+            ),
+            ("gender_concept_id", Arc::new(Int32Array::from(sex.clone()))),
+            ("sex_at_birth_concept_id", Arc::new(Int32Array::from(sex))),
+            ("race_concept_id", Arc::new(Int32Array::from(vec![0; 200]))),
+            ("ethnicity_concept_id", Arc::new(Int32Array::from(vec![0; 200]))),
+        ],
+    ));
+    let sick: Vec<i64> = (1..=150).collect();
+    store.insert(table(
+        "condition_occurrence",
+        vec![
+            ("person_id", Arc::new(Int64Array::from(sick.clone()))),
+            ("condition_concept_id", Arc::new(Int32Array::from(vec![201_826; 150]))),
+            ("condition_start_date", Arc::new(Date32Array::from(vec![18_262; 150]))),
+        ],
+    ));
+    let measured: Vec<i64> = (1..=100).collect();
+    store.insert(table(
+        "measurement",
+        vec![
+            ("person_id", Arc::new(Int64Array::from(measured.clone()))),
+            ("measurement_concept_id", Arc::new(Int32Array::from(vec![3_004_410; 100]))),
+            ("measurement_date", Arc::new(Date32Array::from(vec![18_262; 100]))),
+            (
+                "value_as_number",
+                Arc::new(Float64Array::from(
+                    measured.iter().map(|p| 5.0 + (p % 40) as f64 / 10.0).collect::<Vec<_>>(),
+                )),
+            ),
+            ("unit_concept_id", Arc::new(Int32Array::from(vec![8_554; 100]))),
+        ],
+    ));
+    Engine::build(&store, Some("2023-10-01")).unwrap()
+}
+
+fn spec(value: serde_json::Value) -> Result<ChartSpec, ChartError> {
+    ChartSpec::from_json(&value.to_string())
+}
+
+const DIABETES: &str = r#"{"includes": [{"id": "dm", "items": [{"id": 1, "type": "CONDITION",
+    "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#;
+
+#[test]
+fn specs_chart_statistics_of_a_cohort_or_a_concept() {
+    let engine = engine();
+    let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
+    let s = spec(json!({"kind": "bar", "data": {"kind": "sexAtBirth"}, "cohort": cohort})).unwrap();
+    let chart = s.chart(&engine, Policy::Aou).unwrap();
+    let (svg, summary) = chart.svg(None, None).unwrap();
+    // 75 women and 75 men, rounded up to 80.
+    assert_eq!(summary.rows, [["Female", "80"], ["Male", "80"], ["Total", "160"]]);
+    assert_eq!(bars(&parse(&svg), PALETTE[0]).len(), 2);
+    let s = spec(json!({"kind": "histogram", "data": {"kind": "measurementValues", "conceptId": 3004410},
+        "conceptId": 201826, "title": "HbA1c with type 2 diabetes"}))
+    .unwrap();
+    let (svg, summary) = s.chart(&engine, Policy::Suppress).unwrap().svg(Some(320.0), None).unwrap();
+    assert_eq!(summary.title, "HbA1c with type 2 diabetes");
+    assert_eq!(summary.policy, Policy::Suppress);
+    assert!(texts(&parse(&svg)).contains(&"Value (%)"));
+    let s = spec(json!({"kind": "groupedBar", "data": {"kind": "ageBySex", "bands": "cohortBuilder"}, "conceptId": 201820}))
+        .unwrap();
+    let summary = s.chart(&engine, Policy::Perturbed).unwrap().svg(None, None).unwrap().1;
+    assert_eq!(summary.columns, ["Age", "Sex assigned at birth", "Participants"]);
+    let s = spec(json!({"kind": "preview", "data": {"kind": "preview"}, "cohort": cohort})).unwrap();
+    let summary = s.chart(&engine, Policy::Aou).unwrap().svg(None, None).unwrap().1;
+    assert_eq!(summary.rows[0], ["Cohort", "160"]);
+}
+
+#[test]
+fn specs_take_disclosed_results_back_and_refuse_anything_else() {
+    let engine = engine();
+    let table = serde_json::to_value(Policy::Aou.disclose_table(&sex_at_birth())).unwrap();
+    let s = spec(json!({"kind": "bar", "data": table.clone()})).unwrap();
+    let summary = s.chart(&engine, Policy::Suppress).unwrap().svg(None, None).unwrap().1;
+    assert_eq!(summary.policy, Policy::Aou, "a table keeps the policy it was disclosed under");
+    let mut forged = table;
+    forged["rows"][1]["count"] = json!({"value": 3, "label": "3", "policy": "aou"});
+    let e = spec(json!({"kind": "bar", "data": forged})).unwrap().chart(&engine, Policy::Aou).unwrap_err();
+    assert_eq!(e.code(), "invalid_chart");
+    assert!(e.to_string().starts_with("spec.data.rows[1].count"), "{e}");
+    let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
+    let c = engine.cohort(&CohortDefinition::from_value(cohort.clone()).unwrap()).unwrap();
+    let preview = serde_json::to_value(c.preview(Policy::Aou)).unwrap();
+    let s = spec(json!({"kind": "preview", "data": preview})).unwrap();
+    assert_eq!(
+        s.chart(&engine, Policy::Aou).unwrap().svg(None, None).unwrap().1.rows[1],
+        ["Include: group dm", "160"]
+    );
+}
+
+#[test]
+fn bad_specs_are_errors_that_say_what_to_do() {
+    let engine = engine();
+    let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
+    let error = |v: serde_json::Value| -> (String, String) {
+        let e = match spec(v) {
+            Ok(s) => s.chart(&engine, Policy::Aou).map(|_| ()).unwrap_err(),
+            Err(e) => e,
+        };
+        (e.code().to_owned(), e.to_string())
+    };
+    let cases = [
+        (json!({"kind": "pie", "data": {"kind": "race"}, "conceptId": 201826}), "invalid_chart", "spec.kind"),
+        (
+            json!({"kind": "bar", "data": {"kind": "race"}, "conceptId": 201826, "colour": "red"}),
+            "invalid_chart",
+            "colour",
+        ),
+        (
+            json!({"kind": "bar", "data": {"kind": "race"}, "conceptId": 201826, "options": {"widht": 3}}),
+            "invalid_chart",
+            "widht",
+        ),
+        (json!({"kind": "bar", "data": {"kind": "race"}}), "invalid_chart", "spec.cohort"),
+        (
+            json!({"kind": "bar", "data": {"kind": "race"}, "conceptId": 201826, "cohort": cohort}),
+            "invalid_chart",
+            "not both",
+        ),
+        (
+            json!({"kind": "bar", "data": {"kind": "races"}, "conceptId": 201826}),
+            "invalid_chart",
+            "spec.data",
+        ),
+        (json!({"kind": "bar", "data": {"kind": "preview"}}), "invalid_chart", "spec.cohort"),
+        (json!({"kind": "bar", "data": {"kind": "race"}, "conceptId": 42}), "unknown_concept", "42"),
+        (
+            json!({"kind": "bar", "data": {"kind": "race"}, "cohort": {"includes": []}}),
+            "invalid_definition",
+            "include",
+        ),
+        (
+            json!({"kind": "bar", "data": {"kind": "ageBySex", "bands": "dataBrowser"}, "conceptId": 201826}),
+            "invalid_chart",
+            "groupedBar",
+        ),
+        (
+            json!({"kind": "histogram", "data": {"kind": "preview"}, "cohort": cohort}),
+            "invalid_chart",
+            "'preview'",
+        ),
+        (
+            json!({"kind": "preview", "data": {"kind": "race"}, "conceptId": 201826}),
+            "invalid_chart",
+            "cohort.preview()",
+        ),
+        (json!([1, 2]), "invalid_chart", "chart spec looks like"),
+    ];
+    for (value, code, needle) in cases {
+        let (c, message) = error(value.clone());
+        assert_eq!(c, code, "{value}: {message}");
+        assert!(message.contains(needle), "{value}: {message:?} lacks {needle:?}");
+    }
+}
+
+/// Writes sample SVGs of every kind, at 320 and 640 px, to test-output/charts-native/ for review.
+#[test]
+fn samples_are_written_for_review() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-output/charts-native");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut survey = stat_table(
+        "survey_answers",
+        "General Health",
+        &["Answer"],
+        &[(&["Excellent"], 150), (&["Good"], 420), (&["Poor"], 8)],
+        700,
+    );
+    survey.remainder = Some("Did not answer".into());
+    let race = stat_table(
+        "race",
+        "Race",
+        &["Race"],
+        &[
+            (&["Asian"], 60),
+            (&["Black or African American"], 300),
+            (&["More than one population"], 45),
+            (&["Native Hawaiian or Other Pacific Islander"], 4),
+            (&["White"], 900),
+            (&["I prefer not to answer"], 30),
+            (&["None Indicated"], 12),
+        ],
+        1351,
+    );
+    let samples: Vec<(&str, ChartKind, StatTable)> = vec![
+        ("sex", ChartKind::Bar, sex_at_birth()),
+        ("race", ChartKind::Bar, race),
+        ("survey", ChartKind::Bar, survey),
+        ("age-sex-grouped", ChartKind::GroupedBar, age_by_sex()),
+        ("age-sex-stacked", ChartKind::StackedBar, age_by_sex()),
+        ("hba1c", ChartKind::Histogram, hba1c()),
+    ];
+    for (name, kind, raw) in samples {
+        for policy in [Policy::Aou, Policy::Suppress] {
+            for width in [320.0, 640.0] {
+                let table = policy.disclose_table(&raw);
+                let (svg, _) = Chart::of_table(kind, &table, None, &ChartOptions::default())
+                    .unwrap()
+                    .svg(Some(width), None)
+                    .unwrap();
+                std::fs::write(dir.join(format!("{name}-{}-{width}.svg", policy.name())), svg).unwrap();
+            }
+        }
+    }
+}
