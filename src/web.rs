@@ -2,8 +2,9 @@
 //! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it,
 //! and each decoded record batch straight into the cohort index, which keeps what it reads in
 //! compact columns (the batch is then freed: no Arrow table is kept); `lens.cohort(definition)`
-//! and `lens.searchConcepts(query)` answer from it with disclosed counts only. Errors reach
-//! JavaScript as `Error` objects with a stable `code` and a message saying what to do.
+//! and `lens.searchConcepts(query)` answer from it with disclosed counts only, and
+//! `lens.chart(canvas, spec)` / `lens.chartSvg(spec)` draw them. Errors reach JavaScript as
+//! `Error` objects with a stable `code` and a message saying what to do.
 
 use std::fmt::Display;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
+use crate::chart::{BrowserFont, ChartError, ChartSpec};
 use crate::cohort::{self, CohortDefinition, CohortError, Engine, EngineBuilder};
 use crate::export;
 use crate::ingest::{Chunk, TableIngest};
@@ -384,6 +386,68 @@ impl Lens {
     /// `bytes`: the stream's bytes received).
     pub fn tables(&self) -> Result<Array, JsValue> {
         self.tables.iter().map(|t| to_js(t).map_err(JsValue::from)).collect()
+    }
+
+    /// Draws the chart `spec` describes on `canvas` (a `<canvas>` element) and returns its
+    /// summary `{kind, title, label, footnote, columns, rows, policy, width, height,
+    /// preferredHeight}`: the accessible name and the data table for the page's fallback.
+    /// `spec`: `{kind, data, title?, options?, cohort?, conceptId?}` (docs/charts.md). The chart
+    /// fills the canvas's backing store; `options.pixelRatio` (default: its width ÷ its CSS
+    /// width) is how many of its pixels make one CSS pixel.
+    pub fn chart(&self, canvas: JsValue, spec: JsValue) -> Result<JsValue, JsValue> {
+        let canvas: web_sys::HtmlCanvasElement = canvas.dyn_into().map_err(|_| {
+            js_error(
+                "invalid_chart",
+                "lens.chart(canvas, spec) draws on a <canvas> element: pass one first, e.g. \
+                 document.querySelector('canvas')",
+            )
+        })?;
+        if canvas.width() == 0 || canvas.height() == 0 {
+            return Err(js_error(
+                "invalid_chart",
+                "the canvas has no pixels: set its width and height (CSS size × devicePixelRatio)",
+            ));
+        }
+        let spec = chart_spec(&spec)?;
+        let chart = spec.chart(self.engine()?, self.policy).map_err(|e| chart_error(&e))?;
+        let ratio = spec.options.pixel_ratio.unwrap_or_else(|| match canvas.client_width() {
+            css if css > 0 => f64::from(canvas.width()) / f64::from(css),
+            _ => 1.0,
+        });
+        let backend = plotters_canvas::CanvasBackend::with_canvas_object(canvas).ok_or_else(|| {
+            js_error(
+                "draw_failed",
+                "the canvas has no 2D context (it may be used for WebGL); draw on a new <canvas>",
+            )
+        })?;
+        let summary = chart.draw(backend, ratio, &BrowserFont::new()).map_err(|e| chart_error(&e))?;
+        Ok(to_js(&summary)?)
+    }
+
+    /// The chart `spec` describes as an SVG document (`options.width` × `options.height` CSS
+    /// pixels; default 640 wide, as high as it needs), e.g. for download.
+    #[wasm_bindgen(js_name = chartSvg)]
+    pub fn chart_svg(&self, spec: JsValue) -> Result<String, JsValue> {
+        let spec = chart_spec(&spec)?;
+        let chart = spec.chart(self.engine()?, self.policy).map_err(|e| chart_error(&e))?;
+        let (svg, _) = chart.svg(spec.options.width, spec.options.height).map_err(|e| chart_error(&e))?;
+        Ok(svg)
+    }
+}
+
+/// A chart spec from its JavaScript object.
+fn chart_spec(spec: &JsValue) -> Result<ChartSpec, JsValue> {
+    let text = js_sys::JSON::stringify(spec).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+        js_error("invalid_chart", "the chart spec must be a plain object such as {kind: 'bar', data: {...}}")
+    })?;
+    ChartSpec::from_json(&text).map_err(|e| chart_error(&e))
+}
+
+/// A chart error as a JavaScript `Error`; cohort errors keep their code and `errors`.
+fn chart_error(e: &ChartError) -> JsValue {
+    match e {
+        ChartError::Data(e) => cohort_error(e),
+        other => js_error(other.code(), other),
     }
 }
 

@@ -76,6 +76,13 @@ impl BrowserFont {
 }
 
 #[cfg(target_arch = "wasm32")]
+impl Default for BrowserFont {
+    fn default() -> Self {
+        BrowserFont::new()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
 impl Measure for BrowserFont {
     fn width(&self, text: &str, size: f64, bold: bool) -> f64 {
         let estimate = || text.chars().count() as f64 * size * 0.55;
