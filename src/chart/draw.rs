@@ -518,8 +518,14 @@ impl Ctx<'_> {
         let tick_room =
             self.width(&thousands(ticks(max, 5.0).last().copied().unwrap_or(0.0) as u64), SMALL, false)
                 + self.px(16.0);
-        let ticks = ticks(max, ((plot_right - plot_left) / tick_room).floor());
-        let top_value = ticks.last().copied().unwrap_or(MIN_STEP);
+        let mut ticks = ticks(max, ((plot_right - plot_left) / tick_room).floor());
+        // The axis ends at the longest bar unless a gridline lies just past it: few gridlines
+        // fit a narrow chart, and the next one can be far beyond the data.
+        let top_value = match ticks.iter().find(|t| **t >= max) {
+            Some(t) if *t <= max * 1.15 => *t,
+            _ => max.max(MIN_STEP),
+        };
+        ticks.retain(|t| *t <= top_value);
         let x_of = |v: f64| plot_left + v / top_value * (plot_right - plot_left);
         for &t in &ticks {
             self.line((x_of(t), top), (x_of(t), plot_bottom), GRID);

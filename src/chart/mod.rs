@@ -505,7 +505,13 @@ impl Chart {
             }
             ChartKind::GroupedBar | ChartKind::StackedBar if dims == 2 => {
                 let categories = distinct(table.rows.iter().map(|r| &r.labels[0]));
-                let series = distinct(table.rows.iter().map(|r| &r.labels[1]));
+                // Series with most persons first, so the main groups (e.g. Female, Male) get the
+                // first colours and sit side by side; ties keep the table's order.
+                let mut series = distinct(table.rows.iter().map(|r| &r.labels[1]));
+                let weight = |s: &String| -> u64 {
+                    table.rows.iter().filter(|r| &r.labels[1] == s).filter_map(|r| r.count.value()).sum()
+                };
+                series.sort_by_key(|s| std::cmp::Reverse(weight(s)));
                 let mut cells = vec![vec![None; series.len()]; categories.len()];
                 for r in &table.rows {
                     let i = categories.iter().position(|c| *c == r.labels[0]).unwrap_or(0);

@@ -301,6 +301,16 @@ fn long_names_turn_bars_horizontal_and_are_cut_to_the_label_column() {
         }
         // Value labels right of the bars.
         assert!(p.texts.iter().any(|t| t.text == "900" && t.x > bars[0].x + bars[0].w));
+        // The axis ends near the longest bar, not at a far gridline: the last tick label is
+        // within 15 % past its end.
+        let end = bars[0].x + bars[0].w;
+        let below = bars[4].y + bars[4].h;
+        let last_tick =
+            p.texts.iter().filter(|t| t.anchor == "middle" && t.y > below).map(|t| t.x).fold(0.0, f64::max);
+        assert!(
+            last_tick <= end + 0.15 * bars[0].w + 1.0,
+            "{width}: last tick at {last_tick}, bar ends at {end}"
+        );
     }
 }
 
@@ -331,31 +341,35 @@ fn age_by_sex_grouped_and_stacked() {
     let value = |age: &str, sex: &str| {
         table.rows.iter().find(|r| r.labels == [age, sex]).and_then(|r| r.count.value()).unwrap() as f64
     };
+    // The table lists Female, Male, Intersex; the series with most persons come first: Male
+    // (blue), Female (orange), Intersex (bluish green).
     let (p, summary, _) = svg_of(ChartKind::GroupedBar, &table, ChartOptions::default());
     let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
     assert!(series.iter().all(|s| s.len() == 8), "{:?}", series.iter().map(Vec::len).collect::<Vec<_>>());
-    // Within each age band: Female, Male, Intersex left to right.
+    let (male, female, intersex) = (&series[0], &series[1], &series[2]);
+    // Within each age band: Male, Female, Intersex left to right.
     for i in 0..8 {
-        assert!(series[0][i].x < series[1][i].x && series[1][i].x < series[2][i].x);
+        assert!(male[i].x < female[i].x && female[i].x < intersex[i].x);
     }
-    let scale = series[0][0].h / value("18–29", "Female");
-    assert_close(series[1][7].h, value("90+", "Male") * scale, 1.5, "90+ Male");
+    let scale = female[0].h / value("18–29", "Female");
+    assert_close(male[7].h, value("90+", "Male") * scale, 1.5, "90+ Male");
+    assert_close(intersex[3].h, 20.0 * scale, 1.5, "50–59 Intersex");
     let t = texts(&p);
     for label in ["Female", "Male", "Intersex", "18–29", "90+", "Age"] {
         assert!(t.contains(&label), "{label} missing: {t:?}");
     }
-    assert!(summary.label.contains("by Female, Male, Intersex"));
+    assert!(summary.label.contains("by Male, Female, Intersex"), "{}", summary.label);
     // Stacked: one column per band, segments on top of each other summing to the band.
     let (p, _, _) = svg_of(ChartKind::StackedBar, &table, ChartOptions::default());
     let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
     assert!(series.iter().all(|s| s.len() == 8));
     for i in 0..8 {
-        let (f, m, x) = (&series[0][i], &series[1][i], &series[2][i]);
+        let (m, f, x) = (&series[0][i], &series[1][i], &series[2][i]);
         assert!((f.x - m.x).abs() < 1.0 && (m.x - x.x).abs() < 1.0);
-        assert_close(f.y, m.y + m.h, 1.0, "male sits on female");
-        assert_close(m.y, x.y + x.h, 1.0, "intersex sits on male");
+        assert_close(m.y, f.y + f.h, 1.0, "female sits on male");
+        assert_close(f.y, x.y + x.h, 1.0, "intersex sits on female");
     }
-    let scale = series[0][0].h / value("18–29", "Female");
+    let scale = series[1][0].h / value("18–29", "Female");
     let stack = |i: usize| series.iter().map(|s| s[i].h).sum::<f64>();
     assert_close(stack(3), (value("50–59", "Female") + value("50–59", "Male") + 20.0) * scale, 2.0, "stack");
     // A one-way table is not a grouped chart.
