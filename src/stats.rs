@@ -445,19 +445,18 @@ impl<'a> Stats<'a> {
         let events = self.index.events(tab);
         // Rows are sorted by standard concept: each concept's rows are one run.
         let mut found: Vec<(i32, Vec<u32>)> = Vec::new();
-        let mut r = 0;
-        while r < events.len() {
-            let c = events.concept[r];
-            let end = events.concept[r..].iter().position(|&x| x != c).map_or(events.len(), |n| r + n);
+        for &(c, r, end) in &events.runs {
             let is_ppi = self.vocab.concept(c).is_some_and(|k| k.vocabulary == "PPI");
             if c != NULL_I32 && c != 0 && ppi.is_none_or(|want| want == is_ppi) {
-                let persons: Vec<u32> =
-                    events.person[r..end].iter().copied().filter(|&p| self.persons.contains(p)).collect();
+                let persons: Vec<u32> = events.person[r as usize..end as usize]
+                    .iter()
+                    .copied()
+                    .filter(|&p| self.persons.contains(p))
+                    .collect();
                 if !persons.is_empty() {
                     found.push((c, distinct(persons)));
                 }
             }
-            r = end;
         }
         let mut ranked: Vec<(u64, Label, i32, Vec<u32>)> = found
             .into_iter()

@@ -155,14 +155,15 @@ impl Evaluator<'_> {
                 let ev = self.index.events(*table);
                 let buckets = if *source { &ev.by_source } else { &ev.by_concept };
                 for &concept in concepts {
+                    // A bucket's rows all have its concept (standard or source).
                     buckets
                         .rows(concept)
-                        .each(|r| self.row(ev, *table, r, *source, attrs, *visits, mods, sink));
+                        .each(|r| self.row(ev, *table, r, concept, attrs, *visits, mods, sink));
                 }
             }
             Criterion::AllRows { table } => {
                 let ev = self.index.events(*table);
-                (0..ev.len()).for_each(|r| self.row(ev, *table, r, false, &[], false, mods, sink));
+                (0..ev.len()).for_each(|r| self.row(ev, *table, r, ev.concept(r), &[], false, mods, sink));
             }
             Criterion::BloodPressure { systolic, diastolic } => {
                 self.blood_pressure(systolic, diastolic, mods, sink)
@@ -178,7 +179,7 @@ impl Evaluator<'_> {
         ev: &Events,
         table: Tab,
         r: usize,
-        source: bool,
+        concept: i32,
         attrs: &[RowAttr],
         visits: bool,
         mods: &Modifiers,
@@ -190,7 +191,7 @@ impl Evaluator<'_> {
         let e = Event {
             person: ev.person[r],
             date: ev.date[r],
-            concept: if source { ev.source(r) } else { ev.concept[r] },
+            concept,
             visit: if visits { ev.visit(r) } else { NO_VISIT },
             row: (table as u64) << 32 | r as u64,
         };
@@ -252,7 +253,7 @@ impl Evaluator<'_> {
         same_day.dedup();
         ev.by_concept.rows(SYSTOLIC).each(|r| {
             if ev.date[r] != NULL_I32 && same_day.binary_search(&key(r)).is_ok() {
-                self.row(ev, Tab::Measurement, r, false, systolic, true, mods, sink);
+                self.row(ev, Tab::Measurement, r, SYSTOLIC, systolic, true, mods, sink);
             }
         });
     }
@@ -369,7 +370,10 @@ fn dates(events: &[Event]) -> impl Iterator<Item = i32> + '_ {
 #[inline]
 fn attribute(ev: &Events, r: usize, a: &RowAttr) -> bool {
     match a {
-        RowAttr::Number(c) => ev.value.get(r).is_some_and(|&v| !v.is_nan() && c.test(v)),
+        RowAttr::Number(c) => {
+            let v = ev.value(r);
+            !v.is_nan() && c.test(v)
+        }
         RowAttr::ValueConcept(set) => {
             ev.value_concept.get(r).is_some_and(|v| *v != NULL_I32 && set.binary_search(v).is_ok())
         }

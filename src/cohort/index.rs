@@ -1,7 +1,8 @@
 //! The cohort index, built as the tables stream in ([`IndexBuilder`]): every event table as
-//! compact columns (dense person ordinal, concept, source concept, date in days, visit key, and
-//! the value columns the criteria need), its rows grouped by concept so that a concept set
-//! finds its rows without a scan, plus source-concept (and survey-answer) buckets; and the
+//! compact columns (dense `u32` person ordinal, `i32` date in days, visit key, and the value
+//! columns the criteria need, `value_as_number` as scaled decimals when exact), its rows sorted
+//! by standard concept so that a concept set finds its rows without a scan (the sort order
+//! stands for the concept column), plus source-concept (and survey-answer) buckets; and the
 //! per-person attributes (date of birth, demographics, death, consent date, observation
 //! periods, Fitbit, data filters).
 
@@ -331,14 +332,14 @@ pub(crate) struct Events {
     pub person: Vec<u32>,
     /// Event date, days since 1970-01-01.
     pub date: Vec<i32>,
-    /// Standard concept.
-    pub concept: Vec<i32>,
-    /// Source concept (empty when all null; read with [`Events::source`]).
-    pub source: Vec<i32>,
+    /// The rows of each standard concept, `(concept, first row, end)`, in row order (rows are
+    /// sorted by it, so it needs no column; rows after the last run have none). Read with
+    /// [`Events::concept`].
+    pub runs: Vec<(i32, u32, u32)>,
     /// Visit key ([`NO_VISIT`] for none; empty when all none; read with [`Events::visit`]).
     pub visit: Vec<u32>,
     /// `value_as_number` (measurement only; NaN for null).
-    pub value: Vec<f64>,
+    pub value: Numbers,
     /// `value_as_concept_id` (measurement only; empty when all null).
     pub value_concept: Vec<i32>,
     /// `unit_concept_id` (measurement only; empty when all null; read with [`Events::unit`]).
@@ -353,16 +354,95 @@ pub(crate) struct Events {
     pub by_value_source: Buckets,
 }
 
+/// Places of decimals [`Numbers`] tries, and the scale of each.
+const SCALES: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
+
+/// A numeric column (`value_as_number`) in as little memory as holds it exactly: decimals of
+/// up to six places (what labs and vitals are) as scaled `i32`s, anything else as `f64`.
+#[derive(Debug, Default)]
+pub(crate) enum Numbers {
+    /// Every value null.
+    #[default]
+    Null,
+    /// Value `r` is exactly `ints[r] / scale` (the `f64` nearest that decimal; `i32::MIN`:
+    /// null).
+    Decimal { scale: f64, ints: Vec<i32> },
+    /// Values as they came (NaN: null).
+    Float(Vec<f64>),
+}
+
+impl Numbers {
+    /// The column of `values` (NaN: null).
+    fn new(values: Vec<f64>) -> Result<Numbers, CohortError> {
+        // The fewest places that hold every value exactly.
+        let mut places = 0;
+        let mut any = false;
+        for &v in values.iter().filter(|v| !v.is_nan()) {
+            any = true;
+            while decimal(v, SCALES[places]).is_none() {
+                places += 1;
+                if places == SCALES.len() {
+                    return Ok(Numbers::Float(values));
+                }
+            }
+        }
+        if !any {
+            return Ok(Numbers::Null);
+        }
+        let scale = SCALES[places];
+        let mut ints = filled(values.len(), i32::MIN)?;
+        for (int, &v) in ints.iter_mut().zip(&values) {
+            if !v.is_nan() {
+                match decimal(v, scale) {
+                    Some(i) => *int = i,
+                    None => return Ok(Numbers::Float(values)),
+                }
+            }
+        }
+        Ok(Numbers::Decimal { scale, ints })
+    }
+
+    /// The column in `sorted`'s order.
+    fn scatter(self, sorted: &Sorted) -> Result<Numbers, CohortError> {
+        Ok(match self {
+            Numbers::Null => Numbers::Null,
+            Numbers::Decimal { scale, ints } => Numbers::Decimal { scale, ints: sorted.scatter(ints)? },
+            Numbers::Float(values) => Numbers::Float(sorted.scatter(values)?),
+        })
+    }
+
+    /// Value `r` (NaN: null).
+    #[inline]
+    pub(crate) fn get(&self, r: usize) -> f64 {
+        match self {
+            Numbers::Null => f64::NAN,
+            Numbers::Decimal { scale, ints } => match ints.get(r) {
+                Some(&i) if i != i32::MIN => f64::from(i) / scale,
+                _ => f64::NAN,
+            },
+            Numbers::Float(values) => values.get(r).copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// `v` as an integer count of `1 / scale`, when that gives back exactly `v`.
+fn decimal(v: f64, scale: f64) -> Option<i32> {
+    let x = (v * scale).round();
+    // Saturating (NaN: 0); `i32::MIN` means null.
+    let i = x as i32;
+    (i != i32::MIN && (f64::from(i) / scale).to_bits() == v.to_bits()).then_some(i)
+}
+
 /// `values`, or nothing when every value is null (the column then reads as null).
 fn unless_all_null(values: Vec<i32>) -> Vec<i32> {
     if values.iter().all(|&v| v == NULL_I32) { Vec::new() } else { values }
 }
 
 impl Events {
-    /// Source concept of row `r`.
-    #[inline]
-    pub(crate) fn source(&self, r: usize) -> i32 {
-        self.source.get(r).copied().unwrap_or(NULL_I32)
+    /// Standard concept of row `r` ([`NULL_I32`] for none).
+    pub(crate) fn concept(&self, r: usize) -> i32 {
+        let i = self.runs.partition_point(|&(_, _, end)| end as usize <= r);
+        self.runs.get(i).filter(|&&(_, start, _)| start as usize <= r).map_or(NULL_I32, |&(c, _, _)| c)
     }
 
     /// Visit key of row `r`.
@@ -374,7 +454,7 @@ impl Events {
     /// `value_as_number` of row `r` (NaN for null).
     #[inline]
     pub(crate) fn value(&self, r: usize) -> f64 {
-        self.value.get(r).copied().unwrap_or(f64::NAN)
+        self.value.get(r)
     }
 
     /// `unit_concept_id` of row `r`.
@@ -1031,24 +1111,26 @@ impl IndexBuilder {
         // Keep the rows of known persons, sorted by standard concept. Each column is dropped
         // once sorted, so that at most one column exists twice.
         let sorted = Sorted::new(&concept, |r| person[r] != NO_PERSON, true)?;
+        drop(concept);
         let person = sorted.scatter(person)?;
-        let concept = sorted.scatter(concept)?;
         let date = sorted.scatter(date)?;
-        let source = unless_all_null(sorted.scatter(source)?);
+        // Source concepts are only looked up (a bucket's rows all have its concept): the
+        // buckets, no column.
+        let by_source = Buckets::new(&unless_all_null(sorted.scatter(source)?))?;
         let visit = if visit.iter().all(|&v| v == NO_VISIT) { Vec::new() } else { sorted.scatter(visit)? };
-        let value =
-            Some(sorted.scatter(value)?).filter(|v| v.iter().any(|x| !x.is_nan())).unwrap_or_default();
+        let value = Numbers::new(value)?.scatter(&sorted)?;
         let value_concept = unless_all_null(sorted.scatter(value_concept)?);
         let unit = unless_all_null(sorted.scatter(unit)?);
         let value_source = unless_all_null(sorted.scatter(value_source)?);
+        let mut runs: Vec<(i32, u32, u32)> = sorted.ranges.iter().map(|(&c, &(a, b))| (c, a, b)).collect();
+        runs.sort_unstable_by_key(|&(_, start, _)| start);
         let by_concept = Buckets { ranges: sorted.ranges, order: Vec::new() };
         Ok(Events {
-            by_source: Buckets::new(&source)?,
+            runs,
+            by_source,
             by_value_source: Buckets::new(&value_source)?,
             person,
             date,
-            concept,
-            source,
             visit,
             value,
             value_concept,
@@ -1118,5 +1200,37 @@ impl VisitKeys {
             *next += 1;
             k
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_every_value_exactly_in_the_fewest_decimal_places() {
+        let round_to = |x: f64, places: i32| (x * 10f64.powi(places)).round() / 10f64.powi(places);
+        let decimals: Vec<f64> = (0..10_000)
+            .map(|i| if i % 7 == 0 { f64::NAN } else { round_to(f64::from(i) * 0.731 - 2_000.0, 2) })
+            .chain([0.1, 0.2, 0.3, 5.7, 6.1, -0.5, 123_456.78, 21_474.83])
+            .collect();
+        let numbers = Numbers::new(decimals.clone()).unwrap();
+        assert!(matches!(numbers, Numbers::Decimal { scale, .. } if scale == 100.0), "{numbers:?}");
+        for (r, v) in decimals.iter().enumerate() {
+            assert_eq!(numbers.get(r).to_bits(), v.to_bits(), "row {r}: {v}");
+        }
+        // Whole numbers take no places; nothing but nulls is Null.
+        assert!(
+            matches!(Numbers::new(vec![1.0, 120.0, f64::NAN]).unwrap(), Numbers::Decimal { scale, .. } if scale == 1.0)
+        );
+        assert!(matches!(Numbers::new(vec![f64::NAN; 3]).unwrap(), Numbers::Null));
+        assert!(matches!(Numbers::new(Vec::new()).unwrap(), Numbers::Null));
+        // Anything a scaled i32 cannot give back exactly stays f64: thirds, huge values, -0.
+        for odd in [1.0 / 3.0, 3e9, 1e-9, f64::INFINITY, -0.0, 0.1 + 0.2] {
+            let values = vec![1.5, odd, f64::NAN];
+            let numbers = Numbers::new(values.clone()).unwrap();
+            assert!(matches!(numbers, Numbers::Float(_)), "{odd}");
+            assert_eq!(numbers.get(1).to_bits(), odd.to_bits());
+        }
     }
 }

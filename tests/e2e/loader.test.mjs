@@ -114,3 +114,19 @@ test('a wasm trap mid-load (out of memory) is an error, not a hang', async () =>
   assert.match(await p.locator('#error').textContent(), /out of memory: WebAssembly may use at most 4 GiB/);
   await p.close();
 });
+
+test('a wasm trap that rejects a promise nothing awaits is an error too, not a hang', async () => {
+  const p = await page(chromium, []);
+  await p.route(/\/pkg\/cohortlens\.js$/, (route) => route.fulfill({
+    contentType: 'text/javascript',
+    body: `export default async function init() {}
+      export const Lens = { open: () => {
+        Promise.reject(new WebAssembly.RuntimeError('unreachable'));
+        return new Promise(() => {});
+      } };`,
+  }));
+  await p.goto(server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
+  assert.match(await p.locator('#error').textContent(), /more memory than the browser gives WebAssembly \(4 GiB\)/);
+  await p.close();
+});
