@@ -207,20 +207,28 @@ impl Ctx<'_> {
         self.ops.push(Op::Hatch { rect, color, gap, width });
     }
 
+    /// The prefix of `text` that `lines` lines of `width` could show at most (no glyph is
+    /// narrower than 0.2 em), so that measuring a huge label costs what a short one does.
+    fn drawable<'t>(&self, text: &'t str, width: f64, size: f64, lines: usize) -> &'t str {
+        let most = (lines as f64 * width.max(0.0) / (0.2 * self.px(size))) as usize + 1;
+        text.char_indices().nth(most).map_or(text, |(at, _)| &text[..at])
+    }
+
     /// `text` cut to `width` with "…" (unchanged when it fits).
     fn ellipsis(&self, text: &str, width: f64, size: f64, bold: bool) -> String {
-        if self.width(text, size, bold) <= width {
+        let shown = self.drawable(text, width, size, 1);
+        if shown.len() == text.len() && self.width(text, size, bold) <= width {
             return text.to_owned();
         }
-        let mut chars: Vec<char> = text.chars().collect();
-        while !chars.is_empty() {
-            chars.pop();
-            let cut: String = chars.iter().collect::<String>().trim_end().to_owned() + "…";
-            if self.width(&cut, size, bold) <= width {
-                return cut;
-            }
+        let chars: Vec<char> = shown.chars().collect();
+        let cut = |n: usize| chars[..n].iter().collect::<String>().trim_end().to_owned() + "…";
+        // The longest prefix that fits with "…", by bisection (`lo` always fits).
+        let (mut lo, mut hi) = (0, chars.len());
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            if self.width(&cut(mid), size, bold) <= width { lo = mid } else { hi = mid }
         }
-        "…".to_owned()
+        cut(lo)
     }
 
     /// `text` in at most `max_lines` lines no wider than `width`, breaking at spaces and after
@@ -228,7 +236,8 @@ impl Ctx<'_> {
     fn wrap(&self, text: &str, width: f64, size: f64, bold: bool, max_lines: usize) -> (Vec<String>, bool) {
         let mut tokens: Vec<(String, bool)> = Vec::new();
         let mut word = String::new();
-        for c in text.chars() {
+        let shown = self.drawable(text, width, size, max_lines.max(1));
+        for c in shown.chars().chain((shown.len() < text.len()).then_some('…')) {
             if c.is_whitespace() {
                 if !word.is_empty() {
                     tokens.push((std::mem::take(&mut word), true));
@@ -256,6 +265,9 @@ impl Ctx<'_> {
                 line = joined;
             } else {
                 lines.push(std::mem::replace(&mut line, token));
+                if lines.len() >= max_lines.max(1) {
+                    break; // `line` starts a line too many: the rest is cut below
+                }
             }
             space = followed_by_space;
         }
@@ -339,7 +351,9 @@ impl Ctx<'_> {
             return CategoryAxis { plot_left, slot, labels, lines, fits };
         }
         // Too narrow: label every k-th category on one line.
-        let widest = chart.categories.iter().map(|c| self.width(c, SMALL, false)).fold(0.0, f64::max);
+        let widest = (chart.categories.iter())
+            .map(|c| self.width(self.drawable(c, right - left, SMALL, 1), SMALL, false))
+            .fold(0.0, f64::max);
         let k = ((widest + self.px(8.0)) / slot).ceil().max(1.0) as usize;
         let labels = chart
             .categories
@@ -481,7 +495,9 @@ impl Ctx<'_> {
 
     /// The label column width and label lines allowed of a horizontal chart.
     fn label_column(&self, chart: &Chart, inner: f64) -> (f64, usize) {
-        let widest = chart.categories.iter().map(|c| self.width(c, TEXT, false)).fold(0.0, f64::max);
+        let widest = (chart.categories.iter())
+            .map(|c| self.width(self.drawable(c, inner, TEXT, 1), TEXT, false))
+            .fold(0.0, f64::max);
         let column = widest.min(inner * 0.45);
         let lines =
             chart.categories.iter().map(|c| self.wrap(c, column, TEXT, false, 2).0.len()).max().unwrap_or(1);
@@ -533,12 +549,17 @@ impl Ctx<'_> {
         }
         let stub = self.px(STUB);
         let line_h = self.px(TEXT * LINE);
+        // Rows thinner than a line of text label every k-th row only.
+        let every = (line_h / row).ceil().max(1.0) as usize;
         for (i, (category, cells)) in chart.categories.iter().zip(&chart.cells).enumerate() {
             let y = top + (i as f64 + 0.5) * row;
-            let (lines, _) = self.wrap(category, column, TEXT, false, max_lines);
-            let first = y - (lines.len() as f64 - 1.0) * line_h / 2.0;
-            for (k, l) in lines.into_iter().enumerate() {
-                self.text((plot_left - self.px(8.0), first + k as f64 * line_h), l, TEXT, INK, RIGHT_MID);
+            let labelled = i % every == 0;
+            if labelled {
+                let (lines, _) = self.wrap(category, column, TEXT, false, max_lines);
+                let first = y - (lines.len() as f64 - 1.0) * line_h / 2.0;
+                for (k, l) in lines.into_iter().enumerate() {
+                    self.text((plot_left - self.px(8.0), first + k as f64 * line_h), l, TEXT, INK, RIGHT_MID);
+                }
             }
             let Some((j, cell)) = cells.iter().enumerate().find_map(|(j, c)| c.as_ref().map(|c| (j, c)))
             else {
@@ -555,7 +576,9 @@ impl Ctx<'_> {
                     plot_left + stub
                 }
             };
-            self.text((end + self.px(4.0), y), value_label(cell, chart.percent), SMALL, INK, LEFT_MID);
+            if labelled {
+                self.text((end + self.px(4.0), y), value_label(cell, chart.percent), SMALL, INK, LEFT_MID);
+            }
         }
         self.line((plot_left, top), (plot_left, plot_bottom), AXIS);
         let y = plot_bottom + self.px(SMALL * LINE + 6.0);
@@ -603,7 +626,7 @@ impl Layout {
             above + c.px(PLOT) + below
         };
         let preferred_height = (y + body + gap + foot_h + pad).ceil();
-        let height = height.unwrap_or(preferred_height);
+        let height = height.unwrap_or(preferred_height.min(SIDE.1 * s));
         let bottom = height - pad - foot_h - gap;
         if chart.categories.is_empty() {
             c.text(((left + right) / 2.0, (y + bottom) / 2.0), "No rows to show.", TEXT, MUTED, CENTER_MID);

@@ -796,3 +796,31 @@ fn samples_are_written_for_review() {
         }
     }
 }
+
+#[test]
+fn extreme_sizes_labels_and_row_counts_lay_out_without_panicking() {
+    let long = "Pneumonia ".repeat(500);
+    let many: Vec<(Vec<String>, u64)> =
+        (0..1000).map(|i| (vec![format!("Concept {i} {long}")], 1000 - i)).collect();
+    let labels: Vec<Vec<&str>> = many.iter().map(|(l, _)| l.iter().map(String::as_str).collect()).collect();
+    let cells: Vec<(&[&str], u64)> = labels.iter().zip(&many).map(|(l, (_, n))| (l.as_slice(), *n)).collect();
+    let huge = stat_table("top_concepts", &long, &["Concept"], &cells, u64::MAX / 4);
+    let one = stat_table("race", "", &["Race"], &[(&[""], u64::MAX / 2)], u64::MAX / 2);
+    for raw in [huge, one, age_by_sex()] {
+        let table = Policy::Aou.disclose_table(&raw);
+        let kind = if raw.dimensions.len() == 2 { ChartKind::StackedBar } else { ChartKind::Bar };
+        let chart = Chart::of_table(kind, &table, None, &ChartOptions::default()).unwrap();
+        for (w, h) in [
+            (Some(0.0), Some(0.0)),
+            (Some(-5.0), Some(f64::INFINITY)),
+            (Some(120.0), Some(120.0)),
+            (None, None),
+        ] {
+            let (svg, summary) = chart.svg(w, h).unwrap();
+            let p = parse(&svg);
+            assert!(summary.width >= 120.0 && summary.height >= 120.0 && summary.height <= 4000.0);
+            // Text stays inside the chart horizontally.
+            assert!(p.texts.iter().all(|t| t.x >= 0.0 && t.x <= p.width), "{w:?}");
+        }
+    }
+}
