@@ -23,7 +23,8 @@
 // Usage: BENCH_PYTHON=.venv/bin/python node scripts/bench.mjs DATASET_DIR ...
 // Env: BENCH_REPEATS (warm runs, default 5; cohortlens uses max(15, that)),
 //      BENCH_TIMEOUT_MIN (per engine and dataset, default 10 + 2 per 100k persons),
-//      BENCH_RESULTS (Markdown output, default bench/RESULTS.md; '-' for none).
+//      BENCH_RESULTS (Markdown output, default bench/RESULTS.md; '-' for none),
+//      BENCH_RAW (also save every measurement as JSON there; BENCH_RENDER=that file re-renders it).
 import { execFileSync, execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -181,7 +182,7 @@ async function dataset(state, assets, dir) {
       if (JSON.stringify(r.urls) !== JSON.stringify(urls)) throw new Error(`Lens.open fetched ${JSON.stringify(r.urls)}, the probe gave ${JSON.stringify(urls)}`);
       out.engines.cohortlens = r;
     } catch (e) {
-      out.engines.cohortlens = { error: e.message };
+      out.engines.cohortlens = { error: e.message.split('\n')[0] };
     }
     log(`${persons} persons: cohortlens ${out.engines.cohortlens.error ?? 'done'}`);
     try {
@@ -196,7 +197,7 @@ async function dataset(state, assets, dir) {
         out.engines[engine] = await inPage(state, origin, `${assets.url}/bench/page/${module}`,
           { assets: assets.url, urls, sql, named, stats, referenceDate: sql.reference_date, repeats: REPEATS }, timeoutMs);
       } catch (e) {
-        out.engines[engine] = { error: e.message };
+        out.engines[engine] = { error: e.message.split('\n')[0] };
       }
       log(`${persons} persons: ${engine} ${out.engines[engine].error ?? 'done'}`);
     }
@@ -284,14 +285,15 @@ function summarize(all) {
   return { medians, ratios };
 }
 
-function markdown(all, sizes, summary, command) {
+function markdown(all, sizes, summary, command, date) {
   const L = [];
   const cpu = cpus();
   const sqlTables = all[0]?.tables ?? '';
   L.push('# Benchmark: cohortlens against its peers', '');
-  L.push(`Command: \`${command}\` — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`);
+  L.push(`Command: \`${command}\` — ${date.slice(0, 16).replace('T', ' ')} UTC.`);
   L.push(`Machine: ${cpu.length} shared cores (${cpu[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM; Debian Chromium ${all.browserVersion} headless, one page; `
-    + `@duckdb/duckdb-wasm ${version('@duckdb/duckdb-wasm')} (EH bundle, Worker), arquero ${version('arquero')}, DuckDB ${all.nativeVersion} (Python) native.`);
+    + `@duckdb/duckdb-wasm ${version('@duckdb/duckdb-wasm')} (EH bundle, Worker), arquero ${version('arquero')}, DuckDB ${all.nativeVersion} (Python) native.`
+    + (all.build ? ` cohortlens: ${all.build}.` : ''));
   L.push('', 'Times are medians of warm runs (cohortlens ' + LENS_REPEATS + ', the others ' + REPEATS + ') after one cold run, in ms unless marked s; ratios are peer ÷ cohortlens '
     + '(above 1: cohortlens is faster). Each count or statistic is computed from scratch (the cohort is evaluated inside every statistic run). Ingest is fetch + decode + '
     + 'whatever each engine builds once (cohortlens: its index; DuckDB: tables from the Arrow streams and the two data-filter person tables; Arquero: tables, birth dates and '
@@ -312,7 +314,7 @@ function markdown(all, sizes, summary, command) {
     L.push('Cold (first) runs, ms: ' + ENGINES.map((e) => `${LABEL[e]} ${queryNames.map((q) => fmtMs(d.queries[e][q]?.coldMs)).join(' / ')}`).join('; ') + '.', '');
     const notes = [];
     for (const e of ENGINES) {
-      if (d.engines[e].error) notes.push(`**${LABEL[e]} failed**: ${d.engines[e].error}`);
+      if (d.engines[e].error) notes.push(`**${LABEL[e]} failed**: ${d.engines[e].error.split('\n')[0].replace(/^page\.evaluate: /, '')}`);
       for (const q of queryNames) if (d.queries[e][q]?.na) notes.push(`${LABEL[e]} ${q}: n/a — ${d.queries[e][q].na}`);
     }
     for (const m of d.mismatches) notes.push(`MISMATCH: ${m}`);
@@ -333,6 +335,13 @@ function markdown(all, sizes, summary, command) {
   L.push('## Download size (gzip -9)', '', '| engine | files | raw | gzipped |', '|---|---|---|---|');
   for (const [e, s] of Object.entries(sizes)) L.push(`| ${LABEL[e]} | ${s.files} | ${(s.raw / 1e6).toFixed(2)} MB | ${(s.gzip / 1e6).toFixed(2)} MB |`);
   L.push('', `cohortlens's wasm alone: ${(sizes.cohortlens.wasmGzip / 1e6).toFixed(2)} MB gzipped.`, '');
+  L.push('## What each engine computes', '');
+  L.push('- **Same data.** The browser peers fetch exactly the Arrow IPC streams cohortlens fetches (same URLs, same columns: those cohortlens reads); native DuckDB loads the same columns of the same tables from the Parquet files.');
+  L.push('- **Counts.** DuckDB (wasm and native) runs the SQL of the cohort oracle (`tests/python/oracle.py`, the independent implementation of docs/cohort-semantics.md that the test suite checks cohortlens against), with concept sets as subqueries over `concept_ancestor` so the engine resolves them itself, as cohortlens does; only the total is selected. Arquero runs the same semantics as verbs (`bench/page/arquero.js`); it implements every criterion these five definitions use (concept sets with descendants, NUM/CAT attributes, blood pressure pairs, survey answers, demographics, age at the reference date, AGE_AT_EVENT, EVENT_DATE, NUM_OF_OCCURRENCES, a FIRST_MENTION/WITHIN_X_DAYS_OF temporal group, HAS_EHR_DATA / HAS_PHYSICAL_MEASUREMENT_DATA); not implemented (n/a if asked): observation periods, DEATH/FITBIT criteria and NUM_OF_OCCURRENCES over several parameters of one item.');
+  L.push('- **Statistics** (docs/statistics.md), over the cohort of the first definition, with the same labels, order and zero rows as cohortlens: Age × Sex (`dataBrowser` bands, age at the reference date), the top 20 CONDITION concepts (ranked by the rounded count, then label, then id), and the HbA1c (3004410) value histogram per unit with bins set on the whole dataset\'s values. DuckDB computes each entirely in one SQL query (`scripts/bench-peers.py`); Arquero filters/joins/groups with verbs and does the bin arithmetic and row layout in JS.');
+  L.push('- **Checked.** Each peer\'s raw count, every raw cell and the total of every statistic, rounded the All of Us way (0 → 0, 1–20 → 20, else up to a multiple of 20), must equal what cohortlens discloses; otherwise the cell says MISMATCH and the run fails.');
+  L.push('- **Timing.** performance.now() in the page (0.1 ms resolution), so a warm sample times a batch of calls lasting ≥ 20 ms and divides; native DuckDB uses time.perf_counter around `execute().fetchall()`. DuckDB-wasm times include the round trip to its Worker. cohortlens runs on the page\'s main thread (the app runs it in a Worker; same code).');
+  L.push('- **Memory.** cohortlens: the size of its WebAssembly.Memory (the whole wasm heap: tables, index, allocator slack) after loading, against the bytes of the Arrow streams; DuckDB: `duckdb_memory()`.', '');
   L.push('## Targets', '');
   const at = (n) => all.find((d) => d.persons === n);
   const t = [];
@@ -351,7 +360,7 @@ function markdown(all, sizes, summary, command) {
   const d1m = at(1000000);
   if (d1m) {
     const lens = d1m.engines.cohortlens;
-    if (lens.error) t.push(`1M, still ahead of both: MISSED — cohortlens failed: ${lens.error}.`);
+    if (lens.error) t.push(`1M, still ahead of both: MISSED — cohortlens failed: ${lens.error.split('\n')[0]}.`);
     else {
       const r = summary.ratios[1000000];
       t.push(`1M, still ahead of both: ${['duckdb-wasm', 'arquero'].map((e) => `${LABEL[e]} ${r[e].min_queries ? `${r[e].min_queries > 1 ? 'ahead' : 'NOT ahead'} on every query (smallest ${fmtRatio(r[e].min_queries)}×)` : `n/a (${d1m.engines[e].error ?? 'no comparable query'})`}`).join('; ')}.`);
@@ -374,7 +383,15 @@ function markdown(all, sizes, summary, command) {
 // -- main
 
 const dirs = process.argv.slice(2);
-if (!dirs.length) { log('usage: node scripts/bench.mjs DATASET_DIR ...'); process.exit(2); }
+if (!dirs.length && !process.env.BENCH_RENDER) { log('usage: node scripts/bench.mjs DATASET_DIR ...'); process.exit(2); }
+if (process.env.BENCH_RENDER) { // re-render the Markdown of a saved run (BENCH_RAW)
+  const raw = JSON.parse(readFileSync(process.env.BENCH_RENDER, 'utf8'));
+  const all = Object.assign(raw.all, { browserVersion: raw.browserVersion, nativeVersion: raw.nativeVersion, build: raw.build });
+  const md = markdown(all, raw.sizes, summarize(all), raw.command, raw.date);
+  if (RESULTS !== '-') writeFileSync(RESULTS, md + '\n');
+  console.log(md);
+  process.exit(0);
+}
 const assets = await assetServer();
 const sizes = downloadSizes(assets.generated);
 const state = {
@@ -389,6 +406,9 @@ const all = [];
 try {
   all.browserVersion = state.browser.version();
   all.nativeVersion = execFileSync(PYTHON, ['-c', 'import duckdb; print(duckdb.__version__)'], { encoding: 'utf8' }).trim();
+  let head = 'unknown';
+  try { head = execFileSync('git', ['-C', ROOT, 'log', '-1', '--format=%h'], { encoding: 'utf8' }).trim(); } catch { /* not a checkout */ }
+  all.build = `pkg/cohortlens_bg.wasm built ${statSync(join(ROOT, 'pkg/cohortlens_bg.wasm')).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC, repository at ${head}`;
   for (const dir of dirs) {
     const d = await dataset(state, assets, dir);
     all.push(d);
@@ -401,7 +421,9 @@ try {
 }
 const summary = summarize(all);
 const command = `scripts/bench ${all.map((d) => d.persons).join(' ')}`;
-const md = markdown(all, sizes, summary, command);
+const date = new Date().toISOString();
+if (process.env.BENCH_RAW) writeFileSync(process.env.BENCH_RAW, JSON.stringify({ all, sizes, command, date, browserVersion: all.browserVersion, nativeVersion: all.nativeVersion, build: all.build }));
+const md = markdown(all, sizes, summary, command, date);
 if (RESULTS !== '-') writeFileSync(RESULTS, md + '\n');
 console.error(md);
 const mismatches = all.flatMap((d) => d.mismatches);
