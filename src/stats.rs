@@ -249,6 +249,8 @@ struct Stats<'a> {
     index: &'a Index,
     /// The scope's persons.
     persons: RoaringBitmap,
+    /// The same set, for membership tests in row scans.
+    member: Dense,
     /// The concept set of a concept scope.
     concepts: Option<Vec<i32>>,
 }
@@ -262,7 +264,9 @@ impl<'a> Stats<'a> {
                 (index.concept_persons(&set).to_roaring(), Some(set))
             }
         };
-        Ok(Stats { vocab, index, persons, concepts })
+        let mut member = Dense::new(index.persons.len());
+        persons.iter().for_each(|p| member.insert(p));
+        Ok(Stats { vocab, index, persons, member, concepts })
     }
 
     fn tally(&self, persons: impl IntoIterator<Item = u32>) -> Tally {
@@ -443,32 +447,45 @@ impl<'a> Stats<'a> {
             )));
         }
         let events = self.index.events(tab);
-        // Rows are sorted by standard concept: each concept's rows are one run.
-        let mut found: Vec<(i32, Vec<u32>)> = Vec::new();
-        for &(c, r, end) in &events.runs {
-            let is_ppi = self.vocab.concept(c).is_some_and(|k| k.vocabulary == "PPI");
-            if c != NULL_I32 && c != 0 && ppi.is_none_or(|want| want == is_ppi) {
-                let persons: Vec<u32> = events.person[r as usize..end as usize]
-                    .iter()
-                    .copied()
-                    .filter(|&p| self.persons.contains(p))
-                    .collect();
-                if !persons.is_empty() {
-                    found.push((c, distinct(persons)));
+        // Rows are sorted by standard concept: each concept's rows are one run. A run's persons
+        // in scope are counted with a stamp per person (a run is not sorted by person).
+        let mut stamp = vec![u32::MAX; self.index.persons.len()];
+        let mut counted: Vec<(u64, usize)> = Vec::new(); // (rank count, run)
+        for (k, &(c, r, end)) in events.runs.iter().enumerate() {
+            let is_ppi = || self.vocab.concept(c).is_some_and(|k| k.vocabulary == "PPI");
+            if c == NULL_I32 || c == 0 || !ppi.is_none_or(|want| want == is_ppi()) {
+                continue;
+            }
+            let mut n = 0u64;
+            for &p in &events.person[r as usize..end as usize] {
+                if self.member.contains(p) && stamp[p as usize] != k as u32 {
+                    stamp[p as usize] = k as u32;
+                    n += 1;
                 }
             }
+            if n > 0 {
+                counted.push((n.div_ceil(20), k));
+            }
         }
-        let mut ranked: Vec<(u64, Label, i32, Vec<u32>)> = found
-            .into_iter()
-            .map(|(c, persons)| {
-                ((persons.len() as u64).div_ceil(20), concept_label(self.vocab, c), c, persons)
+        // Ranked by the rounded count, then label, then id: only the concepts that can be in
+        // the first `limit` need their labels.
+        counted.sort_unstable_by_key(|&(n, _)| std::cmp::Reverse(n));
+        let cutoff = counted.get(limit - 1).map_or(0, |&(n, _)| n);
+        let mut ranked: Vec<(u64, Label, i32, usize)> = (counted.into_iter())
+            .take_while(|&(n, _)| n >= cutoff)
+            .map(|(n, k)| {
+                let c = events.runs[k].0;
+                (n, concept_label(self.vocab, c), c, k)
             })
             .collect();
         ranked.sort_by(|a, b| (std::cmp::Reverse(a.0), &a.1, a.2).cmp(&(std::cmp::Reverse(b.0), &b.1, b.2)));
-        let rows = ranked
-            .into_iter()
-            .take(limit)
-            .map(|(_, (_, label), _, persons)| StatRow { labels: vec![label], tally: self.tally(persons) })
+        let rows = (ranked.into_iter().take(limit))
+            .map(|(_, (_, label), _, k)| {
+                let (_, r, end) = events.runs[k];
+                let persons = events.person[r as usize..end as usize].iter().copied();
+                let persons = distinct(persons.filter(|&p| self.member.contains(p)).collect());
+                StatRow { labels: vec![label], tally: self.tally(persons) }
+            })
             .collect();
         let title = format!("Top {} concepts", domain.to_lowercase().replace('_', " "));
         Ok(self.table("top_concepts", title, &["Concept"], rows, self.tally(&self.persons)))
@@ -485,7 +502,7 @@ impl<'a> Stats<'a> {
                 let (v, u, p) = (events.value(r), events.unit(r), events.person[r]);
                 if v.is_finite() {
                     all.entry(u).or_default().push(v);
-                    if self.persons.contains(p) {
+                    if self.member.contains(p) {
                         scoped.push((u, p, v));
                     }
                 }
@@ -551,7 +568,7 @@ impl<'a> Stats<'a> {
         let mut groups: BTreeMap<Label, Vec<u32>> = BTreeMap::new();
         obs.by_source.rows(question).each(|r| {
             let p = obs.person[r];
-            if self.persons.contains(p) {
+            if self.member.contains(p) {
                 groups.entry(concept_label(self.vocab, answer(r))).or_default().push(p);
             }
         });
@@ -648,12 +665,12 @@ impl<'a> Stats<'a> {
         let mut out = Vec::new();
         for (table, found) in rows {
             all.union_with(&found);
-            let persons: Vec<u32> = found.ordinals().filter(|&p| self.persons.contains(p)).collect();
+            let persons: Vec<u32> = found.ordinals().filter(|&p| self.member.contains(p)).collect();
             if !persons.is_empty() {
                 out.push(StatRow { labels: vec![table.to_owned()], tally: self.tally(persons) });
             }
         }
-        let total: Vec<u32> = all.ordinals().filter(|&p| self.persons.contains(p)).collect();
+        let total: Vec<u32> = all.ordinals().filter(|&p| self.member.contains(p)).collect();
         let name = &concept_label(self.vocab, concept_id).1;
         Ok(self.table(
             "record_sources",

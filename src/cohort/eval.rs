@@ -95,13 +95,24 @@ impl Evaluator<'_> {
             }
             Some(t) => {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
+                let (mut in_a, mut in_b) = (Dense::new(self.n), Dense::new(self.n));
                 for item in &g.items {
                     let events = self.item_events(item);
                     let mut p = Dense::new(self.n);
                     events.iter().for_each(|e| p.insert(e.person));
                     items.push(ItemCount { id: item.id.clone(), count: self.tally(&p) });
-                    if item.temporal_group == 0 { a.extend(events) } else { b.extend(events) }
+                    if item.temporal_group == 0 {
+                        a.extend(events);
+                        in_a.union_with(&p);
+                    } else {
+                        b.extend(events);
+                        in_b.union_with(&p);
+                    }
                 }
+                // Only persons on both sides can relate: the rest need no sorting.
+                in_a.intersect_with(&in_b);
+                a.retain(|e| in_a.contains(e.person));
+                b.retain(|e| in_a.contains(e.person));
                 persons = self.temporal(t, a, b);
             }
         }
@@ -136,14 +147,15 @@ impl Evaluator<'_> {
         for c in &item.criteria {
             self.criterion(c, &item.mods, &mut events);
         }
-        if item.criteria.len() > 1 {
-            // An event is a row matched on a concept: a row selected twice on the same concept
-            // (say, by a concept and by its ancestor's group) is one event, a row selected on
-            // its standard and on its source concept two.
-            events.sort_unstable_by_key(|e| (e.row, e.concept));
-            events.dedup_by_key(|e| (e.row, e.concept));
-        }
         if !item.mods.occurrences.is_empty() {
+            if item.criteria.len() > 1 {
+                // An event is a row matched on a concept: a row selected twice on the same
+                // concept (say, by a concept and by its ancestor's group) is one event, a row
+                // selected on its standard and on its source concept two. (Only counts care:
+                // a temporal relation holds for an event however often it is listed.)
+                events.sort_unstable_by_key(|e| (e.row, e.concept));
+                events.dedup_by_key(|e| (e.row, e.concept));
+            }
             occurrences(&mut events, &item.mods.occurrences);
         }
         events
