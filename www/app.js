@@ -47,6 +47,17 @@ function updateRows() {
   return { done, total };
 }
 
+let progressFrame = 0;
+
+/** Shows the rows loaded so far, at most once per frame however often the worker reports. */
+function showProgress(table) {
+  cancelAnimationFrame(progressFrame);
+  progressFrame = requestAnimationFrame(() => {
+    const { done, total } = updateRows();
+    $('progress-text').textContent = `${fmt.format(done)} of ${fmt.format(total)} rows · ${table}`;
+  });
+}
+
 function start() {
   $('error').hidden = true;
   loaded.clear();
@@ -57,9 +68,10 @@ function start() {
   worker.onmessage = ({ data }) => {
     if (data.type === 'progress') {
       loaded.set(data.table, data);
-      const { done, total } = updateRows();
-      $('progress-text').textContent = `${fmt.format(done)} of ${fmt.format(total)} rows · ${data.table}`;
+      showProgress(data.table);
     } else if (data.type === 'ready') {
+      cancelAnimationFrame(progressFrame);
+      updateRows();
       const rows = data.tables.reduce((n, t) => n + t.rows, 0);
       const mb = data.tables.reduce((n, t) => n + t.memoryBytes, 0) / 1e6;
       $('progress').value = $('progress').max;
@@ -67,6 +79,7 @@ function start() {
         `Loaded ${data.tables.length} tables, ${fmt.format(rows)} rows (${mb.toFixed(1)} MB) in ${(data.ms / 1000).toFixed(1)} s`;
       setState('ready');
     } else if (data.type === 'error') {
+      cancelAnimationFrame(progressFrame);
       $('progress-text').textContent = data.code === 'cancelled' ? 'Cancelled.' : 'Loading failed.';
       if (data.code !== 'cancelled') showError(data.message);
       setState(data.code === 'cancelled' ? 'cancelled' : 'error');
