@@ -432,9 +432,6 @@ impl Ctx<'_> {
                 .flatten()
                 .flatten()
                 .all(|c| self.width(&value_label(c, chart.percent), SMALL, false) <= room);
-        if chart.form == Form::Line {
-            self.series_line(chart, axis, &y_of, plot_bottom, labels_fit);
-        }
         for (i, row) in chart.cells.iter().enumerate() {
             let x0 = plot_left + i as f64 * slot;
             let bars: Vec<(f64, f64, usize)> = match chart.form {
@@ -506,6 +503,10 @@ impl Ctx<'_> {
             }
         }
         self.line((plot_left, plot_bottom), (right, plot_bottom), AXIS);
+        // Dots over the axis: a month of 0 sits on it.
+        if chart.form == Form::Line {
+            self.series_line(chart, axis, &y_of, plot_bottom, labels_fit);
+        }
         let line_h = self.px(SMALL * LINE);
         for (i, lines) in axis.labels.iter().enumerate() {
             let x = plot_left + (i as f64 + 0.5) * slot;
@@ -551,10 +552,10 @@ impl Ctx<'_> {
             match cell.and_then(|c| c.count.value()) {
                 Some(v) => run.push((x_of(i), y_of(v as f64))),
                 None => {
-                    if run.len() > 1 {
-                        self.ops.push(Op::Path { points: std::mem::take(&mut run), color, width });
+                    let points = std::mem::take(&mut run);
+                    if points.len() > 1 {
+                        self.ops.push(Op::Path { points, color, width });
                     }
-                    run.clear();
                 }
             }
         }

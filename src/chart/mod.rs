@@ -3,10 +3,11 @@
 //!
 //! A [`Chart`] is made only from disclosed inputs ([`DisclosedTable`], [`Preview`]), so it can
 //! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
-//! "suppressed", never a number (on a line, a gap with a hatched marker). Every chart has a title, axis labels, value labels, a footnote
-//! naming the policy and an Okabe–Ito palette, and comes with a [`Summary`] (accessible name and
-//! data table) for the page's screen-reader fallback. A [`ChartSpec`] is the JSON form that
-//! JavaScript passes: `{kind, data, title?, options?, cohort?, conceptId?}` (docs/charts.md).
+//! "suppressed" (on a line, a gap with a hatched marker), never a number. Every chart has a
+//! title, axis labels, value labels, a footnote naming the policy and an Okabe–Ito palette, and
+//! comes with a [`Summary`] (accessible name and data table) for the page's screen-reader
+//! fallback. A [`ChartSpec`] is the JSON form that JavaScript passes: `{kind, data, title?,
+//! options?, cohort?, conceptId?}` (docs/charts.md).
 
 mod draw;
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -635,7 +635,12 @@ fn month_labels_are_thinned_to_calendar_steps_and_never_overlap() {
         }
         for t in &under {
             let half = font.width(&t.text, 11.0, false) / 2.0;
-            assert!(t.x - half >= 0.0 && t.x + half <= width, "{width}: {:?} sticks out: {} ± {half}", t.text, t.x);
+            assert!(
+                t.x - half >= 0.0 && t.x + half <= width,
+                "{width}: {:?} sticks out: {} ± {half}",
+                t.text,
+                t.x
+            );
             // Each label is under its month's dot.
             let m = (month_of(&t.text).unwrap() - (2019 * 12 + 1)) as usize;
             assert_close(t.x, filled[m].cx, 1.0, "label under its dot");
