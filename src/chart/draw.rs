@@ -99,6 +99,16 @@ enum Op {
     },
 }
 
+/// What a legend entry shows left of its name.
+enum Key {
+    /// A series' colour.
+    Fill(RGBColor),
+    /// Withheld cells.
+    Hatch,
+    /// "≤ 20" points of a line, drawn at 20.
+    Ring(RGBColor),
+}
+
 /// A chart laid out at one size.
 pub(super) struct Layout {
     /// Device pixels.
@@ -312,22 +322,27 @@ impl Ctx<'_> {
         (lines, fits)
     }
 
-    /// The legend (series, and a hatched "withheld" swatch when a cell is withheld) from `y`
-    /// down; returns the y below it.
+    /// The legend (series, a hatched "withheld" swatch when a cell is withheld, a ring when a
+    /// line has "≤ 20" points) from `y` down; returns the y below it.
     fn legend(&mut self, chart: &Chart, left: f64, mut y: f64, inner: f64) -> f64 {
-        let withheld = chart.cells.iter().flatten().flatten().any(|c| c.count.value().is_none());
-        let mut entries: Vec<(Option<RGBColor>, &str)> = Vec::new();
+        let cells = || chart.cells.iter().flatten().flatten();
+        let withheld = cells().any(|c| c.count.value().is_none());
+        let at_most = cells().any(|c| c.count.value().is_some_and(|v| c.count.label() != v.to_string()));
+        let mut entries: Vec<(Key, &str)> = Vec::new();
         if chart.series.len() > 1 {
             entries.extend(
                 chart
                     .series
                     .iter()
                     .enumerate()
-                    .map(|(j, name)| (Some(series_color(chart, j)), name.as_str())),
+                    .map(|(j, name)| (Key::Fill(series_color(chart, j)), name.as_str())),
             );
         }
         if withheld {
-            entries.push((None, "Withheld (“≤ 20” or “suppressed”)"));
+            entries.push((Key::Hatch, "Withheld (“≤ 20” or “suppressed”)"));
+        }
+        if chart.form == Form::Line && at_most {
+            entries.push((Key::Ring(series_color(chart, 0)), "“≤ 20”, drawn at 20"));
         }
         if entries.is_empty() {
             return y;
@@ -335,7 +350,7 @@ impl Ctx<'_> {
         let (swatch, gap, between) = (self.px(12.0), self.px(6.0), self.px(16.0));
         let row = self.px(TEXT * LINE + 4.0);
         let mut x = left;
-        for (color, name) in entries {
+        for (key, name) in entries {
             let name = self.ellipsis(name, inner - swatch - gap, TEXT, false);
             let w = swatch + gap + self.width(&name, TEXT, false);
             if x > left && x + w > left + inner {
@@ -343,9 +358,14 @@ impl Ctx<'_> {
                 y += row;
             }
             let rect = [x, y + (row - swatch) / 2.0, x + swatch, y + (row + swatch) / 2.0];
-            match color {
-                Some(c) => self.fill(rect, c),
-                None => self.hatch(rect, MUTED),
+            match key {
+                Key::Fill(c) => self.fill(rect, c),
+                Key::Hatch => self.hatch(rect, MUTED),
+                Key::Ring(color) => {
+                    let centre = ((rect[0] + rect[2]) / 2.0, (rect[1] + rect[3]) / 2.0);
+                    let (radius, width) = (self.px(3.5), self.px(1.5));
+                    self.ops.push(Op::Dot { centre, radius, color, filled: false, width });
+                }
             }
             self.text((x + swatch + gap, y + row / 2.0), name, TEXT, INK, LEFT_MID);
             x += w + between;

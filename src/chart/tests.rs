@@ -511,11 +511,14 @@ fn fitbit_monthly(first: (i32, i32), counts: &[u64], total: u64) -> StatTable {
 
 const MONTHLY: [u64; 14] = [150, 230, 12, 0, 310, 400, 5, 260, 280, 300, 90, 45, 60, 500];
 
-/// The dots of a line chart in colour `c`, left to right: filled, and rings (hollow).
+/// The dots of a line chart in colour `c`, left to right: filled, and rings (hollow). The
+/// legend's ring, above the value axis's title, is left out.
 fn dots(p: &Parsed, c: plotters::prelude::RGBColor) -> (Vec<Circle>, Vec<Circle>) {
-    let mut filled: Vec<Circle> = p.circles.iter().filter(|d| d.fill == hex(c)).cloned().collect();
+    let top = p.texts.iter().find(|t| t.text == "Participants").map_or(0.0, |t| t.y);
+    let plotted = p.circles.iter().filter(|d| d.cy > top);
+    let mut filled: Vec<Circle> = plotted.clone().filter(|d| d.fill == hex(c)).cloned().collect();
     let mut rings: Vec<Circle> =
-        p.circles.iter().filter(|d| d.fill == "none" && d.stroke == hex(c)).cloned().collect();
+        plotted.filter(|d| d.fill == "none" && d.stroke == hex(c)).cloned().collect();
     filled.sort_by(|a, b| a.cx.total_cmp(&b.cx));
     rings.sort_by(|a, b| a.cx.total_cmp(&b.cx));
     (filled, rings)
@@ -560,6 +563,9 @@ fn a_line_joins_the_months_in_order_at_heights_proportional_to_the_disclosed_cou
         assert!(t.contains(&label), "no text {label:?} in {t:?}");
     }
     assert!(t.iter().any(|t| t.starts_with("Total: 900")), "{t:?}");
+    assert!(t.contains(&"“≤ 20”, drawn at 20"), "the legend explains the rings: {t:?}");
+    let legend = p.circles.iter().filter(|d| d.fill == "none" && d.stroke == hex(PALETTE[0])).count();
+    assert_eq!(legend, 3, "two rings and the legend's");
     assert!(p.desc.contains("rounded up to the nearest 20"));
     assert!(summary.label.starts_with("Line chart: Participants with Fitbit"), "{}", summary.label);
     assert!(summary.label.contains("14 points"), "{}", summary.label);
@@ -591,6 +597,7 @@ fn a_withheld_month_is_a_gap_with_a_hatched_marker_never_a_height() {
     }
     let t = texts(&p);
     assert!(t.iter().any(|t| t.starts_with("Withheld")), "the legend explains the hatching: {t:?}");
+    assert!(!t.contains(&"“≤ 20”, drawn at 20"), "no ring, no ring in the legend: {t:?}");
     assert!(p.desc.contains("withheld"), "{}", p.desc);
     assert_eq!(summary.rows[6], ["2021-05", "≤ 20"]);
     // No policy lets a count of 1–19 into the chart.
