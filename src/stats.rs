@@ -108,6 +108,10 @@ pub enum StatRequest {
     },
     /// Persons with Fitbit data by mean daily steps.
     FitbitSteps,
+    /// Persons with an `activity_summary` row per calendar month ("2021-03"), every month from
+    /// the scope's first to its last (zeros included); the total is the scope's persons with
+    /// any `activity_summary` row.
+    FitbitMonthly,
     /// Persons in scope with a record of the concept (or a descendant), per table.
     RecordSources {
         /// The concept.
@@ -197,6 +201,7 @@ impl Engine {
             StatRequest::MeasurementValues { concept_id } => s.measurement_values(*concept_id)?,
             StatRequest::SurveyAnswers { question_concept_id } => s.survey_answers(*question_concept_id)?,
             StatRequest::FitbitSteps => s.fitbit_steps(),
+            StatRequest::FitbitMonthly => s.fitbit_monthly(),
             StatRequest::RecordSources { concept_id } => s.record_sources(*concept_id)?,
         })
     }
@@ -640,6 +645,30 @@ impl<'a> Stats<'a> {
         )
     }
 
+    fn fitbit_monthly(&self) -> StatTable {
+        let persons = &self.index.persons;
+        let scoped: BTreeMap<i32, RoaringBitmap> = (persons.activity_months.iter())
+            .map(|(&month, all)| (month, all & &self.persons))
+            .filter(|(_, found)| !found.is_empty())
+            .collect();
+        let rows = match (scoped.keys().next(), scoped.keys().next_back()) {
+            (Some(&first), Some(&last)) => (first..=last)
+                .map(|month| StatRow {
+                    labels: vec![format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)],
+                    tally: scoped.get(&month).map_or_else(Tally::default, |found| self.tally(found)),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.table(
+            "fitbit_monthly",
+            "Participants with Fitbit activity data, by month".to_owned(),
+            &["Month"],
+            rows,
+            self.tally(&(&persons.activity & &self.persons)),
+        )
+    }
+
     fn record_sources(&self, concept_id: i32) -> Result<StatTable, CohortError> {
         let concepts = concept_set(self.vocab, concept_id)?;
         let n = self.index.persons.len();
@@ -790,7 +819,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::cohort::CohortDefinition;
+    use crate::cohort::{CohortDefinition, EngineBuilder};
     use crate::store::{Store, Table};
 
     const T2DM: i32 = 201_826;
@@ -834,6 +863,11 @@ mod tests {
     /// diabetes (a descendant of diabetes); 1 and 2 have HbA1c values; 1 and 2 took the survey
     /// whose question 1 answered.
     fn engine() -> Engine {
+        Engine::build(&store(), Some("2024-06-30")).unwrap()
+    }
+
+    /// The tables of [`engine`].
+    fn store() -> Store {
         let mut store = Store::default();
         let concepts = [
             (T2DM, "Type 2 diabetes", "Condition", "SNOMED", "Clinical Finding", ""),
@@ -912,7 +946,49 @@ mod tests {
                 ("observation_type_concept_id", i32s(&[Some(45_905_771); 2])),
             ],
         ));
-        Engine::build(&store, Some("2024-06-30")).unwrap()
+        store
+    }
+
+    /// [`engine`] with Fitbit data, `activity_summary` streamed in two record batches as the
+    /// browser does: person 1 on 2020-01-20 and 2020-03-10; person 2 on 2019-12-15, twice in
+    /// 2020-03 and once without a date; person 3 only without a date; person 4 only in
+    /// `heart_rate_summary`; unknown person 999 in 2019-11.
+    fn fitbit_engine() -> Engine {
+        let store = store();
+        let fitbit = ["activity_summary", "heart_rate_summary"];
+        let mut builder =
+            EngineBuilder::new(store.tables().map(Table::name).chain(fitbit), Some("2024-06-30"));
+        for t in store.tables() {
+            builder.begin_table(t.name(), Some(t.rows())).unwrap();
+            builder.push(t.batches().to_vec()).unwrap();
+            builder.end_table(t.schema()).unwrap();
+        }
+        let dates = |v: &[Option<i32>]| -> ArrayRef { Arc::new(Date32Array::from(v.to_vec())) };
+        let first = table(
+            "activity_summary",
+            vec![
+                ("person_id", i64s(&[1, 2, 999])),
+                ("date", dates(&[Some(18_281), Some(18_245), Some(18_215)])),
+                ("steps", i64s(&[4_000, 9_000, 1])),
+            ],
+        );
+        let second = table(
+            "activity_summary",
+            vec![
+                ("person_id", i64s(&[1, 2, 2, 2, 3])),
+                ("date", dates(&[Some(18_331), Some(18_331), Some(18_352), None, None])),
+                ("steps", i64s(&[6_000, 9_000, 9_000, 9_000, 100])),
+            ],
+        );
+        builder.begin_table("activity_summary", None).unwrap();
+        builder.push(first.batches().to_vec()).unwrap();
+        builder.push(second.batches().to_vec()).unwrap();
+        builder.end_table(first.schema()).unwrap();
+        let heart = table("heart_rate_summary", vec![("person_id", i64s(&[4])), ("date", days(&[18_262]))]);
+        builder.begin_table("heart_rate_summary", None).unwrap();
+        builder.push(heart.batches().to_vec()).unwrap();
+        builder.end_table(heart.schema()).unwrap();
+        builder.finish().unwrap()
     }
 
     fn cohort(engine: &Engine, concept: i32) -> Cohort {
@@ -1035,6 +1111,38 @@ mod tests {
         let t = stat(&engine, Scope::Concept(FEMALE), json!({"kind": "recordSources", "conceptId": T2DM}))
             .unwrap();
         assert_eq!(raw(&t), vec![(vec!["condition_occurrence"], 2)]);
+    }
+
+    #[test]
+    fn fitbit_months_count_persons_with_activity_from_the_first_month_to_the_last() {
+        let (engine, plain) = (fitbit_engine(), engine());
+        // Persons 1, 2 and 3 (diabetes); every batch's rows count, months without data are zeros.
+        let t = stat(&engine, Scope::Concept(DM), json!({"kind": "fitbitMonthly"})).unwrap();
+        assert_eq!(
+            raw(&t),
+            vec![(vec!["2019-12"], 1), (vec!["2020-01"], 1), (vec!["2020-02"], 0), (vec!["2020-03"], 2)]
+        );
+        assert_eq!((t.name.as_str(), t.dimensions.as_slice()), ("fitbit_monthly", &["Month".to_owned()][..]));
+        assert_eq!(t.total.raw(), 3, "person 3's undated row counts in the total only");
+        // Persons 2 and 5 (male); person 4's heart rate alone is no activity.
+        let t = stat(&engine, Scope::Concept(MALE), json!({"kind": "fitbitMonthly"})).unwrap();
+        assert_eq!(
+            raw(&t),
+            vec![(vec!["2019-12"], 1), (vec!["2020-01"], 0), (vec!["2020-02"], 0), (vec!["2020-03"], 1)]
+        );
+        let t = stat(&engine, Scope::Concept(FEMALE), json!({"kind": "fitbitMonthly"})).unwrap();
+        assert_eq!(
+            (raw(&t), t.total.raw()),
+            (vec![(vec!["2020-01"], 1), (vec!["2020-02"], 0), (vec!["2020-03"], 1)], 2)
+        );
+        let t = stat(&engine, Scope::Concept(DM), json!({"kind": "fitbitSteps"})).unwrap();
+        assert_eq!(t.total.raw(), 3);
+        // No activity in scope: no months.
+        let empty = cohort(&engine, HBA1C);
+        let t = stat(&engine, Scope::Cohort(&empty), json!({"kind": "fitbitMonthly"})).unwrap();
+        assert_eq!((t.rows.len(), t.total.raw()), (0, 0));
+        let t = stat(&plain, Scope::Concept(DM), json!({"kind": "fitbitMonthly"})).unwrap();
+        assert_eq!((t.rows.len(), t.total.raw()), (0, 0), "a dataset without Fitbit has no months");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Charts in headless Chromium (`wasm-pack test --headless --chrome`): bars drawn on a real
 //! canvas are checked pixel by pixel at the places the same layout's SVG puts them (a blank
-//! canvas fails), at 1× and 2× device pixels; withheld cells are hatched; `lens.chart` and
+//! canvas fails), at 1× and 2× device pixels; withheld cells are hatched; a line's dots and
+//! segments are painted and a withheld month is a gap; `lens.chart` and
 //! `lens.chartSvg` draw disclosed statistics, reject bad input with coded errors, and show no
 //! count from 1 to 19 under any policy.
 #![cfg(target_arch = "wasm32")]
@@ -55,6 +56,49 @@ fn svg_texts(svg: &str) -> Vec<String> {
         .filter(|n| n.has_tag_name("text"))
         .map(|n| n.text().unwrap_or_default().trim().to_owned())
         .collect()
+}
+
+/// Centres of the circles of an SVG filled with `fill`: `[cx, cy]`, left to right.
+fn svg_dots(svg: &str, fill: &str) -> Vec<[f64; 2]> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+    let mut dots: Vec<[f64; 2]> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("fill") == Some(fill))
+        .map(|n| [num(&n, "cx"), num(&n, "cy")])
+        .collect();
+    dots.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    dots
+}
+
+/// Blue more than red by a margin: the line (or its anti-aliased edge), not white or grey.
+fn bluish([r, _, b, _]: [u8; 4]) -> bool {
+    i32::from(b) - i32::from(r) > 60
+}
+
+/// Six months of Fitbit activity under `suppress`; 2021-03 is withheld.
+fn monthly_table() -> DisclosedTable {
+    let cell = |value: Option<u64>, label: &str| serde_json::json!({"value": value, "label": label, "policy": "suppress"});
+    let months = [
+        ("2021-01", Some(300)),
+        ("2021-02", Some(120)),
+        ("2021-03", None),
+        ("2021-04", Some(240)),
+        ("2021-05", Some(0)),
+        ("2021-06", Some(180)),
+    ];
+    let rows: Vec<serde_json::Value> = months
+        .iter()
+        .map(|(m, v)| {
+            let label = v.map_or("≤ 20".to_owned(), |v: u64| v.to_string());
+            serde_json::json!({"labels": [m], "count": cell(*v, &label), "percent": null})
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({
+        "name": "fitbit_monthly", "title": "Participants with Fitbit activity data, by month",
+        "policy": "suppress", "dimensions": ["Month"], "rows": rows, "total": cell(Some(400), "400"),
+    }))
+    .unwrap()
 }
 
 fn sex_table(policy: &str) -> DisclosedTable {
@@ -143,6 +187,54 @@ fn a_withheld_cell_is_a_hatched_stub_not_a_filled_bar() {
     assert!(ink > 0 && paper > 0, "hatching is lines on white: {ink} inked, {paper} white");
 }
 
+#[wasm_bindgen_test]
+fn a_line_is_painted_through_its_dots_with_a_gap_at_a_withheld_month() {
+    let chart = Chart::of_table(ChartKind::Line, &monthly_table(), None, &ChartOptions::default()).unwrap();
+    let (svg, summary) = chart.svg(Some(400.0), Some(300.0)).unwrap();
+    assert!(summary.label.starts_with("Line chart: "), "{}", summary.label);
+    let dots = svg_dots(&svg, "#0072B2");
+    assert_eq!(dots.len(), 5, "no dot for the withheld month: {svg}");
+    let markers = svg_rects(&svg, "none", "#0072B2");
+    assert_eq!(markers.len(), 1, "{svg}");
+    for ratio in [1.0, 2.0] {
+        let c = canvas((400.0 * ratio) as u32, (300.0 * ratio) as u32);
+        let at = |x: f64, y: f64| pixel(&c, x * ratio, y * ratio);
+        assert_eq!(at(dots[0][0], dots[0][1]), [0; 4], "a blank canvas must fail the check");
+        chart
+            .draw(
+                plotters_canvas::CanvasBackend::with_canvas_object(c.clone()).unwrap(),
+                ratio,
+                &BrowserFont::new(),
+            )
+            .unwrap();
+        for [x, y] in &dots {
+            assert_eq!(at(*x, *y), BLUE, "ratio {ratio}: dot at {x},{y}");
+        }
+        // The line runs between neighbouring months (January–February, April–May–June) …
+        for (a, b) in [(0, 1), (2, 3), (3, 4)] {
+            let mid = ((dots[a][0] + dots[b][0]) / 2.0, (dots[a][1] + dots[b][1]) / 2.0);
+            assert!(bluish(at(mid.0, mid.1)), "ratio {ratio}: no line between dots {a} and {b}");
+        }
+        // … and not across the withheld March, which is a hatched marker on the axis.
+        let gap = ((dots[1][0] + dots[2][0]) / 2.0, (dots[1][1] + dots[2][1]) / 2.0);
+        assert!(!bluish(at(gap.0, gap.1)), "ratio {ratio}: the line bridges the withheld month");
+        let [x, y, w, h] = markers[0];
+        let (mut ink, mut paper) = (0, 0);
+        for i in 1..((w * ratio) as i32 - 1) {
+            for j in 1..((h * ratio) as i32 - 1) {
+                match pixel(&c, x * ratio + f64::from(i), y * ratio + f64::from(j)) {
+                    WHITE => paper += 1,
+                    _ => ink += 1,
+                }
+            }
+        }
+        assert!(
+            ink > 0 && paper > 0,
+            "ratio {ratio}: hatching is lines on white: {ink} inked, {paper} white"
+        );
+    }
+}
+
 /// `batch` as an Arrow IPC stream.
 fn ipc(batch: &RecordBatch) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -160,9 +252,12 @@ fn batch(fields: Vec<(&str, Arc<dyn arrow_array::Array>)>) -> RecordBatch {
     RecordBatch::try_new(schema, fields.into_iter().map(|(_, a)| a).collect()).unwrap()
 }
 
-/// 60 persons, female when odd; person p has p % 7 type 2 diabetes rows (201826, under 201820).
+/// 60 persons, female when odd; person p has p % 7 type 2 diabetes rows (201826, under 201820)
+/// and Fitbit activity on p % 4 + 1 of 2021-01-01, 2021-01-31, 2021-03-02 and 2021-04-01.
 fn tables() -> Vec<(&'static str, RecordBatch)> {
     let ids: Vec<i64> = (1..=60).collect();
+    let days: Vec<(i64, i32)> =
+        ids.iter().flat_map(|&p| (0..=p % 4).map(move |k| (p, 18_628 + 30 * k as i32))).collect();
     let sex: Vec<i32> = ids.iter().map(|p| if p % 2 == 1 { 8532 } else { 8507 }).collect();
     let rows: Vec<(i64, i32)> = ids.iter().flat_map(|&p| (0..p % 7).map(move |k| (p, k as i32))).collect();
     vec![
@@ -235,6 +330,14 @@ fn tables() -> Vec<(&'static str, RecordBatch)> {
                     "condition_start_date",
                     Arc::new(Date32Array::from(rows.iter().map(|r| 10957 + r.1).collect::<Vec<_>>())),
                 ),
+            ]),
+        ),
+        (
+            "activity_summary",
+            batch(vec![
+                ("person_id", Arc::new(Int64Array::from(days.iter().map(|d| d.0).collect::<Vec<_>>()))),
+                ("date", Arc::new(Date32Array::from(days.iter().map(|d| d.1).collect::<Vec<_>>()))),
+                ("steps", Arc::new(Int64Array::from(vec![8_000; days.len()]))),
             ]),
         ),
     ]
@@ -313,6 +416,25 @@ async fn lens_chart_draws_disclosed_statistics_and_chart_svg_returns_the_documen
         r#"{{"kind": "preview", "data": {{"kind": "preview"}}, "cohort": {DIABETES}, "options": {{"width": 320}}}}"#
     ));
     assert!(svg_texts(&lens.chart_svg(preview).unwrap()).contains(&"Include: group dm".to_owned()));
+    // 52 persons with diabetes have activity in January, none in February, 26 in March (p % 4
+    // of 2 or 3) and 13 in April.
+    let line = json(&format!(
+        r#"{{"kind": "line", "data": {{"kind": "fitbitMonthly"}}, "cohort": {DIABETES},
+        "options": {{"width": 640, "height": 480}}}}"#
+    ));
+    let c = canvas(640, 480);
+    let summary = lens.chart(c.clone().into(), line.clone()).unwrap();
+    let rows: Vec<Vec<String>> = serde_wasm_bindgen::from_value(prop(&summary, "rows")).unwrap();
+    let expected =
+        [["2021-01", "60"], ["2021-02", "0"], ["2021-03", "40"], ["2021-04", "≤ 20"], ["Total", "60"]];
+    assert_eq!(rows, expected);
+    assert!(prop(&summary, "label").as_string().unwrap().starts_with("Line chart: "));
+    let svg = lens.chart_svg(line).unwrap();
+    let dots = svg_dots(&svg, "#0072B2");
+    assert_eq!(dots.len(), 3, "three filled dots and a ring for “≤ 20”: {svg}");
+    for [x, y] in dots {
+        assert_eq!(pixel(&c, x, y), BLUE, "dot at {x},{y}");
+    }
 }
 
 #[wasm_bindgen_test]
@@ -373,6 +495,7 @@ async fn charts_show_no_count_from_one_to_nineteen_under_any_policy() {
         r#"{"kind": "histogram", "data": {"kind": "fitbitSteps"}}"#,
         r#"{"kind": "bar", "data": {"kind": "topConcepts", "domain": "CONDITION", "limit": 5}}"#,
         r#"{"kind": "preview", "data": {"kind": "preview"}}"#,
+        r#"{"kind": "line", "data": {"kind": "fitbitMonthly"}}"#,
     ];
     let mut checked = 0;
     for policy in ["aou", "suppress", "perturbed"] {
@@ -391,5 +514,5 @@ async fn charts_show_no_count_from_one_to_nineteen_under_any_policy() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 21);
+    assert_eq!(checked, 24);
 }

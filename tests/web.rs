@@ -218,7 +218,8 @@ fn cohort_store(persons: i64) -> cohortlens::store::Store {
 }
 
 /// Tables of `persons` persons; person `p` has `p % 7` type 2 diabetes rows (concept
-/// 201826, under 201820) at ages 30 + p % 50.
+/// 201826, under 201820) at ages 30 + p % 50, and Fitbit activity in `p % 3 + 1` of the months
+/// 2021-01 to 2021-03.
 fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
     use arrow_array::Date32Array;
     let mut tables = Vec::new();
@@ -269,6 +270,15 @@ fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
         ),
     ]);
     tables.push(("condition_occurrence", conditions));
+    // 2021-01-01 is day 18628; every 31 days is the next month.
+    let days: Vec<(i64, i32)> =
+        ids.iter().flat_map(|&p| (0..=p % 3).map(move |k| (p, 18_628 + 31 * k as i32))).collect();
+    let activity = batch(vec![
+        ("person_id", Arc::new(Int64Array::from(days.iter().map(|d| d.0).collect::<Vec<_>>()))),
+        ("date", Arc::new(Date32Array::from(days.iter().map(|d| d.1).collect::<Vec<_>>()))),
+        ("steps", Arc::new(Int64Array::from(vec![8_000; days.len()]))),
+    ]);
+    tables.push(("activity_summary", activity));
     tables
 }
 
@@ -363,6 +373,7 @@ async fn no_count_from_one_to_nineteen_reaches_javascript() {
         r#"{"kind": "measurementValues", "conceptId": 3004410}"#,
         r#"{"kind": "surveyAnswers", "questionConceptId": 1585860}"#,
         r#"{"kind": "fitbitSteps"}"#,
+        r#"{"kind": "fitbitMonthly"}"#,
         r#"{"kind": "recordSources", "conceptId": 201826}"#,
         r#"{"kind": "age", "bands": "dataBrowser", "at": "event"}"#,
     ];
@@ -505,5 +516,5 @@ async fn running_out_of_memory_while_indexing_rejects_open() {
         cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await.unwrap();
     let tables: Vec<String> =
         lens.tables().unwrap().iter().map(|t| prop(&t, "name").as_string().unwrap()).collect();
-    assert_eq!(tables, ["concept", "concept_ancestor", "person", "condition_occurrence"]);
+    assert_eq!(tables, ["concept", "concept_ancestor", "person", "condition_occurrence", "activity_summary"]);
 }

@@ -57,6 +57,10 @@ const CHARTS = [
     spec: { kind: 'histogram', data: { kind: 'fitbitSteps' }, cohort: FITBIT, title: 'Mean daily steps (everyone with Fitbit data)' },
   },
   {
+    id: 'fitbit-monthly',
+    spec: { kind: 'line', data: { kind: 'fitbitMonthly' }, cohort: FITBIT, title: 'Participants with Fitbit activity data, by month' },
+  },
+  {
     id: 'preview',
     spec: {
       kind: 'preview', data: { kind: 'preview' }, cohort: BUILDER, title: 'Cohort Builder: type 2 diabetes on metformin, no insulin',

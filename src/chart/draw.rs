@@ -75,6 +75,20 @@ enum Op {
         color: RGBColor,
         width: f64,
     },
+    /// A polyline through `points`.
+    Path {
+        points: Vec<(f64, f64)>,
+        color: RGBColor,
+        width: f64,
+    },
+    /// A point marker: a filled dot, or a ring on white.
+    Dot {
+        centre: (f64, f64),
+        radius: f64,
+        color: RGBColor,
+        filled: bool,
+        width: f64,
+    },
     Text {
         at: (f64, f64),
         text: String,
@@ -83,6 +97,16 @@ enum Op {
         color: RGBColor,
         pos: Pos,
     },
+}
+
+/// What a legend entry shows left of its name.
+enum Key {
+    /// A series' colour.
+    Fill(RGBColor),
+    /// Withheld cells.
+    Hatch,
+    /// "≤ 20" points of a line, drawn at 20.
+    Ring(RGBColor),
 }
 
 /// A chart laid out at one size.
@@ -117,6 +141,13 @@ fn ticks(max: f64, want: f64) -> Vec<f64> {
         .unwrap_or(10.0 * magnitude);
     let n = (max / step).ceil().clamp(1.0, 1000.0) as usize;
     (0..=n).map(|i| i as f64 * step).collect()
+}
+
+/// The month of a `"2021-03"` label, counted from year 0 (`year * 12 + month - 1`).
+fn month_index(label: &str) -> Option<i64> {
+    let (year, month) = label.split_once('-')?;
+    let (year, month): (i64, i64) = (year.parse().ok()?, month.parse().ok()?);
+    (1..=12).contains(&month).then_some(year * 12 + month - 1)
 }
 
 /// The colour of series `j`.
@@ -291,22 +322,27 @@ impl Ctx<'_> {
         (lines, fits)
     }
 
-    /// The legend (series, and a hatched "withheld" swatch when a cell is withheld) from `y`
-    /// down; returns the y below it.
+    /// The legend (series, a hatched "withheld" swatch when a cell is withheld, a ring when a
+    /// line has "≤ 20" points) from `y` down; returns the y below it.
     fn legend(&mut self, chart: &Chart, left: f64, mut y: f64, inner: f64) -> f64 {
-        let withheld = chart.cells.iter().flatten().flatten().any(|c| c.count.value().is_none());
-        let mut entries: Vec<(Option<RGBColor>, &str)> = Vec::new();
+        let cells = || chart.cells.iter().flatten().flatten();
+        let withheld = cells().any(|c| c.count.value().is_none());
+        let at_most = cells().any(|c| c.count.value().is_some_and(|v| c.count.label() != v.to_string()));
+        let mut entries: Vec<(Key, &str)> = Vec::new();
         if chart.series.len() > 1 {
             entries.extend(
                 chart
                     .series
                     .iter()
                     .enumerate()
-                    .map(|(j, name)| (Some(series_color(chart, j)), name.as_str())),
+                    .map(|(j, name)| (Key::Fill(series_color(chart, j)), name.as_str())),
             );
         }
         if withheld {
-            entries.push((None, "Withheld (“≤ 20” or “suppressed”)"));
+            entries.push((Key::Hatch, "Withheld (“≤ 20” or “suppressed”)"));
+        }
+        if chart.form == Form::Line && at_most {
+            entries.push((Key::Ring(series_color(chart, 0)), "“≤ 20”, drawn at 20"));
         }
         if entries.is_empty() {
             return y;
@@ -314,7 +350,7 @@ impl Ctx<'_> {
         let (swatch, gap, between) = (self.px(12.0), self.px(6.0), self.px(16.0));
         let row = self.px(TEXT * LINE + 4.0);
         let mut x = left;
-        for (color, name) in entries {
+        for (key, name) in entries {
             let name = self.ellipsis(name, inner - swatch - gap, TEXT, false);
             let w = swatch + gap + self.width(&name, TEXT, false);
             if x > left && x + w > left + inner {
@@ -322,9 +358,14 @@ impl Ctx<'_> {
                 y += row;
             }
             let rect = [x, y + (row - swatch) / 2.0, x + swatch, y + (row + swatch) / 2.0];
-            match color {
-                Some(c) => self.fill(rect, c),
-                None => self.hatch(rect, MUTED),
+            match key {
+                Key::Fill(c) => self.fill(rect, c),
+                Key::Hatch => self.hatch(rect, MUTED),
+                Key::Ring(color) => {
+                    let centre = ((rect[0] + rect[2]) / 2.0, (rect[1] + rect[3]) / 2.0);
+                    let (radius, width) = (self.px(3.5), self.px(1.5));
+                    self.ops.push(Op::Dot { centre, radius, color, filled: false, width });
+                }
             }
             self.text((x + swatch + gap, y + row / 2.0), name, TEXT, INK, LEFT_MID);
             x += w + between;
@@ -354,13 +395,21 @@ impl Ctx<'_> {
         let widest = (chart.categories.iter())
             .map(|c| self.width(self.drawable(c, right - left, SMALL, 1), SMALL, false))
             .fold(0.0, f64::max);
-        let k = ((widest + self.px(8.0)) / slot).ceil().max(1.0) as usize;
+        let mut k = ((widest + self.px(8.0)) / slot).ceil().max(1.0) as usize;
+        // A time series is labelled at calendar steps (months, quarters, half-years, years),
+        // where each step begins.
+        let mut first = 0;
+        if chart.form == Form::Line {
+            k = [1, 2, 3, 6, 12].into_iter().find(|&s| s >= k).unwrap_or(k.div_ceil(12) * 12);
+            first = chart.categories.first().and_then(|c| month_index(c)).unwrap_or(0);
+        }
         let labels = chart
             .categories
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                (i % k == 0).then(|| vec![self.ellipsis(c, k as f64 * slot - self.px(4.0), SMALL, false)])
+                ((first + i as i64).rem_euclid(k as i64) == 0)
+                    .then(|| vec![self.ellipsis(c, k as f64 * slot - self.px(4.0), SMALL, false)])
             })
             .collect();
         CategoryAxis { plot_left, slot, labels, lines: 1, fits }
@@ -407,6 +456,7 @@ impl Ctx<'_> {
             let x0 = plot_left + i as f64 * slot;
             let bars: Vec<(f64, f64, usize)> = match chart.form {
                 Form::Histogram => vec![(x0, slot - self.px(1.0), 0)],
+                Form::Line => Vec::new(),
                 Form::Bars(_) | Form::Stacked => {
                     let w = (slot * 0.7).min(self.px(64.0));
                     let j = row.iter().position(Option::is_some).unwrap_or(0);
@@ -473,9 +523,18 @@ impl Ctx<'_> {
             }
         }
         self.line((plot_left, plot_bottom), (right, plot_bottom), AXIS);
+        // Dots over the axis: a month of 0 sits on it.
+        if chart.form == Form::Line {
+            self.series_line(chart, axis, &y_of, plot_bottom, labels_fit);
+        }
         let line_h = self.px(SMALL * LINE);
         for (i, lines) in axis.labels.iter().enumerate() {
             let x = plot_left + (i as f64 + 0.5) * slot;
+            // A month label that would stick out of the chart is left out.
+            let half = lines.iter().flatten().map(|l| self.width(l, SMALL, false) / 2.0).fold(0.0, f64::max);
+            if chart.form == Form::Line && (x - half < left / 2.0 || x + half > right + left / 2.0) {
+                continue;
+            }
             for (k, l) in lines.iter().flatten().enumerate() {
                 self.text(
                     (x, plot_bottom + self.px(5.0) + k as f64 * line_h),
@@ -490,6 +549,59 @@ impl Ctx<'_> {
             let y = plot_bottom + self.px(6.0) + axis.lines as f64 * line_h;
             let title = self.ellipsis(&chart.category_axis, right - plot_left, TEXT, false);
             self.text(((plot_left + right) / 2.0, y), title, TEXT, MUTED, CENTER_TOP);
+        }
+    }
+
+    /// A time series: a dot per row joined by a line (in the first colour) that breaks where a
+    /// count is withheld, which is a hatched marker on the axis instead; a "≤ 20" dot is a ring
+    /// at 20, the most it can be.
+    fn series_line(
+        &mut self,
+        chart: &Chart,
+        axis: &CategoryAxis,
+        y_of: &dyn Fn(f64) -> f64,
+        plot_bottom: f64,
+        labels_fit: bool,
+    ) {
+        let color = series_color(chart, 0);
+        let x_of = |i: usize| axis.plot_left + (i as f64 + 0.5) * axis.slot;
+        let cells: Vec<Option<&Cell>> = chart.cells.iter().map(|row| row[0].as_ref()).collect();
+        let (width, stub) = (self.px(2.0), self.px(STUB));
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for (i, cell) in cells.iter().enumerate() {
+            match cell.and_then(|c| c.count.value()) {
+                Some(v) => run.push((x_of(i), y_of(v as f64))),
+                None => {
+                    let points = std::mem::take(&mut run);
+                    if points.len() > 1 {
+                        self.ops.push(Op::Path { points, color, width });
+                    }
+                }
+            }
+        }
+        if run.len() > 1 {
+            self.ops.push(Op::Path { points: run, color, width });
+        }
+        let radius = self.px(3.5).min(axis.slot * 0.45).max(self.px(1.5));
+        for (i, cell) in cells.iter().enumerate() {
+            let Some(cell) = cell else { continue };
+            let x = x_of(i);
+            let top = match cell.count.value() {
+                Some(v) => {
+                    let filled = cell.count.label() == v.to_string();
+                    let (centre, ring) = ((x, y_of(v as f64)), self.px(1.5));
+                    self.ops.push(Op::Dot { centre, radius, color, filled, width: ring });
+                    centre.1 - radius
+                }
+                None => {
+                    self.hatch([x - stub / 2.0, plot_bottom - stub, x + stub / 2.0, plot_bottom], color);
+                    plot_bottom - stub
+                }
+            };
+            if labels_fit {
+                let at = (x, top - self.px(SMALL * 0.7));
+                self.text(at, value_label(cell, chart.percent), SMALL, INK, CENTER_MID);
+            }
         }
     }
 
@@ -685,6 +797,18 @@ impl Layout {
                 Op::Line { from, to, color, width } => {
                     area.draw(&PathElement::new(vec![pt(*from), pt(*to)], stroke(color, *width)))
                         .map_err(failed)?;
+                }
+                Op::Path { points, color, width } => {
+                    let points: Vec<(i32, i32)> = points.iter().map(|&p| pt(p)).collect();
+                    area.draw(&PathElement::new(points, stroke(color, *width))).map_err(failed)?;
+                }
+                Op::Dot { centre, radius, color, filled, width } => {
+                    let r = radius.round().max(1.0) as u32;
+                    let inside = if *filled { color.filled() } else { WHITE.filled() };
+                    area.draw(&Circle::new(pt(*centre), r, inside)).map_err(failed)?;
+                    if !filled {
+                        area.draw(&Circle::new(pt(*centre), r, stroke(color, *width))).map_err(failed)?;
+                    }
                 }
                 Op::Text { at, text, size, bold, color, pos } => {
                     let size = match sizes {

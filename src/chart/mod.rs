@@ -3,10 +3,11 @@
 //!
 //! A [`Chart`] is made only from disclosed inputs ([`DisclosedTable`], [`Preview`]), so it can
 //! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
-//! "suppressed", never a number. Every chart has a title, axis labels, value labels, a footnote
-//! naming the policy and an Okabe–Ito palette, and comes with a [`Summary`] (accessible name and
-//! data table) for the page's screen-reader fallback. A [`ChartSpec`] is the JSON form that
-//! JavaScript passes: `{kind, data, title?, options?, cohort?, conceptId?}` (docs/charts.md).
+//! "suppressed" (on a line, a gap with a hatched marker), never a number. Every chart has a
+//! title, axis labels, value labels, a footnote naming the policy and an Okabe–Ito palette, and
+//! comes with a [`Summary`] (accessible name and data table) for the page's screen-reader
+//! fallback. A [`ChartSpec`] is the JSON form that JavaScript passes: `{kind, data, title?,
+//! options?, cohort?, conceptId?}` (docs/charts.md).
 
 mod draw;
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -48,6 +49,9 @@ pub enum ChartKind {
     Histogram,
     /// The Cohort Builder's counts: the cohort, each group and each item.
     Preview,
+    /// A time series (Fitbit months): a point per row joined by a line, broken where a count is
+    /// withheld.
+    Line,
 }
 
 /// Bar direction of a `bar` chart.
@@ -133,6 +137,9 @@ impl ChartError {
 fn invalid(message: impl Into<String>) -> ChartError {
     ChartError::Invalid(message.into())
 }
+
+/// The tables a `line` chart draws: time series, their rows in time order.
+const TIME_SERIES: [&str; 1] = ["fitbit_monthly"];
 
 /// How a spec should look, appended to spec errors.
 const SPEC_HINT: &str = "a chart spec looks like {kind: 'bar', data: {kind: 'sexAtBirth'}, cohort: {includes: [...]}} \
@@ -305,6 +312,7 @@ enum Form {
     Grouped,
     Stacked,
     Histogram,
+    Line,
 }
 
 /// A chart ready to draw at any size: disclosed cells only, laid out by [`Chart::svg`] and
@@ -430,7 +438,7 @@ fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
 impl Chart {
     /// A chart of a disclosed statistics table. `bar` and `histogram` take one-way tables (a
     /// `histogram` also takes measurement values, one unit at a time), `groupedBar` and
-    /// `stackedBar` two-way tables.
+    /// `stackedBar` two-way tables, `line` time series.
     pub fn of_table(
         kind: ChartKind,
         table: &DisclosedTable,
@@ -523,6 +531,18 @@ impl Chart {
             }
             ChartKind::GroupedBar | ChartKind::StackedBar => {
                 return Err(mismatch("use 'bar' for a one-way table, or ask for {kind: 'ageBySex', …}"));
+            }
+            ChartKind::Line if dims == 1 && TIME_SERIES.contains(&table.name.as_str()) => {
+                let categories = table.rows.iter().map(|r| r.labels[0].clone()).collect();
+                let cells = table.rows.iter().map(|r| vec![Some(cell(r))]).collect();
+                (Form::Line, categories, vec![String::new()], cells, table.dimensions[0].clone())
+            }
+            ChartKind::Line => {
+                return Err(invalid(format!(
+                    "spec.kind: a 'line' chart draws a time series, which {:?} is not; give data {{kind: \
+                     'fitbitMonthly'}} (or the table it returned), or draw this table with 'bar'",
+                    table.title
+                )));
             }
             ChartKind::Preview => {
                 return Err(invalid(
@@ -670,7 +690,9 @@ impl Chart {
             (Form::Grouped, _) => "Grouped bar chart",
             (Form::Stacked, _) => "Stacked bar chart",
             (Form::Histogram, _) => "Histogram",
+            (Form::Line, _) => "Line chart",
         };
+        let marks = if self.form == Form::Line { "points" } else { "bars" };
         let by = if self.series.len() > 1 && self.kind != ChartKind::Preview {
             format!(", by {}", self.series.join(", "))
         } else {
@@ -680,7 +702,7 @@ impl Chart {
             kind: self.kind,
             title: self.title.clone(),
             label: format!(
-                "{form}: {}. {} bars{by}; the data table follows.",
+                "{form}: {}. {} {marks}{by}; the data table follows.",
                 self.title,
                 self.categories.len()
             ),
@@ -702,6 +724,7 @@ fn kind_name(kind: ChartKind) -> &'static str {
         ChartKind::StackedBar => "'stackedBar'",
         ChartKind::Histogram => "'histogram'",
         ChartKind::Preview => "'preview'",
+        ChartKind::Line => "'line'",
     }
 }
 

@@ -34,10 +34,29 @@ struct Text {
     anchor: String,
 }
 
+/// A circle of the SVG.
+#[derive(Debug, Clone)]
+struct Circle {
+    cx: f64,
+    cy: f64,
+    fill: String,
+    stroke: String,
+}
+
+/// A polyline of the SVG.
+#[derive(Debug, Clone)]
+struct Polyline {
+    points: Vec<(f64, f64)>,
+    stroke: String,
+    width: f64,
+}
+
 struct Parsed {
     width: f64,
     height: f64,
     rects: Vec<Rect>,
+    circles: Vec<Circle>,
+    polylines: Vec<Polyline>,
     texts: Vec<Text>,
     title: String,
     desc: String,
@@ -65,6 +84,28 @@ fn parse(svg: &str) -> Parsed {
                 h: num(&n, "height"),
                 fill: n.attribute("fill").unwrap_or_default().to_owned(),
                 stroke: n.attribute("stroke").unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        circles: root
+            .descendants()
+            .filter(|n| n.has_tag_name("circle"))
+            .map(|n| Circle {
+                cx: num(&n, "cx"),
+                cy: num(&n, "cy"),
+                fill: n.attribute("fill").unwrap_or_default().to_owned(),
+                stroke: n.attribute("stroke").unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        polylines: root
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline"))
+            .map(|n| Polyline {
+                points: (n.attribute("points").unwrap_or_default().split_whitespace())
+                    .filter_map(|p| p.split_once(','))
+                    .map(|(x, y)| (x.parse().unwrap(), y.parse().unwrap()))
+                    .collect(),
+                stroke: n.attribute("stroke").unwrap_or_default().to_owned(),
+                width: num(&n, "stroke-width"),
             })
             .collect(),
         texts: root
@@ -455,6 +496,183 @@ fn survey_answers_show_percentages() {
     assert!(texts(&p).contains(&"160"));
 }
 
+/// Persons with Fitbit activity per month, `counts` from `first` ("YYYY-MM") on.
+fn fitbit_monthly(first: (i32, i32), counts: &[u64], total: u64) -> StatTable {
+    let months: Vec<String> = (0..counts.len() as i32)
+        .map(|i| {
+            let m = first.0 * 12 + first.1 - 1 + i;
+            format!("{}-{:02}", m / 12, m % 12 + 1)
+        })
+        .collect();
+    let labels: Vec<[&str; 1]> = months.iter().map(|m| [m.as_str()]).collect();
+    let rows: Vec<(&[&str], u64)> = labels.iter().zip(counts).map(|(l, n)| (&l[..], *n)).collect();
+    stat_table("fitbit_monthly", "Participants with Fitbit activity data, by month", &["Month"], &rows, total)
+}
+
+const MONTHLY: [u64; 14] = [150, 230, 12, 0, 310, 400, 5, 260, 280, 300, 90, 45, 60, 500];
+
+/// The dots of a line chart in colour `c`, left to right: filled, and rings (hollow). The
+/// legend's ring, above the value axis's title, is left out.
+fn dots(p: &Parsed, c: plotters::prelude::RGBColor) -> (Vec<Circle>, Vec<Circle>) {
+    let top = p.texts.iter().find(|t| t.text == "Participants").map_or(0.0, |t| t.y);
+    let plotted = p.circles.iter().filter(|d| d.cy > top);
+    let mut filled: Vec<Circle> = plotted.clone().filter(|d| d.fill == hex(c)).cloned().collect();
+    let mut rings: Vec<Circle> =
+        plotted.filter(|d| d.fill == "none" && d.stroke == hex(c)).cloned().collect();
+    filled.sort_by(|a, b| a.cx.total_cmp(&b.cx));
+    rings.sort_by(|a, b| a.cx.total_cmp(&b.cx));
+    (filled, rings)
+}
+
+/// The series lines of colour `c` (2 px), left to right.
+fn series_lines(p: &Parsed, c: plotters::prelude::RGBColor) -> Vec<Polyline> {
+    let mut lines: Vec<Polyline> =
+        p.polylines.iter().filter(|l| l.stroke == hex(c) && l.width == 2.0).cloned().collect();
+    lines.sort_by(|a, b| a.points[0].0.total_cmp(&b.points[0].0));
+    lines
+}
+
+#[test]
+fn a_line_joins_the_months_in_order_at_heights_proportional_to_the_disclosed_counts() {
+    let table = Policy::Aou.disclose_table(&fitbit_monthly((2020, 11), &MONTHLY, 900));
+    let (p, summary, _) = svg_of(ChartKind::Line, &table, ChartOptions::default());
+    let (filled, rings) = dots(&p, PALETTE[0]);
+    assert_eq!((filled.len(), rings.len()), (12, 2), "{:?}", p.circles);
+    let mut all: Vec<Circle> = filled.iter().chain(&rings).cloned().collect();
+    all.sort_by(|a, b| a.cx.total_cmp(&b.cx));
+    // Left to right in month order, evenly spaced.
+    let pitch = all[1].cx - all[0].cx;
+    assert!(pitch > 10.0 && all.windows(2).all(|w| (w[1].cx - w[0].cx - pitch).abs() <= 1.0), "{all:?}");
+    // Heights above the zero month proportional to the disclosed values; "≤ 20" is drawn at 20,
+    // as a ring.
+    let values: Vec<f64> = table.rows.iter().map(|r| r.count.value().unwrap() as f64).collect();
+    assert_eq!(values[2..4], [20.0, 0.0]);
+    let base = all[3].cy;
+    let scale = (base - all[13].cy) / values[13];
+    for (d, v) in all.iter().zip(&values) {
+        assert_close(base - d.cy, v * scale, 1.5, "point height");
+    }
+    assert_eq!(rings.iter().map(|d| d.cx).collect::<Vec<_>>(), [all[2].cx, all[6].cx]);
+    // One unbroken line through every point, in order.
+    let lines = series_lines(&p, PALETTE[0]);
+    assert_eq!(lines.len(), 1, "{:?}", p.polylines);
+    let through: Vec<(f64, f64)> = all.iter().map(|d| (d.cx, d.cy)).collect();
+    assert_eq!(lines[0].points, through);
+    let t = texts(&p);
+    for label in ["Participants with Fitbit activity data, by month", "Participants", "Month", "2020-11"] {
+        assert!(t.contains(&label), "no text {label:?} in {t:?}");
+    }
+    assert!(t.iter().any(|t| t.starts_with("Total: 900")), "{t:?}");
+    assert!(t.contains(&"“≤ 20”, drawn at 20"), "the legend explains the rings: {t:?}");
+    let legend = p.circles.iter().filter(|d| d.fill == "none" && d.stroke == hex(PALETTE[0])).count();
+    assert_eq!(legend, 3, "two rings and the legend's");
+    assert!(p.desc.contains("rounded up to the nearest 20"));
+    assert!(summary.label.starts_with("Line chart: Participants with Fitbit"), "{}", summary.label);
+    assert!(summary.label.contains("14 points"), "{}", summary.label);
+    assert_eq!(summary.columns, ["Month", "Participants"]);
+    assert_eq!(summary.rows[2], ["2021-01", "≤ 20"]);
+    assert_eq!(summary.rows.last().unwrap(), &["Total", "900"]);
+}
+
+#[test]
+fn a_withheld_month_is_a_gap_with_a_hatched_marker_never_a_height() {
+    let table = Policy::Suppress.disclose_table(&fitbit_monthly((2020, 11), &MONTHLY, 900));
+    assert_eq!((table.rows[2].count.value(), table.rows[6].count.value()), (None, None));
+    let (p, summary, _) = svg_of(ChartKind::Line, &table, ChartOptions::default());
+    let (filled, rings) = dots(&p, PALETTE[0]);
+    assert_eq!((filled.len(), rings.len()), (12, 0), "no dot for a withheld month");
+    // The line breaks at both withheld months: months 0–1, 3–5 and 7–13.
+    let lines = series_lines(&p, PALETTE[0]);
+    assert_eq!(lines.iter().map(|l| l.points.len()).collect::<Vec<_>>(), [2, 3, 7], "{lines:?}");
+    // A hatched marker on the axis (8 px high, in the line's colour) at each withheld month,
+    // midway between its neighbours.
+    let markers: Vec<&Rect> =
+        p.rects.iter().filter(|r| r.fill == "none" && r.stroke == hex(PALETTE[0])).collect();
+    assert_eq!(markers.len(), 2, "{:?}", p.rects);
+    let zero = &filled[2];
+    for (m, (before, after)) in markers.iter().zip([(&filled[1], &filled[2]), (&filled[4], &filled[5])]) {
+        assert_close(m.x + m.w / 2.0, (before.cx + after.cx) / 2.0, 1.5, "marker position");
+        assert_close(m.y + m.h, zero.cy, 1.0, "marker on the axis");
+        assert!((m.h - 8.0).abs() <= 1.0);
+    }
+    let t = texts(&p);
+    assert!(t.iter().any(|t| t.starts_with("Withheld")), "the legend explains the hatching: {t:?}");
+    assert!(!t.contains(&"“≤ 20”, drawn at 20"), "no ring, no ring in the legend: {t:?}");
+    assert!(p.desc.contains("withheld"), "{}", p.desc);
+    assert_eq!(summary.rows[6], ["2021-05", "≤ 20"]);
+    // No policy lets a count of 1–19 into the chart.
+    for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+        let table = policy.disclose_table(&fitbit_monthly((2020, 11), &MONTHLY, 900));
+        for width in [320.0, 1200.0] {
+            let options = ChartOptions { width: Some(width), ..Default::default() };
+            let (p, summary, _) = svg_of(ChartKind::Line, &table, options);
+            let strings = p.texts.iter().map(|t| t.text.clone()).chain(summary.rows.into_iter().flatten());
+            for s in strings.filter(|s| !s.contains("1–20") && !s.contains("±10")) {
+                let n: u64 = s.replace(',', "").parse().unwrap_or(0);
+                assert!(!(1..=19).contains(&n), "{policy:?} {width}: {s:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn month_labels_are_thinned_to_calendar_steps_and_never_overlap() {
+    let counts: Vec<u64> = (0..36).map(|i| 100 + 10 * i).collect();
+    let table = Policy::Aou.disclose_table(&fitbit_monthly((2019, 2), &counts, 2000));
+    let font = EmbeddedFont::new();
+    for width in [320.0, 640.0, 1200.0] {
+        let (p, _, _) =
+            svg_of(ChartKind::Line, &table, ChartOptions { width: Some(width), ..Default::default() });
+        let (filled, _) = dots(&p, PALETTE[0]);
+        assert_eq!(filled.len(), 36);
+        let mut under: Vec<&Text> =
+            p.texts.iter().filter(|t| t.anchor == "middle" && month_of(&t.text).is_some()).collect();
+        under.sort_by(|a, b| a.x.total_cmp(&b.x));
+        assert!(under.len() >= 2, "{width}: {under:?}");
+        let months: Vec<i32> = under.iter().map(|t| month_of(&t.text).unwrap()).collect();
+        let step = months[1] - months[0];
+        assert!([1, 2, 3, 6, 12, 24].contains(&step), "{width}: {months:?}");
+        assert!(months.windows(2).all(|w| w[1] - w[0] == step), "{width}: {months:?}");
+        assert!(months.iter().all(|m| m % step == 0), "{width}: labelled where a step begins: {months:?}");
+        for w in under.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let gap = (b.x - font.width(&b.text, 11.0, false) / 2.0)
+                - (a.x + font.width(&a.text, 11.0, false) / 2.0);
+            assert!(gap > 0.0, "{width}: {:?} overlaps {:?}", a.text, b.text);
+        }
+        for t in &under {
+            let half = font.width(&t.text, 11.0, false) / 2.0;
+            assert!(
+                t.x - half >= 0.0 && t.x + half <= width,
+                "{width}: {:?} sticks out: {} ± {half}",
+                t.text,
+                t.x
+            );
+            // Each label is under its month's dot.
+            let m = (month_of(&t.text).unwrap() - (2019 * 12 + 1)) as usize;
+            assert_close(t.x, filled[m].cx, 1.0, "label under its dot");
+        }
+    }
+}
+
+/// `"2021-03"` as months since year 0.
+fn month_of(label: &str) -> Option<i32> {
+    let (y, m) = label.split_once('-')?;
+    Some(y.parse::<i32>().ok()? * 12 + m.parse::<i32>().ok()? - 1)
+}
+
+#[test]
+fn a_line_takes_time_series_only() {
+    let table = Policy::Aou.disclose_table(&sex_at_birth());
+    let e = Chart::of_table(ChartKind::Line, &table, None, &ChartOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "invalid_chart");
+    assert!(e.to_string().contains("fitbitMonthly") && e.to_string().contains("'bar'"), "{e}");
+    let empty = Policy::Aou.disclose_table(&fitbit_monthly((2020, 1), &[], 0));
+    let (p, summary, _) = svg_of(ChartKind::Line, &empty, ChartOptions::default());
+    assert!(texts(&p).contains(&"No rows to show."));
+    assert_eq!(summary.rows, [["Total", "0"]]);
+}
+
 #[test]
 fn preview_draws_the_cohort_its_groups_and_items() {
     let d = |n: u64| Policy::Aou.disclose(Tally::new(n, n));
@@ -782,6 +1000,7 @@ fn samples_are_written_for_review() {
         ("age-sex-grouped", ChartKind::GroupedBar, age_by_sex()),
         ("age-sex-stacked", ChartKind::StackedBar, age_by_sex()),
         ("hba1c", ChartKind::Histogram, hba1c()),
+        ("fitbit-monthly", ChartKind::Line, fitbit_monthly((2020, 11), &MONTHLY, 900)),
     ];
     for (name, kind, raw) in samples {
         for policy in [Policy::Aou, Policy::Suppress] {

@@ -28,6 +28,12 @@ pub(crate) fn civil_from_days(days: i32) -> (i32, u32, u32) {
     (year as i32, month, day)
 }
 
+/// The month of a day number, counted from year 0: `year * 12 + month - 1`.
+pub(crate) fn month_of(days: i32) -> i32 {
+    let (year, month, _) = civil_from_days(days);
+    year * 12 + month as i32 - 1
+}
+
 fn is_leap(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
@@ -146,6 +152,14 @@ mod tests {
             let (y, m, day) = civil_from_days(d);
             assert_eq!(days_from_civil(y, m, day), d);
         }
+    }
+
+    #[test]
+    fn months_count_from_year_zero() {
+        assert_eq!(month_of(days_from_civil(2021, 3, 1)), 2021 * 12 + 2);
+        assert_eq!(month_of(days_from_civil(2021, 3, 31)), 2021 * 12 + 2);
+        assert_eq!(month_of(days_from_civil(2021, 4, 1)), 2021 * 12 + 3);
+        assert_eq!(month_of(-1), 1969 * 12 + 11);
     }
 
     #[test]

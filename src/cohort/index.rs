@@ -6,16 +6,17 @@
 //! per-person attributes (date of birth, demographics, death, consent date, observation
 //! periods, Fitbit, data filters).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::date::{Birth, Calendar, parse_date};
+use super::date::{Birth, Calendar, month_of, parse_date};
 use super::{CohortError, Dense};
 use crate::columns::{self, NULL_I32};
 use crate::privacy::PersonKeys;
 use crate::store::Table;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use roaring::RoaringBitmap;
 
 /// A hasher for integer keys (ids), much faster than SipHash and good enough for ids.
 #[derive(Default)]
@@ -182,7 +183,7 @@ pub(crate) fn uses_column(table: &str, column: &str) -> bool {
         "observation_period" => {
             &["person_id", "observation_period_start_date", "observation_period_end_date"]
         }
-        "activity_summary" => &["person_id", "steps"],
+        "activity_summary" => &["person_id", "date", "steps"],
         "heart_rate_summary" => &["person_id"],
         "measurement" => {
             &["value_as_number", "value_as_concept_id", "measurement_type_concept_id", "unit_concept_id"]
@@ -492,6 +493,10 @@ pub(crate) struct Persons {
     pub fitbit: Dense,
     /// Mean daily steps (NaN if none).
     pub steps: Vec<f64>,
+    /// Persons with an `activity_summary` row.
+    pub activity: RoaringBitmap,
+    /// Persons with an `activity_summary` row in each month (`year * 12 + month - 1`).
+    pub activity_months: BTreeMap<i32, RoaringBitmap>,
     /// Age at the reference date ([`NULL_I32`] without a birth date).
     pub age_now: Vec<i32>,
     /// Age at the consent date ([`NULL_I32`] without one).
@@ -906,6 +911,15 @@ impl IndexBuilder {
                     self.index.persons.fitbit.insert(p);
                 }
                 if *steps {
+                    let dates = columns::days(t, "date", true)?;
+                    // This batch's rows add to the months earlier batches began.
+                    let p = &mut self.index.persons;
+                    for (&person, &d) in persons.iter().zip(&dates).filter(|&(&x, _)| x != NO_PERSON) {
+                        p.activity.insert(person);
+                        if d != NULL_I32 {
+                            p.activity_months.entry(month_of(d)).or_default().insert(person);
+                        }
+                    }
                     let steps = columns::f64s(t, "steps", true)?;
                     for (&p, &s) in persons.iter().zip(&steps) {
                         if p != NO_PERSON && !s.is_nan() {

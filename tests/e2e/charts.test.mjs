@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { browser, generate, screenshotPath, serve } from './harness.mjs';
 
 const KINDS = ['sex', 'gender', 'race', 'ethnicity', 'age', 'age-sex-grouped', 'age-sex-stacked', 'age-at-event',
-  'hba1c', 'general-health', 'education', 'top-conditions', 'fitbit-steps', 'preview'];
+  'hba1c', 'general-health', 'education', 'top-conditions', 'fitbit-steps', 'fitbit-monthly', 'preview'];
 
 let dataset, server, chromium;
 
@@ -71,7 +71,7 @@ function checkCharts(charts, scale) {
     assert.deepEqual(c.backing, c.css.map((v) => Math.round(v * scale)), `${c.id}: backing store at devicePixelRatio`);
     assert.ok(c.ink > 500 && c.palette > 20, `${c.id}: the canvas is (nearly) blank: ${c.ink} inked, ${c.palette} bar samples`);
     assert.equal(c.role, 'img', c.id);
-    assert.match(c.label, /^(Bar chart|Horizontal bar chart|Grouped bar chart|Stacked bar chart|Histogram): /, c.id);
+    assert.match(c.label, /^(Bar chart|Horizontal bar chart|Grouped bar chart|Stacked bar chart|Histogram|Line chart): /, c.id);
     assert.ok(c.rows.length >= 2, `${c.id}: the data table is empty`);
     assert.ok(c.footnote.length > 20, `${c.id}: no footnote`);
     // No count from 1 to 19 in any table cell.
@@ -91,6 +91,9 @@ test('every chart kind draws with ink, a name and a data table at 1000 px, no co
   assert.match(byId['top-conditions'].label, /^Horizontal bar chart/);
   assert.match(byId['general-health'].rows[0].at(-1), /%$/, 'survey answers carry percentages');
   assert.match(byId.preview.rows[0][0], /^Cohort$/);
+  assert.match(byId['fitbit-monthly'].label, /^Line chart: /);
+  assert.ok(byId['fitbit-monthly'].rows.length > 12, 'a year or more of months');
+  assert.ok(byId['fitbit-monthly'].rows.slice(0, -1).every((r) => /^\d{4}-\d{2}$/.test(r[0])), 'month labels');
   await p.screenshot({ path: screenshotPath('charts-1000'), fullPage: true });
   for (const id of KINDS) await p.locator(`#chart-${id}`).screenshot({ path: screenshotPath(`chart-${id}`) });
   assert.deepEqual(errors, []);
@@ -105,7 +108,7 @@ test('at 320 px and devicePixelRatio 2 the charts are sharp and fit the width', 
   for (const c of charts) assert.ok(c.css[0] <= 320 && c.css[0] >= 250, `${c.id}: ${c.css}`);
   assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), 320, 'nothing overflows sideways');
   await p.screenshot({ path: screenshotPath('charts-320'), fullPage: true });
-  for (const id of ['race', 'age-sex-grouped', 'hba1c', 'education', 'top-conditions', 'preview']) {
+  for (const id of ['race', 'age-sex-grouped', 'hba1c', 'education', 'top-conditions', 'fitbit-monthly', 'preview']) {
     await p.locator(`#chart-${id}`).screenshot({ path: screenshotPath(`chart-320-${id}`) });
   }
   assert.deepEqual(errors, []);
