@@ -6,13 +6,15 @@
 //! count from 1 to 19 under any policy.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use std::sync::Arc;
 
 use arrow_array::{Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{Field, Schema};
 use cohortlens::chart::{BrowserFont, Chart, ChartKind, ChartOptions};
 use cohortlens::privacy::DisclosedTable;
+use common::ipc;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -233,16 +235,6 @@ fn a_line_is_painted_through_its_dots_with_a_gap_at_a_withheld_month() {
             "ratio {ratio}: hatching is lines on white: {ink} inked, {paper} white"
         );
     }
-}
-
-/// `batch` as an Arrow IPC stream.
-fn ipc(batch: &RecordBatch) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema()).unwrap();
-    writer.write(batch).unwrap();
-    writer.finish().unwrap();
-    drop(writer);
-    bytes
 }
 
 fn batch(fields: Vec<(&str, Arc<dyn arrow_array::Array>)>) -> RecordBatch {

@@ -3,12 +3,15 @@
 //! `Response`, decodes to the same rows; a broken or truncated stream is an error naming the table.
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
 use std::sync::Arc;
 
 use arrow_array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 use cohortlens::ingest::TableIngest;
+use common::ipc;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -189,16 +192,6 @@ async fn a_corrupted_stream_is_an_error_not_a_panic() {
     bytes[at + 4..at + 8].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
     let err = ingest_response("measurement", vec![bytes]).await.unwrap_err();
     assert!(err.to_string().contains("table measurement"), "{err}");
-}
-
-/// `batch` as an Arrow IPC stream.
-fn ipc(batch: &RecordBatch) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema()).unwrap();
-    writer.write(batch).unwrap();
-    writer.finish().unwrap();
-    drop(writer);
-    bytes
 }
 
 /// Decodes `batch` through the streaming ingest, as the browser does, into a store table.

@@ -2,34 +2,22 @@
 // canvas with ink in it, has an accessible name and a data table, is sharp at devicePixelRatio 2,
 // redraws on resize, reads at 320 px, downloads as SVG and PNG, and logs no console error, under
 // each policy. Screenshots go to test-output/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { browser, generate, screenshotPath, serve } from './harness.mjs';
+import { screenshotPath, servedDataset } from './harness.mjs';
 
 const KINDS = ['sex', 'gender', 'race', 'ethnicity', 'age', 'age-sex-grouped', 'age-sex-stacked', 'age-at-event',
   'hba1c', 'general-health', 'education', 'top-conditions', 'fitbit-steps', 'fitbit-monthly', 'preview'];
 
-let dataset, server, chromium;
-
-before(async () => {
-  dataset = generate(10000);
-  server = await serve(dataset.out);
-  chromium = await browser();
-});
-
-after(async () => {
-  await chromium?.close();
-  server?.stop();
-  dataset?.remove();
-});
+const served = servedDataset(10000);
 
 /** A page of the given size and pixel density that records console and page errors. */
 async function open(errors, { width = 1000, height = 900, scale = 1, policy = 'aou' } = {}) {
-  const p = await chromium.newPage({ viewport: { width, height }, deviceScaleFactor: scale, acceptDownloads: true });
+  const p = await served.chromium.newPage({ viewport: { width, height }, deviceScaleFactor: scale, acceptDownloads: true });
   p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   p.on('pageerror', (e) => errors.push(String(e)));
-  await p.goto(`${server.url}charts.html?policy=${policy}`);
+  await p.goto(`${served.server.url}charts.html?policy=${policy}`);
   await p.waitForSelector('body[data-state="ready"], body[data-state="error"]', { timeout: 120_000 });
   assert.equal(await p.getAttribute('body', 'data-state'), 'ready', await p.locator('#error').textContent());
   return p;

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -52,4 +53,23 @@ export async function page(b, errors) {
 export function screenshotPath(name) {
   mkdirSync(OUTPUT, { recursive: true });
   return join(OUTPUT, `${name}.png`);
+}
+
+/**
+ * For the tests of one file: `persons` generated, served and a browser, set up before the first
+ * test and removed after the last (`{server, chromium}` once set up).
+ */
+export function servedDataset(persons) {
+  const f = {};
+  before(async () => {
+    f.dataset = generate(persons);
+    f.server = await serve(f.dataset.out);
+    f.chromium = await browser();
+  });
+  after(async () => {
+    await f.chromium?.close();
+    f.server?.stop();
+    f.dataset?.remove();
+  });
+  return f;
 }

@@ -1,27 +1,15 @@
 // The loader page served from the release build (wasm-opt applied): every table of the default
 // dataset streams in through the worker with a progress bar; cancel and broken streams show
 // clear states. Screenshots go to test-output/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browser, generate, page, screenshotPath, serve } from './harness.mjs';
+import { page, screenshotPath, servedDataset } from './harness.mjs';
 
-let dataset, server, chromium;
-
-before(async () => {
-  dataset = generate(3000);
-  server = await serve(dataset.out);
-  chromium = await browser();
-});
-
-after(async () => {
-  await chromium?.close();
-  server?.stop();
-  dataset?.remove();
-});
+const served = servedDataset(3000);
 
 test('every table loads with the row count of the catalog, and no console errors', async () => {
   const errors = [];
-  const p = await page(chromium, errors);
+  const p = await page(served.chromium, errors);
   const progress = [];
   await p.exposeFunction('recordProgress', (v) => progress.push(v));
   await p.addInitScript(() => {
@@ -33,9 +21,9 @@ test('every table loads with the row count of the catalog, and no console errors
     };
     requestAnimationFrame(tick);
   });
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
-  const catalog = await (await fetch(new URL('api/v1/catalog', server.url))).json();
+  const catalog = await (await fetch(new URL('api/v1/catalog', served.server.url))).json();
   assert.ok(catalog.tables.length >= 14);
   for (const t of catalog.tables) {
     const row = p.locator(`tr[data-table="${t.name}"]`);
@@ -54,10 +42,10 @@ test('every table loads with the row count of the catalog, and no console errors
 
 test('cancel stops a load and offers to load again', async () => {
   const errors = [];
-  const p = await page(chromium, errors);
+  const p = await page(served.chromium, errors);
   // Hold the measurement stream so there is time to press Cancel.
   await p.route(/\/api\/v1\/tables\/measurement(\?|$)/, (route) => setTimeout(() => route.continue().catch(() => {}), 10_000));
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('tr[data-table="measurement"][data-status="waiting"]');
   await p.waitForFunction(() => document.querySelector('tr[data-table="observation_period"]')?.dataset.status === 'loaded');
   await p.click('#cancel');
@@ -73,13 +61,13 @@ test('cancel stops a load and offers to load again', async () => {
 });
 
 test('a truncated stream is an error that names the table', async () => {
-  const p = await page(chromium, []);
+  const p = await page(served.chromium, []);
   await p.route(/\/api\/v1\/tables\/drug_exposure(\?|$)/, async (route) => {
     const response = await route.fetch();
     const body = await response.body();
     await route.fulfill({ response, body: body.subarray(0, Math.floor(body.length * 0.6)) });
   });
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
   const message = await p.locator('#error').textContent();
   assert.match(message, /table drug_exposure/);
@@ -89,19 +77,19 @@ test('a truncated stream is an error that names the table', async () => {
 });
 
 test('a server error is shown with the server\'s message', async () => {
-  const p = await page(chromium, []);
+  const p = await page(served.chromium, []);
   await p.route(/\/api\/v1\/tables\/person(\?|$)/, (route) => route.fulfill({
     status: 503, contentType: 'application/json',
     body: JSON.stringify({ error: { code: 'unavailable', message: 'the dataset is being replaced' } }),
   }));
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
   assert.match(await p.locator('#error').textContent(), /HTTP 503: the dataset is being replaced/);
   await p.close();
 });
 
 test('a wasm trap mid-load (out of memory) is an error, not a hang', async () => {
-  const p = await page(chromium, []);
+  const p = await page(served.chromium, []);
   // A stand-in for the wasm module whose Lens.open traps the way an exhausted 4 GiB memory
   // does: the RuntimeError escapes in a later task and the promise never settles.
   await p.route(/\/pkg\/cohortlens\.js$/, (route) => route.fulfill({
@@ -109,14 +97,14 @@ test('a wasm trap mid-load (out of memory) is an error, not a hang', async () =>
     body: `export default async function init() {}
       export const Lens = { open: () => new Promise(() => setTimeout(() => { throw new WebAssembly.RuntimeError('unreachable'); })) };`,
   }));
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
   assert.match(await p.locator('#error').textContent(), /out of memory: WebAssembly may use at most 4 GiB/);
   await p.close();
 });
 
 test('a wasm trap that rejects a promise nothing awaits is an error too, not a hang', async () => {
-  const p = await page(chromium, []);
+  const p = await page(served.chromium, []);
   await p.route(/\/pkg\/cohortlens\.js$/, (route) => route.fulfill({
     contentType: 'text/javascript',
     body: `export default async function init() {}
@@ -125,7 +113,7 @@ test('a wasm trap that rejects a promise nothing awaits is an error too, not a h
         return new Promise(() => {});
       } };`,
   }));
-  await p.goto(server.url);
+  await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
   assert.match(await p.locator('#error').textContent(), /more memory than the browser gives WebAssembly \(4 GiB\)/);
   await p.close();
