@@ -146,6 +146,10 @@ impl TableIngest {
 pub trait Chunk {
     /// Its length in bytes.
     fn len(&self) -> usize;
+    /// Whether it holds no bytes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Appends bytes `start..start + n` to `dst`.
     fn append_to(&self, start: usize, n: usize, dst: &mut Vec<u8>);
 }
@@ -491,10 +495,10 @@ mod tests {
                 corrupt[at] = next() as u8;
             }
             // Either an error, or a decode that still satisfies every check.
-            if let Ok(t) = ingest([corrupt]) {
-                if let Ok(table) = t.finish(Some(rows)) {
-                    assert_eq!(table.rows(), rows as usize);
-                }
+            if let Ok(t) = ingest([corrupt])
+                && let Ok(table) = t.finish(Some(rows))
+            {
+                assert_eq!(table.rows(), rows as usize);
             }
         }
         let err = ingest([b"<html>502 Bad Gateway</html>".to_vec()]).map(|t| t.finish(None));

@@ -458,7 +458,7 @@ mod tests {
                 "order must not matter"
             );
             let v = d.value().unwrap();
-            assert!(v % 20 == 0 && (n == 0) == (v == 0), "n {n} → {v}");
+            assert!(v.is_multiple_of(20) && (n == 0) == (v == 0), "n {n} → {v}");
             assert!(v + 20 >= u64::from(n).saturating_sub(PERTURBATION as u64), "n {n} → {v}");
             moved += usize::from(Some(v) != Policy::Aou.disclose(t).value());
         }

@@ -458,7 +458,7 @@ impl<'a> Stats<'a> {
         let mut counted: Vec<(u64, usize)> = Vec::new(); // (rank count, run)
         for (k, &(c, r, end)) in events.runs.iter().enumerate() {
             let is_ppi = || self.vocab.concept(c).is_some_and(|k| k.vocabulary == "PPI");
-            if c == NULL_I32 || c == 0 || !ppi.is_none_or(|want| want == is_ppi()) {
+            if c == NULL_I32 || c == 0 || ppi.is_some_and(|want| want != is_ppi()) {
                 continue;
             }
             let mut n = 0u64;

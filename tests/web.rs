@@ -93,7 +93,7 @@ fn check_rows(table: &cohortlens::store::Table, rows: usize) {
         let values = batch.column(2).as_any().downcast_ref::<Float64Array>().unwrap();
         for (i, v) in values.iter().enumerate() {
             let row = ids.value(i) as usize;
-            assert_eq!(v, (row % 13 != 0).then_some(row as f64 / 100.0));
+            assert_eq!(v, (!row.is_multiple_of(13)).then_some(row as f64 / 100.0));
         }
     }
     assert_eq!(expected as usize, rows);

@@ -404,8 +404,7 @@ fn age_by_sex_grouped_and_stacked() {
     let (p, _, _) = svg_of(ChartKind::StackedBar, &table, ChartOptions::default());
     let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
     assert!(series.iter().all(|s| s.len() == 8));
-    for i in 0..8 {
-        let (m, f, x) = (&series[0][i], &series[1][i], &series[2][i]);
+    for ((m, f), x) in series[0].iter().zip(&series[1]).zip(&series[2]) {
         assert!((f.x - m.x).abs() < 1.0 && (m.x - x.x).abs() < 1.0);
         assert_close(m.y, f.y + f.h, 1.0, "female sits on male");
         assert_close(f.y, x.y + x.h, 1.0, "intersex sits on female");
