@@ -21,7 +21,7 @@ export async function run({ origin, tables, named, stats, repeats }) {
     if (url.includes('/api/v1/tables/')) urls.push(new URL(url, location.href).href);
     return realFetch(input, init);
   };
-  const { default: init, Lens, Cohort } = await import(`${origin}/pkg/cohortlens.js`);
+  const { default: init, Lens } = await import(`${origin}/pkg/cohortlens.js`);
   const importedMs = performance.now();
   const wasm = await init();
   const initMs = performance.now();
