@@ -120,6 +120,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
   /** After every edit: tell the host, then count again (debounced). */
   function changed() {
     onChange?.(request);
+    running.hidden = false;
     schedule();
   }
 
@@ -179,7 +180,8 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
   function paintCounts(message) {
     if (message) totalCount.replaceChildren(h('span', { class: 'cb-hint' }, message));
     else if (total) totalCount.replaceChildren(countBadge(total));
-    else totalCount.replaceChildren(h('span', { class: 'cb-hint' }, 'No count: fix the problems shown below.'));
+    else if (errors.size) totalCount.replaceChildren(h('span', { class: 'cb-hint' }, 'No count: fix the problems shown below.'));
+    else totalCount.replaceChildren(h('span', { class: 'cb-hint' }, 'Counting…'));
     for (const el of element.querySelectorAll('[data-count-of]')) {
       const owner = owners.get(el);
       el.replaceChildren(counts.has(owner) ? countBadge(counts.get(owner)) : h('span', { class: 'cb-count cb-count-none' }, '—'));
@@ -211,7 +213,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
         groups.map((group, g) => [g > 0 ? h('div', { class: 'cb-and', 'aria-hidden': 'true' }, role === 'includes' ? 'AND' : 'OR') : null,
           groupCard(role, group, g, ++groupNumber[role])]),
         h('button', { type: 'button', class: 'cb-add cb-add-group', 'data-focus': `${role}-new`, onclick: () => add(role, null) },
-          groups.length ? '+ Add another group' : `+ Add criteria to ${role === 'includes' ? 'include' : 'exclude'}`));
+          groups.length ? `+ Add another ${role === 'includes' ? 'include' : 'exclude'} group` : `+ Add criteria to ${role === 'includes' ? 'include' : 'exclude'}`));
     }));
     filters.replaceChildren(h('legend', {}, 'Data filters'), ...DATA_FILTERS.map(([name, label]) => {
       const box = h('input', { type: 'checkbox', id: `${uid}-filter-${name}`, checked: (request.dataFilters ?? []).includes(name) });
@@ -299,7 +301,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
     const kinds = modifierKinds(item.type, group.temporal);
     return h('li', { class: 'cb-item' },
       h('div', { class: 'cb-item-head' },
-        h('h4', {}, title),
+        h('h4', { tabindex: '-1', 'data-focus': `${key}:title` }, title),
         h('span', { class: 'cb-item-count' }, countSlot(item))),
       h('ul', { class: 'cb-params' }, item.searchParameters.map((p, k) => h('li', {},
         h('span', {}, paramText(p)),
@@ -359,10 +361,10 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
         const item = newItem(type, params, group?.temporal ? side ?? 0 : undefined);
         if (group) {
           group.items.push(item);
-          render(`${role}:${g}:${group.items.length - 1}:delete`);
+          render(`${role}:${g}:${group.items.length - 1}:title`);
         } else {
           request[role] = [...(request[role] ?? []), newGroup(role, [item])];
-          render(`${role}:${request[role].length - 1}:0:delete`);
+          render(`${role}:${request[role].length - 1}:0:title`);
         }
         changed();
       },

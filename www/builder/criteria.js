@@ -178,7 +178,11 @@ function conceptPanel(lens, domain, label, finish) {
     return li;
   };
 
-  async function search() {
+  let searched = null;
+  async function search({ force = false } = {}) {
+    const text = query.value.trim();
+    if (text === searched && !force) return;
+    searched = text;
     const mine = ++seq;
     status.textContent = 'Searching…';
     try {
@@ -195,6 +199,7 @@ function conceptPanel(lens, domain, label, finish) {
 
   async function browse(id) {
     const mine = ++seq;
+    searched = null;
     status.textContent = 'Loading the hierarchy…';
     const focus = await conceptById(lens, id);
     if (mine !== seq || !focus) return;
@@ -203,15 +208,21 @@ function conceptPanel(lens, domain, label, finish) {
     if (mine !== seq) return;
     status.textContent = `Hierarchy of ${focus.name}: ${parents.length} ${parents.length === 1 ? 'parent' : 'parents'}, ${children.length} ${children.length === 1 ? 'child' : 'children'}.`;
     results.replaceChildren(h('div', { class: 'cb-tree' },
-      h('button', { type: 'button', class: 'cb-link', onclick: search }, '← Back to search results'),
+      h('button', { type: 'button', class: 'cb-link', onclick: () => search({ force: true }) }, '← Back to search results'),
       h('h4', {}, 'Parents'), parents.length ? h('ul', { class: 'cb-concepts' }, parents.map(row)) : h('p', { class: 'cb-hint' }, 'None: this is a top concept.'),
       h('h4', {}, 'This concept'), h('ul', { class: 'cb-concepts cb-focus' }, row(focus)),
       h('h4', {}, 'Children'), children.length ? h('ul', { class: 'cb-concepts cb-children' }, children.map(row)) : h('p', { class: 'cb-hint' }, 'None: no concept lies below this one.')));
     results.querySelector('.cb-focus button')?.focus();
   }
 
-  query.addEventListener('input', debounce(search, 250));
-  query.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); search(); } });
+  const typed = debounce(search, 250);
+  query.addEventListener('input', typed);
+  query.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    typed.cancel();
+    search();
+  });
   search();
   return h('div', { class: 'cb-panel' },
     h('h3', {}, label),
@@ -313,20 +324,24 @@ function surveyPanel(lens, finish) {
     const surveys = all.filter((c) => c.conceptClass === 'Module');
     const answers = all.filter((c) => c.conceptClass === 'Answer');
     const byId = new Map(all.map((c) => [c.conceptId, c]));
-    tree.replaceChildren(h('ul', { class: 'cb-concepts' }, surveys.map((survey) => {
+    const surveyCounts = await countEach(lens, 'SURVEY', surveys.map((survey) => surveyParameter('SURVEY', { survey })));
+    tree.replaceChildren(h('ul', { class: 'cb-concepts' }, surveys.map((survey, s) => {
       const questions = h('ul', { class: 'cb-questions' });
       const details = h('details', {}, h('summary', {}, `Questions of ${survey.name}`), questions);
-      details.addEventListener('toggle', () => {
+      details.addEventListener('toggle', async () => {
         if (!details.open || questions.childElementCount) return;
-        questions.append(...survey.children.map((ref) => byId.get(ref.conceptId) ?? { ...ref, code: '' }).map((question) => questionRow(survey, question)));
+        questions.append(h('li', { class: 'cb-hint' }, 'Loading questions…'));
+        const list = survey.children.map((ref) => byId.get(ref.conceptId) ?? { ...ref, code: '' });
+        const counts = await countEach(lens, 'SURVEY', list.map((question) => surveyParameter('QUESTION', { question })));
+        questions.replaceChildren(...list.map((question, q) => questionRow(question, counts[q])));
       });
       return h('li', { class: 'cb-concept' },
         h('div', { class: 'cb-concept-main' }, h('span', { class: 'cb-concept-name' }, survey.name), h('span', { class: 'cb-meta' }, 'Any answer to any question of this survey')),
-        h('div', { class: 'cb-concept-counts' }, countBadge(survey.countWithDescendants)),
+        h('div', { class: 'cb-concept-counts' }, countBadge(surveyCounts[s])),
         selectButton(selection, () => surveyParameter('SURVEY', { survey }), `all of ${survey.name}`), details);
     })));
 
-    function questionRow(survey, question) {
+    function questionRow(question, count) {
       const list = h('ul', { class: 'cb-options' });
       const details = h('details', {}, h('summary', {}, 'Answers'), list);
       details.addEventListener('toggle', async () => {
@@ -344,7 +359,7 @@ function surveyPanel(lens, finish) {
       });
       return h('li', { class: 'cb-question' },
         h('span', { class: 'cb-concept-name' }, question.name),
-        question.count ? countBadge(question.count) : null,
+        countBadge(count),
         selectButton(selection, () => surveyParameter('QUESTION', { question }), `any answer to ${question.name}`), details);
     }
   })().catch((e) => tree.replaceChildren(h('p', { class: 'cb-error' }, `Could not load the surveys: ${e.message}`)));
@@ -361,17 +376,19 @@ function physicalPanel(lens, finish) {
     const all = await lens.searchConcepts('', { domain: 'PHYSICAL_MEASUREMENT', limit: 100 });
     const rows = [];
     if (all.some((c) => c.conceptId === SYSTOLIC) && all.some((c) => c.conceptId === DIASTOLIC)) rows.push(bloodPressureRow());
-    for (const c of all.filter((c) => c.conceptId !== SYSTOLIC && c.conceptId !== DIASTOLIC)) rows.push(measurementRow(c));
+    const others = all.filter((c) => c.conceptId !== SYSTOLIC && c.conceptId !== DIASTOLIC);
+    const counts = await countEach(lens, 'PHYSICAL_MEASUREMENT', others.map((c) => valueParameter(c, 'PHYSICAL_MEASUREMENT', null)));
+    others.forEach((c, i) => rows.push(measurementRow(c, counts[i])));
     list.replaceChildren(...rows);
   })().catch((e) => list.replaceChildren(h('li', { class: 'cb-error' }, `Could not load the measurements: ${e.message}`)));
 
-  function measurementRow(hit) {
+  function measurementRow(hit, count) {
     const unit = PM_UNITS[hit.conceptId];
     const range = rangeInputs(hit.name);
     const error = h('p', { class: 'cb-error', role: 'alert', hidden: true });
     return h('li', { class: 'cb-concept' },
       h('div', { class: 'cb-concept-main' }, h('span', { class: 'cb-concept-name' }, hit.name), h('span', { class: 'cb-meta' }, unit ? `in ${unit}` : hit.code)),
-      h('div', { class: 'cb-concept-counts' }, countBadge(hit.count)),
+      h('div', { class: 'cb-concept-counts' }, countBadge(count)),
       h('div', { class: 'cb-value-form' }, range.element, h('button', { type: 'button', class: 'cb-secondary', 'aria-label': `Select ${hit.name} with this value`, onclick: () => {
         try {
           error.hidden = true;
