@@ -32,6 +32,10 @@ let instances = 0;
  */
 export function createCohortBuilder({ lens, definition, onChange } = {}) {
   const uid = `cb${++instances}`;
+  const stylesheet = new URL('./builder.css', import.meta.url).href;
+  if (![...document.styleSheets].some((s) => s.href === stylesheet) && !document.querySelector(`link[href="${stylesheet}"]`)) {
+    document.head.append(h('link', { rel: 'stylesheet', href: stylesheet }));
+  }
   let request = definition ? structuredClone(definition) : emptyRequest();
   let seq = 0;
   let destroyed = false;
