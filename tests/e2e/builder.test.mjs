@@ -191,7 +191,7 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
 // Requests exactly as the Workbench UI sends them (utils.ts mapRequest; ids from generateId).
 const WORKBENCH_REQUESTS = {
   'condition by ICD10CM code with descendants': {
-    includes: [{ id: 'includes_0x7kq2m9b', items: [{ id: 'items_5hd81ztc3', type: 'CONDITION', searchParameters: [{ parameterId: 'param2100001502E11false', name: 'Type 2 diabetes mellitus', domain: 'CONDITION', type: 'ICD10CM', group: true, attributes: [], ancestorData: false, standard: false, conceptId: 2100001502 }], modifiers: [] }], temporal: false }],
+    includes: [{ id: 'includes_0x7kq2m9b', items: [{ id: 'items_5hd81ztc3', type: 'CONDITION', searchParameters: [{ parameterId: 'param2100001501E11false', name: 'Type 2 diabetes mellitus', domain: 'CONDITION', type: 'ICD10CM', group: true, attributes: [], ancestorData: false, standard: false, conceptId: 2100001501 }], modifiers: [] }], temporal: false }],
     excludes: [], dataFilters: [],
   },
   'drug by ingredient with modifiers': {

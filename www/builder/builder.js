@@ -237,7 +237,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
     const key = `${role}:${g}`;
     const name = group.name || `Group ${number}`;
     const canTemporal = temporalAllowed(group);
-    const toggle = h('input', { type: 'checkbox', role: 'switch', id: `${uid}-temporal-${key}`, checked: !!group.temporal,
+    const toggle = h('input', { type: 'checkbox', role: 'switch', id: `${uid}-temporal-${key}`, checked: !!group.temporal, 'aria-checked': String(!!group.temporal),
       disabled: !group.temporal && !canTemporal, 'aria-describedby': canTemporal ? null : `${uid}-temporal-why-${key}` });
     toggle.addEventListener('change', () => {
       request[role][g] = setTemporal(group, toggle.checked);

@@ -61,7 +61,7 @@ export function addCriteria({ lens, temporal, onAdd, title = 'Add criteria' }) {
           : domain === 'FITBIT' ? fitbitPanel(finish)
             : conceptPanel(lens, domain, label, finish);
     dialog.setBody(h('div', {}, back, panel));
-    panel.querySelector('input, select, button')?.focus();
+    (panel.querySelector('input, select, button') ?? back).focus();
   }
 }
 
