@@ -97,11 +97,13 @@ function selectButton(selection, makeParam, label) {
   const param = makeParam();
   const button = h('button', { type: 'button', class: 'cb-select', 'aria-pressed': String(selection.has(param.parameterId)),
     'aria-label': `Select ${label}` }, selection.has(param.parameterId) ? 'Selected ✓' : 'Select');
-  button.addEventListener('click', () => {
-    const on = selection.toggle(makeParam());
+  const show = (on) => {
     button.setAttribute('aria-pressed', String(on));
     button.textContent = on ? 'Selected ✓' : 'Select';
-  });
+  };
+  button.addEventListener('click', () => show(selection.toggle(makeParam())));
+  // A removal from the selected list unpresses the button.
+  selection.element.addEventListener('change', () => { if (button.isConnected) show(selection.has(param.parameterId)); });
   return button;
 }
 
