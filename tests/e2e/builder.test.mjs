@@ -93,6 +93,7 @@ async function addConcept(p, button, domain, search, name, vocabulary) {
   const dialog = p.locator('dialog[open]');
   await dialog.getByRole('button', { name: new RegExp(`^${domain}`) }).click();
   await dialog.getByRole('searchbox').fill(search);
+  await dialog.getByRole('status').filter({ hasText: `“${search}”` }).waitFor();
   const row = dialog.locator('.cb-concept')
     .filter({ has: p.locator('.cb-concept-name', { hasText: new RegExp(`^${name}$`, 'i') }) })
     .filter({ has: p.locator('.cb-meta', { hasText: new RegExp(`^${vocabulary} `) }) }).first();
@@ -104,8 +105,8 @@ async function addConcept(p, button, domain, search, name, vocabulary) {
 test('a cohort built by clicking counts what cohortlens count counts for its JSON', async () => {
   const errors = [];
   const p = await openBuilder(errors);
-  // Type 2 diabetes with its descendants…
-  await addConcept(p, p.getByRole('button', { name: '+ Add criteria to include' }), 'Conditions', 'type 2 diabetes', 'Type 2 diabetes mellitus', 'SNOMED');
+  // Type 2 diabetes by its ICD10CM code, with its descendants (E11.9, E11.65…)…
+  await addConcept(p, p.getByRole('button', { name: '+ Add criteria to include' }), 'Conditions', 'E11', 'Type 2 diabetes mellitus', 'ICD10CM');
   // …aged 40 to 65…
   await p.getByRole('button', { name: '+ Add another include group' }).click();
   let dialog = p.locator('dialog[open]');
@@ -124,7 +125,8 @@ test('a cohort built by clicking counts what cohortlens count counts for its JSO
   assert.equal(request.excludes.length, 1);
   const [t2dm] = request.includes[0].items[0].searchParameters;
   assert.deepEqual(Object.keys(t2dm), ['parameterId', 'name', 'domain', 'type', 'group', 'attributes', 'ancestorData', 'standard', 'conceptId']);
-  assert.equal(t2dm.conceptId, 201826);
+  assert.deepEqual([t2dm.type, t2dm.standard, t2dm.name], ['ICD10CM', false, 'Type 2 diabetes mellitus']);
+  assert.equal(t2dm.parameterId, `param${t2dm.conceptId}E11false`);
   assert.equal(t2dm.group, true, 'include descendants sets group');
   assert.deepEqual(request.includes[1].items[0].searchParameters[0].attributes, [{ name: 'AGE', operator: 'BETWEEN', operands: ['40', '65'] }]);
   assert.equal(request.excludes[0].items[0].searchParameters[0].ancestorData, true, 'a drug rolls up to its products');
@@ -156,7 +158,7 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   const dialog = p.locator('dialog[open]');
   await dialog.getByRole('button', { name: /^Conditions/ }).click();
   await dialog.getByRole('searchbox').fill('201826');
-  await dialog.getByRole('button', { name: 'Browse the hierarchy of Type 2 diabetes mellitus' }).click();
+  await dialog.getByRole('button', { name: 'Browse the hierarchy of Type 2 diabetes mellitus', exact: true }).click();
   await dialog.locator('.cb-tree').waitFor();
   const parents = await dialog.locator('.cb-tree > ul').first().locator('.cb-concept-name').allInnerTexts();
   assert.ok(parents.some((n) => /diabetes mellitus/i.test(n)), `parents of type 2 diabetes: ${parents}`);
@@ -172,6 +174,7 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   await dialog.getByRole('button', { name: '← All domains' }).click();
   await dialog.getByRole('button', { name: /^Labs and measurements/ }).click();
   await dialog.getByRole('searchbox').fill('4548-4');
+  await dialog.getByRole('status').filter({ hasText: '“4548-4”' }).waitFor();
   const row = dialog.locator('.cb-concept').first();
   await row.locator('summary').click();
   await row.getByRole('combobox').selectOption('GREATER_THAN_OR_EQUAL_TO');

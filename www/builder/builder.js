@@ -317,7 +317,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
       item.modifiers?.length ? h('p', { class: 'cb-mods' }, h('strong', {}, 'Modifiers: '), item.modifiers.map(modifierText).join('; ')) : null,
       errorSlot(item),
       h('div', { class: 'cb-item-actions' },
-        kinds.length ? h('button', { type: 'button', class: 'cb-secondary cb-small', 'data-focus': `${key}:modifiers`, 'aria-label': `Modifiers of ${title}`,
+        kinds.length ? h('button', { type: 'button', class: 'cb-secondary cb-small', 'data-focus': `${key}:modifiers`, 'aria-label': `${item.modifiers?.length ? 'Edit modifiers' : 'Add modifiers'} of ${title}`,
           onclick: () => editModifiers({ lens, item, role, temporal: group.temporal, onApply: (modifiers) => {
             item.modifiers = modifiers;
             render(`${key}:modifiers`);

@@ -95,12 +95,10 @@ function selectionList(type, finish) {
 /** A select button whose pressed state follows the selection. */
 function selectButton(selection, makeParam, label) {
   const param = makeParam();
+  // The pressed state shows as a check mark (CSS) and aria-pressed; the text stays "Select".
   const button = h('button', { type: 'button', class: 'cb-select', 'aria-pressed': String(selection.has(param.parameterId)),
-    'aria-label': `Select ${label}` }, selection.has(param.parameterId) ? 'Selected ✓' : 'Select');
-  const show = (on) => {
-    button.setAttribute('aria-pressed', String(on));
-    button.textContent = on ? 'Selected ✓' : 'Select';
-  };
+    'aria-label': `Select ${label}` }, 'Select');
+  const show = (on) => button.setAttribute('aria-pressed', String(on));
   button.addEventListener('click', () => show(selection.toggle(makeParam())));
   // A removal from the selected list unpresses the button.
   selection.element.addEventListener('change', () => { if (button.isConnected) show(selection.has(param.parameterId)); });

@@ -48,7 +48,7 @@ export function editModifiers({ lens, item, role, temporal, onApply }) {
     }
     sync();
     operator.addEventListener('change', () => { sync(); update(); });
-    inputs.forEach((input) => input.addEventListener('input', update));
+    inputs.forEach((input) => input.addEventListener('input', () => update()));
     rows.push({ name, operator, inputs });
   }
 
