@@ -214,6 +214,9 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
       const groups = request[role] ?? [];
       return h('section', { class: `cb-role cb-${role}`, 'aria-labelledby': `${uid}-${role}-title` },
         h('h2', { id: `${uid}-${role}-title` }, ROLE_WORDS[role]),
+        h('p', { class: 'cb-hint' }, role === 'includes'
+          ? 'Participants must match every group. Within a group, any one criterion is enough.'
+          : 'Participants who match any of these groups are removed.'),
         groups.map((group, g) => [g > 0 ? h('div', { class: 'cb-and', 'aria-hidden': 'true' }, role === 'includes' ? 'AND' : 'OR') : null,
           groupCard(role, group, g, ++groupNumber[role])]),
         h('button', { type: 'button', class: 'cb-add cb-add-group', 'data-focus': `${role}-new`, onclick: () => add(role, null) },
@@ -273,7 +276,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
       body,
       h('footer', { class: 'cb-group-foot' },
         h('label', { class: 'cb-switch', for: toggle.id }, toggle, ' Temporal'),
-        canTemporal ? null : h('span', { class: 'cb-hint', id: `${uid}-temporal-why-${key}` }, 'Not for demographics, surveys, physical measurements, Fitbit or “number of occurrence dates”.'),
+        canTemporal ? null : h('span', { class: 'cb-hint', id: `${uid}-temporal-why-${key}` }, 'Temporal needs events: not demographics, surveys, physical measurements, Fitbit or “number of occurrence dates”.'),
         h('span', { class: 'cb-group-count' }, 'Group count: ', countSlot(group))));
   }
 
@@ -295,8 +298,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
     const first = item.searchParameters[0];
     if (item.name) return item.name;
     if (first?.type === 'DECEASED' || first?.type === 'HAS_EHR_DATA' || (item.type ?? '').startsWith('FITBIT')) return first?.name ?? DOMAIN_TITLES[item.type];
-    const what = item.type === 'PERSON' ? PERSON_TYPE_TITLES[first?.type] ?? 'Demographics' : DOMAIN_TITLES[item.type] ?? item.type;
-    return `Contains ${what} ${item.searchParameters.length > 1 ? 'Codes' : 'Code'}`;
+    return item.type === 'PERSON' ? PERSON_TYPE_TITLES[first?.type] ?? 'Demographics' : DOMAIN_TITLES[item.type] ?? item.type;
   }
 
   function itemCard(role, group, g, item, i) {

@@ -31,7 +31,7 @@ const OPERATORS = [
   ['EQUAL', 'equal to (=)'], ['BETWEEN', 'between'],
 ];
 
-const PM_UNITS = { 903133: 'cm', 903121: 'kg', 903135: 'cm', 903136: 'cm', 903126: 'beats/min' };
+const PM_UNITS = { 903133: 'cm', 903121: 'kg', 903124: 'kg/m²', 903135: 'cm', 903136: 'cm', 903126: 'beats/min' };
 
 /**
  * Opens the dialog. `onAdd(type, searchParameters)` receives the new item's domain and
