@@ -244,6 +244,10 @@ test('Workbench requests pasted into the JSON tab come back unchanged through th
     await settledTotal(p);
     await assertNoSmallCounts(p);
     assert.equal(await jsonTab(p), text, `${name}: the request comes back unchanged`);
+    if (name === 'drug by ingredient with modifiers') {
+      await p.locator('.cb-mods-text', { hasText: 'Outpatient Visit' }).waitFor();
+      assert.match(await p.locator('.cb-mods-text').innerText(), /Age at event ≥ 40; Number of occurrence dates: 2 or more; During visit type: Outpatient Visit/);
+    }
     if (name === 'temporal group') {
       assert.equal(await p.getByLabel(/which mention/).inputValue(), 'FIRST_MENTION');
       assert.equal(await p.getByLabel(/time relation/).inputValue(), 'WITHIN_X_DAYS_OF');

@@ -43,6 +43,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
   let counts = new WeakMap();
   let errors = new Map();
   let total = null;
+  const visitNames = new Map();
 
   const totalCount = h('div', { class: 'cb-total-count', 'aria-live': 'polite', 'aria-atomic': 'true', id: `${uid}-total` });
   const running = h('span', { class: 'cb-running', hidden: true }, h('span', { class: 'cb-spinner', 'aria-hidden': 'true' }), 'Counting…');
@@ -316,7 +317,7 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
           render(`${key}:delete`);
           changed();
         } }, '×') : null))),
-      item.modifiers?.length ? h('p', { class: 'cb-mods' }, h('strong', {}, 'Modifiers: '), item.modifiers.map(modifierText).join('; ')) : null,
+      item.modifiers?.length ? h('p', { class: 'cb-mods' }, h('strong', {}, 'Modifiers: '), h('span', { class: 'cb-mods-text' }, item.modifiers.map(modifierText).join('; '))) : null,
       errorSlot(item),
       h('div', { class: 'cb-item-actions' },
         kinds.length ? h('button', { type: 'button', class: 'cb-secondary cb-small', 'data-focus': `${key}:modifiers`, 'aria-label': `${item.modifiers?.length ? 'Edit modifiers' : 'Add modifiers'} of ${title}`,
@@ -347,8 +348,23 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
   function modifierText(m) {
     const name = { AGE_AT_EVENT: 'Age at event', EVENT_DATE: 'Event date', NUM_OF_OCCURRENCES: 'Number of occurrence dates', ENCOUNTERS: 'During visit type', CATI: 'CATI' }[m.name] ?? m.name;
     if (m.name === 'NUM_OF_OCCURRENCES') return `${name}: ${m.operands[0]} or more`;
-    if (m.name === 'ENCOUNTERS') return `${name}: concept ${m.operands.join(', ')}`;
+    if (m.name === 'ENCOUNTERS') return `${name}: ${m.operands.map(visitName).join(', ')}`;
     return `${name} ${OPERATOR_WORDS[m.operator] ?? m.operator} ${m.operands.join(' and ')}`;
+  }
+
+  /** A visit concept's name once looked up (the form is drawn again then), else its id. */
+  function visitName(id) {
+    const key = Number(id);
+    if (!visitNames.has(key)) {
+      visitNames.set(key, `visit concept ${id}`);
+      lens.searchConcepts(String(id), { limit: 5 }).then((hits) => {
+        const hit = hits.find((c) => c.conceptId === key);
+        if (!hit || destroyed) return;
+        visitNames.set(key, hit.name);
+        for (const el of element.querySelectorAll('.cb-mods-text')) el.textContent = el.textContent.replace(`visit concept ${id}`, hit.name);
+      }).catch(() => {});
+    }
+    return visitNames.get(key);
   }
 
   function addButton(role, g, side, label) {
