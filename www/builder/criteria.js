@@ -278,6 +278,7 @@ function demographicsPanel(lens, finish) {
     })().catch((e) => list.replaceChildren(h('li', { class: 'cb-error' }, `Could not load the options: ${e.message}`)));
     return h('div', {}, list, selection.element);
   }
+  choose('AGE');
   return h('div', { class: 'cb-panel' }, h('h3', {}, 'Demographics'), nav, body);
 }
 
