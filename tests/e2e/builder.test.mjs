@@ -187,6 +187,19 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   assert.equal(lab.domain, 'MEASUREMENT');
   assert.deepEqual(lab.attributes, [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [6.5] }]);
   assert.equal((await p.locator('.cb-total-count').innerText()).replace(/\D/g, ''), engineCount(request).label.replace(/\D/g, ''));
+
+  // "Add more" puts a second concept into the same item: glucose, any value.
+  await p.getByRole('button', { name: 'Add more to Labs and Measurements' }).click();
+  await dialog.getByRole('searchbox').fill('glucose');
+  await dialog.getByRole('status').filter({ hasText: '“glucose”' }).waitFor();
+  await dialog.locator('.cb-concept').first().getByRole('button', { name: /^Select / }).first().click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await settledTotal(p);
+  const extended = JSON.parse(await jsonTab(p));
+  assert.equal(extended.includes[0].items.length, 1);
+  assert.equal(extended.includes[0].items[0].searchParameters.length, 2);
+  assert.deepEqual(extended.includes[0].items[0].searchParameters[1].attributes, []);
+  assert.equal((await p.locator('.cb-total-count').innerText()).replace(/\D/g, ''), engineCount(extended).label.replace(/\D/g, ''));
   assert.deepEqual(errors, []);
   await p.close();
 });

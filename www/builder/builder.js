@@ -23,6 +23,8 @@ const DATA_FILTERS = [
 ];
 const ROLE_WORDS = { includes: 'Include participants', excludes: 'Exclude participants' };
 const PREVIEW_DELAY_MS = 300;
+/** Item domains whose panel can add further concepts to an existing item. */
+const EXTENDABLE = new Set(['CONDITION', 'PROCEDURE', 'DRUG', 'MEASUREMENT', 'VISIT', 'OBSERVATION', 'DEVICE', 'SURVEY', 'PHYSICAL_MEASUREMENT']);
 
 let instances = 0;
 
@@ -320,6 +322,13 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
       item.modifiers?.length ? h('p', { class: 'cb-mods' }, h('strong', {}, 'Modifiers: '), h('span', { class: 'cb-mods-text' }, item.modifiers.map(modifierText).join('; '))) : null,
       errorSlot(item),
       h('div', { class: 'cb-item-actions' },
+        EXTENDABLE.has(item.type) ? h('button', { type: 'button', class: 'cb-secondary cb-small', 'data-focus': `${key}:more`, 'aria-label': `Add more to ${title}`,
+          onclick: () => addCriteria({ lens, temporal: !!group.temporal, domain: item.type, title: `Add more to ${title}`, onAdd(_type, params) {
+            const have = new Set(item.searchParameters.map((p) => p.parameterId));
+            item.searchParameters.push(...params.filter((p) => !have.has(p.parameterId)));
+            render(`${key}:more`);
+            changed();
+          } }) }, 'Add more') : null,
         kinds.length ? h('button', { type: 'button', class: 'cb-secondary cb-small', 'data-focus': `${key}:modifiers`, 'aria-label': `${item.modifiers?.length ? 'Edit modifiers' : 'Add modifiers'} of ${title}`,
           onclick: () => editModifiers({ lens, item, role, temporal: group.temporal, onApply: (modifiers) => {
             item.modifiers = modifiers;

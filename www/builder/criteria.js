@@ -37,7 +37,7 @@ const PM_UNITS = { 903133: 'cm', 903121: 'kg', 903124: 'kg/m²', 903135: 'cm', 9
  * Opens the dialog. `onAdd(type, searchParameters)` receives the new item's domain and
  * parameters; `temporal` hides what temporal groups cannot hold.
  */
-export function addCriteria({ lens, temporal, onAdd, title = 'Add criteria' }) {
+export function addCriteria({ lens, temporal, onAdd, title = 'Add criteria', domain: only }) {
   let dialog;
   const menu = h('div', { class: 'cb-menu' }, MENU.map(([heading, entries]) => {
     const shown = entries.filter(([d]) => !temporal || !['PERSON', 'SURVEY', 'PHYSICAL_MEASUREMENT', 'FITBIT'].includes(d));
@@ -47,21 +47,22 @@ export function addCriteria({ lens, temporal, onAdd, title = 'Add criteria' }) {
         h('span', { class: 'cb-menu-label' }, label), h('span', { class: 'cb-hint' }, hint))))));
   }));
   dialog = openDialog(title, menu, { wide: true });
+  if (only) open(only, MENU.flatMap(([, entries]) => entries).find(([d]) => d === only)?.[1] ?? only, true);
 
   function finish(type, params) {
     dialog.close();
     onAdd(type, params);
   }
 
-  function open(domain, label) {
-    const back = h('button', { type: 'button', class: 'cb-link', onclick: () => { dialog.setBody(menu); menu.querySelector(`[data-domain="${domain}"]`).focus(); } }, '← All domains');
+  function open(domain, label, alone = false) {
+    const back = alone ? h('span', {}) : h('button', { type: 'button', class: 'cb-link', onclick: () => { dialog.setBody(menu); menu.querySelector(`[data-domain="${domain}"]`).focus(); } }, '← All domains');
     const panel = domain === 'PERSON' ? demographicsPanel(lens, finish)
       : domain === 'SURVEY' ? surveyPanel(lens, finish)
         : domain === 'PHYSICAL_MEASUREMENT' ? physicalPanel(lens, finish)
           : domain === 'FITBIT' ? fitbitPanel(finish)
             : conceptPanel(lens, domain, label, finish);
     dialog.setBody(h('div', {}, back, panel));
-    (panel.querySelector('input, select, button') ?? back).focus();
+    (panel.querySelector('input, select, button') ?? dialog.dialog.querySelector('.cb-close')).focus();
   }
 }
 
