@@ -158,8 +158,9 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   const dialog = p.locator('dialog[open]');
   await dialog.getByRole('button', { name: /^Conditions/ }).click();
   await dialog.getByRole('searchbox').fill('201826');
+  await dialog.getByRole('status').filter({ hasText: '“201826”' }).waitFor();
   await dialog.getByRole('button', { name: 'Browse the hierarchy of Type 2 diabetes mellitus', exact: true }).click();
-  await dialog.locator('.cb-tree').waitFor();
+  await dialog.getByRole('status').filter({ hasText: 'Hierarchy of Type 2 diabetes mellitus' }).waitFor();
   const parents = await dialog.locator('.cb-tree > ul').first().locator('.cb-concept-name').allInnerTexts();
   assert.ok(parents.some((n) => /diabetes mellitus/i.test(n)), `parents of type 2 diabetes: ${parents}`);
   assert.ok(await dialog.locator('.cb-tree [data-count]').count() > 2, 'counts beside the concepts');

@@ -199,6 +199,7 @@ function conceptPanel(lens, domain, label, finish) {
   }
 
   async function browse(id) {
+    typed.cancel(); // a search still waiting for typing to pause must not replace the hierarchy
     const mine = ++seq;
     searched = null;
     status.textContent = 'Loading the hierarchy…';
