@@ -1,0 +1,9 @@
+// Vendored for www/notebook/: CodeMirror 6 (its minimal set-up plus line numbers and bracket
+// closing) with JavaScript and JSON.
+export { EditorView, minimalSetup } from 'codemirror';
+export { keymap, lineNumbers } from '@codemirror/view';
+export { Prec } from '@codemirror/state';
+export { closeBrackets } from '@codemirror/autocomplete';
+export { bracketMatching } from '@codemirror/language';
+export { javascript } from '@codemirror/lang-javascript';
+export { json } from '@codemirror/lang-json';
