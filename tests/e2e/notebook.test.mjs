@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, screenshotPath, servedDataset } from './harness.mjs';
+import { BIN, ROOT, expectedConsoleError, screenshotPath, servedDataset } from './harness.mjs';
 
 const served = servedDataset(10_000);
 const TUTORIALS = join(ROOT, 'www/tutorials');
@@ -37,7 +37,7 @@ function cliStats(definition, request) {
 
 async function newPage(errors, width = 1280) {
   const p = await served.chromium.newPage({ viewport: { width, height: 900 }, acceptDownloads: true });
-  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  p.on('console', (m) => { if (m.type() === 'error' && !expectedConsoleError(m)) errors.push(m.text()); });
   p.on('pageerror', (e) => errors.push(String(e)));
   return p;
 }

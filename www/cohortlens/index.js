@@ -99,10 +99,8 @@ export async function open(baseUrl, options = {}) {
   signal?.addEventListener('abort', abort, { once: true });
   let opened;
   try {
-    opened = await call('open', base, {
-      tables, columns, policy, token,
-      onProgress: onProgress ? Comlink.proxy((p) => onProgress(p)) : undefined,
-    });
+    // Comlink proxies only top-level arguments: the callback goes on its own.
+    opened = await call('open', base, { tables, columns, policy, token }, onProgress ? Comlink.proxy((p) => onProgress(p)) : undefined);
   } catch (e) {
     worker.terminate();
     throw e;

@@ -73,7 +73,7 @@ function cohort(definition) {
 }
 
 const api = {
-  async open(baseUrl, { tables, columns, policy, token, onProgress } = {}) {
+  async open(baseUrl, { tables, columns, policy, token } = {}, onProgress = undefined) {
     return guard(async () => {
       controller = new AbortController();
       await init();

@@ -175,6 +175,18 @@ function downloadButton(text, make, filename, type) {
   return b;
 }
 
+let builderLoading = null;
+
+/** The visual Cohort Builder (www/builder/), with its style sheet, loaded once. */
+function builderModule() {
+  builderLoading ??= import('../builder/builder.js').then((module) => {
+    const link = el('link', { rel: 'stylesheet', href: new URL('../builder/builder.css', import.meta.url).href });
+    document.head.append(link);
+    return module;
+  });
+  return builderLoading;
+}
+
 /** The scope of a chart or table: the named cohort's definition, or the spec's own concept. */
 function scope(cell, cohort) {
   return cell.data.cohort ? { cohort } : {};
@@ -271,39 +283,43 @@ const cohort = {
       clearTimeout(cell.debounce);
       cell.debounce = setTimeout(() => cell.notebook.run(cell), 300);
     };
-    jsonEditor(cell, jsonPanel, { label: `Cohort definition (JSON) of ${cell.data.name ?? 'this cell'}`, get: () => cell.data.definition, set: update })
+    const fromJson = (definition) => {
+      update(definition);
+      if (cell.builder) cell.builder.definition = definition;
+    };
+    jsonEditor(cell, jsonPanel, { label: `Cohort definition (JSON) of ${cell.data.name ?? 'this cell'}`, get: () => cell.data.definition, set: fromJson })
       .then((editor) => { cell.jsonEditor = editor; });
     cell.selectTab = select;
+    cell.builderPanel = builderPanel;
+    cell.update = update;
     select('json');
     builderTab.hidden = true;
-    import('../builder/builder.js').then(({ createCohortBuilder }) => {
-      cell.builder = createCohortBuilder({
-        lens: cell.notebook.lens,
-        definition: cell.data.definition,
-        onChange: (d) => {
-          update(d);
-          if (cell.jsonEditor) cell.jsonEditor.text = JSON.stringify(d, null, 2);
-        },
-      });
-      builderPanel.append(cell.builder.element);
+    builderModule().then((module) => {
+      cell.builderModule = module;
       builderTab.hidden = false;
       select('builder');
+      this.lensChanged(cell, cell.notebook.lens);
     }, () => {
       // No visual builder in this build: the JSON tab is the editor.
       jsonPanel.prepend(el('p', { className: 'hint', textContent: 'Edit the definition (the JSON request of the All of Us Cohort Builder); the counts below update as you type.' }));
     });
   },
+  /** The visual builder works on a loaded lens: it is made again for each new one. */
   lensChanged(cell, lens) {
-    if (cell.builder && lens) {
-      // The builder holds the lens it was created with: give it the new one.
-      const definition = cell.data.definition;
-      const parent = cell.builder.element.parentNode;
-      cell.builder.destroy();
-      import('../builder/builder.js').then(({ createCohortBuilder }) => {
-        cell.builder = createCohortBuilder({ lens, definition, onChange: (d) => { cell.data.definition = d; cell.notebook.run(cell); } });
-        parent.replaceChildren(cell.builder.element);
-      });
+    if (!cell.builderModule) return;
+    cell.builder?.destroy();
+    cell.builder = null;
+    if (!lens) {
+      cell.builderPanel.replaceChildren(el('p', { className: 'hint', textContent: 'The builder opens when the dataset has loaded.' }));
+      return;
     }
+    cell.builder = cell.builderModule.createCohortBuilder({
+      lens,
+      definition: cell.data.definition,
+      // The JSON tab shows the new definition when it is selected.
+      onChange: (d) => cell.update(d),
+    });
+    cell.builderPanel.replaceChildren(cell.builder.element);
   },
   definition: (cell) => ({
     inputs: ['lens'],

@@ -54,6 +54,8 @@ export class Notebook {
     this.list.replaceChildren();
     this.titleInput.value = doc.title;
     for (const data of doc.cells) this.insert(data, this.cells.length);
+    // A Code cell may name a cell defined further down.
+    this.redefineAll();
     this.changed();
   }
 
@@ -228,7 +230,8 @@ export class Notebook {
 
   setStatus(cell, status) {
     cell.el.dataset.status = status;
-    cell.state.textContent = status === 'running' ? 'Running…' : status === 'error' ? 'Error' : status === 'done' ? '' : '';
+    const waiting = status === 'running' && !this.lens && cell.inputs?.length;
+    cell.state.textContent = waiting ? 'Waiting for the dataset…' : status === 'running' ? 'Running…' : status === 'error' ? 'Error' : '';
     cell.cancelButton.hidden = status !== 'running';
   }
 
