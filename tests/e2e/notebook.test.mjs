@@ -58,9 +58,9 @@ async function cellErrors(p) {
     .map((c) => `${c.dataset.name ?? c.dataset.kind}: ${c.dataset.status} ${c.querySelector('.cell-error')?.textContent}`));
 }
 
-/** No element showing a count (`.count`, chart data tables) holds an integer from 1 to 19. */
+/** No element showing a count (`.count`: cohorts, tables, chart data tables) holds an integer from 1 to 19. */
 async function smallCounts(p) {
-  return p.$$eval('.count, table.chart-data td, table.stat td.num', (els) => els
+  return p.$$eval('.count', (els) => els
     .map((e) => e.textContent.trim())
     .filter((t) => /^\d[\d,]*$/.test(t) && Number(t.replace(/,/g, '')) >= 1 && Number(t.replace(/,/g, '')) <= 19));
 }
@@ -117,7 +117,7 @@ for (const tutorial of [{ file: 'welcome.json', title: 'Welcome' }, ...index.tut
       const want = cliStats(cohorts.find((c) => c.name === t.cohort).definition, t.request);
       const out = shown.find((o) => o.name === t.name);
       assert.deepEqual(out.rows.map((r) => [...r.slice(0, want.dimensions.length), r[want.dimensions.length]]),
-        want.rows.map((r) => [...r.labels, r.count.value === null ? r.count.label : r.count.value.toLocaleString('en-US')]), `table ${t.name}`);
+        want.rows.map((r) => [...r.labels, /^\d+$/.test(r.count.label) ? Number(r.count.label).toLocaleString('en-US') : r.count.label]), `table ${t.name}`);
     }
     for (const ch of doc.cells.filter((c) => c.kind === 'chart')) {
       const canvas = p.locator(`li[data-name="${ch.name}"] canvas.chart`);

@@ -27,9 +27,8 @@ export function countElement(disclosed) {
   const span = document.createElement('span');
   span.className = 'count';
   span.dataset.policy = disclosed.policy;
-  span.textContent = disclosed.value === null || disclosed.value === undefined
-    ? disclosed.label
-    : new Intl.NumberFormat('en-US').format(disclosed.value);
+  // The label as disclosed ("1360", "≤ 20", "suppressed"), with thousands separators.
+  span.textContent = /^\d+$/.test(disclosed.label) ? new Intl.NumberFormat('en-US').format(Number(disclosed.label)) : disclosed.label;
   return span;
 }
 
@@ -360,10 +359,16 @@ const chart = {
       const figure = el('figure', { className: 'chart-result' }, canvas);
       cell.output.replaceChildren(figure);
       const summary = await lens.chart(canvas, spec);
+      // The count column is the last, or the one before a "Percent" column.
+      const countColumn = summary.columns.length - (summary.columns.at(-1) === 'Percent' ? 2 : 1);
       const table = el('table', { className: 'chart-data' },
         el('caption', { textContent: `Data of the chart “${summary.title}”` }),
-        el('thead', {}, el('tr', {}, ...summary.columns.map((c) => el('th', { scope: 'col', textContent: c })))),
-        el('tbody', {}, ...summary.rows.map((r) => el('tr', {}, ...r.map((v) => el('td', { textContent: v }))))));
+        el('thead', {}, el('tr', {}, ...summary.columns.map((c, i) => el('th', { scope: 'col', textContent: c, className: i >= countColumn ? 'num' : '' })))),
+        el('tbody', {}, ...summary.rows.map((r) => el('tr', {}, ...r.map((v, i) => (i === 0
+          ? el('th', { scope: 'row', textContent: v })
+          : i === countColumn
+            ? el('td', { className: 'num' }, el('span', { className: 'count', textContent: v }))
+            : el('td', { className: i > countColumn ? 'num' : '', textContent: v })))))));
       figure.append(
         el('figcaption', { textContent: summary.footnote }),
         el('div', { className: 'chart-actions' },
