@@ -31,7 +31,8 @@ export class Notebook {
       check: () => checkResult,
     });
     this.module = this.runtime.module();
-    this.lensVariable = this.module.variable().define('lens', [], () => new Promise(() => {}));
+    this.lensVariable = this.module.variable();
+    this.newLensPromise();
     titleInput.addEventListener('input', () => this.changed());
   }
 
@@ -39,10 +40,28 @@ export class Notebook {
     return this.titleInput.value;
   }
 
+  /**
+   * Defines `lens` as a promise settled later by `setLens`. (The runtime computes a variable
+   * again only once its previous promise has settled, so a lens never settles by redefinition.)
+   */
+  newLensPromise() {
+    const deferred = { settled: false };
+    deferred.promise = new Promise((resolve, reject) => {
+      deferred.resolve = (v) => { deferred.settled = true; resolve(v); };
+      deferred.reject = (e) => { deferred.settled = true; reject(e); };
+    });
+    // Rejected before the runtime asks for it is not an unhandled rejection.
+    deferred.promise.catch(() => {});
+    this.lensDeferred = deferred;
+    this.lensVariable.define('lens', [], () => deferred.promise);
+  }
+
   /** Hands the loaded lens to the cells (`null`: still loading, or `error` when it failed). */
   setLens(lens, error) {
     this.lens = lens;
-    this.lensVariable.define('lens', [], () => (lens ? lens : error ? Promise.reject(error) : new Promise(() => {})));
+    if (this.lensDeferred.settled) this.newLensPromise();
+    if (lens) this.lensDeferred.resolve(lens);
+    else if (error) this.lensDeferred.reject(error);
     for (const cell of this.cells) cell.kind.lensChanged?.(cell, lens);
   }
 
