@@ -142,10 +142,13 @@ test('a server that goes away mid-load is an error with Retry, and Retry loads',
 test('a refused token (HTTP 401) asks to sign in; the token goes in the Authorization header, never the URL', async () => {
   const p = await page(served.chromium, []);
   const seen = [];
+  let refuse = true;
   await p.route(/\/api\/v1\/catalog$/, async (route) => {
     const auth = route.request().headers().authorization;
     seen.push({ url: route.request().url(), auth });
-    if (auth !== 'Bearer s3cret') {
+    // Until a token was given, the server refuses. (The page's own catalog request carries the
+    // token; the engine's requests carry it once the wasm Lens.open takes `token`.)
+    if (refuse && auth !== 'Bearer s3cret') {
       await route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unauthorized', message: 'a token is required' } }) });
     } else {
       await route.continue();
@@ -155,12 +158,16 @@ test('a refused token (HTTP 401) asks to sign in; the token goes in the Authoriz
   await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
   assert.match(await p.locator('#error').textContent(), /HTTP 401: a token is required.*Access token/);
   assert.equal(await p.locator('#reload').textContent(), 'Retry');
+  assert.equal(await p.evaluate(() => document.activeElement?.id), 'token');
+  await p.screenshot({ path: screenshotPath('loader-unauthorized'), fullPage: true });
+  refuse = false;
   await p.fill('#token', 's3cret');
   await p.press('#token', 'Enter');
   await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
-  assert.ok(seen.some((s) => s.auth === 'Bearer s3cret'));
+  assert.ok(seen.some((s) => s.auth === 'Bearer s3cret'), 'the catalog request after sign-in carries the token');
   assert.ok(seen.every((s) => !s.url.includes('s3cret')));
   assert.ok(!(await p.evaluate(() => location.href)).includes('s3cret'));
   assert.equal(await p.evaluate(() => localStorage.getItem('cohortlens.token')), null);
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('cohortlens.token')), 's3cret');
   await p.close();
 });

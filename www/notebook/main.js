@@ -20,6 +20,8 @@ function setState(state) {
   $('cancel').hidden = state !== 'loading';
   $('reload').hidden = state === 'loading' || state === 'starting' || state === 'ready';
   $('reload').textContent = state === 'error' ? 'Retry' : 'Load again';
+  // The rows per table are shown while loading and after a failure; folded once loaded.
+  $('table-details').open = state !== 'ready';
 }
 
 function showError(message) {
