@@ -370,10 +370,10 @@ const chart = {
             ? el('td', { className: 'num' }, el('span', { className: 'count', textContent: v }))
             : el('td', { className: i > countColumn ? 'num' : '', textContent: v })))))));
       figure.append(
-        el('figcaption', { textContent: summary.footnote }),
         el('div', { className: 'chart-actions' },
           downloadButton('Download SVG', () => lens.chartSvg(spec), `${cell.data.name ?? 'chart'}.svg`, 'image/svg+xml')),
-        el('details', { className: 'chart-table' }, el('summary', { textContent: 'Data table' }), table));
+        el('details', { className: 'chart-table' }, el('summary', { textContent: 'Data table' }), table,
+          el('p', { className: 'policy-note', textContent: summary.footnote })));
       return { value: summary, display: figure };
     },
   }),
