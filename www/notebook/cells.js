@@ -112,6 +112,19 @@ function codeBody(source, ast) {
   return `${source.slice(0, last.start)}return (${source.slice(last.expression.start, last.expression.end)});${source.slice(last.end)}`;
 }
 
+/** A temporal group in words: "first mention, within 30 days of". */
+function temporalText(group) {
+  const mention = { ANY_MENTION: 'any mention', FIRST_MENTION: 'first mention', LAST_MENTION: 'last mention' }[group.mention] ?? 'any mention';
+  const n = group.timeValue ?? 0;
+  const time = {
+    DURING_SAME_ENCOUNTER_AS: 'during the same visit as',
+    X_DAYS_BEFORE: `${n} or more days before`,
+    X_DAYS_AFTER: `${n} or more days after`,
+    WITHIN_X_DAYS_OF: `within ${n} days of`,
+  }[group.time] ?? group.time;
+  return `temporal: the ${mention} of its first items, ${time} its second`;
+}
+
 function groupLabel(group, n, key) {
   return `${key === 'includes' ? 'Include' : 'Exclude'} group ${n + 1}`;
 }
@@ -131,7 +144,7 @@ export function previewElement(definition, preview, policy) {
   for (const key of ['includes', 'excludes']) {
     (preview[key] ?? []).forEach((group, g) => {
       const def = definition[key]?.[g] ?? {};
-      const temporal = def.temporal ? ` (temporal: ${(def.mention ?? '').toLowerCase().replace(/_/g, ' ')}, ${(def.time ?? '').toLowerCase().replace(/_/g, ' ')} ${def.timeValue ?? ''})` : '';
+      const temporal = def.temporal ? ` — ${temporalText(def)}` : '';
       body.append(el('tr', { className: `group ${key}` },
         el('th', { scope: 'row', textContent: groupLabel(def, g, key) + temporal }),
         el('td', { className: 'num' }, countElement(group.count))));
