@@ -278,3 +278,44 @@ test('a Code cell sees lens and other cells, re-runs when they change, and shows
   assert.match(await p.locator('li[data-name="doubled"] .cell-error').textContent(), /nosuchcell is not defined/);
   await p.close();
 });
+
+test('a running cell shows it and can be cancelled; cells move, delete, and a text cell edits', async () => {
+  const errors = [];
+  const p = await newPage(errors);
+  await p.goto(served.server.url);
+  await settled(p);
+  await p.click('[data-add="code"]');
+  await typeInto(p, '#cells > li.cell:last-child', 'await new Promise((resolve) => setTimeout(resolve, 60_000));\n1');
+  await p.keyboard.press('Shift+Enter');
+  const cell = p.locator('#cells > li.cell').last();
+  await p.waitForSelector('#cells > li.cell:last-child[data-status="running"]');
+  assert.equal(await cell.locator('.state').textContent(), 'Running…');
+  await cell.getByRole('button', { name: 'Cancel this cell' }).click();
+  await p.waitForSelector('#cells > li.cell:last-child[data-status="cancelled"]');
+  assert.match(await cell.locator('.cell-error').textContent(), /Cancelled/);
+
+  const order = () => p.$$eval('#cells > li.cell', (cells) => cells.map((c) => c.dataset.name ?? c.dataset.kind));
+  const before = await order();
+  await p.locator('li[data-name="ageSex"]').getByRole('button', { name: 'Move this cell up' }).click();
+  const moved = await order();
+  assert.deepEqual(moved.slice(0, 3), [before[0], before[2], before[1]]);
+  await cell.getByRole('button', { name: 'Delete this cell' }).click();
+  assert.equal((await order()).length, before.length - 1);
+
+  const text = p.locator('#cells > li.cell[data-kind="markdown"]').first();
+  await text.getByRole('button', { name: 'Edit this text' }).click();
+  await p.keyboard.press('Control+A');
+  await p.keyboard.insertText('# Changed\n\nA **new** first cell.');
+  await text.getByRole('button', { name: 'Done editing this text' }).click();
+  await p.waitForFunction(() => document.querySelector('#cells > li.cell .markdown h1')?.textContent === 'Changed');
+  // The text cell's Markdown is sanitised: no script, no handler.
+  await text.getByRole('button', { name: 'Edit this text' }).click();
+  await p.keyboard.press('Control+A');
+  await p.keyboard.insertText('<img src="data:," onerror="window.pwned=1"><script>window.pwned=2</script>Safe');
+  await text.getByRole('button', { name: 'Done editing this text' }).click();
+  await p.waitForFunction(() => document.querySelector('#cells > li.cell .markdown')?.textContent.includes('Safe'));
+  assert.equal(await p.evaluate(() => window.pwned), undefined);
+  assert.equal(await p.locator('#cells .markdown [onerror], #cells .markdown script').count(), 0);
+  assert.deepEqual(errors, []);
+  await p.close();
+});

@@ -226,6 +226,7 @@ const markdown = {
       cell.input.replaceChildren();
       cell.el.classList.add('reading');
       cell.editButton.textContent = 'Edit';
+      cell.editButton.setAttribute('aria-label', 'Edit this text');
       cell.runButton.hidden = true;
       cell.notebook.define(cell);
       cell.notebook.changed();
@@ -234,6 +235,7 @@ const markdown = {
     }
     cell.el.classList.remove('reading');
     cell.editButton.textContent = 'Done';
+    cell.editButton.setAttribute('aria-label', 'Done editing this text');
     cell.runButton.hidden = false;
     cell.editor = await createEditor(cell.input, {
       doc: cell.data.source,
