@@ -225,6 +225,8 @@ test('save → open, the share link and the report keep the outputs', async () =
   await saved.saveAs(file);
   const doc = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(doc.title, '1. Your first cohort');
+  // Every cell, definitions and specs included, round-trips unchanged.
+  assert.deepEqual(doc.cells, JSON.parse(readFileSync(join(TUTORIALS, 'first-cohort.json'), 'utf8')).cells);
 
   const fresh = await newPage(errors);
   await fresh.goto(served.server.url);

@@ -9,7 +9,7 @@ import { CHART_PRESETS, TABLE_PRESETS } from './presets.js';
 const AsyncFunction = (async () => {}).constructor;
 
 /** The policy's name and rule, as shown beside every count. */
-export const POLICY_TEXT = {
+const POLICY_TEXT = {
   aou: 'All of Us policy: counts rounded up to the nearest 20, 1–20 shown as “≤ 20”',
   suppress: 'suppress policy: counts of 1–20 withheld (“≤ 20”), others exact',
   perturbed: 'perturbed policy: noise of up to ±10, then rounded up to 20',
@@ -96,7 +96,7 @@ function presetPicker(cell, presets, apply) {
 }
 
 /** The names a Code cell's source mentions that are defined elsewhere (cells, `lens`, `open`, `check`). */
-export function cellInputs(source, known) {
+function cellInputs(source, known) {
   const ast = parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true });
   const names = new Set();
   walkFull(ast, (node) => {

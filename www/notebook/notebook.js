@@ -3,7 +3,7 @@
 // that names another re-runs when that one changes. The runtime schedules; this module keeps
 // the document, the DOM of each cell and its running / done / error state.
 import { Runtime } from '../vendor/runtime.js';
-import { KINDS_BY_NAME, cellInputs } from './cells.js';
+import { KINDS_BY_NAME } from './cells.js';
 import { validate } from './store.js';
 import { checkResult } from './check.js';
 
@@ -339,4 +339,3 @@ export class Notebook {
   }
 }
 
-export { cellInputs };
