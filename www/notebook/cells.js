@@ -62,6 +62,16 @@ async function jsonEditor(cell, parent, { label, get, set }) {
   return editor;
 }
 
+/** Calls `make()` the first time `details` opens. */
+function lazyEditor(details, make) {
+  const open = () => {
+    if (!details.open) return;
+    details.removeEventListener('toggle', open);
+    make();
+  };
+  details.addEventListener('toggle', open);
+}
+
 /** A <select> of the notebook's cohort cells, kept current as cells are added and renamed. */
 function cohortPicker(cell) {
   const select = el('select', { className: 'cohort-picker' });
@@ -359,11 +369,12 @@ const chart = {
     }));
     const details = el('details', { className: 'spec' }, el('summary', { textContent: 'Chart spec (JSON)' }));
     cell.input.append(controls, details);
-    jsonEditor(cell, details, {
+    // The editor is made when the spec is first opened (most readers never open it).
+    lazyEditor(details, () => jsonEditor(cell, details, {
       label: 'Chart spec (JSON)',
       get: () => cell.data.spec,
       set: (spec) => { cell.data.spec = spec; clearTimeout(cell.debounce); cell.debounce = setTimeout(() => cell.notebook.run(cell), 400); },
-    }).then((e) => { cell.jsonEditor = e; });
+    }).then((e) => { cell.jsonEditor = e; }));
   },
   namesChanged: (cell) => cell.fillPicker?.(),
   definition: (cell) => ({
@@ -408,11 +419,11 @@ const table = {
     }));
     const details = el('details', { className: 'spec' }, el('summary', { textContent: 'Statistics request (JSON)' }));
     cell.input.append(controls, details);
-    jsonEditor(cell, details, {
+    lazyEditor(details, () => jsonEditor(cell, details, {
       label: 'Statistics request (JSON)',
       get: () => cell.data.request,
       set: (r) => { cell.data.request = r; clearTimeout(cell.debounce); cell.debounce = setTimeout(() => cell.notebook.run(cell), 400); },
-    }).then((e) => { cell.jsonEditor = e; });
+    }).then((e) => { cell.jsonEditor = e; }));
   },
   namesChanged: (cell) => cell.fillPicker?.(),
   definition: (cell) => ({
