@@ -447,10 +447,17 @@ const code = {
   label: 'Code',
   named: true,
   blank: () => ({ kind: 'code', source: '// JavaScript: lens and the other cells are in scope; await works here.\nawait lens.tables()' }),
-  save: (cell) => ({ kind: 'code', name: cell.data.name, source: cell.data.source }),
+  save: (cell) => ({ kind: 'code', name: cell.data.name, source: cell.data.source, collapsed: cell.data.collapsed || undefined }),
   mount(cell) {
     const holder = el('div', { className: 'editor' });
-    cell.input.append(holder);
+    if (cell.data.collapsed) {
+      // A tutorial's helper code: its result matters, its code only to the curious.
+      const details = el('details', { className: 'code' }, el('summary', { textContent: 'Show the code' }), holder);
+      details.addEventListener('toggle', () => { cell.data.collapsed = !details.open || undefined; cell.notebook.changed(); });
+      cell.input.append(details);
+    } else {
+      cell.input.append(holder);
+    }
     cell.ready = createEditor(holder, {
       doc: cell.data.source,
       language: 'javascript',
