@@ -82,7 +82,7 @@ const api = {
         onProgress: onProgress ? (p) => onProgress(p) : undefined,
       });
       return { policy: lens.policy, tables: lens.tables() };
-    });
+    }).finally(() => onProgress?.[Comlink.releaseProxy]());
   },
   cancel() {
     controller?.abort();
