@@ -274,6 +274,20 @@ test('a Code cell sees lens and other cells, re-runs when they change, and shows
   await p.keyboard.press('Shift+Enter');
   const [want] = cliCounts([JSON.parse(readFileSync(join(TUTORIALS, 'welcome.json'), 'utf8')).cells[1].definition]);
   await p.waitForFunction((v) => document.querySelector('li[data-name="doubled"] .cell-output')?.textContent.includes(String(v)), want.shown * 2);
+  // The rest of the client from a cell: concept search, concept statistics, CSV export, catalog.
+  await typeInto(p, '#cells > li.cell:last-child', [
+    "const hits = await lens.searchConcepts('diabetes', { domain: 'CONDITION', limit: 5 });",
+    "const sex = await lens.conceptStatistics(201826, { kind: 'sexAtBirth' });",
+    "const csv = await lens.statistics(diabetes, { kind: 'sexAtBirth' }, 'csv');",
+    'const catalog = await lens.catalog();',
+    "`${hits.some((h) => h.conceptId === 201826)}|${sex.policy}|${csv.split('\\n')[0]}|${catalog.dataset.referenceDate}`",
+  ].join('\n'));
+  await p.keyboard.press('Shift+Enter');
+  await p.waitForFunction(() => /true\|aou\|/.test(document.querySelector('li[data-name="doubled"] .cell-output')?.textContent ?? ''));
+  const shown = await p.locator('li[data-name="doubled"] .cell-output').textContent();
+  const catalog = await (await fetch(new URL('api/v1/catalog', served.server.url))).json();
+  assert.ok(shown.includes(catalog.dataset.referenceDate), shown);
+  assert.match(shown, /true\|aou\|# cohortlens: Sex assigned at birth; policy: aou/, 'the CSV export names its policy');
   await typeInto(p, '#cells > li.cell:last-child', 'nosuchcell + 1');
   await p.keyboard.press('Shift+Enter');
   await p.waitForSelector('li[data-name="doubled"][data-status="error"]');
