@@ -45,15 +45,18 @@ ensure_toolchain() {
     # Not --locked: one of its locked dependencies is not on the registry.
     cargo install wasm-bindgen-cli --version "$want" --force --quiet
   }
-  if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    say "installing node packages (wasm-opt, playwright-core, apache-arrow)"
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing node packages (wasm-opt, esbuild, the page's front-end packages, playwright-core)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
 }
 
-# Release build of the wasm package (wasm-opt applied) and of the server.
+# Release build of the wasm package (wasm-opt applied) and of the server; the page's front-end
+# packages bundled from node_modules into www/vendor/.
 build_all() {
   ensure_toolchain
+  say "bundling the page's front-end packages into www/vendor (esbuild)"
+  node scripts/vendor.mjs
   say "building the wasm package (release, wasm-opt)"
   wasm-pack --log-level warn build --target web --release
   say "building the server (release)"

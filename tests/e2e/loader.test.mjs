@@ -1,6 +1,7 @@
-// The loader page served from the release build (wasm-opt applied): every table of the default
-// dataset streams in through the worker with a progress bar; cancel and broken streams show
-// clear states. Screenshots go to test-output/.
+// The notebook page's dataset panel, served from the release build (wasm-opt applied): every
+// table of the dataset streams in through the engine worker with a progress bar and a row per
+// table; cancel, broken streams, a server that goes away mid-load, a refused token and a wasm
+// trap (out of memory) show clear states with Load again / Retry. Screenshots go to test-output/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { page, screenshotPath, servedDataset } from './harness.mjs';
@@ -116,5 +117,57 @@ test('a wasm trap that rejects a promise nothing awaits is an error too, not a h
   await p.goto(served.server.url);
   await p.waitForSelector('body[data-state="error"]', { timeout: 30_000 });
   assert.match(await p.locator('#error').textContent(), /more memory than the browser gives WebAssembly \(4 GiB\)/);
+  await p.close();
+});
+
+test('a server that goes away mid-load is an error with Retry, and Retry loads', async () => {
+  const p = await page(served.chromium, []);
+  await p.route(/\/api\/v1\/tables\/measurement(\?|$)/, (route) => route.abort('connectionreset'));
+  await p.goto(served.server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+  assert.match(await p.locator('#error').textContent(), /measurement/);
+  assert.equal(await p.locator('#reload').textContent(), 'Retry');
+  // No cell ran on the half-loaded dataset: they say the dataset did not load.
+  await p.waitForFunction(() => [...document.querySelectorAll('#cells > li.cell[data-kind="cohort"]')]
+    .every((c) => c.dataset.status === 'error' && /did not load/.test(c.textContent)));
+  assert.equal(await p.locator('.cohort-result').count(), 0);
+  await p.screenshot({ path: screenshotPath('loader-server-gone'), fullPage: true });
+  await p.unroute(/\/api\/v1\/tables\/measurement(\?|$)/);
+  await p.click('#reload');
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  await p.waitForSelector('#cells > li.cell[data-kind="cohort"][data-status="done"]');
+  await p.close();
+});
+
+test('a refused token (HTTP 401) asks to sign in; the token goes in the Authorization header, never the URL', async () => {
+  const p = await page(served.chromium, []);
+  const seen = [];
+  let refuse = true;
+  await p.route(/\/api\/v1\/catalog$/, async (route) => {
+    const auth = route.request().headers().authorization;
+    seen.push({ url: route.request().url(), auth });
+    // Until a token was given, the server refuses. (The page's own catalog request carries the
+    // token; the engine's requests carry it once the wasm Lens.open takes `token`.)
+    if (refuse && auth !== 'Bearer s3cret') {
+      await route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unauthorized', message: 'a token is required' } }) });
+    } else {
+      await route.continue();
+    }
+  });
+  await p.goto(served.server.url);
+  await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+  assert.match(await p.locator('#error').textContent(), /HTTP 401: a token is required.*Access token/);
+  assert.equal(await p.locator('#reload').textContent(), 'Retry');
+  assert.equal(await p.evaluate(() => document.activeElement?.id), 'token');
+  await p.screenshot({ path: screenshotPath('loader-unauthorized'), fullPage: true });
+  refuse = false;
+  await p.fill('#token', 's3cret');
+  await p.press('#token', 'Enter');
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  assert.ok(seen.some((s) => s.auth === 'Bearer s3cret'), 'the catalog request after sign-in carries the token');
+  assert.ok(seen.every((s) => !s.url.includes('s3cret')));
+  assert.ok(!(await p.evaluate(() => location.href)).includes('s3cret'));
+  assert.equal(await p.evaluate(() => localStorage.getItem('cohortlens.token')), null);
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('cohortlens.token')), 's3cret');
   await p.close();
 });

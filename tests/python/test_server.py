@@ -158,7 +158,7 @@ def test_static_pages_and_wasm_are_served(server):
     page = server.get("/")
     assert page.headers["Content-Type"].startswith("text/html")
     assert b"cohortlens" in page.read()
-    assert server.get("/worker.js").headers["Content-Type"].startswith("text/javascript")
+    assert server.get("/cohortlens/worker.js").headers["Content-Type"].startswith("text/javascript")
 
 
 def test_disconnects_mid_stream_free_their_resources(server):

@@ -1,0 +1,2 @@
+// Vendored for www/cohortlens/: the worker RPC.
+export * from 'comlink';
