@@ -42,18 +42,10 @@ export async function browser() {
   });
 }
 
-/**
- * Console errors that are expected: the notebook looks for the optional visual Cohort Builder
- * (www/builder/) and falls back to its JSON editor when the server answers 404.
- */
-export function expectedConsoleError(m) {
-  return /\/builder\/builder\.(js|css)$/.test(m.location()?.url ?? '') && /404/.test(m.text());
-}
-
 /** A new page that records console errors and page errors into `errors`. */
 export async function page(b, errors) {
   const p = await b.newPage({ viewport: { width: 1000, height: 900 } });
-  p.on('console', (m) => { if (m.type() === 'error' && !expectedConsoleError(m)) errors.push(m.text()); });
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   p.on('pageerror', (e) => errors.push(String(e)));
   return p;
 }

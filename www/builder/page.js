@@ -1,25 +1,35 @@
-// The standalone builder page: one builder on the dataset this server serves. `?policy=suppress`
-// (or `perturbed`) picks how counts are disclosed; `#` + a URI-encoded request starts from it.
+// The standalone builder page: one builder on the dataset this server serves, through the
+// cohortlens client (www/cohortlens/: the engine in a worker). `?policy=suppress` (or
+// `perturbed`) picks how counts are disclosed; `#` + a URI-encoded request starts from it.
 import { createCohortBuilder } from './builder.js';
-import { openLens } from './lens-adapter.js';
+import { open } from '../cohortlens/index.js';
 
 const text = document.getElementById('loading-text');
 const bar = document.getElementById('loading-progress');
 
 async function main() {
   const policy = new URLSearchParams(location.search).get('policy') ?? 'aou';
-  const catalog = await (await fetch('/api/v1/catalog')).json();
+  const token = sessionStorage.getItem('cohortlens.token') ?? undefined;
+  const catalog = await (await fetch('api/v1/catalog', { headers: token ? { Authorization: `Bearer ${token}` } : {} })).json();
   const totalRows = catalog.tables.reduce((n, t) => n + (t.rows ?? 0), 0) || 1;
   const done = new Map();
-  const lens = await openLens(location.origin, {
+  // One progress update per frame at most, however many chunks arrive.
+  let frame = 0;
+  const paint = () => {
+    frame = 0;
+    const rows = [...done.values()].reduce((a, b) => a + b, 0);
+    bar.value = Math.min(1, rows / totalRows);
+  };
+  const lens = await open(location.href, {
     policy,
+    token,
     onProgress: (p) => {
       done.set(p.table, p.rows);
-      const rows = [...done.values()].reduce((a, b) => a + b, 0);
-      bar.value = Math.min(1, rows / totalRows);
-      text.textContent = `Loading ${p.table}…`;
+      if (text.textContent !== `Loading ${p.table}…`) text.textContent = `Loading ${p.table}…`;
+      frame ||= requestAnimationFrame(paint);
     },
   });
+  cancelAnimationFrame(frame);
   let definition;
   if (location.hash.length > 1) definition = JSON.parse(decodeURIComponent(location.hash.slice(1)));
   const builder = createCohortBuilder({ lens, definition });

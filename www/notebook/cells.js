@@ -197,6 +197,44 @@ function downloadButton(text, make, filename, type) {
   return b;
 }
 
+/** The review charts of a cohort, as the Workbench's cohort review shows them. */
+const REVIEW_CHARTS = [
+  { kind: 'bar', data: { kind: 'sexAtBirth' } },
+  { kind: 'bar', data: { kind: 'race' } },
+  { kind: 'bar', data: { kind: 'ethnicity' } },
+  { kind: 'groupedBar', data: { kind: 'ageBySex', bands: 'dataBrowser' } },
+  { kind: 'bar', data: { kind: 'topConcepts', domain: 'CONDITION', limit: 10 } },
+];
+
+/**
+ * "Review this cohort": demographics, age × sex and top conditions, drawn in the worker from
+ * the statistics the engine disclosed, the first time the section is opened.
+ */
+function reviewElement(lens, definition) {
+  const grid = el('div', { className: 'review-charts' });
+  const details = el('details', { className: 'cohort-review' },
+    el('summary', { textContent: 'Review charts: demographics, age × sex, top conditions' }), grid);
+  const draw = async () => {
+    if (!details.open) return;
+    details.removeEventListener('toggle', draw);
+    grid.setAttribute('aria-busy', 'true');
+    // Every figure takes its place first, so each canvas is measured at its final width.
+    const figures = REVIEW_CHARTS.map(() => el('figure', { className: 'chart-result' }, el('canvas', { className: 'chart' })));
+    grid.append(...figures);
+    for (const [i, spec] of REVIEW_CHARTS.entries()) {
+      try {
+        const data = await lens.statistics(definition, spec.data);
+        await lens.chart(figures[i].firstChild, { ...spec, data });
+      } catch (e) {
+        figures[i].replaceChildren(el('p', { className: 'cell-error', textContent: `This chart could not be drawn: ${e.message}` }));
+      }
+    }
+    grid.removeAttribute('aria-busy');
+  };
+  details.addEventListener('toggle', draw);
+  return details;
+}
+
 let builderLoading = null;
 
 /** The visual Cohort Builder (www/builder/), with its style sheet, loaded once. */
@@ -350,7 +388,9 @@ const cohort = {
     run: async (lens) => {
       const definition = cell.data.definition;
       const preview = await lens.preview(definition);
-      return { value: definition, display: previewElement(definition, preview, lens.policy) };
+      const display = previewElement(definition, preview, lens.policy);
+      display.append(reviewElement(lens, definition));
+      return { value: definition, display };
     },
   }),
   unmount: (cell) => { cell.builder?.destroy(); cell.jsonEditor?.destroy(); clearTimeout(cell.debounce); },
