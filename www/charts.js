@@ -1,7 +1,8 @@
-// The chart gallery: opens the dataset in this page (plotters draws on a DOM canvas), draws every
-// chart kind on canvases sized for devicePixelRatio, redraws them when their width changes, and
-// gives each an accessible name, a data table for screen readers, and SVG and PNG downloads.
-import init, { Lens } from './pkg/cohortlens.js';
+// The chart gallery: opens the dataset through the cohortlens client (the engine in a worker,
+// which draws every chart kind on the canvas it was handed, sized for devicePixelRatio), redraws
+// a chart when its width changes, and gives each an accessible name, a data table for screen
+// readers, and SVG and PNG downloads. No engine work on this page's thread.
+import { open } from './cohortlens/index.js';
 
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat('en-US');
@@ -97,32 +98,27 @@ function figure({ id, spec }) {
   return chart;
 }
 
-/** Draws a chart at its frame's width, sharp at devicePixelRatio, as high as the chart needs. */
+/**
+ * Draws a chart in the worker at its frame's width, sharp at devicePixelRatio, as high as the
+ * chart needs; draws of one chart run one after another.
+ */
 function draw(chart) {
-  const width = Math.floor(chart.frame.clientWidth);
-  if (width < 1) return;
-  const ratio = window.devicePixelRatio || 1;
-  let height = chart.height || Math.round(width * 0.75);
-  try {
-    for (let pass = 0; pass < 2; pass++) {
-      chart.canvas.style.width = `${width}px`;
-      chart.canvas.style.height = `${height}px`;
-      chart.canvas.width = Math.round(width * ratio);
-      chart.canvas.height = Math.round(height * ratio);
-      const summary = lens.chart(chart.canvas, { ...chart.spec, options: { ...chart.spec.options, pixelRatio: ratio } });
-      chart.summary = summary;
-      if (Math.abs(summary.preferredHeight - height) <= 1) break;
-      height = summary.preferredHeight;
+  chart.drawing = (chart.drawing ?? Promise.resolve()).then(async () => {
+    const width = Math.floor(chart.frame.clientWidth);
+    if (width < 1 || width === chart.width) return;
+    chart.canvas.style.width = `${width}px`;
+    chart.fig.dataset.state = 'drawing';
+    try {
+      chart.summary = await lens.chart(chart.canvas, chart.spec);
+    } catch (e) {
+      showChartError(chart, e);
+      return;
     }
-  } catch (e) {
-    showChartError(chart, e);
-    return;
-  }
-  chart.width = width;
-  chart.height = height;
-  chart.canvas.setAttribute('aria-label', chart.summary.label);
-  renderTable(chart);
-  chart.fig.dataset.state = 'drawn';
+    chart.width = width;
+    renderTable(chart);
+    chart.fig.dataset.state = 'drawn';
+  });
+  return chart.drawing;
 }
 
 function showChartError(chart, e) {
@@ -178,17 +174,22 @@ function save(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function downloadSvg(chart) {
+async function downloadSvg(chart) {
   try {
-    const svg = lens.chartSvg({ ...chart.spec, options: { ...chart.spec.options, width: chart.width } });
+    const svg = await lens.chartSvg({ ...chart.spec, options: { ...chart.spec.options, width: chart.width } });
     save(new Blob([svg], { type: 'image/svg+xml' }), `${chart.id}.svg`);
   } catch (e) {
     showChartError(chart, e);
   }
 }
 
-function downloadPng(chart) {
-  chart.canvas.toBlob((blob) => blob && save(blob, `${chart.id}.png`), 'image/png');
+/** The canvas's picture, encoded by the worker (the page cannot read a transferred canvas). */
+async function downloadPng(chart) {
+  try {
+    save(await lens.chartImage(chart.canvas), `${chart.id}.png`);
+  } catch (e) {
+    showChartError(chart, e);
+  }
 }
 
 async function main() {
@@ -199,16 +200,23 @@ async function main() {
     location.href = url.href;
   };
   try {
-    await init();
     let rows = 0;
+    let table = '';
+    let frame = 0;
     $('status').textContent = 'Loading the dataset…';
-    lens = await Lens.open(new URL('.', location.href).href, {
+    lens = await open(new URL('.', location.href).href, {
       policy,
+      // One status update per frame at most, however many chunks arrive.
       onProgress: (p) => {
         if (p.done) rows += p.rows;
-        $('status').textContent = `Loading ${p.table}… (${fmt.format(rows)} rows so far)`;
+        table = p.table;
+        frame ||= requestAnimationFrame(() => {
+          frame = 0;
+          $('status').textContent = `Loading ${table}… (${fmt.format(rows)} rows so far)`;
+        });
       },
     });
+    cancelAnimationFrame(frame);
   } catch (e) {
     $('error').textContent = `${e?.message ?? e} (${e?.code ?? 'error'})`;
     $('error').hidden = false;
@@ -219,7 +227,7 @@ async function main() {
   $('status').textContent = `Policy ${lens.policy}: drawing…`;
   const charts = CHARTS.map(figure);
   $('gallery').replaceChildren(...charts.map((c) => c.fig));
-  charts.forEach(draw);
+  await Promise.all(charts.map(draw));
   // Redraw a chart when its width changes (window resize, rotation, zoom).
   const pending = new Set();
   const observer = new ResizeObserver((entries) => {
@@ -228,7 +236,7 @@ async function main() {
       if (chart && Math.floor(entry.contentRect.width) !== chart.width) pending.add(chart);
     }
     requestAnimationFrame(() => {
-      pending.forEach(draw);
+      pending.forEach((chart) => draw(chart));
       pending.clear();
     });
   });
@@ -236,6 +244,8 @@ async function main() {
   const failed = charts.filter((c) => c.fig.dataset.state === 'error').length;
   $('status').textContent = `Policy ${lens.policy}: ${charts.length - failed} charts drawn${failed ? `, ${failed} failed` : ''}.`;
   document.body.dataset.state = 'ready';
+  // For the page tests: a chart's picture, read back through the worker.
+  window.chartGallery = { image: (id) => lens.chartImage(charts.find((c) => c.id === id).canvas) };
 }
 
 main();

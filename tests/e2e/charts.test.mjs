@@ -1,5 +1,5 @@
-// The chart gallery (www/charts.html) on the release build: every chart kind is drawn on a real
-// canvas with ink in it, has an accessible name and a data table, is sharp at devicePixelRatio 2,
+// The chart gallery (www/charts.html) on the release build: every chart kind is drawn by the
+// engine's worker on a real canvas with ink in it (read back as the worker's PNG of it), has an accessible name and a data table, is sharp at devicePixelRatio 2,
 // redraws on resize, reads at 320 px, downloads as SVG and PNG, and logs no console error, under
 // each policy. Screenshots go to test-output/.
 import { test } from 'node:test';
@@ -25,9 +25,13 @@ async function open(errors, { width = 1000, height = 900, scale = 1, policy = 'a
 
 /** Per chart: state, canvas and CSS sizes, inked pixels by colour, accessible name, table rows. */
 function inspect(p) {
-  return p.evaluate(() => [...document.querySelectorAll('figure.chart')].map((fig) => {
+  return p.evaluate(() => Promise.all([...document.querySelectorAll('figure.chart')].map(async (fig) => {
     const canvas = fig.querySelector('canvas');
-    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    // The canvas belongs to the engine's worker: its picture comes back from there as a PNG.
+    const bitmap = await createImageBitmap(await window.chartGallery.image(fig.id.replace(/^chart-/, '')));
+    const copy = new OffscreenCanvas(bitmap.width, bitmap.height);
+    copy.getContext('2d').drawImage(bitmap, 0, 0);
+    const { data } = copy.getContext('2d').getImageData(0, 0, bitmap.width, bitmap.height);
     let ink = 0;
     let palette = 0;
     const okabeIto = ['0,114,178', '230,159,0', '0,158,115', '213,94,0', '204,121,167'];
@@ -40,7 +44,7 @@ function inspect(p) {
       id: fig.id.replace(/^chart-/, ''),
       state: fig.dataset.state,
       error: fig.querySelector('.error')?.textContent ?? null,
-      backing: [canvas.width, canvas.height],
+      backing: [bitmap.width, bitmap.height],
       css: [canvas.clientWidth, canvas.clientHeight],
       ink,
       palette,
@@ -49,7 +53,7 @@ function inspect(p) {
       rows: [...fig.querySelectorAll('.data tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent)),
       footnote: fig.querySelector('.data .footnote')?.textContent ?? '',
     };
-  }));
+  })));
 }
 
 function checkCharts(charts, scale) {
@@ -108,7 +112,8 @@ test('charts redraw when the window is resized', async () => {
   const p = await open(errors);
   const before = (await inspect(p))[0].backing[0];
   await p.setViewportSize({ width: 360, height: 900 });
-  await p.waitForFunction((old) => document.querySelector('figure.chart canvas').width !== old, before);
+  await p.waitForFunction((old) => document.querySelector('figure.chart canvas').clientWidth < old, before);
+  await p.waitForFunction(() => [...document.querySelectorAll('figure.chart')].every((f) => f.dataset.state === 'drawn'));
   const charts = await inspect(p);
   checkCharts(charts, 1);
   assert.ok(charts[0].css[0] < before, `${charts[0].css} after resize from ${before}`);

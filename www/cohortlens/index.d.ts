@@ -72,6 +72,8 @@ export interface Lens {
    * the first time; draw on it only through this lens afterwards). Resolves to its summary.
    */
   chart(canvas: HTMLCanvasElement, spec: ChartSpec): Promise<ChartSummary>;
+  /** The picture `chart` last drew on `canvas`, encoded in the worker (PNG unless `type` says otherwise). */
+  chartImage(canvas: HTMLCanvasElement, type?: string): Promise<Blob>;
   /** Stops the worker; later calls reject with code `closed`. */
   close(): void;
 }

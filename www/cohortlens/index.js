@@ -143,6 +143,15 @@ export async function open(baseUrl, options = {}) {
       canvas.setAttribute('aria-label', summary.label);
       return summary;
     },
+    /**
+     * The picture `lens.chart` last drew on `canvas`, encoded in the worker (the page cannot
+     * read a canvas whose control moved to the worker): a PNG `Blob` unless `type` says otherwise.
+     */
+    async chartImage(canvas, type = 'image/png') {
+      const id = canvasId.get(canvas);
+      if (id === undefined) throw Object.assign(new Error('nothing was drawn on this canvas; call lens.chart(canvas, spec) first'), { code: 'invalid_chart' });
+      return call('chartImage', id, type);
+    },
     /** Stops the worker and frees the engine. */
     close() {
       remote[Comlink.releaseProxy]();

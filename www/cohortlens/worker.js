@@ -117,6 +117,14 @@ const api = {
       return summary;
     });
   },
+  /** The canvas `id` as an encoded image (`type`, e.g. 'image/png'): a Blob. */
+  chartImage(id, type) {
+    return guard(() => {
+      const canvas = canvases.get(id);
+      if (!canvas) throw { code: 'invalid_chart', message: 'nothing was drawn on this canvas; call lens.chart(canvas, spec) first' };
+      return canvas.convertToBlob({ type });
+    });
+  },
 };
 
 Comlink.expose(api);
