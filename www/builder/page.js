@@ -20,7 +20,7 @@ async function main() {
     const rows = [...done.values()].reduce((a, b) => a + b, 0);
     bar.value = Math.min(1, rows / totalRows);
   };
-  const lens = await open(location.href, {
+  const lens = await open(new URL('.', location.href).href, {
     policy,
     token,
     onProgress: (p) => {

@@ -330,7 +330,11 @@ const cohort = {
         tab.tabIndex = on ? 0 : -1;
         panel.hidden = !on;
       }
-      if (which === 'json' && cell.jsonEditor) cell.jsonEditor.text = JSON.stringify(cell.data.definition, null, 2);
+      if (which !== 'json') return;
+      if (cell.jsonEditor) cell.jsonEditor.text = JSON.stringify(cell.data.definition, null, 2);
+      // The editor (and CodeMirror) is loaded when the JSON tab is first opened.
+      cell.jsonEditorMaking ??= jsonEditor(cell, jsonPanel, { label: `Cohort definition (JSON) of ${cell.data.name ?? 'this cell'}`, get: () => cell.data.definition, set: fromJson })
+        .then((editor) => { cell.jsonEditor = editor; });
     };
     builderTab.addEventListener('click', () => select('builder'));
     jsonTab.addEventListener('click', () => select('json'));
@@ -349,21 +353,16 @@ const cohort = {
       update(definition);
       if (cell.builder) cell.builder.definition = definition;
     };
-    jsonEditor(cell, jsonPanel, { label: `Cohort definition (JSON) of ${cell.data.name ?? 'this cell'}`, get: () => cell.data.definition, set: fromJson })
-      .then((editor) => { cell.jsonEditor = editor; });
     cell.selectTab = select;
     cell.builderPanel = builderPanel;
     cell.update = update;
-    select('json');
-    builderTab.hidden = true;
+    select('builder');
+    builderPanel.replaceChildren(el('p', { className: 'hint', textContent: 'The builder opens when the dataset has loaded.' }));
     builderModule().then((module) => {
       cell.builderModule = module;
-      builderTab.hidden = false;
-      select('builder');
       this.lensChanged(cell, cell.notebook.lens);
-    }, () => {
-      // No visual builder in this build: the JSON tab is the editor.
-      jsonPanel.prepend(el('p', { className: 'hint', textContent: 'Edit the definition (the JSON request of the All of Us Cohort Builder); the counts below update as you type.' }));
+    }, (e) => {
+      builderPanel.replaceChildren(el('p', { className: 'cell-error', textContent: `The visual builder could not load (${e.message}); edit the definition in the JSON tab.` }));
     });
   },
   /** The visual builder works on a loaded lens: it is made again for each new one. */

@@ -2,9 +2,7 @@
 // retry) and the notebook below it. The lens is handed to the cells only once every table has
 // loaded: nothing queries a half-loaded lens.
 import { open, fetchCatalog } from '../cohortlens/index.js';
-import { Notebook } from './notebook.js';
 import { decodeShared, encodeShared, loadAutosave, saveAutosave, downloadJson, readJsonFile, validate } from './store.js';
-import { exportReport } from './report.js';
 
 const $ = (id) => document.getElementById(id);
 const fmt = new Intl.NumberFormat('en-US');
@@ -49,6 +47,10 @@ function renderTables() {
   updateRows();
 }
 
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
 function updateRows() {
   let done = 0;
   let total = 0;
@@ -56,9 +58,10 @@ function updateRows() {
     const rows = loaded.get(t.name);
     const row = $('tables').querySelector(`tr[data-table="${CSS.escape(t.name)}"]`);
     const status = rows === undefined ? 'waiting' : rows.done ? 'loaded' : 'loading';
-    row.cells[1].textContent = rows === undefined ? fmt.format(t.rows) : `${fmt.format(rows.rows)} / ${fmt.format(t.rows)}`;
-    row.cells[2].textContent = status === 'loading' ? 'loading…' : status;
-    row.dataset.status = status;
+    // Only what changed is written: an unchanged text costs no style or layout work.
+    setText(row.cells[1], rows === undefined ? fmt.format(t.rows) : `${fmt.format(rows.rows)} / ${fmt.format(t.rows)}`);
+    setText(row.cells[2], status === 'loading' ? 'loading…' : status);
+    if (row.dataset.status !== status) row.dataset.status = status;
     done += rows?.rows ?? 0;
     total += t.rows;
   }
@@ -225,7 +228,18 @@ async function initialNotebook() {
   return validate(await (await fetch('tutorials/welcome.json')).json());
 }
 
+/**
+ * The notebook's modules. The big vendored ones (Markdown, the Observable runtime) are loaded
+ * first, one per task, so that no single task evaluating them blocks the page for long.
+ */
+async function notebookModule() {
+  await import('../vendor/markdown.js');
+  await import('../vendor/runtime.js');
+  return import('./notebook.js');
+}
+
 async function main() {
+  const { Notebook } = await notebookModule();
   notebook = new Notebook($('cells'), {
     titleInput: $('notebook-title'),
     onChange: (doc) => saveAutosave(doc),
@@ -285,6 +299,7 @@ async function main() {
     if (!lens) { say('Load the dataset first: the report holds the outputs.'); return; }
     say('Building the report…');
     try {
+      const { exportReport } = await import('./report.js');
       await exportReport(notebook, lens);
       say('The report was downloaded as an .html file.');
     } catch (e) {
