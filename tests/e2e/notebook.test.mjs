@@ -191,6 +191,10 @@ test('keyboard only: add a cohort cell, type its definition, run it, run all', a
   await p.waitForFunction(() => document.activeElement?.closest('#cells > li.cell:last-child'));
   const name = await cell.getAttribute('data-name');
   assert.match(name, /^cohort\d+$/);
+  // The cell opens on its visual builder; the arrow keys move to its JSON tab.
+  await tabTo('#cells > li.cell:last-child .tabs [role=tab][aria-selected="true"]');
+  await p.keyboard.press('ArrowRight');
+  await cell.locator('.json-panel .cm-content').waitFor();
   await tabTo('#cells > li.cell:last-child .cm-content');
   const definition = {
     includes: [

@@ -30,9 +30,10 @@ let instances = 0;
 
 /**
  * Creates a builder. `lens`: `{policy, preview, count, searchConcepts}`; `definition`: a
- * Workbench request to start from; `onChange(definition)` is called after every edit.
+ * Workbench request to start from; `onChange(definition)` is called after every edit;
+ * `jsonTab: false` leaves out the builder's own JSON tab (for a host that shows the request).
  */
-export function createCohortBuilder({ lens, definition, onChange } = {}) {
+export function createCohortBuilder({ lens, definition, onChange, jsonTab = true } = {}) {
   const uid = `cb${++instances}`;
   const stylesheet = new URL('./builder.css', import.meta.url).href;
   if (![...document.styleSheets].some((s) => s.href === stylesheet) && !document.querySelector(`link[href="${stylesheet}"]`)) {
@@ -83,7 +84,14 @@ export function createCohortBuilder({ lens, definition, onChange } = {}) {
     e.preventDefault();
   });
 
-  const element = h('section', { class: 'cb', 'aria-label': 'Cohort Builder' }, tablist, totalBox, topErrors, buildPanel, jsonPanel);
+  // Without its own JSON tab (the notebook's Cohort cell has one) the form is all there is.
+  const element = jsonTab
+    ? h('section', { class: 'cb', 'aria-label': 'Cohort Builder' }, tablist, totalBox, topErrors, buildPanel, jsonPanel)
+    : h('section', { class: 'cb', 'aria-label': 'Cohort Builder' }, totalBox, topErrors, buildPanel);
+  if (!jsonTab) {
+    buildPanel.removeAttribute('role');
+    buildPanel.removeAttribute('aria-labelledby');
+  }
 
   function selectTab(key) {
     for (const t of tabs) {

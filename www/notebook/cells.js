@@ -377,8 +377,9 @@ const cohort = {
     cell.builder = cell.builderModule.createCohortBuilder({
       lens,
       definition: cell.data.definition,
-      // The JSON tab shows the new definition when it is selected.
+      // The cell's own JSON tab shows the new definition when it is selected.
       onChange: (d) => cell.update(d),
+      jsonTab: false,
     });
     cell.builderPanel.replaceChildren(cell.builder.element);
   },

@@ -28,7 +28,8 @@ function highlightStyle(cm) {
  */
 export async function createEditor(parent, { doc, language, label, onChange, onRun }) {
   const cm = await codemirror();
-  const languageSupport = language === 'javascript' ? [cm.javascript()] : language === 'json' ? [cm.json()] : [];
+  const mode = { javascript: cm.javascript, json: cm.json }[language];
+  const languageSupport = mode ? [cm.StreamLanguage.define(mode)] : [];
   const view = new cm.EditorView({
     doc,
     parent,
