@@ -244,7 +244,12 @@ test('a cohort built by clicking in a Cohort cell counts what cohortlens count c
     return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
   }, name, { timeout: 60_000 });
   await cell.locator('.tabs [role=tab]', { hasText: 'JSON' }).click();
-  const text = await cell.locator('.json-panel .cm-content').evaluate((e) => [...e.querySelectorAll('.cm-line')].map((l) => l.textContent).join('\n'));
+  // The editor's whole text (CodeMirror draws only the lines in view), through its public API.
+  await cell.locator('.json-panel .cm-content').waitFor();
+  const text = await cell.locator('.json-panel .cm-editor').evaluate(async (e) => {
+    const { EditorView } = await import('/vendor/editor.js');
+    return EditorView.findFromDOM(e).state.doc.toString();
+  });
   const definition = JSON.parse(text);
   assert.equal(definition.includes.length, 2);
   assert.equal(definition.includes[1].items[0].searchParameters[0].type, 'ICD10CM');

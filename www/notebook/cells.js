@@ -8,6 +8,11 @@ import { CHART_PRESETS, TABLE_PRESETS } from './presets.js';
 
 const AsyncFunction = (async () => {}).constructor;
 
+/** Resolves in a later task, letting the browser paint and handle input in between. */
+function nextTask() {
+  return globalThis.scheduler?.yield ? globalThis.scheduler.yield() : new Promise((resolve) => { setTimeout(resolve, 0); });
+}
+
 /** The policy's name and rule, as shown beside every count. */
 const POLICY_TEXT = {
   aou: 'All of Us policy: counts rounded up to the nearest 20, 1–20 shown as “≤ 20”',
@@ -301,7 +306,14 @@ const markdown = {
     this.toggle(cell);
     return true;
   },
-  definition: (cell) => ({ inputs: [], run: async () => ({ display: renderMarkdown(cell.data.source) }) }),
+  definition: (cell) => ({
+    inputs: [],
+    // Each text renders in a task of its own: the runtime computes every cell in one frame.
+    run: async () => {
+      await nextTask();
+      return { display: renderMarkdown(cell.data.source) };
+    },
+  }),
   unmount: (cell) => cell.editor?.destroy(),
 };
 

@@ -29,7 +29,8 @@ function highlightStyle(cm) {
 export async function createEditor(parent, { doc, language, label, onChange, onRun }) {
   const cm = await codemirror();
   const mode = { javascript: cm.javascript, json: cm.json }[language];
-  const languageSupport = mode ? [cm.StreamLanguage.define(mode)] : [];
+  // The modes name JSON keys and object properties "property", which CodeMirror's table lacks.
+  const languageSupport = mode ? [cm.StreamLanguage.define({ ...mode, tokenTable: { property: cm.tags.propertyName } })] : [];
   const view = new cm.EditorView({
     doc,
     parent,
