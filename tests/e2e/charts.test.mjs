@@ -163,3 +163,17 @@ for (const policy of ['suppress', 'perturbed']) {
     await p.close();
   });
 }
+
+test('screenshots at 1280 and 390 px; nothing overflows sideways at 390 px', async () => {
+  const errors = [];
+  const p = await open(errors, { width: 1280 });
+  await p.screenshot({ path: screenshotPath('charts-1280'), fullPage: true });
+  await p.setViewportSize({ width: 390, height: 900 });
+  await p.waitForFunction(() => [...document.querySelectorAll('figure.chart canvas')].every((c) => c.clientWidth <= 390));
+  await p.waitForFunction(() => [...document.querySelectorAll('figure.chart')].every((f) => f.dataset.state === 'drawn'));
+  assert.equal(await p.evaluate(() => document.documentElement.scrollWidth), 390, 'nothing overflows sideways');
+  checkCharts(await inspect(p), 1);
+  await p.screenshot({ path: screenshotPath('charts-390'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
