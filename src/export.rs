@@ -58,13 +58,14 @@ fn quote(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::privacy::{Policy, Tally};
-    use crate::stats::{StatRow, StatTable};
+    use crate::privacy::{Policy, Tally, TallyRow, TallyTable};
 
     fn disclosed(policy: Policy) -> DisclosedTable {
-        let row =
-            |label: &str, n: u64, key: u64| StatRow { labels: vec![label.into()], tally: Tally::new(n, key) };
-        policy.disclose_table(&StatTable {
+        let row = |label: &str, n: u64, key: u64| TallyRow {
+            labels: vec![label.into()],
+            tally: Tally::new(n, key),
+        };
+        policy.disclose_table(&TallyTable {
             name: "answers".into(),
             title: "Smoking, \"100 cigarettes\"".into(),
             dimensions: vec!["Answer".into()],

@@ -11,6 +11,7 @@ use arrow_array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 use cohortlens::ingest::TableIngest;
+use cohortlens_fixture::Fixture;
 use common::ipc;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -217,10 +218,7 @@ fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
     use arrow_array::Date32Array;
     let mut tables = Vec::new();
     let batch = |fields: Vec<(&str, Arc<dyn arrow_array::Array>)>| {
-        let schema = Arc::new(Schema::new(
-            fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-        ));
-        RecordBatch::try_new(schema, fields.into_iter().map(|(_, a)| a).collect()).unwrap()
+        fields.into_iter().fold(Fixture::new("table"), |f, (name, array)| f.column(name, array)).batch()
     };
     let concepts = batch(vec![
         ("concept_id", Arc::new(Int32Array::from(vec![201820, 201826]))),
@@ -453,7 +451,8 @@ async fn lens_cohort_and_concept_search_answer_with_disclosed_counts_only() {
 
 #[wasm_bindgen_test]
 fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
-    use cohortlens::cohort::{CohortDefinition, CohortError, Engine};
+    use cohortlens::cohort::CohortDefinition;
+    use cohortlens::engine::{Engine, EngineError};
     use cohortlens::privacy::Policy;
     let engine = Engine::build(&cohort_store(60), Some("2023-10-01")).unwrap();
     let definition = |modifiers: &str| {
@@ -476,7 +475,7 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
     assert_eq!(preview["includes"][0]["items"][0]["id"], 1);
     let bad = definition(r#"[{"name": "AGE_AT_EVENT", "operator": "BETWEEN", "operands": ["40"]}]"#);
     match engine.cohort(&bad) {
-        Err(CohortError::Invalid(errors)) => {
+        Err(EngineError::Invalid(errors)) => {
             assert_eq!(errors[0].path, "includes[0].items[0].modifiers[0].operands", "{errors:?}");
         }
         other => panic!("expected a validation error, got {other:?}"),
