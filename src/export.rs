@@ -72,6 +72,7 @@ mod tests {
             rows: vec![row("Yes, daily", 7, 1), row("=No", 45, 2), row("-1", 60, 3)],
             total: Tally::new(150, 4),
             remainder: Some("Did not answer".into()),
+            rank: None,
         })
     }
 

@@ -318,6 +318,17 @@ export function smallValues(v, path = '$', out = []) {
   }
   return out;
 }
+// Rows of a ranking (top concepts) shown below a row with a smaller shown count.
+export function orderContradictions(v) {
+  const out = [];
+  if (v && typeof v === 'object' && v.name === 'top_concepts' && Array.isArray(v.rows)) {
+    const shown = (r) => r.count.value ?? -1;
+    for (let i = 1; i < v.rows.length; i++) {
+      if (shown(v.rows[i]) > shown(v.rows[i - 1])) out.push(`rows[${i}] ${v.rows[i].count.label} under ${v.rows[i - 1].count.label}`);
+    }
+  }
+  return out;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = serveDataset)]
@@ -327,6 +338,8 @@ extern "C" {
     fn prop(object: &JsValue, path: &str) -> JsValue;
     #[wasm_bindgen(js_name = smallValues)]
     fn small_values(value: &JsValue) -> Array;
+    #[wasm_bindgen(js_name = orderContradictions)]
+    fn order_contradictions(value: &JsValue) -> Array;
 }
 
 fn serve_cohort_tables(persons: i64) {
@@ -340,7 +353,7 @@ fn serve_cohort_tables(persons: i64) {
 
 /// The leak sweep: every query API of the lens, under every policy, on a cohort of 17 persons
 /// (and concepts of 52): no integer from 1 to 19 reaches JavaScript, in values, labels, exports
-/// or error messages. (`lens.tables()` and load progress report rows of the tables the user
+/// or error messages, and no ranking's order contradicts its shown counts. (`lens.tables()` and load progress report rows of the tables the user
 /// loaded, not persons, and are not swept.)
 #[wasm_bindgen_test]
 async fn no_count_from_one_to_nineteen_reaches_javascript() {
@@ -400,6 +413,8 @@ async fn no_count_from_one_to_nineteen_reaches_javascript() {
             let value = value.unwrap_or_else(|e| e);
             let found = small_values(&value);
             assert_eq!(found.length(), 0, "{policy}, {what}: {:?}", found.to_vec());
+            let misordered = order_contradictions(&value);
+            assert_eq!(misordered.length(), 0, "{policy}, {what}: {:?}", misordered.to_vec());
             swept += 1;
         }
         // The cohort really is small: its disclosed count is the small-count form.

@@ -133,7 +133,9 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
     for (i, value) in requests.into_iter().enumerate() {
         let result = serde_json::from_value::<StatRequest>(value)
             .map_err(|e| format!("not a statistics request ({e}); see StatRequest for the kinds and fields"))
-            .and_then(|request| engine.statistics(&scope, &request).map_err(|e| e.to_string()));
+            .and_then(|request| engine.statistics(&scope, &request).map_err(|e| e.to_string()))
+            // A ranking's rows in the order the policy shows them, raw cells in step.
+            .map(|table| policy.ranked(&table));
         let line = match result {
             Ok(table) => serde_json::to_string(&Line {
                 table: policy.disclose_table(&table),

@@ -153,6 +153,7 @@ fn stat_table(name: &str, title: &str, dims: &[&str], rows: &[(&[&str], u64)], t
             .collect(),
         total: Tally::new(total, 0xdead_beef),
         remainder: None,
+        rank: None,
     }
 }
 

@@ -21,6 +21,10 @@ pub struct TallyTable {
     pub total: Tally,
     /// A derived last row, total − Σ rows (e.g. `"Did not answer"`), shown under its label.
     pub remainder: Option<String>,
+    /// When set, the rows are a ranking: disclosure orders them by their disclosed counts
+    /// (largest first; equal counts keep the order given) and keeps this many
+    /// ([`Policy::ranked`]).
+    pub rank: Option<usize>,
 }
 
 /// One row of a [`TallyTable`].
@@ -123,7 +127,15 @@ impl Policy {
     /// Σ disclosed rows, floored at 20. `suppress`: cells of 1–20 withheld, plus secondary
     /// suppression so no withheld cell follows from a line's margin. `perturbed`: every cell and
     /// the margin perturbed independently, by their own person sets, then rounded.
+    /// A ranking ([`TallyTable::rank`]) is ordered by the disclosed counts first.
     pub fn disclose_table(self, table: &TallyTable) -> DisclosedTable {
+        let ranked;
+        let table = if table.rank.is_some() {
+            ranked = self.ranked(table);
+            &ranked
+        } else {
+            table
+        };
         let total = self.disclose(table.total);
         let mut counts: Vec<Disclosed> = table.rows.iter().map(|r| self.disclose(r.tally)).collect();
         let mut labels: Vec<Vec<String>> = table.rows.iter().map(|r| r.labels.clone()).collect();

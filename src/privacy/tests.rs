@@ -98,6 +98,7 @@ fn table(dimensions: &[&str], rows: &[(&[&str], u64)], total: u64, remainder: Op
             .collect(),
         total: Tally::new(total, mix(999)),
         remainder: remainder.map(str::to_owned),
+        rank: None,
     }
 }
 
@@ -169,6 +170,51 @@ fn perturbed_table_perturbs_cells_and_margin_each_by_its_own_key() {
     // Same persons (same key) → same number, in any table.
     assert_eq!(d.rows[0].count, Policy::Perturbed.disclose(t.rows[0].tally));
     assert_eq!(d.total, Policy::Perturbed.disclose(t.total));
+}
+
+#[test]
+fn rankings_follow_the_disclosed_counts_under_every_policy() {
+    // 60 concepts of 100–159 persons, each its own person set: under `perturbed` the noise
+    // reorders them, so a ranking by raw counts would contradict the numbers shown.
+    let rows: Vec<TallyRow> = (0..60u64)
+        .map(|i| TallyRow { labels: vec![format!("c{i:02}")], tally: Tally::new(100 + i, mix(i + 7)) })
+        .collect();
+    let ranking = TallyTable {
+        name: "top_concepts".into(),
+        title: "Top".into(),
+        dimensions: vec!["Concept".into()],
+        rows,
+        total: Tally::new(5_000, mix(1)),
+        remainder: None,
+        rank: Some(25),
+    };
+    for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
+        let shown = policy.disclose_table(&ranking);
+        assert_eq!(shown.rows.len(), 25, "{policy:?} keeps the ranking's length");
+        let values: Vec<Option<u64>> = shown.rows.iter().map(|r| r.count.value()).collect();
+        for (i, pair) in values.windows(2).enumerate() {
+            assert!(pair[0] >= pair[1], "{policy:?}: row {} shows {:?} above {:?}", i + 1, pair[0], pair[1]);
+        }
+        // Equal counts keep the given (label) order.
+        for pair in shown.rows.windows(2) {
+            if pair[0].count.value() == pair[1].count.value() {
+                assert!(
+                    pair[0].labels < pair[1].labels,
+                    "{policy:?}: {:?}",
+                    (&pair[0].labels, &pair[1].labels)
+                );
+            }
+        }
+        // The raw cells in the shown order, for native callers that print both.
+        let ranked = policy.ranked(&ranking);
+        let relabelled: Vec<&Vec<String>> = ranked.rows.iter().map(|r| &r.labels).collect();
+        assert_eq!(relabelled, shown.rows.iter().map(|r| &r.labels).collect::<Vec<_>>());
+    }
+    // Under `perturbed` the shown order is not the raw order: ranking by raw counts would have
+    // put some row above one shown larger.
+    let perturbed = Policy::Perturbed.ranked(&ranking);
+    let raw: Vec<u64> = perturbed.rows.iter().map(|r| r.tally.raw()).collect();
+    assert!(raw.windows(2).any(|p| p[0] < p[1]), "the noise reordered nothing: {raw:?}");
 }
 
 #[test]

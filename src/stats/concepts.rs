@@ -8,7 +8,7 @@ use super::{Label, StatError, Stats, concept_label, concept_set, distinct, unit_
 use crate::cdm::{Domain, EventTable};
 use crate::columns::NULL_I32;
 use crate::index::Dense;
-use crate::privacy::{TallyRow, TallyTable};
+use crate::privacy::{Tally, TallyRow, TallyTable};
 
 /// Domains of [`StatRequest::TopConcepts`] (each reads its event table, PPI concepts only or
 /// none as [`Domain::ppi`] says).
@@ -45,45 +45,34 @@ impl Stats<'_> {
         // Rows are sorted by standard concept: each concept's rows are one run. A run's persons
         // in scope are counted with a stamp per person (a run is not sorted by person).
         let mut stamp = vec![u32::MAX; self.index.persons.len()];
-        let mut counted: Vec<(u64, usize)> = Vec::new(); // (rank count, run)
+        let keys = &self.index.persons.keys;
+        let mut counted: Vec<(Label, i32, Tally)> = Vec::new();
         for (k, &(c, r, end)) in events.runs.iter().enumerate() {
             let is_ppi = || self.vocab.concept(c).is_some_and(|k| k.vocabulary == "PPI");
             if c == NULL_I32 || c == 0 || ppi.is_some_and(|want| want != is_ppi()) {
                 continue;
             }
-            let mut n = 0u64;
+            let mut tally = Tally::default();
             for &p in &events.person[r as usize..end as usize] {
                 if self.member.contains(p) && stamp[p as usize] != k as u32 {
                     stamp[p as usize] = k as u32;
-                    n += 1;
+                    tally.add(keys.key(p));
                 }
             }
-            if n > 0 {
-                counted.push((n.div_ceil(20), k));
+            if tally != Tally::default() {
+                counted.push((concept_label(self.vocab, c), c, tally));
             }
         }
-        // Ranked by the rounded count, then label, then id: only the concepts that can be in
-        // the first `limit` need their labels.
-        counted.sort_unstable_by_key(|&(n, _)| std::cmp::Reverse(n));
-        let cutoff = counted.get(limit - 1).map_or(0, |&(n, _)| n);
-        let mut ranked: Vec<(u64, Label, i32, usize)> = (counted.into_iter())
-            .take_while(|&(n, _)| n >= cutoff)
-            .map(|(n, k)| {
-                let c = events.runs[k].0;
-                (n, concept_label(self.vocab, c), c, k)
-            })
-            .collect();
-        ranked.sort_by(|a, b| (std::cmp::Reverse(a.0), &a.1, a.2).cmp(&(std::cmp::Reverse(b.0), &b.1, b.2)));
-        let rows = (ranked.into_iter().take(limit))
-            .map(|(_, (_, label), _, k)| {
-                let (_, r, end) = events.runs[k];
-                let persons = events.person[r as usize..end as usize].iter().copied();
-                let persons = distinct(persons.filter(|&p| self.member.contains(p)).collect());
-                TallyRow { labels: vec![label], tally: self.tally(persons) }
-            })
+        // Every concept with persons in scope, by label then id: the policy ranks them by their
+        // disclosed counts (equal counts keep this order) and keeps `limit`.
+        counted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        let rows = counted
+            .into_iter()
+            .map(|((_, label), _, tally)| TallyRow { labels: vec![label], tally })
             .collect();
         let title = format!("Top {} concepts", domain.to_lowercase().replace('_', " "));
-        Ok(self.table("top_concepts", title, &["Concept"], rows, self.tally(&self.persons)))
+        let table = self.table("top_concepts", title, &["Concept"], rows, self.tally(&self.persons));
+        Ok(TallyTable { rank: Some(limit), ..table })
     }
 
     pub(super) fn measurement_values(&self, concept_id: i32) -> Result<TallyTable, StatError> {

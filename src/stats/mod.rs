@@ -5,7 +5,9 @@
 //!
 //! Every cell counts distinct persons of the scope. Categorical rows are ordered by label (known
 //! concepts first, then "No matching concept", "Not recorded" and concepts missing from the
-//! vocabulary), never by count, so the order reveals nothing the disclosed numbers do not.
+//! vocabulary), never by raw count, so the order reveals nothing the disclosed numbers do not;
+//! the top concepts are a ranking ([`TallyTable::rank`]) that the policy orders by the
+//! disclosed counts.
 //! The rules of each table are on [`StatRequest`] and in docs/statistics.md.
 //!
 //! One file per family: `demographics` (sex, gender, race, ethnicity, ages), `concepts` (top
@@ -70,8 +72,9 @@ pub enum StatRequest {
         #[serde(default)]
         at: AgeAt,
     },
-    /// The `limit` standard concepts of a domain with most persons in scope (ranked by the
-    /// All of Us rounded count, then by name); the total is the scope.
+    /// The `limit` standard concepts of a domain with most persons in scope, ranked by their
+    /// disclosed counts under the policy, then by name (the raw table holds every concept with
+    /// persons in scope, by name); the total is the scope.
     TopConcepts {
         /// CONDITION, DRUG, PROCEDURE, MEASUREMENT, OBSERVATION, DEVICE, VISIT or
         /// PHYSICAL_MEASUREMENT.
@@ -268,6 +271,7 @@ impl<'a> Stats<'a> {
             rows,
             total,
             remainder: None,
+            rank: None,
         }
     }
 
