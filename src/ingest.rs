@@ -58,6 +58,8 @@ impl IngestError {
 
 /// How far one table's load has come, as reported to `onProgress`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename = "LoadProgress")]
 pub struct Progress {
     /// Table name.
     pub table: String,

@@ -10,9 +10,14 @@
 //! options?, cohort?, conceptId?}` (docs/charts.md).
 
 mod draw;
+#[cfg(target_arch = "wasm32")]
+mod offscreen;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 mod text;
+
+#[cfg(target_arch = "wasm32")]
+pub use offscreen::OffscreenBackend;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +40,7 @@ pub const DEFAULT_WIDTH: f64 = 640.0;
 /// What a chart looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum ChartKind {
     /// One bar per row of a one-way table (demographics, age bands, survey answers, top
     /// concepts, Fitbit steps); vertical or horizontal (`options.orientation`).
@@ -57,6 +63,7 @@ pub enum ChartKind {
 /// Bar direction of a `bar` chart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Orientation {
     /// Vertical when every category label fits under its bar in two lines, else horizontal.
     #[default]
@@ -70,42 +77,59 @@ pub enum Orientation {
 /// Presentation options of a [`ChartSpec`].
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartOptions {
     /// SVG width in CSS pixels (default 640; a canvas uses its own size).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub width: Option<f64>,
     /// SVG height in CSS pixels (default: what the chart needs at its width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub height: Option<f64>,
     /// Canvas backing-store pixels per CSS pixel (default: canvas width ÷ its CSS width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub pixel_ratio: Option<f64>,
     /// Bar direction of a `bar` chart.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub orientation: Orientation,
     /// Show each bar's percent of the total next to its count (default: on for survey answers).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub percent: Option<bool>,
     /// The unit a `histogram` of measurement values shows (default: the unit with most persons).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub unit: Option<String>,
     /// Display names of `preview` groups and items, by their `id`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
     pub labels: BTreeMap<String, String>,
 }
 
 /// A chart as JavaScript describes it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartSpec {
     /// What the chart looks like.
     pub kind: ChartKind,
     /// A statistics request (`{kind: 'ageBySex', bands: 'dataBrowser'}`), `{kind: 'preview'}`,
     /// or a result cohortlens already disclosed (a statistics table or a preview object).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        tsify(type = "StatRequest | { kind: \"preview\" } | DisclosedTable | Preview")
+    )]
     pub data: Value,
     /// Replaces the table's own title.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub title: Option<String>,
     /// Presentation options.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub options: ChartOptions,
     /// Whose statistics: the persons of this Cohort Builder definition …
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "CohortDefinition"))]
     pub cohort: Option<Value>,
     /// … or the persons with this concept or a descendant (the Data Browser's scope).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub concept_id: Option<i32>,
 }
 
@@ -352,7 +376,8 @@ pub struct Chart {
 /// What the page needs besides the pixels: the accessible name and the data table of a drawn
 /// chart, all from disclosed labels.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename = "ChartSummary")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Summary {
     /// The chart's kind.
     pub kind: ChartKind,
