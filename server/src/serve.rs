@@ -21,7 +21,6 @@ use futures::{StreamExt, TryStreamExt, stream};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
-use serde::Serialize;
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
