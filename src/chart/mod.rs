@@ -5,7 +5,7 @@
 //! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
 //! "suppressed" (on a line, a gap with a hatched marker), never a number. Every chart has a
 //! title, axis labels, value labels, a footnote naming the policy and an Okabe–Ito palette, and
-//! comes with a [`Summary`] (accessible name and data table) for the page's screen-reader
+//! comes with a [`ChartSummary`] (accessible name and data table) for the page's screen-reader
 //! fallback. A [`ChartSpec`] is the JSON form that JavaScript passes: `{kind, data, title?,
 //! options?, cohort?, conceptId?}` (docs/charts.md).
 
@@ -376,9 +376,9 @@ pub struct Chart {
 /// What the page needs besides the pixels: the accessible name and the data table of a drawn
 /// chart, all from disclosed labels.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase", rename = "ChartSummary")]
+#[serde(rename_all = "camelCase")]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-pub struct Summary {
+pub struct ChartSummary {
     /// The chart's kind.
     pub kind: ChartKind,
     /// Its title.
@@ -682,7 +682,7 @@ impl Chart {
 
     /// The chart as an SVG document (`role="img"`, with `<title>` and `<desc>`), `width` ×
     /// `height` CSS pixels (defaults: 640 wide, as high as it needs), and its summary.
-    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, Summary), ChartError> {
+    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, ChartSummary), ChartError> {
         #[cfg(not(target_arch = "wasm32"))]
         let measure = EmbeddedFont::new();
         #[cfg(target_arch = "wasm32")]
@@ -709,7 +709,7 @@ impl Chart {
         backend: DB,
         pixel_ratio: f64,
         measure: &dyn Measure,
-    ) -> Result<Summary, ChartError> {
+    ) -> Result<ChartSummary, ChartError> {
         use plotters::prelude::IntoDrawingArea;
         let ratio =
             if pixel_ratio.is_finite() && pixel_ratio > 0.0 { pixel_ratio.clamp(0.25, 8.0) } else { 1.0 };
@@ -721,7 +721,7 @@ impl Chart {
         Ok(self.summary(&layout, ratio))
     }
 
-    fn summary(&self, layout: &draw::Layout, ratio: f64) -> Summary {
+    fn summary(&self, layout: &draw::Layout, ratio: f64) -> ChartSummary {
         let form = match (self.form, layout.horizontal) {
             (Form::Bars(_), true) => "Horizontal bar chart",
             (Form::Bars(_), false) => "Bar chart",
@@ -736,7 +736,7 @@ impl Chart {
         } else {
             String::new()
         };
-        Summary {
+        ChartSummary {
             kind: self.kind,
             title: self.title.clone(),
             label: format!(
@@ -772,7 +772,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// Adds `role="img"`, `aria-label`, `<title>` and `<desc>` to plotters' SVG.
-fn accessible_svg(svg: String, summary: &Summary) -> String {
+fn accessible_svg(svg: String, summary: &ChartSummary) -> String {
     let Some(end) = svg.find('>') else { return svg };
     let (open, rest) = svg.split_at(end);
     format!(

@@ -103,6 +103,7 @@ pub struct UnknownPolicy(String);
 #[serde(rename_all = "camelCase", try_from = "DisclosedForm")]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Disclosed {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
     value: Option<u64>,
     label: String,
     policy: Policy,
