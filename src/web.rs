@@ -426,7 +426,7 @@ impl Cohort {
         Ok(to_js(&self.inner.preview(self.policy))?)
     }
 
-    /// A statistics table of the cohort, disclosed: `request` as in `src/stats.rs`, e.g.
+    /// A statistics table of the cohort, disclosed: `request` as in docs/statistics.md, e.g.
     /// `{kind: 'age', bands: 'dataBrowser'}`; `format` `'csv'` or `'json'` returns the export
     /// text instead of `{name, title, policy, dimensions, rows, total}`.
     #[wasm_bindgen(unchecked_return_type = "DisclosedTable | string")]
@@ -450,7 +450,7 @@ fn statistics(
     let request: StatRequest = serde_wasm_bindgen::from_value(request).map_err(|e| {
         js_error(
             "invalid_request",
-            format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see src/stats.rs)"),
+            format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see docs/statistics.md)"),
         )
     })?;
     let table = engine.disclosed_statistics(scope, &request, policy).map_err(|e| engine_error(&e))?;
