@@ -28,12 +28,22 @@ pub enum IngestError {
     #[error(
         "table {table}: the data is not a valid Arrow stream ({detail}); reload the page, and if it happens again check that the server serves a cohortlens dataset"
     )]
-    Malformed { table: String, detail: String },
+    Malformed {
+        /// The table.
+        table: String,
+        /// What the decoder found.
+        detail: String,
+    },
     /// The stream stopped before its end marker or before all its rows arrived.
     #[error(
         "table {table}: the stream was cut off ({detail}); the connection was interrupted — reload to try again"
     )]
-    Truncated { table: String, detail: String },
+    Truncated {
+        /// The table.
+        table: String,
+        /// What was missing.
+        detail: String,
+    },
 }
 
 impl IngestError {
@@ -48,7 +58,8 @@ impl IngestError {
 
 /// How far one table's load has come, as reported to `onProgress`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Progress {
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct LoadProgress {
     /// Table name.
     pub table: String,
     /// Arrow stream bytes received so far.
@@ -110,8 +121,8 @@ impl TableIngest {
     }
 
     /// Progress so far.
-    pub fn progress(&self, done: bool) -> Progress {
-        Progress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }
+    pub fn progress(&self, done: bool) -> LoadProgress {
+        LoadProgress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }
     }
 
     /// Ends the stream. It must have ended cleanly (end marker after whole messages) and, when

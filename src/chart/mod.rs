@@ -5,14 +5,19 @@
 //! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
 //! "suppressed" (on a line, a gap with a hatched marker), never a number. Every chart has a
 //! title, axis labels, value labels, a footnote naming the policy and an Okabe–Ito palette, and
-//! comes with a [`Summary`] (accessible name and data table) for the page's screen-reader
+//! comes with a [`ChartSummary`] (accessible name and data table) for the page's screen-reader
 //! fallback. A [`ChartSpec`] is the JSON form that JavaScript passes: `{kind, data, title?,
 //! options?, cohort?, conceptId?}` (docs/charts.md).
 
 mod draw;
+#[cfg(target_arch = "wasm32")]
+mod offscreen;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 mod text;
+
+#[cfg(target_arch = "wasm32")]
+pub use offscreen::OffscreenBackend;
 
 use std::collections::BTreeMap;
 
@@ -25,9 +30,9 @@ pub use text::BrowserFont;
 pub use text::EmbeddedFont;
 pub use text::{FAMILY, Measure};
 
-use crate::cohort::{CohortDefinition, CohortError, Engine, GroupPreview, ItemPreview, Preview};
+use crate::cohort::{GroupPreview, ItemPreview, Preview};
 use crate::privacy::{Disclosed, DisclosedTable, Policy};
-use crate::stats::{Scope, StatRequest};
+use crate::stats::StatRequest;
 
 /// The SVG width when the spec gives none, in CSS pixels.
 pub const DEFAULT_WIDTH: f64 = 640.0;
@@ -35,6 +40,7 @@ pub const DEFAULT_WIDTH: f64 = 640.0;
 /// What a chart looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum ChartKind {
     /// One bar per row of a one-way table (demographics, age bands, survey answers, top
     /// concepts, Fitbit steps); vertical or horizontal (`options.orientation`).
@@ -57,6 +63,7 @@ pub enum ChartKind {
 /// Bar direction of a `bar` chart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Orientation {
     /// Vertical when every category label fits under its bar in two lines, else horizontal.
     #[default]
@@ -70,54 +77,68 @@ pub enum Orientation {
 /// Presentation options of a [`ChartSpec`].
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartOptions {
     /// SVG width in CSS pixels (default 640; a canvas uses its own size).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub width: Option<f64>,
     /// SVG height in CSS pixels (default: what the chart needs at its width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub height: Option<f64>,
     /// Canvas backing-store pixels per CSS pixel (default: canvas width ÷ its CSS width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub pixel_ratio: Option<f64>,
     /// Bar direction of a `bar` chart.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub orientation: Orientation,
     /// Show each bar's percent of the total next to its count (default: on for survey answers).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub percent: Option<bool>,
     /// The unit a `histogram` of measurement values shows (default: the unit with most persons).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub unit: Option<String>,
     /// Display names of `preview` groups and items, by their `id`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
     pub labels: BTreeMap<String, String>,
 }
 
 /// A chart as JavaScript describes it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartSpec {
     /// What the chart looks like.
     pub kind: ChartKind,
     /// A statistics request (`{kind: 'ageBySex', bands: 'dataBrowser'}`), `{kind: 'preview'}`,
     /// or a result cohortlens already disclosed (a statistics table or a preview object).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        tsify(type = "StatRequest | { kind: \"preview\" } | DisclosedTable | Preview")
+    )]
     pub data: Value,
     /// Replaces the table's own title.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub title: Option<String>,
     /// Presentation options.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub options: ChartOptions,
     /// Whose statistics: the persons of this Cohort Builder definition …
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "CohortDefinition"))]
     pub cohort: Option<Value>,
     /// … or the persons with this concept or a descendant (the Data Browser's scope).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub concept_id: Option<i32>,
 }
 
 /// Why a chart could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ChartError {
     /// The spec is malformed or does not fit its data (the message says what to change).
     #[error("{0}")]
     Invalid(String),
-    /// The cohort or the statistic failed.
-    #[error(transparent)]
-    Data(#[from] CohortError),
     /// The drawing surface refused to draw.
     #[error("drawing the chart failed ({0}); reload the page and try again")]
     Draw(String),
@@ -128,7 +149,6 @@ impl ChartError {
     pub fn code(&self) -> &'static str {
         match self {
             ChartError::Invalid(_) => "invalid_chart",
-            ChartError::Data(e) => e.code(),
             ChartError::Draw(_) => "draw_failed",
         }
     }
@@ -146,8 +166,11 @@ const SPEC_HINT: &str = "a chart spec looks like {kind: 'bar', data: {kind: 'sex
                          (see docs/charts.md)";
 
 /// What a spec's data resolves to: disclosed results only.
-enum Data {
+#[derive(Clone, Debug)]
+pub enum Data {
+    /// A statistics table.
     Table(DisclosedTable),
+    /// A cohort's preview counts.
     Preview(Preview),
 }
 
@@ -217,11 +240,11 @@ impl ChartSpec {
             .map_err(|e| invalid(format!("spec.{}: {}; {SPEC_HINT}", e.path(), e.inner())))
     }
 
-    /// The chart this spec asks for: its data computed over its scope with `engine` and
-    /// disclosed under `policy`, or the disclosed result it carries.
-    pub fn chart(&self, engine: &Engine, policy: Policy) -> Result<Chart, ChartError> {
+    /// The chart of `data`, the disclosed result this spec's [`source`](Self::source) resolved
+    /// to (the engine computes and discloses what the source asks for).
+    pub fn chart(&self, data: Data) -> Result<Chart, ChartError> {
         let title = self.title.as_deref();
-        match self.data(engine, policy)? {
+        match data {
             Data::Table(table) => Chart::of_table(self.kind, &table, title, &self.options),
             Data::Preview(preview) if self.kind == ChartKind::Preview => {
                 Ok(Chart::of_preview(&preview, title, &self.options))
@@ -233,7 +256,9 @@ impl ChartSpec {
         }
     }
 
-    fn data(&self, engine: &Engine, policy: Policy) -> Result<Data, ChartError> {
+    /// What the spec's data is: a disclosed result it carries (checked on reading), or what
+    /// to compute — a cohort's preview or a statistics request over one scope.
+    pub fn source(&self) -> Result<Source, ChartError> {
         let data = &self.data;
         let has = |key: &str| data.get(key).is_some();
         let read = |what: &'static str| {
@@ -247,12 +272,12 @@ impl ChartSpec {
         };
         if has("rows") {
             let table = serde_path_to_error::deserialize(data.clone()).map_err(read("a statistics table"))?;
-            return Ok(Data::Table(table));
+            return Ok(Source::Disclosed(Data::Table(table)));
         }
         if has("includes") {
             let form: PreviewForm =
                 serde_path_to_error::deserialize(data.clone()).map_err(read("the preview object"))?;
-            return Ok(Data::Preview(form.into_preview()?));
+            return Ok(Source::Disclosed(Data::Preview(form.into_preview()?)));
         }
         if data.get("kind").and_then(Value::as_str) == Some("preview") {
             let Some(definition) = &self.cohort else {
@@ -261,7 +286,7 @@ impl ChartSpec {
                      definition as spec.cohort",
                 ));
             };
-            return Ok(Data::Preview(cohort(engine, definition)?.preview(policy)));
+            return Ok(Source::Preview(definition.clone()));
         }
         let request: StatRequest = serde_path_to_error::deserialize(data.clone()).map_err(|e| {
             invalid(format!(
@@ -271,11 +296,9 @@ impl ChartSpec {
                 e.inner()
             ))
         })?;
-        let table = match (&self.cohort, self.concept_id) {
-            (Some(definition), None) => {
-                engine.statistics(&Scope::Cohort(&cohort(engine, definition)?), &request)?
-            }
-            (None, Some(concept)) => engine.statistics(&Scope::Concept(concept), &request)?,
+        let scope = match (&self.cohort, self.concept_id) {
+            (Some(definition), None) => SourceScope::Cohort(definition.clone()),
+            (None, Some(concept)) => SourceScope::Concept(concept),
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "spec: give either cohort or conceptId, not both: the statistics are of one scope",
@@ -288,14 +311,28 @@ impl ChartSpec {
                 ));
             }
         };
-        Ok(Data::Table(policy.disclose_table(&table)))
+        Ok(Source::Statistics(request, scope))
     }
 }
 
-/// The cohort of a definition given as JSON.
-fn cohort(engine: &Engine, definition: &Value) -> Result<crate::cohort::Cohort, ChartError> {
-    let definition = CohortDefinition::from_value(definition.clone()).map_err(CohortError::from)?;
-    Ok(engine.cohort(&definition)?)
+/// What a [`ChartSpec`]'s data is.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A result cohortlens already disclosed, passed back by JavaScript.
+    Disclosed(Data),
+    /// The preview of the cohort of this Cohort Builder definition (JSON).
+    Preview(Value),
+    /// A statistics table to compute over a scope.
+    Statistics(StatRequest, SourceScope),
+}
+
+/// Whose statistics a spec asks for.
+#[derive(Clone, Debug)]
+pub enum SourceScope {
+    /// The persons of this Cohort Builder definition (JSON).
+    Cohort(Value),
+    /// The persons with this concept or a descendant.
+    Concept(i32),
 }
 
 /// One bar: a disclosed count and its percent of the disclosed total.
@@ -340,7 +377,8 @@ pub struct Chart {
 /// chart, all from disclosed labels.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ChartSummary {
     /// The chart's kind.
     pub kind: ChartKind,
     /// Its title.
@@ -644,7 +682,7 @@ impl Chart {
 
     /// The chart as an SVG document (`role="img"`, with `<title>` and `<desc>`), `width` ×
     /// `height` CSS pixels (defaults: 640 wide, as high as it needs), and its summary.
-    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, Summary), ChartError> {
+    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, ChartSummary), ChartError> {
         #[cfg(not(target_arch = "wasm32"))]
         let measure = EmbeddedFont::new();
         #[cfg(target_arch = "wasm32")]
@@ -671,7 +709,7 @@ impl Chart {
         backend: DB,
         pixel_ratio: f64,
         measure: &dyn Measure,
-    ) -> Result<Summary, ChartError> {
+    ) -> Result<ChartSummary, ChartError> {
         use plotters::prelude::IntoDrawingArea;
         let ratio =
             if pixel_ratio.is_finite() && pixel_ratio > 0.0 { pixel_ratio.clamp(0.25, 8.0) } else { 1.0 };
@@ -683,7 +721,7 @@ impl Chart {
         Ok(self.summary(&layout, ratio))
     }
 
-    fn summary(&self, layout: &draw::Layout, ratio: f64) -> Summary {
+    fn summary(&self, layout: &draw::Layout, ratio: f64) -> ChartSummary {
         let form = match (self.form, layout.horizontal) {
             (Form::Bars(_), true) => "Horizontal bar chart",
             (Form::Bars(_), false) => "Bar chart",
@@ -698,7 +736,7 @@ impl Chart {
         } else {
             String::new()
         };
-        Summary {
+        ChartSummary {
             kind: self.kind,
             title: self.title.clone(),
             label: format!(
@@ -734,7 +772,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// Adds `role="img"`, `aria-label`, `<title>` and `<desc>` to plotters' SVG.
-fn accessible_svg(svg: String, summary: &Summary) -> String {
+fn accessible_svg(svg: String, summary: &ChartSummary) -> String {
     let Some(end) = svg.find('>') else { return svg };
     let (open, rest) = svg.split_at(end);
     format!(

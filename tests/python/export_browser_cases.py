@@ -25,10 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import oracle  # noqa: E402
-import random_definitions  # noqa: E402
-from cohort_cases import CASES, EUNOMIA_CASES  # noqa: E402
+import random_definitions
+from cohort_cases import CASES, EUNOMIA_CASES
+from cohortlens_oracle import cohort as oracle
 
 HAND_WRITTEN = {"synthetic": CASES, "eunomia": EUNOMIA_CASES}
 

@@ -17,7 +17,7 @@ import subprocess
 import duckdb
 import pytest
 
-import oracle
+from cohortlens_oracle import cohort as oracle
 import random_definitions
 from cohort_cases import CASES, EUNOMIA_CASES, attr, definition, group, item, mod, param
 

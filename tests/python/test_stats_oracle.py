@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-import oracle
+from cohortlens_oracle import cohort as oracle
 from cohort_cases import CASES, EUNOMIA_CASES
 
 NULL = -2147483648  # stands for a NULL concept id in Python-side keys
