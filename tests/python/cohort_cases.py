@@ -10,9 +10,18 @@ Each case is `(name, definition)`. The builders below write the Workbench reques
 # -- builders -------------------------------------------------------------------------------
 
 
+# Domains whose parameters the Workbench UI sends as standard concepts (`standard: true`; the
+# API's default is false).
+STANDARD_DOMAINS = ("CONDITION", "PROCEDURE", "DRUG", "MEASUREMENT", "OBSERVATION", "DEVICE",
+                    "VISIT", "DEATH")
+
+
 def param(domain, concept_id=None, **fields):
-    """A SearchParameter of `domain`; `fields` are copied as given (type, subtype, group...)."""
+    """A SearchParameter of `domain`; `fields` are copied as given (type, subtype, group...);
+    `standard` is true for the domains above unless given."""
     result = {"domain": domain}
+    if domain in STANDARD_DOMAINS:
+        result["standard"] = True
     if concept_id is not None:
         result["conceptId"] = concept_id
     result.update(fields)
@@ -185,8 +194,8 @@ CASES = [
                                                               group=True)))])),
     ("condition_diabetes_without_descendants", definition([group(item(param(
         "CONDITION", DIABETES, group=False)), item(param("CONDITION", T1DM)))])),
-    ("condition_endocrine_ancestor_data", definition([group(item(param(
-        "CONDITION", ENDOCRINE, ancestorData=True)))])),
+    ("condition_endocrine_group", definition([group(item(param(
+        "CONDITION", ENDOCRINE, group=True, ancestorData=True)))])),
     ("condition_icd10_source", definition([group(item(param(
         "CONDITION", E11_9, type="ICD10CM", standard=False)))])),
     ("condition_icd10_source_group", definition([group(item(param(
@@ -206,20 +215,19 @@ CASES = [
     ("drug_metformin_ingredient_with_descendants", definition([group(item(metformin))])),
     ("drug_atc_diabetes_class", definition([group(item(param(
         "DRUG", DIABETES_DRUGS_ATC, type="ATC", group=True)))])),
-    ("drug_clinical_drug_source", definition([group(item(param(
-        "DRUG", METFORMIN_500, standard=False)))])),
+    ("drug_ingredient_rolls_up_without_ancestor_data", definition([group(item(param(
+        "DRUG", METFORMIN, type="RXNORM", ancestorData=False)))])),
     ("procedure_ecg", definition([group(item(param("PROCEDURE", ECG, type="CPT4")))])),
     ("procedure_cardiovascular_group", definition([group(item(param(
         "PROCEDURE", CARDIOVASCULAR_PROCEDURES, type="CPT4", group=True)))])),
     ("device_glucose_strips", definition([group(item(param("DEVICE", GLUCOSE_STRIPS)))])),
-    ("device_dme_group_source", definition([group(item(param(
-        "DEVICE", DME, group=True, standard=False)))])),
+    ("device_dme_group", definition([group(item(param("DEVICE", DME, group=True)))])),
     ("visit_inpatient", definition([group(item(param("VISIT", INPATIENT, type="VISIT")))])),
     ("visit_er_three_times", definition([group(item(
         param("VISIT", ER, type="VISIT"), modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN", 2)]
     ))])),
-    ("visit_outpatient_source_with_encounters", definition([group(item(
-        param("VISIT", OUTPATIENT, standard=False),
+    ("visit_outpatient_with_encounters", definition([group(item(
+        param("VISIT", OUTPATIENT),
         modifiers=[mod("ENCOUNTERS", "EQUAL", OUTPATIENT),
                    mod("NUM_OF_OCCURRENCES", "BETWEEN", 10, 12)]))])),
     ("observation_smoking_status", definition([group(item(param(
@@ -422,8 +430,8 @@ EUNOMIA_CASES = [
              modifiers=[mod("AGE_AT_EVENT", "GREATER_THAN_OR_EQUAL_TO", 42)]),
         item(param("DRUG", DICLOFENAC, group=True),
              modifiers=[mod("AGE_AT_EVENT", "GREATER_THAN_OR_EQUAL_TO", 40)]))])),
-    ("eunomia_diclofenac_ndc_source", definition([group(item(param(
-        "DRUG", DICLOFENAC_NDC, standard=False, type="NDC")))])),
+    ("eunomia_diclofenac_rolls_up_without_ancestor_data", definition([group(item(param(
+        "DRUG", DICLOFENAC, type="RXNORM")))])),
     ("eunomia_acetaminophen_descendants_three_times", definition([group(item(
         param("DRUG", ACETAMINOPHEN, ancestorData=True),
         modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN_OR_EQUAL_TO", 3)]))])),

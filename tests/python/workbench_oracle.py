@@ -26,11 +26,12 @@ group item into SQL over them. This module does both, in that order and with the
   concept_id`), buildDemoSql, the "has data" flags and buildInnerTemporalQuery /
   buildOuterTemporalQuery; per definition, QueryBuilder.addWhereClause and addDataFilters.
 
-Where the Workbench has a plain bug, the oracle follows its evident intent (each noted below);
-where cohortlens adds something (`restrictToObservationPeriod`, DEATH events, FITBIT step
-attributes), the Workbench has no answer and `count` raises `Unsupported`. Requests the
-Workbench would evaluate on data this dataset lacks (genomic variants, survey versions, CATI)
-raise `Unsupported` too. See docs/cohort-semantics.md for the rules and their sources.
+Where the Workbench has a plain bug, the oracle follows its evident intent (each noted below).
+The cohortlens extensions, which the Workbench lacks, are added in the same shapes:
+`restrictToObservationPeriod` (events inside an observation period), DEATH events
+(`cb_death_events`) and FITBIT step attributes (mean daily steps). Requests the Workbench would
+evaluate on data an OMOP dataset lacks (genomic variants, survey versions, CATI) raise
+`Unsupported`. See docs/cohort-semantics.md for the rules and their sources.
 
 This module imports nothing from the first oracle (`oracle.py`).
 
@@ -78,8 +79,11 @@ TABLES = {
                        "device_exposure_start_date DATE, device_exposure_start_datetime TIMESTAMP, "
                        "device_type_concept_id BIGINT, visit_occurrence_id BIGINT, "
                        "device_source_concept_id BIGINT",
-    "death": "person_id BIGINT, death_date DATE",
-    "activity_summary": "person_id BIGINT",
+    "death": "person_id BIGINT, death_date DATE, cause_concept_id BIGINT, "
+             "cause_source_concept_id BIGINT",
+    "observation_period": "person_id BIGINT, observation_period_start_date DATE, "
+                          "observation_period_end_date DATE",
+    "activity_summary": "person_id BIGINT, steps DOUBLE",
     "heart_rate_summary": "person_id BIGINT",
     "heart_rate_intraday": "person_id BIGINT",
     "steps_intraday": "person_id BIGINT",
@@ -129,6 +133,26 @@ SQL_OPERATORS = {
     "LESS_THAN_OR_EQUAL_TO": "<=", "GREATER_THAN_OR_EQUAL_TO": ">=", "BETWEEN": "BETWEEN",
     "IN": "IN",
 }
+
+
+class Schema(str):
+    """The schema of a loaded dataset (as text), and whether the definition restricts events
+    to observation periods (the cohortlens extension `restrictToObservationPeriod`)."""
+
+    restrict = False
+
+    def restricted(self, restrict):
+        schema = Schema(self)
+        schema.restrict = bool(restrict)
+        return schema
+
+    def events_where(self):
+        """The observation-period condition on `ev` (empty without the extension)."""
+        if not self.restrict:
+            return ""
+        return (f" AND EXISTS (SELECT 1 FROM {self}.observation_period op WHERE op.person_id = "
+                f"ev.person_id AND ev.entry_date BETWEEN op.observation_period_start_date AND "
+                f"op.observation_period_end_date)")
 
 
 class Unsupported(ValueError):
@@ -222,7 +246,7 @@ def _events(schema):
 def load(con, dataset_dir):
     """The schema holding the dataset and its Workbench search tables (built once)."""
     path = os.path.abspath(dataset_dir)
-    schema = "wb_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+    schema = Schema("wb_" + hashlib.sha1(path.encode()).hexdigest()[:12])
     try:
         con.execute(f"SELECT 1 FROM {schema}.loaded").fetchall()
         return schema
@@ -267,6 +291,18 @@ def load(con, dataset_dir):
         FROM {s}.cb_search_all_events e""")
     _search_person(con, s)
     _criteria(con, s)
+    # Extension (cohortlens): DEATH events, by cause concept (is_standard 1 / 0) and, for a
+    # parameter without cause, every death row (is_standard 2).
+    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_death_events AS
+        SELECT d.person_id, d.death_date AS entry_date, k.is_standard,
+            CASE k.is_standard WHEN 0 THEN d.cause_source_concept_id ELSE d.cause_concept_id END
+                AS concept_id,
+            {_age('p.dob', 'd.death_date')} AS age_at_event, NULL::BIGINT AS visit_concept_id,
+            NULL::BIGINT AS visit_occurrence_id, NULL::DOUBLE AS value_as_number,
+            NULL::BIGINT AS value_as_concept_id, NULL::BIGINT AS value_source_concept_id,
+            NULL::DOUBLE AS systolic, NULL::DOUBLE AS diastolic
+        FROM {s}.death d JOIN {s}.cb_person_dob p ON p.person_id = d.person_id,
+            (VALUES (0), (1), (2)) k(is_standard)""")
     con.execute(f"CREATE TABLE {s}.loaded AS SELECT 1 AS done")
     return schema
 
@@ -486,12 +522,30 @@ def _age_date_encounter_sql(mods):
     return sql
 
 
+def _events_table(s, item):
+    """Where an item's events are: the search events, or (extension) the death events."""
+    return f"{s}.cb_death_events" if item.get("type") == "DEATH" else f"{s}.cb_search_all_events"
+
+
+def _death_parts(s, params):
+    """Extension: one part, any of the parameters' causes (none or 0: every death)."""
+    conditions = []
+    for p in params:
+        if not p.get("conceptId"):
+            conditions.append("is_standard = 2")
+        else:
+            conditions.append(_concept_part(s, "DEATH", [p], 1 if p.get("standard") else 0))
+    return ["(" + " OR ".join(conditions) + ")"]
+
+
 def _item_parts(s, item):
     """The WHERE parts of an event item (buildBaseQuery's queryParts)."""
     domain = item.get("type")
     params = item.get("searchParameters") or []
     if not params:
         raise Unsupported("an item without search parameters")
+    if domain == "DEATH":
+        return _death_parts(s, params)
     parts, standard, source = [], [], []
     for p in params:
         if p.get("attributes"):
@@ -548,12 +602,19 @@ def _person_level(s, item):
     has_data = (domain in HAS_DATA_DOMAINS and domain != "PHYSICAL_MEASUREMENT") or (
         len(params) == 1 and params[0].get("domain") == "PHYSICAL_MEASUREMENT"
         and params[0].get("conceptId") is None and not params[0].get("attributes"))
+    if domain == "FITBIT" and any(p.get("attributes") for p in params):
+        # Extension: mean daily steps; each parameter's NUM attributes all hold.
+        means = (f"SELECT person_id, avg(steps) AS steps FROM {s}.activity_summary "
+                 f"WHERE steps IS NOT NULL GROUP BY person_id")
+        parts = []
+        for p in params:
+            conditions = [f"steps {_operands(a['operator'], a['operands'])}"
+                          for a in p.get("attributes") or []]
+            parts.append(f"SELECT person_id FROM ({means}) WHERE "
+                         + (" AND ".join(conditions) or "TRUE"))
+        return " UNION ".join(parts)
     if has_data:
-        if domain == "FITBIT" and any(p.get("attributes") for p in params):
-            raise Unsupported("FITBIT attributes are a cohortlens extension")
         return f"SELECT person_id FROM {s}.cb_search_person WHERE {HAS_DATA_DOMAINS[domain]} = 1"
-    if any(p.get("domain") == "DEATH" or domain == "DEATH" for p in params):
-        raise Unsupported("DEATH events are a cohortlens extension")
     return None
 
 
@@ -564,8 +625,8 @@ def item_sql(s, item):
         return person_level
     parts = _item_parts(s, item)
     mods = item.get("modifiers") or []
-    base = (f"SELECT DISTINCT person_id, entry_date, concept_id FROM {s}.cb_search_all_events "
-            f"WHERE ({' OR '.join(parts)}){_age_date_encounter_sql(mods)}")
+    base = (f"SELECT DISTINCT person_id, entry_date, concept_id FROM {_events_table(s, item)} ev "
+            f"WHERE ({' OR '.join(parts)}){_age_date_encounter_sql(mods)}{s.events_where()}")
     sql = f"SELECT criteria.person_id FROM ({base}) criteria"
     occurrences = _modifier(mods, "NUM_OF_OCCURRENCES")
     if occurrences is not None:
@@ -584,16 +645,16 @@ def _temporal_rows(s, item, mention):
     mods = item.get("modifiers") or []
     queries = []
     for part in _item_parts(s, item):
-        where = f"{part}{_age_date_encounter_sql(mods)}"
+        where = f"{part}{_age_date_encounter_sql(mods)}{s.events_where()}"
         if mention == "ANY_MENTION":
             queries.append(f"SELECT person_id, visit_occurrence_id, entry_date FROM "
-                           f"{s}.cb_search_all_events WHERE {where}")
+                           f"{_events_table(s, item)} ev WHERE {where}")
         else:
             order = " DESC" if mention == "LAST_MENTION" else ""
             queries.append(
                 f"SELECT person_id, visit_occurrence_id, entry_date FROM (SELECT person_id, "
                 f"visit_occurrence_id, entry_date, rank() OVER (PARTITION BY person_id ORDER BY "
-                f"entry_date{order}) rn FROM {s}.cb_search_all_events WHERE {where}) a "
+                f"entry_date{order}) rn FROM {_events_table(s, item)} ev WHERE {where}) a "
                 f"WHERE rn = 1")
     return " UNION ".join(queries)
 
@@ -636,9 +697,7 @@ def _persons(con, sql):
 def count(con, dataset_dir, definition):
     """Raw counts of a definition as the Workbench computes them: the total (persons of
     cb_search_person) and the persons of every include/exclude group and item."""
-    if definition.get("restrictToObservationPeriod"):
-        raise Unsupported("restrictToObservationPeriod is a cohortlens extension")
-    s = load(con, dataset_dir)
+    s = load(con, dataset_dir).restricted(definition.get("restrictToObservationPeriod"))
     everyone = _persons(con, f"SELECT person_id FROM {s}.cb_search_person")
     includes = definition.get("includes") or []
     excludes = definition.get("excludes") or []
@@ -680,7 +739,14 @@ def count(con, dataset_dir, definition):
         except duckdb.BinderException as e:
             raise Unsupported(f"data filter {name!r}: no such flag") from e
     result["total"] = len(cohort)
+    result["persons"] = cohort
     return result
+
+
+def persons_sql(con, dataset_dir, definition):
+    """SQL selecting the `person_id` of every person in the cohort of one definition."""
+    persons = sorted(count(con, dataset_dir, definition)["persons"])
+    return f"SELECT unnest([{', '.join(map(str, persons))}]::BIGINT[]) AS person_id"
 
 
 def _temporal_item_persons(s, item, group):
@@ -700,7 +766,9 @@ def main():
     con = duckdb.connect()
     for d in definitions:
         try:
-            print(json.dumps(count(con, args.data, d)))
+            counts = count(con, args.data, d)
+            del counts["persons"]
+            print(json.dumps(counts))
         except Unsupported as e:
             print(json.dumps({"unsupported": str(e)}))
 
