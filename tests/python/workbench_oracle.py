@@ -373,9 +373,10 @@ def _search_person(con, s):
 def _criteria(con, s):
     """The criteria tree as a closure table, and the drug tree with cb_criteria_ancestor."""
     con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_criteria_tree AS
-        -- standard trees (and the survey tree, PPI modules over questions)
+        -- standard trees, and the survey tree (PPI modules over questions: a source tree)
         SELECT a.ancestor_concept_id, a.descendant_concept_id,
-            CASE WHEN c.standard_concept = 'S' THEN 1 ELSE 0 END AS is_standard
+            CASE WHEN c.vocabulary_id = 'PPI' THEN 0 WHEN c.standard_concept = 'S' THEN 1 ELSE 0 END
+                AS is_standard
         FROM {s}.concept_ancestor a JOIN {s}.concept c ON c.concept_id = a.descendant_concept_id
         UNION
         -- source hierarchies by code
@@ -697,6 +698,11 @@ def _persons(con, sql):
 def count(con, dataset_dir, definition):
     """Raw counts of a definition as the Workbench computes them: the total (persons of
     cb_search_person) and the persons of every include/exclude group and item."""
+    return _evaluate(con, dataset_dir, definition)[0]
+
+
+def _evaluate(con, dataset_dir, definition):
+    """(the counts of `count`, the set of the cohort's person ids)."""
     s = load(con, dataset_dir).restricted(definition.get("restrictToObservationPeriod"))
     everyone = _persons(con, f"SELECT person_id FROM {s}.cb_search_person")
     includes = definition.get("includes") or []
@@ -739,13 +745,12 @@ def count(con, dataset_dir, definition):
         except duckdb.BinderException as e:
             raise Unsupported(f"data filter {name!r}: no such flag") from e
     result["total"] = len(cohort)
-    result["persons"] = cohort
-    return result
+    return result, cohort
 
 
 def persons_sql(con, dataset_dir, definition):
     """SQL selecting the `person_id` of every person in the cohort of one definition."""
-    persons = sorted(count(con, dataset_dir, definition)["persons"])
+    persons = sorted(_evaluate(con, dataset_dir, definition)[1])
     return f"SELECT unnest([{', '.join(map(str, persons))}]::BIGINT[]) AS person_id"
 
 
@@ -766,9 +771,7 @@ def main():
     con = duckdb.connect()
     for d in definitions:
         try:
-            counts = count(con, args.data, d)
-            del counts["persons"]
-            print(json.dumps(counts))
+            print(json.dumps(count(con, args.data, d)))
         except Unsupported as e:
             print(json.dumps({"unsupported": str(e)}))
 
