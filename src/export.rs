@@ -58,19 +58,21 @@ fn quote(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::privacy::{Policy, Tally};
-    use crate::stats::{StatRow, StatTable};
+    use crate::privacy::{Policy, Tally, TallyRow, TallyTable};
 
     fn disclosed(policy: Policy) -> DisclosedTable {
-        let row =
-            |label: &str, n: u64, key: u64| StatRow { labels: vec![label.into()], tally: Tally::new(n, key) };
-        policy.disclose_table(&StatTable {
+        let row = |label: &str, n: u64, key: u64| TallyRow {
+            labels: vec![label.into()],
+            tally: Tally::new(n, key),
+        };
+        policy.disclose_table(&TallyTable {
             name: "answers".into(),
             title: "Smoking, \"100 cigarettes\"".into(),
             dimensions: vec!["Answer".into()],
             rows: vec![row("Yes, daily", 7, 1), row("=No", 45, 2), row("-1", 60, 3)],
             total: Tally::new(150, 4),
             remainder: Some("Did not answer".into()),
+            rank: None,
         })
     }
 

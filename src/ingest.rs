@@ -28,12 +28,22 @@ pub enum IngestError {
     #[error(
         "table {table}: the data is not a valid Arrow stream ({detail}); reload the page, and if it happens again check that the server serves a cohortlens dataset"
     )]
-    Malformed { table: String, detail: String },
+    Malformed {
+        /// The table.
+        table: String,
+        /// What the decoder found.
+        detail: String,
+    },
     /// The stream stopped before its end marker or before all its rows arrived.
     #[error(
         "table {table}: the stream was cut off ({detail}); the connection was interrupted — reload to try again"
     )]
-    Truncated { table: String, detail: String },
+    Truncated {
+        /// The table.
+        table: String,
+        /// What was missing.
+        detail: String,
+    },
 }
 
 impl IngestError {

@@ -1,15 +1,16 @@
 //! The vocabulary: the dataset's `concept` table (id → name, domain, vocabulary, class,
 //! standard flag, code) and its `concept_ancestor` hierarchy (all descendants of a concept;
 //! parents and children at one level of separation), and concept search for the Cohort
-//! Builder — by id, by code or by name words, per domain — with the hierarchy of each hit and
-//! how many persons have it, as [`Disclosed`] counts.
+//! Builder — by id, by code or by name words, per domain — with the hierarchy of each hit (the
+//! engine adds how many persons have it, as [`Disclosed`] counts).
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cdm::Domain;
 use crate::columns::{self, ColumnError, NULL_I32};
-use crate::privacy::{Disclosed, Policy, Tally};
+use crate::privacy::Disclosed;
 use crate::store::{Store, Table};
 
 /// Why the vocabulary could not be built or searched.
@@ -180,9 +181,11 @@ impl Vocab {
         self.concepts.is_empty()
     }
 
-    /// The concepts matching `query` with how well they match, best first (unlimited,
-    /// unordered within a rank).
-    fn matches(&self, query: &ConceptQuery) -> Result<Vec<(u8, &Concept)>, VocabError> {
+    /// Searches concepts by id, code (exact, then prefix) or name words (case-insensitive, all
+    /// words must occur), in one domain if asked: every match with how well it matches (0 the
+    /// id, 1 the code, 2 a code prefix, 3 the name words), unordered and unlimited (the engine
+    /// ranks them by disclosed person counts and applies [`ConceptQuery::limit`]).
+    pub fn search(&self, query: &ConceptQuery) -> Result<Vec<(u8, &Concept)>, VocabError> {
         let filter = query.domain.as_deref().map(DomainFilter::parse).transpose()?;
         let q = query.query.trim().to_lowercase();
         let id: Option<i32> = q.parse().ok();
@@ -211,61 +214,26 @@ impl Vocab {
         Ok(out)
     }
 
-    /// Searches concepts by id, code (exact, then prefix) or name words (case-insensitive, all
-    /// words must occur), in one domain if asked; best matches first, then most persons. Each
-    /// hit carries its parents, children and disclosed person counts from `counts`.
-    pub fn search(
-        &self,
-        query: &ConceptQuery,
-        counts: &dyn PersonCounts,
-        policy: Policy,
-    ) -> Result<Vec<ConceptHit>, VocabError> {
-        let mut found: Vec<(u8, Disclosed, &Concept)> = self
-            .matches(query)?
-            .into_iter()
-            .map(|(rank, c)| (rank, policy.disclose(counts.persons(&[c.id])), c))
-            .collect();
-        // Ordered by the disclosed count, so the order reveals nothing the numbers do not.
-        found.sort_by(|a, b| {
-            (a.0, std::cmp::Reverse(a.1.value()), &a.2.name, a.2.id).cmp(&(
-                b.0,
-                std::cmp::Reverse(b.1.value()),
-                &b.2.name,
-                b.2.id,
-            ))
-        });
+    /// The search hit of concept `c`, with its hierarchy and its disclosed person counts.
+    pub(crate) fn hit(&self, c: &Concept, count: Disclosed, count_with_descendants: Disclosed) -> ConceptHit {
         let reference = |id: &i32| ConceptRef {
             concept_id: *id,
             name: self.concept(*id).map(|c| c.name.clone()).unwrap_or_default(),
         };
-        Ok(found
-            .into_iter()
-            .take(query.limit())
-            .map(|(_, count, c)| {
-                let mut all = vec![c.id];
-                all.extend_from_slice(self.descendants(c.id));
-                ConceptHit {
-                    concept_id: c.id,
-                    name: c.name.clone(),
-                    domain: c.domain.clone(),
-                    vocabulary: c.vocabulary.clone(),
-                    concept_class: c.class.clone(),
-                    standard: c.standard,
-                    code: c.code.clone(),
-                    parents: self.parents(c.id).iter().map(reference).collect(),
-                    children: self.children(c.id).iter().map(reference).collect(),
-                    count,
-                    count_with_descendants: policy.disclose(counts.persons(&all)),
-                }
-            })
-            .collect())
+        ConceptHit {
+            concept_id: c.id,
+            name: c.name.clone(),
+            domain: c.domain.clone(),
+            vocabulary: c.vocabulary.clone(),
+            concept_class: c.class.clone(),
+            standard: c.standard,
+            code: c.code.clone(),
+            parents: self.parents(c.id).iter().map(reference).collect(),
+            children: self.children(c.id).iter().map(reference).collect(),
+            count,
+            count_with_descendants,
+        }
     }
-}
-
-/// Where person counts for concept search come from (the cohort index).
-pub trait PersonCounts {
-    /// Distinct persons with at least one row of any of `concepts` in the dataset.
-    fn persons(&self, concepts: &[i32]) -> Tally;
 }
 
 /// A concept search: words, code or id, an optional domain and a result limit.
@@ -281,7 +249,8 @@ pub struct ConceptQuery {
 }
 
 impl ConceptQuery {
-    fn limit(&self) -> usize {
+    /// Most hits returned: `limit`, by default 20, at most 1,000.
+    pub fn limit(&self) -> usize {
         self.limit.unwrap_or(20).min(1_000)
     }
 }
@@ -297,27 +266,18 @@ struct DomainFilter {
 
 impl DomainFilter {
     fn parse(domain: &str) -> Result<DomainFilter, VocabError> {
-        let builder = |domains, ppi| DomainFilter { domains, ppi, raw: None };
-        Ok(match domain {
-            "CONDITION" => builder(&["Condition"], None),
-            "PROCEDURE" => builder(&["Procedure"], None),
-            "DRUG" => builder(&["Drug"], None),
-            "MEASUREMENT" => builder(&["Measurement"], Some(false)),
-            "OBSERVATION" => builder(&["Observation"], Some(false)),
-            "DEVICE" => builder(&["Device"], None),
-            "VISIT" => builder(&["Visit"], None),
-            "DEATH" => builder(&["Condition", "Observation"], None),
-            "SURVEY" => builder(&["Observation"], Some(true)),
-            "PHYSICAL_MEASUREMENT" => builder(&["Measurement"], Some(true)),
-            "PERSON" => builder(&["Gender", "Race", "Ethnicity"], None),
-            other
-                if !other.is_empty()
-                    && other.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_') =>
-            {
-                DomainFilter { domains: &[], ppi: None, raw: Some(other.to_lowercase()) }
+        match Domain::parse(domain) {
+            // FITBIT has no concepts of its own: read it as a domain_id, as any other word.
+            Some(d) if d != Domain::Fitbit => {
+                Ok(DomainFilter { domains: d.concept_domains(), ppi: d.ppi(), raw: None })
             }
-            other => return Err(VocabError::UnknownDomain(other.to_owned())),
-        })
+            _ if !domain.is_empty()
+                && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '_') =>
+            {
+                Ok(DomainFilter { domains: &[], ppi: None, raw: Some(domain.to_lowercase()) })
+            }
+            _ => Err(VocabError::UnknownDomain(domain.to_owned())),
+        }
     }
 
     fn admits(&self, c: &Concept) -> bool {

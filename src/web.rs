@@ -15,9 +15,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::chart::{BrowserFont, ChartError, ChartSpec};
-use crate::cohort::{self, CohortDefinition, CohortError, Engine, EngineBuilder};
+use crate::cdm;
+use crate::chart::{BrowserFont, ChartSpec};
+use crate::cohort::{self, CohortDefinition};
+use crate::engine::{Engine, EngineBuilder, EngineError};
 use crate::export;
+use crate::index;
 use crate::ingest::{Chunk, TableIngest};
 use crate::privacy::Policy;
 use crate::stats::{Scope, StatRequest};
@@ -44,11 +47,11 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> 
     value.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
 }
 
-/// A cohort error as a JavaScript `Error`; an invalid definition also carries `errors`, an
+/// An engine error as a JavaScript `Error`; an invalid definition also carries `errors`, an
 /// array of `{path, message}`.
-fn cohort_error(e: &CohortError) -> JsValue {
+fn engine_error(e: &EngineError) -> JsValue {
     let error = js_error(e.code(), e);
-    if let CohortError::Invalid(list) = e {
+    if let EngineError::Invalid(list) = e {
         let errors = Array::new();
         for v in list {
             let item = js_sys::Object::new();
@@ -199,7 +202,7 @@ pub struct Lens {
     policy: Policy,
     /// Built once at the end of `open`; an index failure is reported by the cohort calls,
     /// not by `open`, so the tables stay usable.
-    engine: Result<Rc<Engine>, CohortError>,
+    engine: Result<Rc<Engine>, EngineError>,
 }
 
 #[wasm_bindgen]
@@ -240,7 +243,7 @@ impl Lens {
         // Each table once, in the order the index absorbs without holding any back.
         let mut seen = std::collections::HashSet::new();
         names.retain(|n| seen.insert(n.clone()));
-        cohort::load_order(&mut names);
+        cdm::load_order(&mut names);
         let mut requests: Vec<(&str, String)> = Vec::new();
         for name in &names {
             let mut url = format!("{base}/api/v1/tables/{name}");
@@ -253,7 +256,7 @@ impl Lens {
                 .collect();
             // A catalog without column lists gets whole tables.
             if !options.all_columns && !listed.is_empty() {
-                let used: Vec<&str> = listed.into_iter().filter(|c| cohort::uses_column(name, c)).collect();
+                let used: Vec<&str> = listed.into_iter().filter(|c| index::uses_column(name, c)).collect();
                 if used.is_empty() {
                     continue;
                 }
@@ -266,7 +269,7 @@ impl Lens {
         let mut builder =
             EngineBuilder::new(requests.iter().map(|r| r.0), catalog.dataset.reference_date.as_deref());
         // Running out of memory while building the index rejects `open` (instead of trapping).
-        let out_of_memory = |name: &str, e: CohortError| js_error(e.code(), format!("table {name}: {e}"));
+        let out_of_memory = |name: &str, e: EngineError| js_error(e.code(), format!("table {name}: {e}"));
         let mut tables = Vec::with_capacity(requests.len());
         for (name, url) in requests {
             if options.cancelled() {
@@ -314,8 +317,8 @@ impl Lens {
             });
         }
         let engine = match builder.finish() {
-            Err(CohortError::OutOfMemory) => {
-                let e = CohortError::OutOfMemory;
+            Err(EngineError::OutOfMemory) => {
+                let e = EngineError::OutOfMemory;
                 return Err(js_error(e.code(), format!("building the cohort index: {e}")));
             }
             built => built.map(Rc::new),
@@ -324,7 +327,7 @@ impl Lens {
     }
 
     fn engine(&self) -> Result<&Rc<Engine>, JsValue> {
-        self.engine.as_ref().map_err(cohort_error)
+        self.engine.as_ref().map_err(engine_error)
     }
 
     /// Evaluates a Cohort Builder definition (`{includes, excludes, dataFilters,
@@ -339,8 +342,8 @@ impl Lens {
                     "the definition must be a plain JSON object; see docs/cohort-semantics.md",
                 )
             })?;
-        let definition = CohortDefinition::from_json(&text).map_err(|e| cohort_error(&e.into()))?;
-        let inner = engine.cohort(&definition).map_err(|e| cohort_error(&e))?;
+        let definition = CohortDefinition::from_json(&text).map_err(|e| engine_error(&e.into()))?;
+        let inner = engine.cohort(&definition).map_err(|e| engine_error(&e))?;
         Ok(Cohort { inner, engine: engine.clone(), policy: self.policy })
     }
 
@@ -358,7 +361,7 @@ impl Lens {
             })?
         };
         q.query = query;
-        let hits = engine.search_concepts(&q, self.policy).map_err(|e| cohort_error(&e))?;
+        let hits = engine.search_concepts(&q, self.policy).map_err(|e| engine_error(&e))?;
         Ok(to_js(&hits)?)
     }
 
@@ -409,7 +412,7 @@ impl Lens {
             ));
         }
         let spec = chart_spec(&spec)?;
-        let chart = spec.chart(self.engine()?, self.policy).map_err(|e| chart_error(&e))?;
+        let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
         let ratio = spec.options.pixel_ratio.unwrap_or_else(|| match canvas.client_width() {
             css if css > 0 => f64::from(canvas.width()) / f64::from(css),
             _ => 1.0,
@@ -420,7 +423,7 @@ impl Lens {
                 "the canvas has no 2D context (it may be used for WebGL); draw on a new <canvas>",
             )
         })?;
-        let summary = chart.draw(backend, ratio, &BrowserFont::new()).map_err(|e| chart_error(&e))?;
+        let summary = chart.draw(backend, ratio, &BrowserFont::new()).map_err(|e| js_error(e.code(), &e))?;
         Ok(to_js(&summary)?)
     }
 
@@ -429,8 +432,9 @@ impl Lens {
     #[wasm_bindgen(js_name = chartSvg)]
     pub fn chart_svg(&self, spec: JsValue) -> Result<String, JsValue> {
         let spec = chart_spec(&spec)?;
-        let chart = spec.chart(self.engine()?, self.policy).map_err(|e| chart_error(&e))?;
-        let (svg, _) = chart.svg(spec.options.width, spec.options.height).map_err(|e| chart_error(&e))?;
+        let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
+        let (svg, _) =
+            chart.svg(spec.options.width, spec.options.height).map_err(|e| js_error(e.code(), &e))?;
         Ok(svg)
     }
 }
@@ -440,15 +444,7 @@ fn chart_spec(spec: &JsValue) -> Result<ChartSpec, JsValue> {
     let text = js_sys::JSON::stringify(spec).ok().and_then(|s| s.as_string()).ok_or_else(|| {
         js_error("invalid_chart", "the chart spec must be a plain object such as {kind: 'bar', data: {...}}")
     })?;
-    ChartSpec::from_json(&text).map_err(|e| chart_error(&e))
-}
-
-/// A chart error as a JavaScript `Error`; cohort errors keep their code and `errors`.
-fn chart_error(e: &ChartError) -> JsValue {
-    match e {
-        ChartError::Data(e) => cohort_error(e),
-        other => js_error(other.code(), other),
-    }
+    ChartSpec::from_json(&text).map_err(|e| js_error(e.code(), &e))
 }
 
 /// An evaluated cohort. Its persons stay inside the engine; counts leave disclosed.
@@ -494,7 +490,7 @@ fn statistics(
             format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see src/stats.rs)"),
         )
     })?;
-    let table = policy.disclose_table(&engine.statistics(scope, &request).map_err(|e| cohort_error(&e))?);
+    let table = engine.disclosed_statistics(scope, &request, policy).map_err(|e| engine_error(&e))?;
     match format.as_deref() {
         None => Ok(to_js(&table)?),
         Some("csv") => Ok(export::to_csv(&table).into()),

@@ -11,9 +11,9 @@ mod common;
 use std::sync::Arc;
 
 use arrow_array::{Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{Field, Schema};
 use cohortlens::chart::{BrowserFont, Chart, ChartKind, ChartOptions};
 use cohortlens::privacy::DisclosedTable;
+use cohortlens_fixture::Fixture;
 use common::ipc;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -238,10 +238,7 @@ fn a_line_is_painted_through_its_dots_with_a_gap_at_a_withheld_month() {
 }
 
 fn batch(fields: Vec<(&str, Arc<dyn arrow_array::Array>)>) -> RecordBatch {
-    let schema = Arc::new(Schema::new(
-        fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-    ));
-    RecordBatch::try_new(schema, fields.into_iter().map(|(_, a)| a).collect()).unwrap()
+    fields.into_iter().fold(Fixture::new("table"), |f, (name, array)| f.column(name, array)).batch()
 }
 
 /// 60 persons, female when odd; person p has p % 7 type 2 diabetes rows (201826, under 201820)

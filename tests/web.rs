@@ -11,6 +11,7 @@ use arrow_array::{Float64Array, Int32Array, Int64Array, RecordBatch, StringArray
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 use cohortlens::ingest::TableIngest;
+use cohortlens_fixture::Fixture;
 use common::ipc;
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -217,10 +218,7 @@ fn cohort_tables(persons: i64) -> Vec<(&'static str, RecordBatch)> {
     use arrow_array::Date32Array;
     let mut tables = Vec::new();
     let batch = |fields: Vec<(&str, Arc<dyn arrow_array::Array>)>| {
-        let schema = Arc::new(Schema::new(
-            fields.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-        ));
-        RecordBatch::try_new(schema, fields.into_iter().map(|(_, a)| a).collect()).unwrap()
+        fields.into_iter().fold(Fixture::new("table"), |f, (name, array)| f.column(name, array)).batch()
     };
     let concepts = batch(vec![
         ("concept_id", Arc::new(Int32Array::from(vec![201820, 201826]))),
@@ -320,6 +318,17 @@ export function smallValues(v, path = '$', out = []) {
   }
   return out;
 }
+// Rows of a ranking (top concepts) shown below a row with a smaller shown count.
+export function orderContradictions(v) {
+  const out = [];
+  if (v && typeof v === 'object' && v.name === 'top_concepts' && Array.isArray(v.rows)) {
+    const shown = (r) => r.count.value ?? -1;
+    for (let i = 1; i < v.rows.length; i++) {
+      if (shown(v.rows[i]) > shown(v.rows[i - 1])) out.push(`rows[${i}] ${v.rows[i].count.label} under ${v.rows[i - 1].count.label}`);
+    }
+  }
+  return out;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = serveDataset)]
@@ -329,6 +338,8 @@ extern "C" {
     fn prop(object: &JsValue, path: &str) -> JsValue;
     #[wasm_bindgen(js_name = smallValues)]
     fn small_values(value: &JsValue) -> Array;
+    #[wasm_bindgen(js_name = orderContradictions)]
+    fn order_contradictions(value: &JsValue) -> Array;
 }
 
 fn serve_cohort_tables(persons: i64) {
@@ -342,7 +353,7 @@ fn serve_cohort_tables(persons: i64) {
 
 /// The leak sweep: every query API of the lens, under every policy, on a cohort of 17 persons
 /// (and concepts of 52): no integer from 1 to 19 reaches JavaScript, in values, labels, exports
-/// or error messages. (`lens.tables()` and load progress report rows of the tables the user
+/// or error messages, and no ranking's order contradicts its shown counts. (`lens.tables()` and load progress report rows of the tables the user
 /// loaded, not persons, and are not swept.)
 #[wasm_bindgen_test]
 async fn no_count_from_one_to_nineteen_reaches_javascript() {
@@ -402,6 +413,8 @@ async fn no_count_from_one_to_nineteen_reaches_javascript() {
             let value = value.unwrap_or_else(|e| e);
             let found = small_values(&value);
             assert_eq!(found.length(), 0, "{policy}, {what}: {:?}", found.to_vec());
+            let misordered = order_contradictions(&value);
+            assert_eq!(misordered.length(), 0, "{policy}, {what}: {:?}", misordered.to_vec());
             swept += 1;
         }
         // The cohort really is small: its disclosed count is the small-count form.
@@ -453,7 +466,8 @@ async fn lens_cohort_and_concept_search_answer_with_disclosed_counts_only() {
 
 #[wasm_bindgen_test]
 fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
-    use cohortlens::cohort::{CohortDefinition, CohortError, Engine};
+    use cohortlens::cohort::CohortDefinition;
+    use cohortlens::engine::{Engine, EngineError};
     use cohortlens::privacy::Policy;
     let engine = Engine::build(&cohort_store(60), Some("2023-10-01")).unwrap();
     let definition = |modifiers: &str| {
@@ -476,7 +490,7 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
     assert_eq!(preview["includes"][0]["items"][0]["id"], 1);
     let bad = definition(r#"[{"name": "AGE_AT_EVENT", "operator": "BETWEEN", "operands": ["40"]}]"#);
     match engine.cohort(&bad) {
-        Err(CohortError::Invalid(errors)) => {
+        Err(EngineError::Invalid(errors)) => {
             assert_eq!(errors[0].path, "includes[0].items[0].modifiers[0].operands", "{errors:?}");
         }
         other => panic!("expected a validation error, got {other:?}"),

@@ -1,4 +1,4 @@
-// Shared by the in-page benchmark modules (served to the page by scripts/bench.mjs).
+// Shared by the in-page benchmark modules (served to the page by bench/peers.mjs).
 
 /** All of Us rounding of a raw count: 0 stays 0, 1–20 shows 20, else up to a multiple of 20. */
 export const aouRound = (n) => (n === 0 ? 0 : n <= 20 ? 20 : Math.ceil(n / 20) * 20);

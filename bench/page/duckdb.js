@@ -1,7 +1,7 @@
 // DuckDB-wasm in the page (EH bundle, in a Worker): the same Arrow IPC streams cohortlens
 // fetched, inserted with insertArrowFromIPCStream into schema `ds`, the data-filter person
 // tables built once (as cohortlens builds its index once), then the oracle's SQL for the five
-// counts and the statistics SQL of scripts/bench-peers.py, cold and warm.
+// counts and the statistics SQL of bench/peers.py, cold and warm.
 import { coldWarm, fetchArrow, tableOf } from './common.js';
 
 export async function run({ assets, urls, sql, repeats }) {

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use cohortlens::cohort::{self, CohortDefinition, Engine, RawCounts};
+use cohortlens::cohort::{CohortDefinition, RawCounts};
+use cohortlens::engine::{Engine, EngineError};
+use cohortlens::index;
 use cohortlens::privacy::Policy;
 use serde::Serialize;
 use serde_json::Value;
@@ -36,7 +38,7 @@ pub enum CountError {
     Load(#[from] load::LoadError),
     /// The dataset cannot be indexed.
     #[error(transparent)]
-    Cohort(#[from] cohort::CohortError),
+    Cohort(#[from] EngineError),
 }
 
 impl CountError {
@@ -76,7 +78,7 @@ pub fn run(options: &Options) -> Result<ExitCode, CountError> {
         one => vec![one],
     };
     let started = Instant::now();
-    let (store, manifest) = load::load(&options.data, Some(&cohort::uses_column))?;
+    let (store, manifest) = load::load(&options.data, Some(&index::uses_column))?;
     let loaded = ms(started);
     let started = Instant::now();
     let engine = Engine::build(&store, Some(&manifest.reference_date))?;
@@ -86,7 +88,7 @@ pub fn run(options: &Options) -> Result<ExitCode, CountError> {
     let mut invalid = false;
     for (i, value) in definitions.into_iter().enumerate() {
         let started = Instant::now();
-        let result = CohortDefinition::from_value(value).map_err(cohort::CohortError::from).and_then(|d| {
+        let result = CohortDefinition::from_value(value).map_err(EngineError::from).and_then(|d| {
             let cohort = engine.cohort(&d)?;
             if options.timing {
                 let cold = ms(started);
@@ -119,7 +121,7 @@ pub fn run(options: &Options) -> Result<ExitCode, CountError> {
             Err(e) => {
                 invalid = true;
                 let errors: Vec<String> = match &e {
-                    cohort::CohortError::Invalid(list) => list.iter().map(ToString::to_string).collect(),
+                    EngineError::Invalid(list) => list.iter().map(ToString::to_string).collect(),
                     other => vec![other.to_string()],
                 };
                 for error in &errors {

@@ -1,4 +1,4 @@
-//! The dataset directory (DESIGN.md, "Data contract"): one Parquet file per CDM table plus
+//! The dataset directory (docs/operator.md, "The dataset directory"): one Parquet file per CDM table plus
 //! `manifest.json`, written atomically — into a temporary sibling directory that is renamed
 //! into place only when every table is complete, so a failure never leaves half a dataset.
 

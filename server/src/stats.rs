@@ -6,9 +6,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cohortlens::cohort::{self, CohortDefinition, Engine};
+use cohortlens::cohort::CohortDefinition;
+use cohortlens::engine::{Engine, EngineError};
+use cohortlens::index;
+use cohortlens::privacy::TallyTable;
 use cohortlens::privacy::{DisclosedTable, Policy};
-use cohortlens::stats::{Scope, StatRequest, StatTable};
+use cohortlens::stats::{Scope, StatRequest};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -41,14 +44,14 @@ pub enum StatsError {
     Load(#[from] load::LoadError),
     /// The dataset cannot be indexed, or the cohort definition is invalid.
     #[error(transparent)]
-    Cohort(#[from] cohort::CohortError),
+    Cohort(#[from] EngineError),
 }
 
 impl StatsError {
     /// The process exit code: 2 for wrong options or an invalid definition, 1 otherwise.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            StatsError::Usage(_) | StatsError::Cohort(cohort::CohortError::Invalid(_)) => ExitCode::from(2),
+            StatsError::Usage(_) | StatsError::Cohort(EngineError::Invalid(_)) => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }
@@ -80,7 +83,7 @@ struct RawRow {
 }
 
 impl RawTable {
-    fn of(t: &StatTable) -> RawTable {
+    fn of(t: &TallyTable) -> RawTable {
         RawTable {
             rows: t.rows.iter().map(|r| RawRow { labels: r.labels.clone(), count: r.tally.raw() }).collect(),
             total: t.total.raw(),
@@ -109,7 +112,7 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
             let value: Value = serde_json::from_str(&text).map_err(|e| {
                 bad(format!("not valid JSON ({e}); the file must hold one definition object"))
             })?;
-            Some(CohortDefinition::from_value(value).map_err(cohort::CohortError::from)?)
+            Some(CohortDefinition::from_value(value).map_err(EngineError::from)?)
         }
         (None, Some(_)) => None,
         _ => {
@@ -118,7 +121,7 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
             ));
         }
     };
-    let (store, manifest) = load::load(&options.data, Some(&cohort::uses_column))?;
+    let (store, manifest) = load::load(&options.data, Some(&index::uses_column))?;
     let engine = Engine::build(&store, Some(&manifest.reference_date))?;
     let cohort = definition.map(|d| engine.cohort(&d)).transpose()?;
     let scope = match (&cohort, options.concept) {
@@ -130,7 +133,9 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
     for (i, value) in requests.into_iter().enumerate() {
         let result = serde_json::from_value::<StatRequest>(value)
             .map_err(|e| format!("not a statistics request ({e}); see StatRequest for the kinds and fields"))
-            .and_then(|request| engine.statistics(&scope, &request).map_err(|e| e.to_string()));
+            .and_then(|request| engine.statistics(&scope, &request).map_err(|e| e.to_string()))
+            // A ranking's rows in the order the policy shows them, raw cells in step.
+            .map(|table| policy.ranked(&table));
         let line = match result {
             Ok(table) => serde_json::to_string(&Line {
                 table: policy.disclose_table(&table),

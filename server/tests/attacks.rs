@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 use arrow_array::RecordBatchReader;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type};
-use cohortlens::cohort::{CohortDefinition, Engine};
+use cohortlens::cohort::CohortDefinition;
+use cohortlens::engine::Engine;
 use cohortlens::privacy::{Disclosed, Policy};
 use cohortlens::stats::{Scope, StatRequest};
 use cohortlens::store::{Store, Table};
@@ -57,7 +58,7 @@ fn load(dir: &Path) -> (Store, String) {
         let path: PathBuf = dir.join(entry["file"].as_str().unwrap());
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
         let keep = (0..builder.schema().fields().len())
-            .filter(|&i| cohortlens::cohort::uses_column(name, builder.schema().field(i).name()));
+            .filter(|&i| cohortlens::index::uses_column(name, builder.schema().field(i).name()));
         let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
         let reader = builder.with_projection(mask).build().unwrap();
         let schema = reader.schema();

@@ -25,9 +25,9 @@ pub use text::BrowserFont;
 pub use text::EmbeddedFont;
 pub use text::{FAMILY, Measure};
 
-use crate::cohort::{CohortDefinition, CohortError, Engine, GroupPreview, ItemPreview, Preview};
+use crate::cohort::{GroupPreview, ItemPreview, Preview};
 use crate::privacy::{Disclosed, DisclosedTable, Policy};
-use crate::stats::{Scope, StatRequest};
+use crate::stats::StatRequest;
 
 /// The SVG width when the spec gives none, in CSS pixels.
 pub const DEFAULT_WIDTH: f64 = 640.0;
@@ -110,14 +110,11 @@ pub struct ChartSpec {
 }
 
 /// Why a chart could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ChartError {
     /// The spec is malformed or does not fit its data (the message says what to change).
     #[error("{0}")]
     Invalid(String),
-    /// The cohort or the statistic failed.
-    #[error(transparent)]
-    Data(#[from] CohortError),
     /// The drawing surface refused to draw.
     #[error("drawing the chart failed ({0}); reload the page and try again")]
     Draw(String),
@@ -128,7 +125,6 @@ impl ChartError {
     pub fn code(&self) -> &'static str {
         match self {
             ChartError::Invalid(_) => "invalid_chart",
-            ChartError::Data(e) => e.code(),
             ChartError::Draw(_) => "draw_failed",
         }
     }
@@ -146,8 +142,11 @@ const SPEC_HINT: &str = "a chart spec looks like {kind: 'bar', data: {kind: 'sex
                          (see docs/charts.md)";
 
 /// What a spec's data resolves to: disclosed results only.
-enum Data {
+#[derive(Clone, Debug)]
+pub enum Data {
+    /// A statistics table.
     Table(DisclosedTable),
+    /// A cohort's preview counts.
     Preview(Preview),
 }
 
@@ -217,11 +216,11 @@ impl ChartSpec {
             .map_err(|e| invalid(format!("spec.{}: {}; {SPEC_HINT}", e.path(), e.inner())))
     }
 
-    /// The chart this spec asks for: its data computed over its scope with `engine` and
-    /// disclosed under `policy`, or the disclosed result it carries.
-    pub fn chart(&self, engine: &Engine, policy: Policy) -> Result<Chart, ChartError> {
+    /// The chart of `data`, the disclosed result this spec's [`source`](Self::source) resolved
+    /// to (the engine computes and discloses what the source asks for).
+    pub fn chart(&self, data: Data) -> Result<Chart, ChartError> {
         let title = self.title.as_deref();
-        match self.data(engine, policy)? {
+        match data {
             Data::Table(table) => Chart::of_table(self.kind, &table, title, &self.options),
             Data::Preview(preview) if self.kind == ChartKind::Preview => {
                 Ok(Chart::of_preview(&preview, title, &self.options))
@@ -233,7 +232,9 @@ impl ChartSpec {
         }
     }
 
-    fn data(&self, engine: &Engine, policy: Policy) -> Result<Data, ChartError> {
+    /// What the spec's data is: a disclosed result it carries (checked on reading), or what
+    /// to compute — a cohort's preview or a statistics request over one scope.
+    pub fn source(&self) -> Result<Source, ChartError> {
         let data = &self.data;
         let has = |key: &str| data.get(key).is_some();
         let read = |what: &'static str| {
@@ -247,12 +248,12 @@ impl ChartSpec {
         };
         if has("rows") {
             let table = serde_path_to_error::deserialize(data.clone()).map_err(read("a statistics table"))?;
-            return Ok(Data::Table(table));
+            return Ok(Source::Disclosed(Data::Table(table)));
         }
         if has("includes") {
             let form: PreviewForm =
                 serde_path_to_error::deserialize(data.clone()).map_err(read("the preview object"))?;
-            return Ok(Data::Preview(form.into_preview()?));
+            return Ok(Source::Disclosed(Data::Preview(form.into_preview()?)));
         }
         if data.get("kind").and_then(Value::as_str) == Some("preview") {
             let Some(definition) = &self.cohort else {
@@ -261,7 +262,7 @@ impl ChartSpec {
                      definition as spec.cohort",
                 ));
             };
-            return Ok(Data::Preview(cohort(engine, definition)?.preview(policy)));
+            return Ok(Source::Preview(definition.clone()));
         }
         let request: StatRequest = serde_path_to_error::deserialize(data.clone()).map_err(|e| {
             invalid(format!(
@@ -271,11 +272,9 @@ impl ChartSpec {
                 e.inner()
             ))
         })?;
-        let table = match (&self.cohort, self.concept_id) {
-            (Some(definition), None) => {
-                engine.statistics(&Scope::Cohort(&cohort(engine, definition)?), &request)?
-            }
-            (None, Some(concept)) => engine.statistics(&Scope::Concept(concept), &request)?,
+        let scope = match (&self.cohort, self.concept_id) {
+            (Some(definition), None) => SourceScope::Cohort(definition.clone()),
+            (None, Some(concept)) => SourceScope::Concept(concept),
             (Some(_), Some(_)) => {
                 return Err(invalid(
                     "spec: give either cohort or conceptId, not both: the statistics are of one scope",
@@ -288,14 +287,28 @@ impl ChartSpec {
                 ));
             }
         };
-        Ok(Data::Table(policy.disclose_table(&table)))
+        Ok(Source::Statistics(request, scope))
     }
 }
 
-/// The cohort of a definition given as JSON.
-fn cohort(engine: &Engine, definition: &Value) -> Result<crate::cohort::Cohort, ChartError> {
-    let definition = CohortDefinition::from_value(definition.clone()).map_err(CohortError::from)?;
-    Ok(engine.cohort(&definition)?)
+/// What a [`ChartSpec`]'s data is.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A result cohortlens already disclosed, passed back by JavaScript.
+    Disclosed(Data),
+    /// The preview of the cohort of this Cohort Builder definition (JSON).
+    Preview(Value),
+    /// A statistics table to compute over a scope.
+    Statistics(StatRequest, SourceScope),
+}
+
+/// Whose statistics a spec asks for.
+#[derive(Clone, Debug)]
+pub enum SourceScope {
+    /// The persons of this Cohort Builder definition (JSON).
+    Cohort(Value),
+    /// The persons with this concept or a descendant.
+    Concept(i32),
 }
 
 /// One bar: a disclosed count and its percent of the disclosed total.

@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{Field, Schema};
+use arrow_array::{ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, StringArray};
+use cohortlens_fixture::Fixture;
 use serde_json::json;
 
 use super::draw::PALETTE;
 use super::*;
-use crate::cohort::Engine;
-use crate::privacy::Tally;
-use crate::stats::{StatRow, StatTable};
+use crate::cohort::CohortDefinition;
+use crate::engine::{Engine, EngineError};
+use crate::privacy::{Tally, TallyRow, TallyTable};
 use crate::store::{Store, Table};
 
 /// A rectangle of the SVG.
@@ -138,25 +138,26 @@ fn texts(p: &Parsed) -> Vec<&str> {
 }
 
 /// A raw one-way or two-way table with distinct keys per cell.
-fn stat_table(name: &str, title: &str, dims: &[&str], rows: &[(&[&str], u64)], total: u64) -> StatTable {
-    StatTable {
+fn stat_table(name: &str, title: &str, dims: &[&str], rows: &[(&[&str], u64)], total: u64) -> TallyTable {
+    TallyTable {
         name: name.into(),
         title: title.into(),
         dimensions: dims.iter().map(|d| d.to_string()).collect(),
         rows: rows
             .iter()
             .enumerate()
-            .map(|(i, (labels, n))| StatRow {
+            .map(|(i, (labels, n))| TallyRow {
                 labels: labels.iter().map(|l| l.to_string()).collect(),
                 tally: Tally::new(*n, 0x9e37_79b9 * (i as u64 + 1)),
             })
             .collect(),
         total: Tally::new(total, 0xdead_beef),
         remainder: None,
+        rank: None,
     }
 }
 
-fn sex_at_birth() -> StatTable {
+fn sex_at_birth() -> TallyTable {
     stat_table(
         "sex_at_birth",
         "Sex assigned at birth",
@@ -355,7 +356,7 @@ fn long_names_turn_bars_horizontal_and_are_cut_to_the_label_column() {
     }
 }
 
-fn age_by_sex() -> StatTable {
+fn age_by_sex() -> TallyTable {
     let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
     for (i, age) in ["18–29", "30–39", "40–49", "50–59", "60–69", "70–79", "80–89", "90+"].iter().enumerate()
     {
@@ -419,7 +420,7 @@ fn age_by_sex_grouped_and_stacked() {
     assert!(e.to_string().contains("use 'bar'"), "{e}");
 }
 
-fn hba1c() -> StatTable {
+fn hba1c() -> TallyTable {
     let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
     for (i, n) in [30u64, 80, 200, 340, 260, 150, 90, 40, 12].iter().enumerate() {
         let lo = 4.0 + 0.5 * i as f64;
@@ -496,7 +497,7 @@ fn survey_answers_show_percentages() {
 }
 
 /// Persons with Fitbit activity per month, `counts` from `first` ("YYYY-MM") on.
-fn fitbit_monthly(first: (i32, i32), counts: &[u64], total: u64) -> StatTable {
+fn fitbit_monthly(first: (i32, i32), counts: &[u64], total: u64) -> TallyTable {
     let months: Vec<String> = (0..counts.len() as i32)
         .map(|i| {
             let m = first.0 * 12 + first.1 - 1 + i;
@@ -743,7 +744,7 @@ fn sizes_are_honoured_and_the_preferred_height_grows_with_rows() {
 }
 
 /// Age × Sex flattened to one dimension: 24 rows.
-fn age_by_sex_flat() -> StatTable {
+fn age_by_sex_flat() -> TallyTable {
     let mut t = age_by_sex();
     t.dimensions = vec!["Group".into()];
     t.rows.iter_mut().for_each(|r| r.labels = vec![r.labels.join(", ")]);
@@ -759,11 +760,8 @@ fn an_empty_table_draws_a_message_not_a_panic() {
 }
 
 fn table(name: &str, columns: Vec<(&str, ArrayRef)>) -> Table {
-    let fields: Vec<Field> =
-        columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect();
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
-    Table::new(name.to_owned(), schema, vec![batch])
+    let batch = columns.into_iter().fold(Fixture::new(name), |f, (c, a)| f.column(c, a)).batch();
+    Table::new(name.to_owned(), batch.schema(), vec![batch])
 }
 
 /// 200 persons; person p (1-based) is female when odd, born 1940 + p % 60; persons 1–150 have
@@ -856,7 +854,7 @@ fn specs_chart_statistics_of_a_cohort_or_a_concept() {
     let engine = engine();
     let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
     let s = spec(json!({"kind": "bar", "data": {"kind": "sexAtBirth"}, "cohort": cohort})).unwrap();
-    let chart = s.chart(&engine, Policy::Aou).unwrap();
+    let chart = engine.chart(&s, Policy::Aou).unwrap();
     let (svg, summary) = chart.svg(None, None).unwrap();
     // 75 women and 75 men, rounded up to 80.
     assert_eq!(summary.rows, [["Female", "80"], ["Male", "80"], ["Total", "160"]]);
@@ -864,16 +862,16 @@ fn specs_chart_statistics_of_a_cohort_or_a_concept() {
     let s = spec(json!({"kind": "histogram", "data": {"kind": "measurementValues", "conceptId": 3004410},
         "conceptId": 201826, "title": "HbA1c with type 2 diabetes"}))
     .unwrap();
-    let (svg, summary) = s.chart(&engine, Policy::Suppress).unwrap().svg(Some(320.0), None).unwrap();
+    let (svg, summary) = engine.chart(&s, Policy::Suppress).unwrap().svg(Some(320.0), None).unwrap();
     assert_eq!(summary.title, "HbA1c with type 2 diabetes");
     assert_eq!(summary.policy, Policy::Suppress);
     assert!(texts(&parse(&svg)).contains(&"Value (%)"));
     let s = spec(json!({"kind": "groupedBar", "data": {"kind": "ageBySex", "bands": "cohortBuilder"}, "conceptId": 201820}))
         .unwrap();
-    let summary = s.chart(&engine, Policy::Perturbed).unwrap().svg(None, None).unwrap().1;
+    let summary = engine.chart(&s, Policy::Perturbed).unwrap().svg(None, None).unwrap().1;
     assert_eq!(summary.columns, ["Age", "Sex assigned at birth", "Participants"]);
     let s = spec(json!({"kind": "preview", "data": {"kind": "preview"}, "cohort": cohort})).unwrap();
-    let summary = s.chart(&engine, Policy::Aou).unwrap().svg(None, None).unwrap().1;
+    let summary = engine.chart(&s, Policy::Aou).unwrap().svg(None, None).unwrap().1;
     assert_eq!(summary.rows[0], ["Cohort", "160"]);
 }
 
@@ -882,11 +880,11 @@ fn specs_take_disclosed_results_back_and_refuse_anything_else() {
     let engine = engine();
     let table = serde_json::to_value(Policy::Aou.disclose_table(&sex_at_birth())).unwrap();
     let s = spec(json!({"kind": "bar", "data": table.clone()})).unwrap();
-    let summary = s.chart(&engine, Policy::Suppress).unwrap().svg(None, None).unwrap().1;
+    let summary = engine.chart(&s, Policy::Suppress).unwrap().svg(None, None).unwrap().1;
     assert_eq!(summary.policy, Policy::Aou, "a table keeps the policy it was disclosed under");
     let mut forged = table;
     forged["rows"][1]["count"] = json!({"value": 3, "label": "3", "policy": "aou"});
-    let e = spec(json!({"kind": "bar", "data": forged})).unwrap().chart(&engine, Policy::Aou).unwrap_err();
+    let e = engine.chart(&spec(json!({"kind": "bar", "data": forged})).unwrap(), Policy::Aou).unwrap_err();
     assert_eq!(e.code(), "invalid_chart");
     assert!(e.to_string().starts_with("spec.data.rows[1].count"), "{e}");
     let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
@@ -894,7 +892,7 @@ fn specs_take_disclosed_results_back_and_refuse_anything_else() {
     let preview = serde_json::to_value(c.preview(Policy::Aou)).unwrap();
     let s = spec(json!({"kind": "preview", "data": preview})).unwrap();
     assert_eq!(
-        s.chart(&engine, Policy::Aou).unwrap().svg(None, None).unwrap().1.rows[1],
+        engine.chart(&s, Policy::Aou).unwrap().svg(None, None).unwrap().1.rows[1],
         ["Include: group dm", "160"]
     );
 }
@@ -905,8 +903,8 @@ fn bad_specs_are_errors_that_say_what_to_do() {
     let cohort: serde_json::Value = serde_json::from_str(DIABETES).unwrap();
     let error = |v: serde_json::Value| -> (String, String) {
         let e = match spec(v) {
-            Ok(s) => s.chart(&engine, Policy::Aou).map(|_| ()).unwrap_err(),
-            Err(e) => e,
+            Ok(s) => engine.chart(&s, Policy::Aou).map(|_| ()).unwrap_err(),
+            Err(e) => EngineError::from(e),
         };
         (e.code().to_owned(), e.to_string())
     };
@@ -992,7 +990,7 @@ fn samples_are_written_for_review() {
         ],
         1351,
     );
-    let samples: Vec<(&str, ChartKind, StatTable)> = vec![
+    let samples: Vec<(&str, ChartKind, TallyTable)> = vec![
         ("sex", ChartKind::Bar, sex_at_birth()),
         ("race", ChartKind::Bar, race),
         ("survey", ChartKind::Bar, survey),

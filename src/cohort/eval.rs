@@ -3,13 +3,15 @@
 //! are set; groups are unions (or temporal relations), includes intersect, excludes subtract,
 //! data filters intersect.
 
-use super::index::{Events, Index, NO_VISIT, Tab};
-use super::validate::{
-    AgeAt, Cmp, Criterion, DIASTOLIC, DataFilter, GroupPlan, ItemPlan, Mention, Modifiers, PersonCriterion,
-    Plan, RowAttr, SYSTOLIC, TemporalPlan, Time,
+use super::plan::{
+    AgeAt, Cmp, Criterion, DataFilter, GroupPlan, ItemPlan, Mention, Modifiers, PersonCriterion, Plan,
+    RowAttr, TemporalPlan, Time,
 };
-use super::{Cohort, Dense, GroupCount, ItemCount};
+use super::{Cohort, GroupCount, ItemCount};
+use crate::cdm::EventTable;
+use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
 use crate::columns::NULL_I32;
+use crate::index::{Dense, Events, Index, NO_VISIT};
 use crate::privacy::Tally;
 
 /// One event: a row that a parameter selected.
@@ -189,7 +191,7 @@ impl Evaluator<'_> {
     fn row<S: Sink>(
         &self,
         ev: &Events,
-        table: Tab,
+        table: EventTable,
         r: usize,
         concept: i32,
         attrs: &[RowAttr],
@@ -253,7 +255,7 @@ impl Evaluator<'_> {
         mods: &Modifiers,
         sink: &mut S,
     ) {
-        let ev = self.index.events(Tab::Measurement);
+        let ev = self.index.events(EventTable::Measurement);
         let key = |r: usize| u64::from(ev.person[r]) << 32 | u64::from(ev.date[r] as u32);
         let mut same_day = Vec::new();
         ev.by_concept.rows(DIASTOLIC).each(|r| {
@@ -265,7 +267,7 @@ impl Evaluator<'_> {
         same_day.dedup();
         ev.by_concept.rows(SYSTOLIC).each(|r| {
             if ev.date[r] != NULL_I32 && same_day.binary_search(&key(r)).is_ok() {
-                self.row(ev, Tab::Measurement, r, SYSTOLIC, systolic, true, mods, sink);
+                self.row(ev, EventTable::Measurement, r, SYSTOLIC, systolic, true, mods, sink);
             }
         });
     }

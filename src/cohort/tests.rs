@@ -1,18 +1,15 @@
 //! Unit tests of the cohort engine on a small hand-built store: every domain, modifier and
 //! temporal option, excludes, data filters, observation periods, ages, validation paths.
 
-use std::sync::Arc;
-
-use arrow_array::{
-    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
-};
-use arrow_schema::{Field, Schema};
+use cohortlens_fixture::Fixture;
 use serde_json::{Value, json};
 
-use super::date::{Birth, days_from_civil, parse_date};
 use super::*;
-use crate::store::Table;
+use crate::cdm::{EventTable, load_order};
+use crate::date::{Birth, days_from_civil};
+use crate::engine::{Engine, EngineBuilder, EngineError};
+use crate::store::{Store, Table};
+use crate::vocab::ConceptQuery;
 
 /// A column of a test table.
 enum Col {
@@ -24,41 +21,18 @@ enum Col {
     Str(Vec<Option<&'static str>>),
 }
 
-fn day(s: &str) -> i32 {
-    parse_date(s).unwrap_or_else(|| panic!("bad test date {s}"))
-}
-
+/// A table of the fixture, in two record batches (to exercise reading across batches).
 fn table(name: &str, columns: Vec<(&str, Col)>) -> Table {
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (column, col) in columns {
-        let array: ArrayRef = match col {
-            Col::I64(v) => Arc::new(Int64Array::from(v)),
-            Col::I32(v) => Arc::new(Int32Array::from(v)),
-            Col::Date(v) => {
-                Arc::new(Date32Array::from(v.into_iter().map(|d| d.map(day)).collect::<Vec<_>>()))
-            }
-            Col::Micros(v) => Arc::new(TimestampMicrosecondArray::from(
-                v.into_iter()
-                    .map(|d| d.map(|d| i64::from(day(d)) * 86_400_000_000 + 3_600_000_000))
-                    .collect::<Vec<_>>(),
-            )),
-            Col::F64(v) => Arc::new(Float64Array::from(v)),
-            Col::Str(v) => Arc::new(StringArray::from(v)),
-        };
-        fields.push(Field::new(column, array.data_type().clone(), true));
-        arrays.push(array);
-    }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-    // Two batches, to exercise reading across batches.
-    let rows = batch.num_rows();
-    let batches = if rows > 1 {
-        vec![batch.slice(0, rows / 2), batch.slice(rows / 2, rows - rows / 2)]
-    } else {
-        vec![batch]
-    };
-    Table::new(name.to_owned(), schema, batches)
+    let fixture = columns.into_iter().fold(Fixture::new(name), |f, (column, values)| match values {
+        Col::I64(v) => f.ids(column, v),
+        Col::I32(v) => f.ints(column, v),
+        Col::Date(v) => f.dates(column, v),
+        Col::Micros(v) => f.datetimes(column, v),
+        Col::F64(v) => f.floats(column, v),
+        Col::Str(v) => f.texts(column, v),
+    });
+    let batches = fixture.batches(2);
+    Table::new(name.to_owned(), batches[0].schema(), batches)
 }
 
 /// One event row of the fixture.
@@ -417,7 +391,7 @@ fn engine() -> Engine {
 fn ids(e: &Engine, definition: Value) -> Vec<i64> {
     let d = CohortDefinition::from_value(definition).unwrap();
     let cohort = e.cohort(&d).unwrap_or_else(|err| panic!("{err}"));
-    cohort.persons().iter().map(|p| e.index.persons.ids[p as usize]).collect()
+    cohort.persons().iter().map(|p| e.index().persons.ids[p as usize]).collect()
 }
 
 /// A definition with one include group of one item with one parameter.
@@ -443,7 +417,7 @@ fn errors(e: &Engine, definition: Value) -> Vec<String> {
         Err(error) => return vec![error.to_string()],
     };
     match e.cohort(&d) {
-        Err(CohortError::Invalid(list)) => list.iter().map(ToString::to_string).collect(),
+        Err(EngineError::Invalid(list)) => list.iter().map(ToString::to_string).collect(),
         Err(other) => panic!("not a validation error: {other}"),
         Ok(_) => Vec::new(),
     }
@@ -816,9 +790,9 @@ fn data_filters() {
 fn reference_date_defaults_to_the_latest_event() {
     let e = Engine::build(&store(), None).unwrap();
     // The latest event is P4's death, 2022-03-03: P4 (born 1950-10-01) is then 71.
-    assert_eq!(e.index.persons.age_now[3], 71);
-    assert_eq!(e.index.calendar.age(Birth::from_parts(2000, None, None), days_from_civil(2022, 3, 3)), 22);
-    assert!(matches!(Engine::build(&store(), Some("2023-02-30")), Err(CohortError::ReferenceDate(_))));
+    assert_eq!(e.index().persons.age_now[3], 71);
+    assert_eq!(e.index().calendar.age(Birth::from_parts(2000, None, None), days_from_civil(2022, 3, 3)), 22);
+    assert!(matches!(Engine::build(&store(), Some("2023-02-30")), Err(EngineError::ReferenceDate(_))));
 }
 
 /// Feeds `store`'s tables to an [`EngineBuilder`] in the order of `names`, each batch cut
@@ -841,17 +815,17 @@ fn streamed(store: &Store, names: &[&str]) -> Engine {
 #[test]
 fn streaming_in_any_order_builds_the_same_index() {
     let s = store();
-    let whole = format!("{:?}", engine().index);
+    let whole = format!("{:?}", engine().index());
     let mut names: Vec<&str> = s.tables().map(Table::name).collect();
     load_order(&mut names);
     assert_eq!(
         &names[..5],
         ["concept", "concept_ancestor", "person", "observation_period", "visit_occurrence"]
     );
-    assert_eq!(format!("{:?}", streamed(&s, &names).index), whole, "load order, one row per batch");
+    assert_eq!(format!("{:?}", streamed(&s, &names).index()), whole, "load order, one row per batch");
     // Backwards, every table comes before `person` and `visit_occurrence` and waits for them.
     names.reverse();
-    assert_eq!(format!("{:?}", streamed(&s, &names).index), whole, "reverse order");
+    assert_eq!(format!("{:?}", streamed(&s, &names).index()), whole, "reverse order");
     // A table announced but never fed is not waited for.
     let mut b = EngineBuilder::new(["person", "visit_occurrence", "condition_occurrence"], None);
     let t = s.table("condition_occurrence").unwrap();
@@ -859,7 +833,7 @@ fn streaming_in_any_order_builds_the_same_index() {
     b.push(t.batches().to_vec()).unwrap();
     b.end_table(t.schema()).unwrap();
     let e = b.finish().unwrap();
-    assert_eq!((e.index.persons.len(), e.index.events(Tab::Condition).len()), (0, 0));
+    assert_eq!((e.index().persons.len(), e.index().events(EventTable::Condition).len()), (0, 0));
 }
 
 #[test]
@@ -1015,7 +989,7 @@ struct Counts<'a>(&'a Engine);
 
 impl Counts<'_> {
     fn persons(&self, concepts: &[i32]) -> u64 {
-        self.0.index.persons(concepts).raw()
+        self.0.index().concept_tally(concepts).raw()
     }
 }
 
@@ -1041,7 +1015,7 @@ fn concept_search_by_words_code_id_and_domain() {
             &ConceptQuery { query: "x".into(), domain: Some("CONDITION!".into()), limit: None },
             Policy::Aou
         ),
-        Err(CohortError::Vocab(crate::vocab::VocabError::UnknownDomain(_)))
+        Err(EngineError::Vocab(crate::vocab::VocabError::UnknownDomain(_)))
     ));
     let q =
         ConceptQuery { query: "diabetes mellitus".into(), domain: Some("CONDITION".into()), limit: Some(1) };

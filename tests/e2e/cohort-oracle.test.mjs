@@ -1,5 +1,5 @@
 // The cohort engine in the browser, through the release wasm build, checked against the
-// independent DuckDB oracle (tests/python/oracle.py) on the synthetic 10k dataset (seed 42) and on
+// independent DuckDB oracle (oracle/cohortlens_oracle/cohort.py) on the synthetic 10k dataset (seed 42) and on
 // Eunomia imported with `cohortlens import`: every hand-written case of that dataset plus seeded
 // random definitions (tests/python/random_definitions.py).
 //
@@ -40,11 +40,11 @@ async function sh(file, args) {
   }
 }
 
-/** Eunomia exported to Parquet by tests/python/eunomia.py, then imported (as conftest.py does). */
+/** Eunomia exported to Parquet by cohortlens_oracle.eunomia, then imported (as conftest.py does). */
 async function importEunomia() {
   const source = join(work, 'eunomia-source');
   const out = join(work, 'eunomia');
-  await sh(PYTHON, ['tests/python/eunomia.py', source]);
+  await sh(PYTHON, ['-m', 'cohortlens_oracle.eunomia', source]);
   await sh(BIN, ['import', '--from', source, '--out', out]);
   return out;
 }

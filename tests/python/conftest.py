@@ -5,14 +5,12 @@ oracles, the Eunomia database, and Eunomia exported to Parquet and to CSV then i
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import eunomia  # noqa: E402
+from cohortlens_oracle import eunomia
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

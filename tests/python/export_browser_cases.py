@@ -25,10 +25,9 @@ from pathlib import Path
 
 import duckdb
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import random_definitions  # noqa: E402
-import workbench_oracle  # noqa: E402
-from cohort_cases import CASES, EUNOMIA_CASES  # noqa: E402
+import random_definitions
+from cohort_cases import CASES, EUNOMIA_CASES
+from cohortlens_oracle import workbench as workbench_oracle
 
 HAND_WRITTEN = {"synthetic": CASES, "eunomia": EUNOMIA_CASES}
 

@@ -14,7 +14,7 @@ import copy
 import datetime
 
 from cohort_cases import any_value, attr, definition, group, item, mod, param
-from oracle import DIASTOLIC, EVENT_DOMAINS, PHYSICAL_EXAM_TYPE, SURVEY_TYPE, SYSTOLIC, schema_for
+from cohortlens_oracle.cohort import DIASTOLIC, EVENT_DOMAINS, PHYSICAL_EXAM_TYPE, SURVEY_TYPE, SYSTOLIC, schema_for
 
 NUMERIC_OPERATORS = ("EQUAL", "NOT_EQUAL", "LESS_THAN", "GREATER_THAN", "LESS_THAN_OR_EQUAL_TO",
                      "GREATER_THAN_OR_EQUAL_TO", "IN", "BETWEEN")

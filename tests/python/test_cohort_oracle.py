@@ -1,5 +1,5 @@
 """The cohort engine (`cohortlens count --raw`) checked against the Workbench oracle
-(`workbench_oracle.py`: the All of Us Workbench's search tables and query shapes in DuckDB).
+(`oracle/cohortlens_oracle/workbench.py`: the All of Us Workbench's search tables and query shapes in DuckDB).
 
 - every hand-written case of `cohort_cases.CASES` on the synthetic 10k dataset (seed 42) and of
   `cohort_cases.EUNOMIA_CASES` on Eunomia imported from Parquet: total, group and item counts;
@@ -19,8 +19,8 @@ import duckdb
 import pytest
 
 import random_definitions
-import workbench_oracle
 from cohort_cases import CASES, EUNOMIA_CASES, attr, definition, group, item, mod, param
+from cohortlens_oracle import workbench as workbench_oracle
 
 DEFAULT_SEED = 20251122
 RANDOM_DEFINITIONS = int(os.environ.get("COHORTLENS_ORACLE_COUNT", "500"))

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-import eunomia
+from cohortlens_oracle import eunomia
 from conftest import run_import
 
 # The tables of every cohortlens dataset (src/cdm.rs, TABLES).

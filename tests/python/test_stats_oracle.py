@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-import oracle
-import workbench_oracle
+from cohortlens_oracle import cohort as oracle
+from cohortlens_oracle import workbench as workbench_oracle
 from cohort_cases import CASES, EUNOMIA_CASES
 
 NULL = -2147483648  # stands for a NULL concept id in Python-side keys

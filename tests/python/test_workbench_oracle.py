@@ -1,5 +1,5 @@
 """The cohort engine (`cohortlens count --raw`) checked against the second oracle, the
-Workbench's own query construction reproduced in DuckDB (`workbench_oracle.py`):
+Workbench's own query construction reproduced in DuckDB (`oracle/cohortlens_oracle/workbench.py`):
 
 - the hand-written fidelity cases of `workbench_cases.CASES` on their tiny dataset (imported
   with `cohortlens import`): the oracle and the engine both give the count worked out by hand,
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import workbench_cases
-import workbench_oracle
+from cohortlens_oracle import workbench as workbench_oracle
 from test_cohort_oracle import aou_round, count, differences, shown_number
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workbench"

@@ -10,6 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use cohortlens::cdm::concepts::{DIASTOLIC, SYSTOLIC};
+
 /// First id of synthetic ICD10CM codes.
 const ICD_BASE: i32 = 2_100_001_000;
 /// First id of synthetic ICD10CM categories (three-character codes).
@@ -110,10 +112,7 @@ pub(super) const OUTPATIENT: i32 = 9202;
 pub(super) const EMERGENCY: i32 = 9203;
 /// Type concept "EHR".
 pub(super) const EHR: i32 = 32817;
-/// Measurement type of All of Us physical measurements, "From physical examination".
-pub(super) const PHYSICAL_EXAM: i32 = 44818701;
-/// Observation type "Observation Recorded from a Survey".
-pub(super) const SURVEY_TYPE: i32 = 45905771;
+pub(super) use cohortlens::cdm::concepts::{PHYSICAL_EXAM, SURVEY_TYPE};
 /// LOINC answer "Positive".
 pub(super) const POSITIVE: i32 = 45884084;
 /// LOINC answer "Negative".
@@ -1432,14 +1431,14 @@ pub(super) const PM_WEIGHT: Lab = pm(903121, "Weight", "weight", KG);
 pub(super) const PM_BMI: Lab = pm(903124, "BMI", "bmi", KG_M2);
 /// Physical measurement: systolic blood pressure.
 pub(super) const PM_SYSTOLIC: Lab = pm(
-    903118,
+    SYSTOLIC,
     "Computed systolic blood pressure, mean of 2nd and 3rd measures",
     "blood-pressure-systolic-mean",
     MM_HG,
 );
 /// Physical measurement: diastolic blood pressure.
 pub(super) const PM_DIASTOLIC: Lab = pm(
-    903115,
+    DIASTOLIC,
     "Computed diastolic blood pressure, mean of 2nd and 3rd measures",
     "blood-pressure-diastolic-mean",
     MM_HG,

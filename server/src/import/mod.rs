@@ -1,5 +1,5 @@
 //! `cohortlens import`: turns an OMOP CDM v5.3/v5.4 directory of Parquet or CSV files into a
-//! cohortlens dataset (DESIGN.md, "Data contract").
+//! cohortlens dataset (docs/operator.md, "The dataset directory").
 //!
 //! This module owns the import as a whole: which source file feeds which table, the checks
 //! (required tables, columns and values), the repairs real exports need (Eunomia's among them:

@@ -1,23 +1,21 @@
-"""DuckDB side of scripts/bench-cohort: times the oracle's SQL (tests/python/oracle.py) for the
+"""DuckDB side of scripts/bench cohort: times the oracle's SQL (oracle/cohortlens_oracle/cohort.py) for the
 cohort total of each definition, over views of the dataset's Parquet files (nothing loaded
 into DuckDB tables first). Per definition, cold = translate + run on a fresh connection, warm =
 median of REPEATS more runs on that connection; the translation (which looks descendants up in
 concept_ancestor) is counted, as the engine's concept-set resolution is. Prints one JSON line
 per definition: {name, raw, coldMs, warmMs}.
 
-    python scripts/bench-cohort-duckdb.py --data DIR --definitions bench/cohort-definitions.json
+    python bench/cohort_duckdb.py --data DIR --definitions bench/cohort-definitions.json
 """
 
 import argparse
 import json
 import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-import duckdb  # noqa: E402
-import oracle  # noqa: E402
+import duckdb
+from cohortlens_oracle import cohort as oracle
 
 
 def connect(data_dir):

@@ -1,15 +1,15 @@
 """DuckDB side of scripts/bench: the SQL every DuckDB peer runs, and native DuckDB timing it.
 
-    python scripts/bench-peers.py sql --data DIR --definitions FILE
+    python bench/peers.py sql --data DIR --definitions FILE
         prints one JSON object: the SQL of each definition's cohort total and of the three
         statistics (over the cohort of the first definition), over tables in schema `ds`, and
         the SQL of the data-filter tables built once at ingest. DuckDB-wasm runs exactly this.
-    python scripts/bench-peers.py native --data DIR --definitions FILE --columns JSON [--repeats N]
+    python bench/peers.py native --data DIR --definitions FILE --columns JSON [--repeats N]
         loads the given columns of each table from the dataset's Parquet files into DuckDB
         tables (timed: ingest), then runs the same SQL: cold (first run) and warm (median of
         N more). Prints one JSON object with the raw results and times.
 
-Counts: the SQL is tests/python/oracle.py's translation (docs/cohort-semantics.md) with one
+Counts: the SQL is oracle/cohortlens_oracle/cohort.py's translation (docs/cohort-semantics.md) with one
 change — a concept set is a subquery over `concept_ancestor` instead of a literal list looked up
 in Python beforehand, so the engine running the SQL resolves concept sets itself, as cohortlens
 does. Statistics: docs/statistics.md, written as SQL that returns the final rows in the
@@ -23,11 +23,9 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
-import oracle  # noqa: E402
+from cohortlens_oracle import cohort as oracle
 
 SCHEMA = "ds"
 # The tables the five definitions and the three statistics read.
@@ -83,7 +81,7 @@ def translation(cdr_date, definition):
 
 
 def total_sql(cdr_date, definition):
-    """The cohort total only (as scripts/bench-cohort-duckdb.py)."""
+    """The cohort total only (as bench/cohort_duckdb.py)."""
     t = translation(cdr_date, definition)
     t.counts = []
     return t.sql()

@@ -4,12 +4,17 @@
 //! The generator writes exactly these schemas, the importer coerces real data to them, the
 //! server reports them in its catalog and the browser store expects them.
 
+pub mod concepts;
+mod domain;
+
+pub use domain::{Domain, EventColumns, EventTable};
+
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use serde::{Deserialize, Serialize};
 
-/// Who may read a table (DESIGN.md, "Tiers").
+/// Who may read a table (docs/architecture.md, "Tiers").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
@@ -95,6 +100,16 @@ impl TableSpec {
     }
 }
 
+/// Where `table` comes in the load order of [`TABLES`] (tables outside the contract last).
+pub fn load_rank(table: &str) -> usize {
+    TABLES.iter().position(|t| t.name == table).unwrap_or(TABLES.len())
+}
+
+/// Sorts table names into the load order (stable for tables outside the contract).
+pub fn load_order<S: AsRef<str>>(tables: &mut [S]) {
+    tables.sort_by_key(|t| load_rank(t.as_ref()));
+}
+
 /// The table of that (lower-case) name, if it is part of the contract.
 pub fn table(name: &str) -> Option<&'static TableSpec> {
     TABLES.iter().find(|t| t.name == name)
@@ -110,7 +125,10 @@ const fn opt(name: &'static str, ty: ColumnType) -> ColumnSpec {
 
 use ColumnType::{Count, Date, Datetime, Float, Id, Int, Text};
 
-/// Every table of a cohortlens dataset, in load order (vocabulary first).
+/// Every table of a cohortlens dataset, in the one load order: the vocabulary, then `person`
+/// (every other table refers to its ordinals), `observation_period`, `visit_occurrence` (the
+/// event tables refer to its visit keys), the event tables largest first (a table's sort at its
+/// end needs the most memory, best while little else is held), the Fitbit tables.
 pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "concept",
@@ -194,70 +212,6 @@ pub const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
-        name: "condition_occurrence",
-        required: false,
-        tier: Tier::Registered,
-        columns: &[
-            req("condition_occurrence_id", Id),
-            req("person_id", Id),
-            req("condition_concept_id", Int),
-            req("condition_start_date", Date),
-            opt("condition_start_datetime", Datetime),
-            opt("condition_end_date", Date),
-            opt("condition_end_datetime", Datetime),
-            opt("condition_type_concept_id", Int),
-            opt("condition_status_concept_id", Int),
-            opt("stop_reason", Text),
-            opt("visit_occurrence_id", Id),
-            opt("condition_source_value", Text),
-            opt("condition_source_concept_id", Int),
-        ],
-    },
-    TableSpec {
-        name: "drug_exposure",
-        required: false,
-        tier: Tier::Registered,
-        columns: &[
-            req("drug_exposure_id", Id),
-            req("person_id", Id),
-            req("drug_concept_id", Int),
-            req("drug_exposure_start_date", Date),
-            opt("drug_exposure_start_datetime", Datetime),
-            opt("drug_exposure_end_date", Date),
-            opt("drug_exposure_end_datetime", Datetime),
-            opt("verbatim_end_date", Date),
-            opt("drug_type_concept_id", Int),
-            opt("stop_reason", Text),
-            opt("refills", Int),
-            opt("quantity", Float),
-            opt("days_supply", Int),
-            opt("sig", Text),
-            opt("route_concept_id", Int),
-            opt("visit_occurrence_id", Id),
-            opt("drug_source_value", Text),
-            opt("drug_source_concept_id", Int),
-        ],
-    },
-    TableSpec {
-        name: "procedure_occurrence",
-        required: false,
-        tier: Tier::Registered,
-        columns: &[
-            req("procedure_occurrence_id", Id),
-            req("person_id", Id),
-            req("procedure_concept_id", Int),
-            req("procedure_date", Date),
-            opt("procedure_datetime", Datetime),
-            opt("procedure_end_date", Date),
-            opt("procedure_type_concept_id", Int),
-            opt("modifier_concept_id", Int),
-            opt("quantity", Int),
-            opt("visit_occurrence_id", Id),
-            opt("procedure_source_value", Text),
-            opt("procedure_source_concept_id", Int),
-        ],
-    },
-    TableSpec {
         name: "measurement",
         required: false,
         tier: Tier::Registered,
@@ -303,6 +257,70 @@ pub const TABLES: &[TableSpec] = &[
             // All of Us: the survey answer's source concept sits here.
             opt("value_source_concept_id", Int),
             opt("value_source_value", Text),
+        ],
+    },
+    TableSpec {
+        name: "drug_exposure",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[
+            req("drug_exposure_id", Id),
+            req("person_id", Id),
+            req("drug_concept_id", Int),
+            req("drug_exposure_start_date", Date),
+            opt("drug_exposure_start_datetime", Datetime),
+            opt("drug_exposure_end_date", Date),
+            opt("drug_exposure_end_datetime", Datetime),
+            opt("verbatim_end_date", Date),
+            opt("drug_type_concept_id", Int),
+            opt("stop_reason", Text),
+            opt("refills", Int),
+            opt("quantity", Float),
+            opt("days_supply", Int),
+            opt("sig", Text),
+            opt("route_concept_id", Int),
+            opt("visit_occurrence_id", Id),
+            opt("drug_source_value", Text),
+            opt("drug_source_concept_id", Int),
+        ],
+    },
+    TableSpec {
+        name: "condition_occurrence",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[
+            req("condition_occurrence_id", Id),
+            req("person_id", Id),
+            req("condition_concept_id", Int),
+            req("condition_start_date", Date),
+            opt("condition_start_datetime", Datetime),
+            opt("condition_end_date", Date),
+            opt("condition_end_datetime", Datetime),
+            opt("condition_type_concept_id", Int),
+            opt("condition_status_concept_id", Int),
+            opt("stop_reason", Text),
+            opt("visit_occurrence_id", Id),
+            opt("condition_source_value", Text),
+            opt("condition_source_concept_id", Int),
+        ],
+    },
+    TableSpec {
+        name: "procedure_occurrence",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[
+            req("procedure_occurrence_id", Id),
+            req("person_id", Id),
+            req("procedure_concept_id", Int),
+            req("procedure_date", Date),
+            opt("procedure_datetime", Datetime),
+            opt("procedure_end_date", Date),
+            opt("procedure_type_concept_id", Int),
+            opt("modifier_concept_id", Int),
+            opt("quantity", Int),
+            opt("visit_occurrence_id", Id),
+            opt("procedure_source_value", Text),
+            opt("procedure_source_concept_id", Int),
         ],
     },
     TableSpec {

@@ -1,203 +1,21 @@
-//! The cohort index, built as the tables stream in ([`IndexBuilder`]): every event table as
-//! compact columns (dense `u32` person ordinal, `i32` date in days, visit key, and the value
-//! columns the criteria need, `value_as_number` as scaled decimals when exact), its rows sorted
-//! by standard concept so that a concept set finds its rows without a scan (the sort order
-//! stands for the concept column), plus source-concept (and survey-answer) buckets; and the
-//! per-person attributes (date of birth, demographics, death, consent date, observation
-//! periods, Fitbit, data filters).
+//! The streaming index builder ([`IndexBuilder`]): fed table by table and record batch by
+//! record batch as the tables arrive, it appends each batch's columns to compact per-table
+//! vectors (the batch can then be dropped) and sorts and buckets an event table when it ends.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
-
-use super::date::{Birth, Calendar, month_of, parse_date};
-use super::{CohortError, Dense};
-use crate::columns::{self, NULL_I32};
-use crate::privacy::PersonKeys;
-use crate::store::Table;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
-use roaring::RoaringBitmap;
 
-/// A hasher for integer keys (ids), much faster than SipHash and good enough for ids.
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
+use super::model::{Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
+use super::{Dense, IndexError};
+use crate::cdm::EventTable;
+use crate::cdm::concepts::{PHYSICAL_EXAM, SURVEY_TYPE};
+use crate::columns::{self, NULL_I32};
+use crate::date::{Birth, Calendar, month_of, parse_date};
+use crate::privacy::PersonKeys;
+use crate::store::Table;
 
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_i32(&mut self, n: i32) {
-        self.write_u64(n as u32 as u64);
-    }
-
-    fn write_i64(&mut self, n: i64) {
-        self.write_u64(n as u64);
-    }
-}
-
-/// A hash map keyed by ids.
-pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
-
-/// "No visit" as a visit key.
-pub(crate) const NO_VISIT: u32 = u32::MAX;
 /// "Not a person of `person`" as a person ordinal.
 const NO_PERSON: u32 = u32::MAX;
-
-/// `measurement_type_concept_id` of physical measurements.
-const PHYSICAL_EXAM: i32 = 44_818_701;
-/// `observation_type_concept_id` of survey (consent) rows.
-const SURVEY_TYPE: i32 = 45_905_771;
-
-/// The event tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Tab {
-    Condition,
-    Procedure,
-    Drug,
-    Measurement,
-    Observation,
-    Device,
-    Visit,
-    Death,
-}
-
-/// Where a table keeps its person, concepts, date and visit.
-struct TabSpec {
-    table: &'static str,
-    concept: &'static str,
-    source: &'static str,
-    date: &'static str,
-    visit: Option<&'static str>,
-}
-
-impl Tab {
-    /// Every event table, in index order.
-    pub(crate) const ALL: [Tab; 8] = [
-        Tab::Condition,
-        Tab::Procedure,
-        Tab::Drug,
-        Tab::Measurement,
-        Tab::Observation,
-        Tab::Device,
-        Tab::Visit,
-        Tab::Death,
-    ];
-
-    /// The table's name, e.g. `condition_occurrence`.
-    pub(crate) fn table(self) -> &'static str {
-        self.spec().table
-    }
-
-    fn spec(self) -> TabSpec {
-        let s = |table, concept, source, date, visit| TabSpec { table, concept, source, date, visit };
-        match self {
-            Tab::Condition => s(
-                "condition_occurrence",
-                "condition_concept_id",
-                "condition_source_concept_id",
-                "condition_start_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Procedure => s(
-                "procedure_occurrence",
-                "procedure_concept_id",
-                "procedure_source_concept_id",
-                "procedure_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Drug => s(
-                "drug_exposure",
-                "drug_concept_id",
-                "drug_source_concept_id",
-                "drug_exposure_start_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Measurement => s(
-                "measurement",
-                "measurement_concept_id",
-                "measurement_source_concept_id",
-                "measurement_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Observation => s(
-                "observation",
-                "observation_concept_id",
-                "observation_source_concept_id",
-                "observation_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Device => s(
-                "device_exposure",
-                "device_concept_id",
-                "device_source_concept_id",
-                "device_exposure_start_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Visit => s(
-                "visit_occurrence",
-                "visit_concept_id",
-                "visit_source_concept_id",
-                "visit_start_date",
-                Some("visit_occurrence_id"),
-            ),
-            Tab::Death => s("death", "cause_concept_id", "cause_source_concept_id", "death_date", None),
-        }
-    }
-}
-
-/// Whether the index (or the vocabulary) reads `column` of `table`: a loader may skip the rest.
-pub(crate) fn uses_column(table: &str, column: &str) -> bool {
-    let extra: &[&str] = match table {
-        "concept" => &[
-            "concept_id",
-            "concept_name",
-            "domain_id",
-            "vocabulary_id",
-            "concept_class_id",
-            "standard_concept",
-            "concept_code",
-        ],
-        "concept_ancestor" => &["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"],
-        "person" => &[
-            "person_id",
-            "year_of_birth",
-            "month_of_birth",
-            "day_of_birth",
-            "birth_datetime",
-            "gender_concept_id",
-            "sex_at_birth_concept_id",
-            "race_concept_id",
-            "ethnicity_concept_id",
-        ],
-        "observation_period" => {
-            &["person_id", "observation_period_start_date", "observation_period_end_date"]
-        }
-        "activity_summary" => &["person_id", "date", "steps"],
-        "heart_rate_summary" => &["person_id"],
-        "measurement" => {
-            &["value_as_number", "value_as_concept_id", "measurement_type_concept_id", "unit_concept_id"]
-        }
-        "observation" => &["value_source_concept_id", "observation_type_concept_id"],
-        "visit_occurrence" => &["visit_concept_id"],
-        _ => &[],
-    };
-    extra.contains(&column)
-        || Tab::ALL.iter().map(|t| t.spec()).any(|s| {
-            s.table == table
-                && (["person_id", s.concept, s.source, s.date].contains(&column) || s.visit == Some(column))
-        })
-}
 
 /// A counting sort of rows by a key: each key's range of positions, and each row's position
 /// (`u32::MAX` for rows left out).
@@ -210,7 +28,7 @@ struct Sorted {
 impl Sorted {
     /// Sorts the rows `keep` accepts by `keys` (stable); null keys go last when `nulls` is
     /// set and are left out otherwise. Null keys get no range.
-    fn new(keys: &[i32], keep: impl Fn(usize) -> bool, nulls: bool) -> Result<Sorted, CohortError> {
+    fn new(keys: &[i32], keep: impl Fn(usize) -> bool, nulls: bool) -> Result<Sorted, IndexError> {
         // Each distinct key gets a dense slot, so the second pass needs no hashing.
         let mut slots: IdMap<i32, u32> = IdMap::default();
         let mut counts: Vec<u32> = Vec::new();
@@ -264,7 +82,7 @@ impl Sorted {
     /// `values` in sorted order (rows left out dropped), `values` freed. Writing each row to
     /// its place reads `values` once in order and keeps one open cache line per key: much
     /// faster than gathering.
-    fn scatter<T: Copy + Default>(&self, values: Vec<T>) -> Result<Vec<T>, CohortError> {
+    fn scatter<T: Copy + Default>(&self, values: Vec<T>) -> Result<Vec<T>, IndexError> {
         if values.is_empty() {
             return Ok(Vec::new());
         }
@@ -278,17 +96,9 @@ impl Sorted {
     }
 }
 
-/// Rows grouped by a concept column: the rows of concept `c` are `order[ranges[c]]` (or the
-/// range itself when the table is sorted by that column and `order` is empty).
-#[derive(Debug, Default)]
-pub(crate) struct Buckets {
-    ranges: IdMap<i32, (u32, u32)>,
-    order: Vec<u32>,
-}
-
 impl Buckets {
     /// Rows of a table sorted by `keys`, null keys left out.
-    fn new(keys: &[i32]) -> Result<Buckets, CohortError> {
+    fn new(keys: &[i32]) -> Result<Buckets, IndexError> {
         let sorted = Sorted::new(keys, |_| true, false)?;
         let mut order = filled(sorted.len, 0u32)?;
         for (row, &d) in sorted.dest.iter().enumerate() {
@@ -298,83 +108,14 @@ impl Buckets {
         }
         Ok(Buckets { ranges: sorted.ranges, order })
     }
-
-    /// The rows of concept `c`.
-    pub(crate) fn rows(&self, c: i32) -> Rows<'_> {
-        match self.ranges.get(&c) {
-            None => Rows::Range(0..0),
-            Some(&(a, b)) if self.order.is_empty() => Rows::Range(a..b),
-            Some(&(a, b)) => Rows::List(&self.order[a as usize..b as usize]),
-        }
-    }
-}
-
-/// A set of row numbers.
-pub(crate) enum Rows<'a> {
-    Range(std::ops::Range<u32>),
-    List(&'a [u32]),
-}
-
-impl Rows<'_> {
-    /// Calls `f` with each row.
-    #[inline]
-    pub(crate) fn each(&self, mut f: impl FnMut(usize)) {
-        match self {
-            Rows::Range(r) => r.clone().for_each(|i| f(i as usize)),
-            Rows::List(l) => l.iter().for_each(|&i| f(i as usize)),
-        }
-    }
-}
-
-/// One event table, rows of known persons only, sorted by standard concept.
-#[derive(Debug, Default)]
-pub(crate) struct Events {
-    /// Person ordinal.
-    pub person: Vec<u32>,
-    /// Event date, days since 1970-01-01.
-    pub date: Vec<i32>,
-    /// The rows of each standard concept, `(concept, first row, end)`, in row order (rows are
-    /// sorted by it, so it needs no column; rows after the last run have none). Read with
-    /// [`Events::concept`].
-    pub runs: Vec<(i32, u32, u32)>,
-    /// Visit key ([`NO_VISIT`] for none; empty when all none; read with [`Events::visit`]).
-    pub visit: Vec<u32>,
-    /// `value_as_number` (measurement only; NaN for null).
-    pub value: Numbers,
-    /// `value_as_concept_id` (measurement only; empty when all null).
-    pub value_concept: Vec<i32>,
-    /// `unit_concept_id` (measurement only; empty when all null; read with [`Events::unit`]).
-    pub unit: Vec<i32>,
-    /// `value_source_concept_id` (observation only; empty when all null).
-    pub value_source: Vec<i32>,
-    /// Rows by standard concept.
-    pub by_concept: Buckets,
-    /// Rows by source concept.
-    pub by_source: Buckets,
-    /// Rows by `value_source_concept_id` (observation only).
-    pub by_value_source: Buckets,
 }
 
 /// Places of decimals [`Numbers`] tries, and the scale of each.
 const SCALES: [f64; 7] = [1.0, 10.0, 100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0];
 
-/// A numeric column (`value_as_number`) in as little memory as holds it exactly: decimals of
-/// up to six places (what labs and vitals are) as scaled `i32`s, anything else as `f64`.
-#[derive(Debug, Default)]
-pub(crate) enum Numbers {
-    /// Every value null.
-    #[default]
-    Null,
-    /// Value `r` is exactly `ints[r] / scale` (the `f64` nearest that decimal; `i32::MIN`:
-    /// null).
-    Decimal { scale: f64, ints: Vec<i32> },
-    /// Values as they came (NaN: null).
-    Float(Vec<f64>),
-}
-
 impl Numbers {
     /// The column of `values` (NaN: null).
-    fn new(values: Vec<f64>) -> Result<Numbers, CohortError> {
+    fn new(values: Vec<f64>) -> Result<Numbers, IndexError> {
         // The fewest places that hold every value exactly.
         let mut places = 0;
         let mut any = false;
@@ -404,25 +145,12 @@ impl Numbers {
     }
 
     /// The column in `sorted`'s order.
-    fn scatter(self, sorted: &Sorted) -> Result<Numbers, CohortError> {
+    fn scatter(self, sorted: &Sorted) -> Result<Numbers, IndexError> {
         Ok(match self {
             Numbers::Null => Numbers::Null,
             Numbers::Decimal { scale, ints } => Numbers::Decimal { scale, ints: sorted.scatter(ints)? },
             Numbers::Float(values) => Numbers::Float(sorted.scatter(values)?),
         })
-    }
-
-    /// Value `r` (NaN: null).
-    #[inline]
-    pub(crate) fn get(&self, r: usize) -> f64 {
-        match self {
-            Numbers::Null => f64::NAN,
-            Numbers::Decimal { scale, ints } => match ints.get(r) {
-                Some(&i) if i != i32::MIN => f64::from(i) / scale,
-                _ => f64::NAN,
-            },
-            Numbers::Float(values) => values.get(r).copied().unwrap_or(f64::NAN),
-        }
     }
 }
 
@@ -437,84 +165,6 @@ fn decimal(v: f64, scale: f64) -> Option<i32> {
 /// `values`, or nothing when every value is null (the column then reads as null).
 fn unless_all_null(values: Vec<i32>) -> Vec<i32> {
     if values.iter().all(|&v| v == NULL_I32) { Vec::new() } else { values }
-}
-
-impl Events {
-    /// Standard concept of row `r` ([`NULL_I32`] for none).
-    pub(crate) fn concept(&self, r: usize) -> i32 {
-        let i = self.runs.partition_point(|&(_, _, end)| end as usize <= r);
-        self.runs.get(i).filter(|&&(_, start, _)| start as usize <= r).map_or(NULL_I32, |&(c, _, _)| c)
-    }
-
-    /// Visit key of row `r`.
-    #[inline]
-    pub(crate) fn visit(&self, r: usize) -> u32 {
-        self.visit.get(r).copied().unwrap_or(NO_VISIT)
-    }
-
-    /// `value_as_number` of row `r` (NaN for null).
-    #[inline]
-    pub(crate) fn value(&self, r: usize) -> f64 {
-        self.value.get(r)
-    }
-
-    /// `unit_concept_id` of row `r`.
-    #[inline]
-    pub(crate) fn unit(&self, r: usize) -> i32 {
-        self.unit.get(r).copied().unwrap_or(NULL_I32)
-    }
-
-    /// Number of rows kept (those of persons in `person`).
-    pub(crate) fn len(&self) -> usize {
-        self.person.len()
-    }
-}
-
-/// Per-person attributes, indexed by person ordinal.
-#[derive(Debug, Default)]
-pub(crate) struct Persons {
-    /// `person_id` of each ordinal.
-    pub ids: Vec<i64>,
-    /// Cell-key perturbation key of each ordinal.
-    pub keys: PersonKeys,
-    pub birth: Vec<Option<Birth>>,
-    pub gender: Vec<i32>,
-    pub sex: Vec<i32>,
-    pub race: Vec<i32>,
-    pub ethnicity: Vec<i32>,
-    /// Earliest survey-type observation date ([`NULL_I32`] if none).
-    pub consent: Vec<i32>,
-    /// Observation periods of person `p`: `periods[period_start[p]..period_start[p + 1]]`.
-    pub period_start: Vec<u32>,
-    pub periods: Vec<(i32, i32)>,
-    pub deceased: Dense,
-    pub ehr: Dense,
-    pub physical: Dense,
-    pub fitbit: Dense,
-    /// Mean daily steps (NaN if none).
-    pub steps: Vec<f64>,
-    /// Persons with an `activity_summary` row.
-    pub activity: RoaringBitmap,
-    /// Persons with an `activity_summary` row in each month (`year * 12 + month - 1`).
-    pub activity_months: BTreeMap<i32, RoaringBitmap>,
-    /// Age at the reference date ([`NULL_I32`] without a birth date).
-    pub age_now: Vec<i32>,
-    /// Age at the consent date ([`NULL_I32`] without one).
-    pub age_at_consent: Vec<i32>,
-}
-
-impl Persons {
-    /// Number of persons.
-    pub(crate) fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether `date` lies in one of the person's observation periods.
-    #[inline]
-    pub(crate) fn observed(&self, p: u32, date: i32) -> bool {
-        let (a, b) = (self.period_start[p as usize] as usize, self.period_start[p as usize + 1] as usize);
-        self.periods[a..b].iter().any(|&(s, e)| s <= date && date <= e)
-    }
 }
 
 /// Maps `person_id`s (or visit ids) to ordinals: a direct table when the ids are dense enough,
@@ -567,76 +217,11 @@ impl Ordinals {
 /// Null `*_id` values.
 const NULL_ID: i64 = i64::MIN;
 
-/// Everything a cohort is evaluated on.
-#[derive(Debug, Default)]
-pub(crate) struct Index {
-    pub persons: Persons,
-    /// The event tables, in [`Tab::ALL`] order (empty when the store lacks the table).
-    pub events: Vec<Events>,
-    /// Visit concept of each visit key ([`NULL_I32`] for ids absent from `visit_occurrence`).
-    pub visit_concept: Vec<i32>,
-    /// Person sets of demographic concepts (gender, sex at birth, race, ethnicity).
-    pub demographics: IdMap<i32, Dense>,
-    /// Civil dates of the span of event dates, for ages at events.
-    pub calendar: Calendar,
-}
-
-impl Index {
-    /// The events of a table.
-    pub(crate) fn events(&self, t: Tab) -> &Events {
-        &self.events[t as usize]
-    }
-
-    /// Persons with at least one row of any of `concepts` in any concept column (standard,
-    /// source, survey answer) or as a demographic concept.
-    pub(crate) fn concept_persons(&self, concepts: &[i32]) -> Dense {
-        let mut out = Dense::new(self.persons.len());
-        for &c in concepts {
-            for events in &self.events {
-                for buckets in [&events.by_concept, &events.by_source, &events.by_value_source] {
-                    buckets.rows(c).each(|r| out.insert(events.person[r]));
-                }
-            }
-            if let Some(d) = self.demographics.get(&c) {
-                out.union_with(d);
-            }
-        }
-        out
-    }
-}
-
-/// The order in which tables are best fed to the builder: the vocabulary, then `person` (every
-/// other table refers to its ordinals), `observation_period`, `visit_occurrence` (the event
-/// tables refer to its visit keys), the event tables largest first (a table's sort at its end
-/// needs the most memory, best while little else is held), the Fitbit tables; tables nothing
-/// reads last.
-const LOAD_ORDER: [&str; 14] = [
-    "concept",
-    "concept_ancestor",
-    "person",
-    "observation_period",
-    "visit_occurrence",
-    "measurement",
-    "observation",
-    "drug_exposure",
-    "condition_occurrence",
-    "procedure_occurrence",
-    "device_exposure",
-    "death",
-    "activity_summary",
-    "heart_rate_summary",
-];
-
-/// Where `table` comes in [`LOAD_ORDER`] (tables it does not name last).
-pub(crate) fn load_rank(table: &str) -> usize {
-    LOAD_ORDER.iter().position(|&t| t == table).unwrap_or(LOAD_ORDER.len())
-}
-
 /// What the index takes from a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     Person,
-    Events(Tab),
+    Events(EventTable),
     Periods,
     /// `activity_summary` (with steps) or `heart_rate_summary`: who has Fitbit data.
     Fitbit {
@@ -653,7 +238,7 @@ impl Role {
             "observation_period" => Role::Periods,
             "activity_summary" => Role::Fitbit { steps: true },
             "heart_rate_summary" => Role::Fitbit { steps: false },
-            _ => Tab::ALL.into_iter().find(|t| t.table() == table).map_or(Role::Unused, Role::Events),
+            _ => EventTable::ALL.into_iter().find(|t| t.table() == table).map_or(Role::Unused, Role::Events),
         }
     }
 }
@@ -661,7 +246,7 @@ impl Role {
 /// What has been gathered of the table being absorbed.
 enum Part {
     Person(PersonRows),
-    Events(Tab, EventRows),
+    Events(EventTable, EventRows),
     /// `(person, start, end)` of each valid period.
     Periods(Vec<(u32, i32, i32)>),
     Fitbit {
@@ -684,7 +269,7 @@ struct PersonRows {
 }
 
 impl PersonRows {
-    fn absorb(&mut self, t: &Table) -> Result<(), CohortError> {
+    fn absorb(&mut self, t: &Table) -> Result<(), IndexError> {
         columns::append_i64s(t, "person_id", true, NULL_ID, &mut self.ids)?;
         let years = columns::i32s(t, "year_of_birth", true)?;
         let months = columns::i32s(t, "month_of_birth", false)?;
@@ -724,24 +309,24 @@ struct EventRows {
 impl EventRows {
     /// Room for `rows` rows in the columns `tab` has, reserved exactly (an announced row count
     /// saves the growth of each vector and its slack).
-    fn with_capacity(tab: Tab, rows: usize) -> Result<EventRows, CohortError> {
+    fn with_capacity(tab: EventTable, rows: usize) -> Result<EventRows, IndexError> {
         let mut r = EventRows::default();
         reserve(&mut r.person, rows)?;
         reserve(&mut r.concept, rows)?;
         reserve(&mut r.source, rows)?;
         reserve(&mut r.date, rows)?;
         match tab {
-            Tab::Visit => reserve(&mut r.visit_ids, rows)?,
-            Tab::Death => {}
+            EventTable::Visit => reserve(&mut r.visit_ids, rows)?,
+            EventTable::Death => {}
             _ => reserve(&mut r.visit, rows)?,
         }
         match tab {
-            Tab::Measurement => {
+            EventTable::Measurement => {
                 reserve(&mut r.value, rows)?;
                 reserve(&mut r.value_concept, rows)?;
                 reserve(&mut r.unit, rows)?;
             }
-            Tab::Observation => reserve(&mut r.value_source, rows)?,
+            EventTable::Observation => reserve(&mut r.value_source, rows)?,
             _ => {}
         }
         Ok(r)
@@ -750,12 +335,12 @@ impl EventRows {
 
 /// Reserves room for `n` more values, or says that memory ran out (instead of aborting: in
 /// wasm32 an abort is a trap that leaves `Lens.open` unsettled).
-fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), CohortError> {
-    v.try_reserve_exact(n).map_err(|_| CohortError::OutOfMemory)
+fn reserve<T>(v: &mut Vec<T>, n: usize) -> Result<(), IndexError> {
+    v.try_reserve_exact(n).map_err(|_| IndexError::OutOfMemory)
 }
 
-/// `n` copies of `value`, or [`CohortError::OutOfMemory`].
-fn filled<T: Clone>(n: usize, value: T) -> Result<Vec<T>, CohortError> {
+/// `n` copies of `value`, or [`IndexError::OutOfMemory`].
+fn filled<T: Clone>(n: usize, value: T) -> Result<Vec<T>, IndexError> {
     let mut v = Vec::new();
     reserve(&mut v, n)?;
     v.resize(n, value);
@@ -763,7 +348,7 @@ fn filled<T: Clone>(n: usize, value: T) -> Result<Vec<T>, CohortError> {
 }
 
 /// The index under construction, fed table by table and record batch by record batch as the
-/// tables arrive (see [`super::EngineBuilder`]): each batch's columns are appended to compact
+/// tables arrive (see `crate::engine::EngineBuilder`): each batch's columns are appended to compact
 /// per-table vectors and the batch can be dropped; an event table is sorted and bucketed when
 /// it ends. A table that comes before a table it refers to (`person`, `visit_occurrence`) is
 /// held whole until that one has ended, so any order gives the same index.
@@ -794,10 +379,13 @@ impl IndexBuilder {
         let (mut person, mut visits) = (false, false);
         for t in tables {
             person |= t == "person";
-            visits |= t == Tab::Visit.table();
+            visits |= t == EventTable::Visit.table();
         }
         let mut b = IndexBuilder {
-            index: Index { events: Tab::ALL.iter().map(|_| Events::default()).collect(), ..Index::default() },
+            index: Index {
+                events: EventTable::ALL.iter().map(|_| Events::default()).collect(),
+                ..Index::default()
+            },
             person_pending: true,
             visits_pending: visits,
             person_map: Ordinals::new(&[], NULL_ID),
@@ -818,13 +406,13 @@ impl IndexBuilder {
     fn ready(&self, role: Role) -> bool {
         match role {
             Role::Person | Role::Unused => true,
-            Role::Events(Tab::Visit) | Role::Periods | Role::Fitbit { .. } => !self.person_pending,
+            Role::Events(EventTable::Visit) | Role::Periods | Role::Fitbit { .. } => !self.person_pending,
             Role::Events(_) => !self.person_pending && !self.visits_pending,
         }
     }
 
     /// The empty part of a table of this role, with room for `rows` rows.
-    fn part(&mut self, role: Role, rows: usize) -> Result<Part, CohortError> {
+    fn part(&mut self, role: Role, rows: usize) -> Result<Part, IndexError> {
         Ok(match role {
             Role::Person => {
                 let mut r = PersonRows::default();
@@ -848,7 +436,7 @@ impl IndexBuilder {
     }
 
     /// Starts table `name`, of `rows` rows if known.
-    pub(crate) fn begin(&mut self, name: &str, rows: Option<usize>) -> Result<(), CohortError> {
+    pub(crate) fn begin(&mut self, name: &str, rows: Option<usize>) -> Result<(), IndexError> {
         let role = if self.seen.iter().any(|t| t == name) { Role::Unused } else { Role::of(name) };
         self.seen.push(name.to_owned());
         let part =
@@ -858,7 +446,7 @@ impl IndexBuilder {
     }
 
     /// Absorbs record batches of the current table (all of its schema).
-    pub(crate) fn push(&mut self, batches: Vec<RecordBatch>) -> Result<(), CohortError> {
+    pub(crate) fn push(&mut self, batches: Vec<RecordBatch>) -> Result<(), IndexError> {
         let Some((name, mut part)) = self.current.take() else { return Ok(()) };
         let result = match &mut part {
             Part::Waiting(held) => {
@@ -878,7 +466,7 @@ impl IndexBuilder {
     }
 
     /// Ends the current table, whose stream had `schema`.
-    pub(crate) fn end(&mut self, schema: &SchemaRef) -> Result<(), CohortError> {
+    pub(crate) fn end(&mut self, schema: &SchemaRef) -> Result<(), IndexError> {
         let Some((name, mut part)) = self.current.take() else { return Ok(()) };
         if let Part::Waiting(batches) = part {
             self.waiting.push(Table::new(name, schema.clone(), batches));
@@ -890,7 +478,7 @@ impl IndexBuilder {
     }
 
     /// Appends what the index reads of `t` (some batches of the current table).
-    fn absorb(&mut self, part: &mut Part, t: &Table) -> Result<(), CohortError> {
+    fn absorb(&mut self, part: &mut Part, t: &Table) -> Result<(), IndexError> {
         match part {
             Part::Person(rows) => rows.absorb(t),
             Part::Events(tab, rows) => self.absorb_events(*tab, rows, t),
@@ -936,20 +524,20 @@ impl IndexBuilder {
     }
 
     /// Person ordinals of the rows of `t` ([`NO_PERSON`] for ids absent from `person`).
-    fn persons_of(&self, t: &Table) -> Result<Vec<u32>, CohortError> {
+    fn persons_of(&self, t: &Table) -> Result<Vec<u32>, IndexError> {
         let ids = columns::i64s(t, "person_id", true, NULL_ID)?;
         Ok(ids.iter().map(|&id| self.person_map.get(id).unwrap_or(NO_PERSON)).collect())
     }
 
-    fn absorb_events(&mut self, tab: Tab, rows: &mut EventRows, t: &Table) -> Result<(), CohortError> {
-        let spec = tab.spec();
+    fn absorb_events(&mut self, tab: EventTable, rows: &mut EventRows, t: &Table) -> Result<(), IndexError> {
+        let spec = tab.columns();
         let persons = self.persons_of(t)?;
         let first = rows.date.len();
-        columns::append_i32s(t, spec.concept, tab != Tab::Death, &mut rows.concept)?;
+        columns::append_i32s(t, spec.concept, tab != EventTable::Death, &mut rows.concept)?;
         columns::append_i32s(t, spec.source, false, &mut rows.source)?;
         columns::append_days(t, spec.date, true, &mut rows.date)?;
         if let Some(column) = spec.visit {
-            if tab == Tab::Visit {
+            if tab == EventTable::Visit {
                 columns::append_i64s(t, column, true, NULL_ID, &mut rows.visit_ids)?;
             } else {
                 let ids = columns::i64s(t, column, false, NULL_ID)?;
@@ -958,7 +546,7 @@ impl IndexBuilder {
         }
         let p = &mut self.index.persons;
         match tab {
-            Tab::Measurement => {
+            EventTable::Measurement => {
                 columns::append_f64s(t, "value_as_number", false, &mut rows.value)?;
                 columns::append_i32s(t, "value_as_concept_id", false, &mut rows.value_concept)?;
                 columns::append_i32s(t, "unit_concept_id", false, &mut rows.unit)?;
@@ -970,7 +558,7 @@ impl IndexBuilder {
                     }
                 }
             }
-            Tab::Observation => {
+            EventTable::Observation => {
                 columns::append_i32s(t, "value_source_concept_id", false, &mut rows.value_source)?;
                 let types = columns::i32s(t, "observation_type_concept_id", false)?;
                 for ((&person, &ty), &d) in persons.iter().zip(&types).zip(&rows.date[first..]) {
@@ -987,7 +575,9 @@ impl IndexBuilder {
                     }
                 }
             }
-            Tab::Death => persons.iter().filter(|&&x| x != NO_PERSON).for_each(|&x| p.deceased.insert(x)),
+            EventTable::Death => {
+                persons.iter().filter(|&&x| x != NO_PERSON).for_each(|&x| p.deceased.insert(x))
+            }
             _ => persons.iter().filter(|&&x| x != NO_PERSON).for_each(|&x| p.ehr.insert(x)),
         }
         rows.person.extend_from_slice(&persons);
@@ -996,7 +586,7 @@ impl IndexBuilder {
 
     /// Finishes what a table's end completes; `person` and `visit_occurrence` release the
     /// tables waiting for them.
-    fn complete(&mut self, part: Part) -> Result<(), CohortError> {
+    fn complete(&mut self, part: Part) -> Result<(), IndexError> {
         match part {
             Part::Person(rows) => {
                 self.set_persons(rows);
@@ -1004,7 +594,7 @@ impl IndexBuilder {
             }
             Part::Events(tab, rows) => {
                 self.index.events[tab as usize] = self.sort_events(tab, rows)?;
-                if tab == Tab::Visit {
+                if tab == EventTable::Visit {
                     self.visits_pending = false;
                     self.release_waiting()?;
                 }
@@ -1016,7 +606,7 @@ impl IndexBuilder {
     }
 
     /// Absorbs the waiting tables that can be now, batch by batch, each batch dropped once read.
-    fn release_waiting(&mut self) -> Result<(), CohortError> {
+    fn release_waiting(&mut self) -> Result<(), IndexError> {
         for table in std::mem::take(&mut self.waiting) {
             let role = Role::of(table.name());
             if !self.ready(role) {
@@ -1069,7 +659,7 @@ impl IndexBuilder {
     }
 
     /// Each person's observation periods, in table order.
-    fn set_periods(&mut self, rows: Vec<(u32, i32, i32)>) -> Result<(), CohortError> {
+    fn set_periods(&mut self, rows: Vec<(u32, i32, i32)>) -> Result<(), IndexError> {
         let n = self.index.persons.len();
         let mut count = vec![0u32; n + 1];
         for &(p, _, _) in &rows {
@@ -1091,7 +681,7 @@ impl IndexBuilder {
     }
 
     /// An event table's rows of known persons, sorted by standard concept, with its buckets.
-    fn sort_events(&mut self, tab: Tab, rows: EventRows) -> Result<Events, CohortError> {
+    fn sort_events(&mut self, tab: EventTable, rows: EventRows) -> Result<Events, IndexError> {
         let EventRows {
             person,
             concept,
@@ -1104,7 +694,7 @@ impl IndexBuilder {
             unit,
             value_source,
         } = rows;
-        if tab == Tab::Visit {
+        if tab == EventTable::Visit {
             // The visits' ids become visit keys (their row numbers), which the other tables
             // refer to.
             let ordinals = Ordinals::new(&visit_ids, NULL_ID);
@@ -1156,7 +746,7 @@ impl IndexBuilder {
 
     /// The index. `reference_date` (`YYYY-MM-DD`) defaults to the latest event date. Tables
     /// still waiting are absorbed first (what they wait for is not coming).
-    pub(crate) fn finish(mut self, reference_date: Option<&str>) -> Result<Index, CohortError> {
+    pub(crate) fn finish(mut self, reference_date: Option<&str>) -> Result<Index, IndexError> {
         self.current = None;
         if self.person_pending {
             self.set_persons(PersonRows::default());
@@ -1177,7 +767,7 @@ impl IndexBuilder {
         let (earliest, latest) = self.span;
         index.calendar = Calendar::new(earliest, latest);
         let reference = match reference_date {
-            Some(s) => parse_date(s).ok_or_else(|| CohortError::ReferenceDate(s.to_owned()))?,
+            Some(s) => parse_date(s).ok_or_else(|| IndexError::ReferenceDate(s.to_owned()))?,
             None => latest,
         };
         let p = &mut index.persons;

@@ -7,10 +7,10 @@
 //                columns cohortlens uses), recorded without loading: what every engine fetches.
 //   cohortlens   Lens.open of those tables (it must fetch exactly the probed URLs).
 //   DuckDB-wasm  EH bundle in a Worker; each stream inserted with insertArrowFromIPCStream;
-//                the SQL of scripts/bench-peers.py (the cohort oracle's translation; the
+//                the SQL of bench/peers.py (the cohort oracle's translation; the
 //                statistics of docs/statistics.md).
 //   Arquero      aq.fromArrow of each stream; bench/page/arquero.js (verbs).
-// Native DuckDB (scripts/bench-peers.py native) loads the same columns from the Parquet files
+// Native DuckDB (bench/peers.py native) loads the same columns from the Parquet files
 // and runs the same SQL. Measured: ingest, the five counts of bench/cohort-definitions.json and
 // three statistics over the cohort of the first definition (Age × Sex, top-20 conditions, HbA1c
 // histogram) — cold (first run) and warm (median of the next runs); cohortlens's wasm memory
@@ -20,7 +20,7 @@
 // peer's raw numbers; a mismatch is reported and fails the run (exit 1). A failing engine
 // (e.g. out of memory) is reported in the table; the run goes on.
 //
-// Usage: BENCH_PYTHON=.venv/bin/python node scripts/bench.mjs DATASET_DIR ...
+// Usage: BENCH_PYTHON=.venv/bin/python node bench/peers.mjs DATASET_DIR ...
 // Env: BENCH_REPEATS (warm runs, default 5; cohortlens uses max(15, that)),
 //      BENCH_TIMEOUT_MIN (per engine and dataset, default 10 + 2 per 100k persons),
 //      BENCH_RESULTS (Markdown output, default bench/RESULTS.md; '-' for none),
@@ -155,7 +155,7 @@ async function appLoad(state, origin, timeoutMs) {
 
 function python(args, timeoutMs) {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [join(ROOT, 'scripts/bench-peers.py'), ...args], { maxBuffer: 1 << 28, timeout: timeoutMs },
+    execFile(PYTHON, [join(ROOT, 'bench/peers.py'), ...args], { maxBuffer: 1 << 28, timeout: timeoutMs },
       (error, stdout, stderr) => (error ? reject(new Error(`${error.message.split('\n')[0]} ${stderr.trim().split('\n').pop() ?? ''}`)) : resolve(JSON.parse(stdout))));
   });
 }
@@ -367,8 +367,8 @@ function markdown(all, sizes, summary, command, date) {
   L.push('', `cohortlens's wasm alone: ${(sizes.cohortlens.wasmGzip / 1e6).toFixed(2)} MB gzipped.`, '');
   L.push('## What each engine computes', '');
   L.push('- **Same data.** The browser peers fetch exactly the Arrow IPC streams cohortlens fetches (same URLs, same columns: those cohortlens reads); native DuckDB loads the same columns of the same tables from the Parquet files.');
-  L.push('- **Counts.** DuckDB (wasm and native) runs the SQL of the cohort oracle (`tests/python/oracle.py`, the independent implementation of docs/cohort-semantics.md that the test suite checks cohortlens against), with concept sets as subqueries over `concept_ancestor` so the engine resolves them itself, as cohortlens does; only the total is selected. Arquero runs the same semantics as verbs (`bench/page/arquero.js`); it implements every criterion these five definitions use (concept sets with descendants, NUM/CAT attributes, blood pressure pairs, survey answers, demographics, age at the reference date, AGE_AT_EVENT, EVENT_DATE, NUM_OF_OCCURRENCES, a FIRST_MENTION/WITHIN_X_DAYS_OF temporal group, HAS_EHR_DATA / HAS_PHYSICAL_MEASUREMENT_DATA); not implemented (n/a if asked): observation periods, DEATH/FITBIT criteria and NUM_OF_OCCURRENCES over several parameters of one item.');
-  L.push('- **Statistics** (docs/statistics.md), over the cohort of the first definition, with the same labels, order and zero rows as cohortlens: Age × Sex (`dataBrowser` bands, age at the reference date), the top 20 CONDITION concepts (ranked by the rounded count, then label, then id), and the HbA1c (3004410) value histogram per unit with bins set on the whole dataset\'s values. DuckDB computes each entirely in one SQL query (`scripts/bench-peers.py`); Arquero filters/joins/groups with verbs and does the bin arithmetic and row layout in JS.');
+  L.push('- **Counts.** DuckDB (wasm and native) runs the SQL of the cohort oracle (`oracle/cohortlens_oracle/cohort.py`, the independent implementation of docs/cohort-semantics.md that the test suite checks cohortlens against), with concept sets as subqueries over `concept_ancestor` so the engine resolves them itself, as cohortlens does; only the total is selected. Arquero runs the same semantics as verbs (`bench/page/arquero.js`); it implements every criterion these five definitions use (concept sets with descendants, NUM/CAT attributes, blood pressure pairs, survey answers, demographics, age at the reference date, AGE_AT_EVENT, EVENT_DATE, NUM_OF_OCCURRENCES, a FIRST_MENTION/WITHIN_X_DAYS_OF temporal group, HAS_EHR_DATA / HAS_PHYSICAL_MEASUREMENT_DATA); not implemented (n/a if asked): observation periods, DEATH/FITBIT criteria and NUM_OF_OCCURRENCES over several parameters of one item.');
+  L.push('- **Statistics** (docs/statistics.md), over the cohort of the first definition, with the same labels, order and zero rows as cohortlens: Age × Sex (`dataBrowser` bands, age at the reference date), the top 20 CONDITION concepts (ranked by the rounded count, then label, then id), and the HbA1c (3004410) value histogram per unit with bins set on the whole dataset\'s values. DuckDB computes each entirely in one SQL query (`bench/peers.py`); Arquero filters/joins/groups with verbs and does the bin arithmetic and row layout in JS.');
   L.push('- **Checked.** Each peer\'s raw count, every raw cell and the total of every statistic, rounded the All of Us way (0 → 0, 1–20 → 20, else up to a multiple of 20), must equal what cohortlens discloses; otherwise the cell says MISMATCH and the run fails.');
   L.push('- **Timing.** performance.now() in the page (0.1 ms resolution), so a warm sample times a batch of calls lasting ≥ 20 ms and divides; native DuckDB uses time.perf_counter around `execute().fetchall()`. DuckDB-wasm times include the round trip to its Worker. cohortlens runs on the page\'s main thread (the app runs it in a Worker; same code).');
   L.push('- **Memory.** cohortlens: the size of its WebAssembly.Memory (the whole wasm heap: tables, index, allocator slack) after loading, against the bytes of the Arrow streams; DuckDB: `duckdb_memory()`.', '');
@@ -413,7 +413,7 @@ function markdown(all, sizes, summary, command, date) {
 // -- main
 
 const dirs = process.argv.slice(2);
-if (!dirs.length && !process.env.BENCH_RENDER) { log('usage: node scripts/bench.mjs DATASET_DIR ...'); process.exit(2); }
+if (!dirs.length && !process.env.BENCH_RENDER) { log('usage: node bench/peers.mjs DATASET_DIR ...'); process.exit(2); }
 if (process.env.BENCH_RENDER) { // re-render the Markdown of a saved run (BENCH_RAW)
   const raw = JSON.parse(readFileSync(process.env.BENCH_RENDER, 'utf8'));
   const all = Object.assign(raw.all, { browserVersion: raw.browserVersion, nativeVersion: raw.nativeVersion, build: raw.build });

@@ -2,7 +2,7 @@
 // bytes are fetched once, then decoded from the same 64 KiB chunks (what fetch delivers) by
 // cohortlens (TableLoader: copy into wasm, check, decode, store) and by apache-arrow JS
 // (RecordBatchReader over the chunks, all batches kept). Medians of several runs; prints MB/s,
-// rows/s and the ratio. Usage: node scripts/bench-ingest.mjs DATASET_DIR ...
+// rows/s and the ratio. Usage: node bench/ingest.mjs DATASET_DIR ...
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browser, serve, ROOT } from '../tests/e2e/harness.mjs';

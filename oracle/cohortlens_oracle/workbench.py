@@ -33,9 +33,9 @@ The cohortlens extensions, which the Workbench lacks, are added in the same shap
 evaluate on data an OMOP dataset lacks (genomic variants, survey versions, CATI) raise
 `Unsupported`. See docs/cohort-semantics.md for the rules and their sources.
 
-This module imports nothing from the first oracle (`oracle.py`).
+This module imports nothing from the first oracle (`cohort.py`).
 
-    python tests/python/workbench_oracle.py --data DIR --definitions FILE
+    python -m cohortlens_oracle.workbench --data DIR --definitions FILE
 """
 
 import argparse

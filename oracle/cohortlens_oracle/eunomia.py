@@ -5,7 +5,7 @@ COPY writes it: Parquet or CSV with a header row. Nothing is cleaned up, so the 
 quirks `cohortlens import` must cope with (upper-case column names, DOUBLE and VARCHAR columns
 where the CDM has integers and numbers, empty tables stored as one header row of data).
 
-    python tests/python/eunomia.py OUT_DIR [--csv] [--upper]
+    python -m cohortlens_oracle.eunomia OUT_DIR [--csv] [--upper]
 """
 
 import argparse

@@ -2,10 +2,10 @@
 // cohortlens in headless Chromium next to DuckDB running the oracle's SQL natively, same run.
 // Browser: one page served by `cohortlens serve` opens `Lens.open(url)` (only the columns cohorts
 // read; timed), then per definition cold = the first `lens.cohort(def).count()`, warm = median
-// of REPEATS more. DuckDB: scripts/bench-cohort-duckdb.py (cold = fresh connection, warm =
+// of REPEATS more. DuckDB: bench/cohort_duckdb.py (cold = fresh connection, warm =
 // median). The browser's disclosed count must equal DuckDB's raw count rounded the All of Us
 // way; any mismatch fails the run (exit 1). Prints a table per dataset and a final JSON line.
-// Usage: BENCH_PYTHON=.venv/bin/python node scripts/bench-cohort.mjs DATASET_DIR ...
+// Usage: BENCH_PYTHON=.venv/bin/python node bench/cohort.mjs DATASET_DIR ...
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const DEFINITION_TABLES = ['person', 'concept', 'concept_ancestor', 'visit_occur
 const aouRound = (n) => (n === 0 ? 0 : n <= 20 ? 20 : Math.ceil(n / 20) * 20);
 
 function duckdb(dir) {
-  const out = execFileSync(PYTHON, [join(ROOT, 'scripts/bench-cohort-duckdb.py'), '--data', dir,
+  const out = execFileSync(PYTHON, [join(ROOT, 'bench/cohort_duckdb.py'), '--data', dir,
     '--definitions', DEFINITIONS, '--repeats', String(REPEATS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }

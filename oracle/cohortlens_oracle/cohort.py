@@ -27,7 +27,7 @@ pressure, whose event is the systolic row).
 Only valid definitions are translated; validation is the engine's job (a few malformed shapes
 raise ValueError here).
 
-    python tests/python/oracle.py --data DIR --definitions FILE   # one JSON line per definition
+    python -m cohortlens_oracle.cohort --data DIR --definitions FILE   # one JSON line per definition
 """
 
 import argparse

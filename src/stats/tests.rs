@@ -1,0 +1,275 @@
+//! Tests of the statistics on a small hand-checked dataset.
+
+use cohortlens_fixture::Fixture;
+use serde_json::json;
+
+use super::*;
+use crate::cohort::CohortDefinition;
+use crate::engine::{Engine, EngineBuilder, EngineError};
+use crate::store::{Store, Table};
+
+const T2DM: i32 = 201_826;
+const DM: i32 = 201_820;
+const HBA1C: i32 = 3_004_410;
+const PERCENT: i32 = 8_554;
+const MODULE: i32 = 1_585_710;
+const HEALTH: i32 = 1_585_711;
+const GOOD: i32 = 1_585_712;
+const POOR: i32 = 1_585_713;
+const FEMALE: i32 = 8_532;
+const MALE: i32 = 8_507;
+
+fn table(fixture: Fixture) -> Table {
+    let batch = fixture.batch();
+    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
+}
+
+/// Five persons: 1 female born 1950, 2 male born 2000, 3 female without a birth year,
+/// 4 with sex concept 0 born 2010 (under 18), 5 male born 1930. Persons 1, 2, 3 have type 2
+/// diabetes (a descendant of diabetes); 1 and 2 have HbA1c values; 1 and 2 took the survey
+/// whose question 1 answered.
+fn engine() -> Engine {
+    Engine::build(&store(), Some("2024-06-30")).unwrap()
+}
+
+/// The tables of [`engine`].
+fn store() -> Store {
+    let mut store = Store::default();
+    let concepts = [
+        (T2DM, "Type 2 diabetes", "Condition", "SNOMED", "Clinical Finding", ""),
+        (DM, "Diabetes", "Condition", "SNOMED", "Clinical Finding", ""),
+        (HBA1C, "HbA1c", "Measurement", "LOINC", "Lab Test", ""),
+        (PERCENT, "percent", "Unit", "UCUM", "Unit", "%"),
+        (MODULE, "Overall Health", "Observation", "PPI", "Module", ""),
+        (HEALTH, "General Health", "Observation", "PPI", "Question", ""),
+        (1_585_714, "Other question", "Observation", "PPI", "Question", ""),
+        (GOOD, "Good", "Observation", "PPI", "Answer", ""),
+        (POOR, "Poor", "Observation", "PPI", "Answer", ""),
+        (FEMALE, "Female", "Gender", "Gender", "Gender", "F"),
+        (MALE, "Male", "Gender", "Gender", "Gender", "M"),
+    ];
+    store.insert(table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|c| c.2))
+            .texts("vocabulary_id", concepts.map(|c| c.3))
+            .texts("concept_class_id", concepts.map(|c| c.4))
+            .texts("concept_code", concepts.map(|c| c.5)),
+    ));
+    let ancestry = [(DM, T2DM, 1), (MODULE, HEALTH, 1), (MODULE, 1_585_714, 1)];
+    store.insert(table(
+        Fixture::new("concept_ancestor")
+            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
+            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
+            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2))),
+    ));
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5])
+            .ints("year_of_birth", [Some(1950), Some(2000), None, Some(2010), Some(1930)])
+            .ints("gender_concept_id", [Some(FEMALE), Some(MALE), Some(FEMALE), Some(0), Some(MALE)])
+            .ints("sex_at_birth_concept_id", [Some(FEMALE), Some(MALE), Some(FEMALE), Some(0), None])
+            .ints("race_concept_id", [Some(0); 5])
+            .ints("ethnicity_concept_id", [Some(0); 5]),
+    ));
+    // 2020-01-01 is day 18262.
+    store.insert(table(
+        Fixture::new("condition_occurrence")
+            .ids("person_id", [1, 1, 2, 3])
+            .ints("condition_concept_id", [Some(T2DM), Some(T2DM), Some(T2DM), Some(T2DM)])
+            .days("condition_start_date", [18_262, 3_000, 18_262, 18_262]),
+    ));
+    store.insert(table(
+        Fixture::new("measurement")
+            .ids("person_id", [1, 1, 2, 2])
+            .ints("measurement_concept_id", [Some(HBA1C); 4])
+            .days("measurement_date", [18_262; 4])
+            .floats("value_as_number", [Some(6.1), Some(6.2), Some(9.0), None])
+            .ints("unit_concept_id", [Some(PERCENT); 4]),
+    ));
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("person_id", [1, 2])
+            .ints("observation_concept_id", [Some(HEALTH), Some(1_585_714)])
+            .ints("observation_source_concept_id", [Some(HEALTH), Some(1_585_714)])
+            .days("observation_date", [18_262; 2])
+            .ints("value_source_concept_id", [Some(GOOD), Some(POOR)])
+            .ints("observation_type_concept_id", [Some(45_905_771); 2]),
+    ));
+    store
+}
+
+/// [`engine`] with Fitbit data, `activity_summary` streamed in two record batches as the
+/// browser does: person 1 on 2020-01-20 and 2020-03-10; person 2 on 2019-12-15, twice in
+/// 2020-03 and once without a date; person 3 only without a date; person 4 only in
+/// `heart_rate_summary`; unknown person 999 in 2019-11.
+fn fitbit_engine() -> Engine {
+    let store = store();
+    let fitbit = ["activity_summary", "heart_rate_summary"];
+    let mut builder = EngineBuilder::new(store.tables().map(Table::name).chain(fitbit), Some("2024-06-30"));
+    for t in store.tables() {
+        builder.begin_table(t.name(), Some(t.rows())).unwrap();
+        builder.push(t.batches().to_vec()).unwrap();
+        builder.end_table(t.schema()).unwrap();
+    }
+    let first = table(
+        Fixture::new("activity_summary")
+            .ids("person_id", [1, 2, 999])
+            .days("date", [Some(18_281), Some(18_245), Some(18_215)])
+            .ids("steps", [4_000, 9_000, 1]),
+    );
+    let second = table(
+        Fixture::new("activity_summary")
+            .ids("person_id", [1, 2, 2, 2, 3])
+            .days("date", [Some(18_331), Some(18_331), Some(18_352), None, None])
+            .ids("steps", [6_000, 9_000, 9_000, 9_000, 100]),
+    );
+    builder.begin_table("activity_summary", None).unwrap();
+    builder.push(first.batches().to_vec()).unwrap();
+    builder.push(second.batches().to_vec()).unwrap();
+    builder.end_table(first.schema()).unwrap();
+    let heart = table(Fixture::new("heart_rate_summary").ids("person_id", [4]).days("date", [18_262]));
+    builder.begin_table("heart_rate_summary", None).unwrap();
+    builder.push(heart.batches().to_vec()).unwrap();
+    builder.end_table(heart.schema()).unwrap();
+    builder.finish().unwrap()
+}
+
+fn cohort(engine: &Engine, concept: i32) -> Cohort {
+    let definition = CohortDefinition::from_value(json!({"includes": [{"id": 1, "items": [{"id": 1,
+        "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": concept}]}]}]}))
+    .unwrap();
+    engine.cohort(&definition).unwrap()
+}
+
+fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64)> {
+    t.rows.iter().map(|r| (r.labels.iter().map(String::as_str).collect(), r.tally.raw())).collect()
+}
+
+fn stat(engine: &Engine, scope: Scope<'_>, request: serde_json::Value) -> Result<TallyTable, EngineError> {
+    engine.statistics(&scope, &serde_json::from_value(request).unwrap())
+}
+
+#[test]
+fn an_empty_cohort_has_empty_tables() {
+    let engine = engine();
+    let empty = cohort(&engine, HBA1C);
+    let t = stat(&engine, Scope::Cohort(&empty), json!({"kind": "race"})).unwrap();
+    assert_eq!((t.rows.len(), t.total.raw()), (0, 0));
+    let t = stat(&engine, Scope::Cohort(&empty), json!({"kind": "age", "bands": "cohortBuilder"})).unwrap();
+    assert_eq!(raw(&t), vec![(vec!["18–44"], 0), (vec!["45–64"], 0), (vec!["65+"], 0)]);
+    let t = stat(&engine, Scope::Cohort(&empty), json!({"kind": "fitbitSteps"})).unwrap();
+    assert!(t.rows.iter().all(|r| r.tally.raw() == 0) && t.total.raw() == 0);
+}
+
+#[test]
+fn ages_partition_the_scope_with_under_18_and_unknown_rows() {
+    let engine = engine();
+    let t = stat(&engine, Scope::Concept(DM), json!({"kind": "age", "bands": "cohortBuilder"})).unwrap();
+    // Persons 1 (74), 2 (24), 3 (no birth year).
+    assert_eq!(raw(&t), vec![(vec!["18–44"], 1), (vec!["45–64"], 0), (vec!["65+"], 1), (vec!["Unknown"], 1)]);
+    // Male and "No matching concept" persons 4 (14) and 5 (94) have no condition: scope by gender.
+    let t = stat(&engine, Scope::Concept(MALE), json!({"kind": "age", "bands": "dataBrowser"})).unwrap();
+    assert_eq!(t.rows.last().map(|r| (r.labels[0].as_str(), r.tally.raw())), Some(("90+", 1)));
+    let t = stat(&engine, Scope::Concept(T2DM), json!({"kind": "sexAtBirth"})).unwrap();
+    assert_eq!(raw(&t), vec![(vec!["Female"], 2), (vec!["Male"], 1)]);
+    let t = stat(&engine, Scope::Concept(MALE), json!({"kind": "sexAtBirth"})).unwrap();
+    assert_eq!(raw(&t), vec![(vec!["Male"], 1), (vec!["Not recorded"], 1)]);
+    let t =
+        stat(&engine, Scope::Concept(MALE), json!({"kind": "ageBySex", "bands": "cohortBuilder"})).unwrap();
+    assert_eq!(t.rows.len(), 3 * 2);
+    assert_eq!(t.rows.iter().map(|r| r.tally.raw()).sum::<u64>(), t.total.raw());
+}
+
+#[test]
+fn age_at_event_is_at_the_first_occurrence_and_needs_a_concept() {
+    let engine = engine();
+    // Person 1's first T2DM is day 3000 (1978), aged 28; person 2 is 20 on 2020-01-01;
+    // person 3 has no birth year.
+    let request = json!({"kind": "age", "bands": "cohortBuilder", "at": "event"});
+    let t = stat(&engine, Scope::Concept(T2DM), request).unwrap();
+    assert_eq!(raw(&t), vec![(vec!["18–44"], 2), (vec!["45–64"], 0), (vec!["65+"], 0), (vec!["Unknown"], 1)]);
+    let c = cohort(&engine, T2DM);
+    let e = stat(&engine, Scope::Cohort(&c), json!({"kind": "age", "bands": "dataBrowser", "at": "event"}))
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_statistic");
+    assert!(e.to_string().contains("\"now\""), "{e}");
+}
+
+#[test]
+fn unknown_concepts_domains_and_limits_are_errors() {
+    let engine = engine();
+    let e = stat(&engine, Scope::Concept(42), json!({"kind": "race"})).unwrap_err();
+    assert_eq!((e.code(), e.to_string().contains("42")), ("unknown_concept", true));
+    let c = cohort(&engine, T2DM);
+    for request in [
+        json!({"kind": "measurementValues", "conceptId": 42}),
+        json!({"kind": "surveyAnswers", "questionConceptId": 42}),
+        json!({"kind": "recordSources", "conceptId": 42}),
+    ] {
+        assert_eq!(stat(&engine, Scope::Cohort(&c), request).unwrap_err(), EngineError::UnknownConcept(42));
+    }
+    let e = stat(&engine, Scope::Cohort(&c), json!({"kind": "topConcepts", "domain": "X", "limit": 3}));
+    assert!(e.unwrap_err().to_string().contains("CONDITION"));
+    let e = stat(&engine, Scope::Cohort(&c), json!({"kind": "topConcepts", "domain": "DRUG", "limit": 0}));
+    assert!(e.unwrap_err().to_string().contains("1 to 1000"));
+}
+
+#[test]
+fn top_concepts_values_surveys_and_sources() {
+    let engine = engine();
+    let c = cohort(&engine, T2DM);
+    let t =
+        stat(&engine, Scope::Cohort(&c), json!({"kind": "topConcepts", "domain": "CONDITION", "limit": 5}))
+            .unwrap();
+    assert_eq!(raw(&t), vec![(vec!["Type 2 diabetes"], 3)]);
+    let t =
+        stat(&engine, Scope::Cohort(&c), json!({"kind": "measurementValues", "conceptId": HBA1C})).unwrap();
+    assert_eq!(t.total.raw(), 2, "person 2's null value is not counted, their 9.0 is");
+    let counted: Vec<_> = raw(&t).into_iter().filter(|(_, n)| *n > 0).collect();
+    assert!(counted.iter().all(|(labels, _)| labels[0] == "%"), "{counted:?}");
+    // Person 1's 6.1 and 6.2 fall in two bins: they count in both.
+    let cells: Vec<(&str, u64)> = counted.iter().map(|(labels, n)| (labels[1], *n)).collect();
+    assert_eq!(cells, vec![("6.0–6.2", 1), ("6.2–6.4", 1), ("9.0–9.2", 1)]);
+    let t = stat(&engine, Scope::Cohort(&c), json!({"kind": "surveyAnswers", "questionConceptId": HEALTH}))
+        .unwrap();
+    // Persons 1 and 2 took the survey; 1 answered "Good".
+    assert_eq!((raw(&t), t.total.raw()), (vec![(vec!["Good"], 1)], 2));
+    assert_eq!(t.remainder.as_deref(), Some("Did not answer"));
+    let t =
+        stat(&engine, Scope::Concept(FEMALE), json!({"kind": "recordSources", "conceptId": T2DM})).unwrap();
+    assert_eq!(raw(&t), vec![(vec!["condition_occurrence"], 2)]);
+}
+
+#[test]
+fn fitbit_months_count_persons_with_activity_from_the_first_month_to_the_last() {
+    let (engine, plain) = (fitbit_engine(), engine());
+    // Persons 1, 2 and 3 (diabetes); every batch's rows count, months without data are zeros.
+    let t = stat(&engine, Scope::Concept(DM), json!({"kind": "fitbitMonthly"})).unwrap();
+    assert_eq!(
+        raw(&t),
+        vec![(vec!["2019-12"], 1), (vec!["2020-01"], 1), (vec!["2020-02"], 0), (vec!["2020-03"], 2)]
+    );
+    assert_eq!((t.name.as_str(), t.dimensions.as_slice()), ("fitbit_monthly", &["Month".to_owned()][..]));
+    assert_eq!(t.total.raw(), 3, "person 3's undated row counts in the total only");
+    // Persons 2 and 5 (male); person 4's heart rate alone is no activity.
+    let t = stat(&engine, Scope::Concept(MALE), json!({"kind": "fitbitMonthly"})).unwrap();
+    assert_eq!(
+        raw(&t),
+        vec![(vec!["2019-12"], 1), (vec!["2020-01"], 0), (vec!["2020-02"], 0), (vec!["2020-03"], 1)]
+    );
+    let t = stat(&engine, Scope::Concept(FEMALE), json!({"kind": "fitbitMonthly"})).unwrap();
+    assert_eq!(
+        (raw(&t), t.total.raw()),
+        (vec![(vec!["2020-01"], 1), (vec!["2020-02"], 0), (vec!["2020-03"], 1)], 2)
+    );
+    let t = stat(&engine, Scope::Concept(DM), json!({"kind": "fitbitSteps"})).unwrap();
+    assert_eq!(t.total.raw(), 3);
+    // No activity in scope: no months.
+    let empty = cohort(&engine, HBA1C);
+    let t = stat(&engine, Scope::Cohort(&empty), json!({"kind": "fitbitMonthly"})).unwrap();
+    assert_eq!((t.rows.len(), t.total.raw()), (0, 0));
+    let t = stat(&plain, Scope::Concept(DM), json!({"kind": "fitbitMonthly"})).unwrap();
+    assert_eq!((t.rows.len(), t.total.raw()), (0, 0), "a dataset without Fitbit has no months");
+}
