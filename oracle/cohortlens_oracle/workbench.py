@@ -253,6 +253,7 @@ def load(con, dataset_dir):
     except duckdb.CatalogException:
         pass
     s = schema
+    con.execute("SET enable_progress_bar = false")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
     for table, columns in TABLES.items():
         file = os.path.join(path, f"{table}.parquet")

@@ -691,14 +691,16 @@ fn event_date_encounters_and_occurrences() {
     assert_eq!(ids(&e, one(grouped)), [2]);
     // An occurrence is a distinct (date, concept): a row selected by two parameters is one.
     let twice = json!({"id": 1, "type": "CONDITION", "searchParameters": [
-        {"domain": "CONDITION", "conceptId": T2DM}, {"domain": "CONDITION", "conceptId": DM, "group": true}],
+        {"domain": "CONDITION", "conceptId": T2DM, "standard": true},
+        {"domain": "CONDITION", "conceptId": DM, "group": true, "standard": true}],
         "modifiers": [n("EQUAL", "2")]});
     assert_eq!(ids(&e, one(twice)), [1]);
     // A row matched on its standard and on its source concept counts for each concept: P1's
     // E11.9 once (P1's T2DM twice, P4's three times).
     let both_columns = |op: &str, k: &str| {
         json!({"id": 1, "type": "CONDITION", "searchParameters": [
-            {"domain": "CONDITION", "conceptId": T2DM}, {"domain": "CONDITION", "conceptId": E11_9, "standard": false}],
+            {"domain": "CONDITION", "conceptId": T2DM, "standard": true},
+            {"domain": "CONDITION", "conceptId": E11_9, "standard": false}],
             "modifiers": [n(op, k)]})
     };
     assert_eq!(ids(&e, one(both_columns("EQUAL", "1"))), [1]);
