@@ -138,7 +138,7 @@ fn fitbit_engine() -> Engine {
 
 fn cohort(engine: &Engine, concept: i32) -> Cohort {
     let definition = CohortDefinition::from_value(json!({"includes": [{"id": 1, "items": [{"id": 1,
-        "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": concept}]}]}]}))
+        "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": concept, "standard": true}]}]}]}))
     .unwrap();
     engine.cohort(&definition).unwrap()
 }
