@@ -15,7 +15,8 @@ group item into SQL over them. This module does both, in that order and with the
 - the criteria tree (`cb_criteria` from the build-cb-criteria-*.sh scripts) as a closure table
   `cb_criteria_tree(ancestor_concept_id, descendant_concept_id, is_standard)`: the concepts of
   the selectable nodes in the subtree of a concept's rank-1 node — what CHILD_LOOKUP_SQL's
-  `path LIKE` finds. Standard trees come from `concept_ancestor`; the ICD9CM/ICD10CM (and
+  `path LIKE` finds. Standard trees come from `concept_ancestor` (the survey tree, PPI, is a
+  source tree); the ICD9CM/ICD10CM (and
   ICD9Proc/ICD10PCS/CPT4) source hierarchies, which `concept_ancestor` lacks, from the codes
   (a code is under every shorter code of its vocabulary it starts with, E11 > E11.6 > E11.65);
 - the drug tree (ATC classes over RxNorm ingredients, build-cb-criteria-drug.sh) as
@@ -374,10 +375,9 @@ def _search_person(con, s):
 def _criteria(con, s):
     """The criteria tree as a closure table, and the drug tree with cb_criteria_ancestor."""
     con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_criteria_tree AS
-        -- standard trees, and the survey tree (PPI modules over questions: a source tree)
+        -- the standard trees, and the survey tree (PPI modules over questions: a source tree)
         SELECT a.ancestor_concept_id, a.descendant_concept_id,
-            CASE WHEN c.vocabulary_id = 'PPI' THEN 0 WHEN c.standard_concept = 'S' THEN 1 ELSE 0 END
-                AS is_standard
+            CASE WHEN c.vocabulary_id = 'PPI' THEN 0 ELSE 1 END AS is_standard
         FROM {s}.concept_ancestor a JOIN {s}.concept c ON c.concept_id = a.descendant_concept_id
         UNION
         -- source hierarchies by code

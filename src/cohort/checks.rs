@@ -249,23 +249,15 @@ impl Checker<'_> {
     }
 
     /// The concepts below `ids` in the criteria tree (`CHILD_LOOKUP_SQL`), the ids included:
-    /// standard concepts through `concept_ancestor`; source concepts through
-    /// `concept_ancestor` (the survey tree, PPI) and, in the ICD and CPT vocabularies, their
-    /// codes.
+    /// standard lookups through `concept_ancestor` (the standard trees, built from it); source
+    /// lookups through `concept_ancestor` among PPI concepts (the survey tree) and, in the ICD
+    /// and CPT vocabularies, through the codes.
     pub(super) fn tree_set(&self, ids: impl Iterator<Item = i32>, source: bool) -> Vec<i32> {
+        let ppi = |d: i32| self.vocab.concept(d).is_some_and(|c| c.vocabulary == "PPI");
         let mut set = Vec::new();
         for id in ids {
             set.push(id);
-            set.extend(
-                self.vocab
-                    .descendants(id)
-                    .iter()
-                    .copied()
-                    // The survey tree is a source tree whatever PPI concepts are marked.
-                    .filter(|&d| {
-                        self.vocab.concept(d).is_some_and(|c| (c.standard && c.vocabulary != "PPI") != source)
-                    }),
-            );
+            set.extend(self.vocab.descendants(id).iter().copied().filter(|&d| ppi(d) == source));
             if source {
                 set.extend(self.vocab.code_descendants(id, &CODE_HIERARCHIES));
             }
