@@ -566,6 +566,33 @@ def _item_parts(s, item):
     return parts
 
 
+
+def _demographic(s, p):
+    """One PERSON parameter (buildDemoSql)."""
+    kind = p.get("type")
+    if kind == "AGE":
+        a = p["attributes"][0]
+        column = {
+            "AGE": _age("dob", "current_date"),
+            "AGE_AT_CONSENT": "age_at_consent",
+            "AGE_AT_CDR": "age_at_cdr",
+        }[a["name"]]
+        sql = (f"SELECT person_id FROM {s}.cb_search_person p WHERE {column} "
+               f"{_operands(a['operator'], a['operands'], lambda o: str(int(o)))}")
+        if a["name"] != "AGE_AT_CONSENT":
+            sql += f" AND NOT EXISTS (SELECT 'x' FROM {s}.death d WHERE d.person_id = p.person_id)"
+        return sql
+    columns = {"GENDER": "gender_concept_id", "SEX": "sex_at_birth_concept_id",
+               "RACE": "race_concept_id", "ETHNICITY": "ethnicity_concept_id"}
+    if kind in columns:
+        return f"SELECT person_id FROM {s}.person p WHERE {columns[kind]} IN {_ids([p.get('conceptId')])}"
+    if kind == "DECEASED":
+        return (f"SELECT person_id FROM {s}.person p WHERE EXISTS (SELECT 'x' FROM "
+                f"{s}.death d WHERE d.person_id = p.person_id)")
+    if kind == "HAS_EHR_DATA":
+        return f"SELECT person_id FROM {s}.cb_search_person WHERE has_ehr_data = 1"
+    raise Unsupported(f"demographics type {kind!r}")
+
 def _person_level(s, item):
     """buildDemoSql and the "has data" items: SELECT person_id, or None for an event item."""
     domain = item.get("type")
@@ -573,34 +600,9 @@ def _person_level(s, item):
     if domain in NOT_IN_OMOP:
         raise Unsupported(f"{domain} needs genomic or task data an OMOP dataset lacks")
     if domain == "PERSON":
-        kind = params[0].get("type")
-        if kind == "AGE":
-            parts = []
-            for p in params:
-                a = p["attributes"][0]
-                column = {
-                    "AGE": _age("dob", "current_date"),
-                    "AGE_AT_CONSENT": "age_at_consent",
-                    "AGE_AT_CDR": "age_at_cdr",
-                }[a["name"]]
-                sql = (f"SELECT person_id FROM {s}.cb_search_person p WHERE {column} "
-                       f"{_operands(a['operator'], a['operands'], lambda o: str(int(o)))}")
-                if a["name"] != "AGE_AT_CONSENT":
-                    sql += (f" AND NOT EXISTS (SELECT 'x' FROM {s}.death d "
-                            f"WHERE d.person_id = p.person_id)")
-                parts.append(sql)
-            return " UNION ".join(parts)
-        columns = {"GENDER": "gender_concept_id", "SEX": "sex_at_birth_concept_id",
-                   "RACE": "race_concept_id", "ETHNICITY": "ethnicity_concept_id"}
-        if kind in columns:
-            ids = [p.get("conceptId") for p in params]
-            return f"SELECT person_id FROM {s}.person p WHERE {columns[kind]} IN {_ids(ids)}"
-        if kind == "DECEASED":
-            return (f"SELECT person_id FROM {s}.person p WHERE EXISTS (SELECT 'x' FROM "
-                    f"{s}.death d WHERE d.person_id = p.person_id)")
-        if kind == "HAS_EHR_DATA":
-            return f"SELECT person_id FROM {s}.cb_search_person WHERE has_ehr_data = 1"
-        raise Unsupported(f"demographics type {kind!r}")
+        # buildDemoSql reads the first parameter's type for all; the UI sends one type per
+        # item, and cohortlens reads each parameter's own (the same on what the UI sends).
+        return " UNION ".join(_demographic(s, p) for p in params)
     has_data = (domain in HAS_DATA_DOMAINS and domain != "PHYSICAL_MEASUREMENT") or (
         len(params) == 1 and params[0].get("domain") == "PHYSICAL_MEASUREMENT"
         and params[0].get("conceptId") is None and not params[0].get("attributes"))
