@@ -368,7 +368,7 @@ function markdown(all, sizes, summary, command, date) {
   L.push('## What each engine computes', '');
   L.push('- **Same data.** The browser peers fetch exactly the Arrow IPC streams cohortlens fetches (same URLs, same columns: those cohortlens reads); native DuckDB loads the same columns of the same tables from the Parquet files.');
   L.push('- **Counts.** DuckDB (wasm and native) runs the SQL of the cohort oracle (`oracle/cohortlens_oracle/cohort.py`, the independent implementation of docs/cohort-semantics.md that the test suite checks cohortlens against), with concept sets as subqueries over `concept_ancestor` so the engine resolves them itself, as cohortlens does; only the total is selected. Arquero runs the same semantics as verbs (`bench/page/arquero.js`); it implements every criterion these five definitions use (concept sets with descendants, NUM/CAT attributes, blood pressure pairs, survey answers, demographics, age at the reference date, AGE_AT_EVENT, EVENT_DATE, NUM_OF_OCCURRENCES, a FIRST_MENTION/WITHIN_X_DAYS_OF temporal group, HAS_EHR_DATA / HAS_PHYSICAL_MEASUREMENT_DATA); not implemented (n/a if asked): observation periods, DEATH/FITBIT criteria and NUM_OF_OCCURRENCES over several parameters of one item.');
-  L.push('- **Statistics** (docs/statistics.md), over the cohort of the first definition, with the same labels, order and zero rows as cohortlens: Age × Sex (`dataBrowser` bands, age at the reference date), the top 20 CONDITION concepts (ranked by the rounded count, then label, then id), and the HbA1c (3004410) value histogram per unit with bins set on the whole dataset\'s values. DuckDB computes each entirely in one SQL query (`bench/peers.py`); Arquero filters/joins/groups with verbs and does the bin arithmetic and row layout in JS.');
+  L.push('- **Statistics** (docs/statistics.md), over the cohort of the first definition, with the same labels, order and zero rows as cohortlens: Age × Sex (`dataBrowser` bands, age at the reference date), the top 20 CONDITION concepts (ranked by the disclosed count — under `aou` the rounded count — then label, then id), and the HbA1c (3004410) value histogram per unit with bins set on the whole dataset\'s values. DuckDB computes each entirely in one SQL query (`bench/peers.py`); Arquero filters/joins/groups with verbs and does the bin arithmetic and row layout in JS.');
   L.push('- **Checked.** Each peer\'s raw count, every raw cell and the total of every statistic, rounded the All of Us way (0 → 0, 1–20 → 20, else up to a multiple of 20), must equal what cohortlens discloses; otherwise the cell says MISMATCH and the run fails.');
   L.push('- **Timing.** performance.now() in the page (0.1 ms resolution), so a warm sample times a batch of calls lasting ≥ 20 ms and divides; native DuckDB uses time.perf_counter around `execute().fetchall()`. DuckDB-wasm times include the round trip to its Worker. cohortlens runs on the page\'s main thread (the app runs it in a Worker; same code).');
   L.push('- **Memory.** cohortlens: the size of its WebAssembly.Memory (the whole wasm heap: tables, index, allocator slack) after loading, against the bytes of the Arrow streams; DuckDB: `duckdb_memory()`.', '');
@@ -412,13 +412,22 @@ function markdown(all, sizes, summary, command, date) {
 
 // -- main
 
+// bench/RESULTS.md holds every figure: this run's report above the marker, the other
+// benchmarks' figures (kept as they are) below it.
+const MARKER = '<!-- Everything above is written by scripts/bench; everything below is kept as it is. -->';
+function writeResults(md) {
+  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '';
+  const at = old.indexOf(MARKER);
+  writeFileSync(RESULTS, md + '\n\n' + (at >= 0 ? old.slice(at) : MARKER + '\n'));
+}
+
 const dirs = process.argv.slice(2);
 if (!dirs.length && !process.env.BENCH_RENDER) { log('usage: node bench/peers.mjs DATASET_DIR ...'); process.exit(2); }
 if (process.env.BENCH_RENDER) { // re-render the Markdown of a saved run (BENCH_RAW)
   const raw = JSON.parse(readFileSync(process.env.BENCH_RENDER, 'utf8'));
   const all = Object.assign(raw.all, { browserVersion: raw.browserVersion, nativeVersion: raw.nativeVersion, build: raw.build });
   const md = markdown(all, raw.sizes, summarize(all), raw.command, raw.date);
-  if (RESULTS !== '-') writeFileSync(RESULTS, md + '\n');
+  if (RESULTS !== '-') writeResults(md);
   console.log(md);
   process.exit(0);
 }
@@ -454,7 +463,7 @@ const command = `scripts/bench ${all.map((d) => d.persons).join(' ')}`;
 const date = new Date().toISOString();
 if (process.env.BENCH_RAW) writeFileSync(process.env.BENCH_RAW, JSON.stringify({ all, sizes, command, date, browserVersion: all.browserVersion, nativeVersion: all.nativeVersion, build: all.build }));
 const md = markdown(all, sizes, summary, command, date);
-if (RESULTS !== '-') writeFileSync(RESULTS, md + '\n');
+if (RESULTS !== '-') writeResults(md);
 console.error(md);
 const mismatches = all.flatMap((d) => d.mismatches);
 console.log(JSON.stringify({ ratios: summary.ratios, medians_ms: summary.medians,

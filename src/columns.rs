@@ -15,7 +15,7 @@ use crate::store::Table;
 /// A column the index or the vocabulary needs is missing or of an unusable type.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error(
-    "table {table}, column {column}: {detail}; load the dataset with its OMOP CDM columns (see src/cdm.rs)"
+    "table {table}, column {column}: {detail}; load the dataset with its OMOP CDM columns (see src/cdm/mod.rs)"
 )]
 pub struct ColumnError {
     /// Table name.

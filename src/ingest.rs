@@ -58,7 +58,8 @@ impl IngestError {
 
 /// How far one table's load has come, as reported to `onProgress`.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Progress {
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct LoadProgress {
     /// Table name.
     pub table: String,
     /// Arrow stream bytes received so far.
@@ -120,8 +121,8 @@ impl TableIngest {
     }
 
     /// Progress so far.
-    pub fn progress(&self, done: bool) -> Progress {
-        Progress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }
+    pub fn progress(&self, done: bool) -> LoadProgress {
+        LoadProgress { table: self.table.clone(), bytes: self.bytes, rows: self.rows, done }
     }
 
     /// Ends the stream. It must have ended cleanly (end marker after whole messages) and, when

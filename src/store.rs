@@ -93,6 +93,7 @@ pub fn memory_bytes(batches: &[RecordBatch]) -> usize {
 /// A table's name, size and columns.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct TableSummary {
     /// Table name.
     pub name: String,

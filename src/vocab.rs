@@ -260,12 +260,16 @@ impl Vocab {
 /// A concept search: words, code or id, an optional domain and a result limit.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ConceptQuery {
     /// Name words, a code or a concept id.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub query: String,
     /// A Cohort Builder domain (`CONDITION`, `SURVEY`, …) or a `domain_id` (`Condition`).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub domain: Option<String>,
     /// Most hits returned (default 20, at most 1,000).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub limit: Option<usize>,
 }
 
@@ -312,6 +316,7 @@ impl DomainFilter {
 /// A concept named in a hit's hierarchy.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ConceptRef {
     /// Its id.
     pub concept_id: i32,
@@ -322,6 +327,7 @@ pub struct ConceptRef {
 /// One concept search result.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ConceptHit {
     /// `concept_id`.
     pub concept_id: i32,

@@ -10,22 +10,33 @@ use std::fmt::Display;
 use std::rc::Rc;
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
-use crate::cdm;
-use crate::chart::{BrowserFont, ChartSpec};
+use crate::cdm::catalog::Catalog;
+use crate::chart::{BrowserFont, ChartSpec, OffscreenBackend};
 use crate::cohort::{self, CohortDefinition};
+use crate::engine::load::{self, LoadOptions};
 use crate::engine::{Engine, EngineBuilder, EngineError};
 use crate::export;
-use crate::index;
 use crate::ingest::{Chunk, TableIngest};
 use crate::privacy::Policy;
 use crate::stats::{Scope, StatRequest};
 use crate::store::{self, TableSummary};
 use crate::vocab::ConceptQuery;
+
+/// `Lens.open`'s options: the data options (generated from [`LoadOptions`]) and the callbacks.
+#[wasm_bindgen(typescript_custom_section)]
+const OPEN_OPTIONS: &str = r#"
+export interface OpenOptions extends LoadOptions {
+    /** Called as each table's chunks arrive. */
+    onProgress?: (progress: LoadProgress) => void;
+    /** Cancels loading (the promise rejects with code `cancelled`). */
+    signal?: AbortSignal;
+}
+"#;
 
 #[wasm_bindgen]
 extern "C" {
@@ -65,83 +76,26 @@ fn engine_error(e: &EngineError) -> JsValue {
     error
 }
 
-/// The table list of `GET /api/v1/catalog` (the fields the lens needs).
-#[derive(Deserialize)]
-struct Catalog {
-    #[serde(default)]
-    dataset: CatalogDataset,
-    tables: Vec<CatalogTable>,
-}
-
-#[derive(Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CatalogDataset {
-    reference_date: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CatalogTable {
-    name: String,
-    #[serde(default)]
-    columns: Vec<CatalogColumn>,
-}
-
-#[derive(Deserialize)]
-struct CatalogColumn {
-    name: String,
-}
-
-/// Options of `Lens.open`, read from the JavaScript object.
+/// `Lens.open`'s options: the data ones (read natively, [`LoadOptions`]) and the callbacks.
 struct OpenOptions {
-    tables: Option<Vec<String>>,
-    /// Load every column, not only those cohorts and statistics read.
-    all_columns: bool,
-    policy: Policy,
+    load: LoadOptions,
     on_progress: Option<Function>,
     signal: Option<AbortSignal>,
 }
 
 impl OpenOptions {
     fn from_js(options: &JsValue) -> Result<Self, JsValue> {
-        if options.is_undefined() || options.is_null() {
-            return Ok(Self {
-                tables: None,
-                all_columns: false,
-                policy: Policy::default(),
-                on_progress: None,
-                signal: None,
-            });
-        }
         let get =
             |key: &str| Reflect::get(options, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null());
-        let tables = match get("tables") {
-            None => None,
-            Some(v) => Some(serde_wasm_bindgen::from_value(v).map_err(|_| {
-                js_error(
-                    "invalid_option",
-                    "options.tables must be an array of table names, e.g. ['person', 'measurement']",
-                )
-            })?),
-        };
-        let all_columns = match get("columns").map(|v| v.as_string()) {
-            None => false,
-            Some(Some(c)) if c == "all" => true,
-            Some(Some(c)) if c == "used" => false,
-            Some(_) => {
-                return Err(js_error(
-                    "invalid_option",
-                    "options.columns must be 'used' (the columns cohorts read, the default) or 'all'",
-                ));
-            }
-        };
-        let policy = match get("policy") {
-            None => Policy::default(),
-            Some(v) => {
-                let name = v.as_string().unwrap_or_default();
-                Policy::from_name(&name)
-                    .map_err(|e| js_error("invalid_option", format!("options.policy: {e}")))?
-            }
-        };
+        // The data options as JSON (the callbacks are not JSON), read and checked natively.
+        let data = serde_json::Map::from_iter(
+            ["tables", "columns", "policy", "token"].into_iter().filter_map(|key| {
+                let value = get(key)?;
+                let json = serde_wasm_bindgen::from_value(value).unwrap_or(serde_json::Value::Bool(false));
+                Some((key.to_owned(), json))
+            }),
+        );
+        let load = LoadOptions::from_json(&data.into()).map_err(|e| engine_error(&e))?;
         let on_progress = match get("onProgress") {
             None => None,
             Some(v) => Some(v.dyn_into::<Function>().map_err(|_| {
@@ -160,7 +114,7 @@ impl OpenOptions {
                 )
             })?),
         };
-        Ok(Self { tables, all_columns, policy, on_progress, signal })
+        Ok(Self { load, on_progress, signal })
     }
 
     fn cancelled(&self) -> bool {
@@ -212,70 +166,38 @@ impl Lens {
     /// 'all', policy?: 'aou' | 'suppress' | 'perturbed', onProgress?: (p) => void, signal?: AbortSignal}`;
     /// `onProgress` receives `{table, bytes, rows, done}` as chunks arrive. `policy` (default
     /// `aou`) decides how every count of this lens is disclosed.
-    pub async fn open(base_url: String, options: JsValue) -> Result<Lens, JsValue> {
+    pub async fn open(
+        base_url: String,
+        #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue,
+    ) -> Result<Lens, JsValue> {
         let options = OpenOptions::from_js(&options)?;
-        let base = base_url.trim_end_matches('/');
+        let catalog_url = load::catalog_url(&base_url);
         let catalog: Catalog = {
-            let response = fetch(&format!("{base}/api/v1/catalog"), &options, "the catalog").await?;
+            let response = fetch(&catalog_url, &options, "the catalog").await?;
             let json = JsFuture::from(response.json()?)
                 .await
                 .map_err(|e| options.network_error("reading the catalog", e))?;
             serde_wasm_bindgen::from_value(json).map_err(|e| {
                 js_error(
                     "bad_catalog",
-                    format!("{base}/api/v1/catalog is not a cohortlens catalog ({e}); check the server URL"),
+                    format!("{catalog_url} is not a cohortlens catalog ({e}); check the server URL"),
                 )
             })?
         };
-        let mut names: Vec<String> = match &options.tables {
-            None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
-            Some(wanted) => {
-                if let Some(unknown) = wanted.iter().find(|w| !catalog.tables.iter().any(|t| &t.name == *w)) {
-                    let known: Vec<_> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
-                    return Err(js_error(
-                        "unknown_table",
-                        format!("no table {unknown:?} in this dataset; it has {}", known.join(", ")),
-                    ));
-                }
-                wanted.clone()
-            }
-        };
-        // Each table once, in the order the index absorbs without holding any back.
-        let mut seen = std::collections::HashSet::new();
-        names.retain(|n| seen.insert(n.clone()));
-        cdm::load_order(&mut names);
-        let mut requests: Vec<(&str, String)> = Vec::new();
-        for name in &names {
-            let mut url = format!("{base}/api/v1/tables/{name}");
-            let listed: Vec<&str> = catalog
-                .tables
-                .iter()
-                .filter(|t| &t.name == name)
-                .flat_map(|t| &t.columns)
-                .map(|c| c.name.as_str())
-                .collect();
-            // A catalog without column lists gets whole tables.
-            if !options.all_columns && !listed.is_empty() {
-                let used: Vec<&str> = listed.into_iter().filter(|c| index::uses_column(name, c)).collect();
-                if used.is_empty() {
-                    continue;
-                }
-                let encoded: Vec<String> =
-                    used.iter().map(|c| String::from(js_sys::encode_uri_component(c))).collect();
-                url = format!("{url}?columns={}", encoded.join(","));
-            }
-            requests.push((name, url));
-        }
-        let mut builder =
-            EngineBuilder::new(requests.iter().map(|r| r.0), catalog.dataset.reference_date.as_deref());
+        let requests = load::plan(&base_url, &catalog, &options.load).map_err(|e| engine_error(&e))?;
+        let mut builder = EngineBuilder::new(
+            requests.iter().map(|r| r.name.as_str()),
+            catalog.dataset.reference_date.as_deref(),
+        );
         // Running out of memory while building the index rejects `open` (instead of trapping).
         let out_of_memory = |name: &str, e: EngineError| js_error(e.code(), format!("table {name}: {e}"));
         let mut tables = Vec::with_capacity(requests.len());
-        for (name, url) in requests {
+        for request in &requests {
+            let (name, url) = (request.name.as_str(), request.url.as_str());
             if options.cancelled() {
                 return Err(js_error("cancelled", "loading was cancelled"));
             }
-            let response = fetch(&url, &options, &format!("table {name}")).await?;
+            let response = fetch(url, &options, &format!("table {name}")).await?;
             let expected_rows =
                 response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
             let body = response.body().ok_or_else(|| {
@@ -323,7 +245,7 @@ impl Lens {
             }
             built => built.map(Rc::new),
         };
-        Ok(Lens { tables, policy: options.policy, engine })
+        Ok(Lens { tables, policy: options.load.policy, engine })
     }
 
     fn engine(&self) -> Result<&Rc<Engine>, JsValue> {
@@ -333,7 +255,10 @@ impl Lens {
     /// Evaluates a Cohort Builder definition (`{includes, excludes, dataFilters,
     /// restrictToObservationPeriod}`). Rejects an invalid one with an `Error` whose `code` is
     /// `invalid_definition` and whose `errors` lists every problem as `{path, message}`.
-    pub fn cohort(&self, definition: JsValue) -> Result<Cohort, JsValue> {
+    pub fn cohort(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CohortDefinition")] definition: JsValue,
+    ) -> Result<Cohort, JsValue> {
         let engine = self.engine()?;
         let text =
             js_sys::JSON::stringify(&definition).ok().and_then(|s| s.as_string()).ok_or_else(|| {
@@ -350,8 +275,12 @@ impl Lens {
     /// Searches concepts by name words, code or id: `options` `{domain?, limit?}`. Returns
     /// `[{conceptId, name, domain, vocabulary, conceptClass, standard, code, parents, children,
     /// count, countWithDescendants}]`, the counts disclosed.
-    #[wasm_bindgen(js_name = searchConcepts)]
-    pub fn search_concepts(&self, query: String, options: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(js_name = searchConcepts, unchecked_return_type = "ConceptHit[]")]
+    pub fn search_concepts(
+        &self,
+        query: String,
+        #[wasm_bindgen(unchecked_param_type = "Omit<ConceptQuery, \"query\"> | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let engine = self.engine()?;
         let mut q: ConceptQuery = if options.is_undefined() || options.is_null() {
             ConceptQuery::default()
@@ -367,12 +296,12 @@ impl Lens {
 
     /// A statistics table of the persons with a concept (or a descendant), as the Data Browser
     /// shows it: like `cohort.statistics(request, format)`.
-    #[wasm_bindgen(js_name = conceptStatistics)]
+    #[wasm_bindgen(js_name = conceptStatistics, unchecked_return_type = "DisclosedTable | string")]
     pub fn concept_statistics(
         &self,
         concept_id: i32,
-        request: JsValue,
-        format: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "StatRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"csv\" | \"json\" | undefined")] format: Option<String>,
     ) -> Result<JsValue, JsValue> {
         statistics(self.engine()?, &Scope::Concept(concept_id), self.policy, request, format)
     }
@@ -387,6 +316,7 @@ impl Lens {
     /// The loaded tables, in load order: `[{name, rows, columns, memoryBytes, bytes}]`
     /// (`memoryBytes`: the Arrow memory its batches took as decoded, freed once indexed;
     /// `bytes`: the stream's bytes received).
+    #[wasm_bindgen(unchecked_return_type = "TableSummary[]")]
     pub fn tables(&self) -> Result<Array, JsValue> {
         self.tables.iter().map(|t| to_js(t).map_err(JsValue::from)).collect()
     }
@@ -397,40 +327,55 @@ impl Lens {
     /// `spec`: `{kind, data, title?, options?, cohort?, conceptId?}` (docs/charts.md). The chart
     /// fills the canvas's backing store; `options.pixelRatio` (default: its width ÷ its CSS
     /// width) is how many of its pixels make one CSS pixel.
-    pub fn chart(&self, canvas: JsValue, spec: JsValue) -> Result<JsValue, JsValue> {
-        let canvas: web_sys::HtmlCanvasElement = canvas.dyn_into().map_err(|_| {
-            js_error(
-                "invalid_chart",
-                "lens.chart(canvas, spec) draws on a <canvas> element: pass one first, e.g. \
-                 document.querySelector('canvas')",
-            )
-        })?;
-        if canvas.width() == 0 || canvas.height() == 0 {
-            return Err(js_error(
-                "invalid_chart",
-                "the canvas has no pixels: set its width and height (CSS size × devicePixelRatio)",
-            ));
-        }
+    #[wasm_bindgen(unchecked_return_type = "ChartSummary")]
+    pub fn chart(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "HTMLCanvasElement | OffscreenCanvas")] canvas: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ChartSpec")] spec: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let spec = chart_spec(&spec)?;
-        let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
-        let ratio = spec.options.pixel_ratio.unwrap_or_else(|| match canvas.client_width() {
-            css if css > 0 => f64::from(canvas.width()) / f64::from(css),
-            _ => 1.0,
-        });
-        let backend = plotters_canvas::CanvasBackend::with_canvas_object(canvas).ok_or_else(|| {
+        let no_context = || {
             js_error(
                 "draw_failed",
                 "the canvas has no 2D context (it may be used for WebGL); draw on a new <canvas>",
             )
-        })?;
-        let summary = chart.draw(backend, ratio, &BrowserFont::new()).map_err(|e| js_error(e.code(), &e))?;
+        };
+        let summary = if let Some(canvas) = canvas.dyn_ref::<web_sys::OffscreenCanvas>() {
+            check_size(canvas.width(), canvas.height())?;
+            let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
+            // An OffscreenCanvas has no CSS size: one pixel per CSS pixel unless told.
+            let ratio = spec.options.pixel_ratio.unwrap_or(1.0);
+            let backend = OffscreenBackend::new(canvas).ok_or_else(no_context)?;
+            chart.draw(backend, ratio, &BrowserFont::new())
+        } else {
+            let canvas: web_sys::HtmlCanvasElement = canvas.dyn_into().map_err(|_| {
+                js_error(
+                    "invalid_chart",
+                    "lens.chart(canvas, spec) draws on a <canvas> element or an OffscreenCanvas: pass one \
+                     first, e.g. document.querySelector('canvas')",
+                )
+            })?;
+            check_size(canvas.width(), canvas.height())?;
+            let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
+            let ratio = spec.options.pixel_ratio.unwrap_or_else(|| match canvas.client_width() {
+                css if css > 0 => f64::from(canvas.width()) / f64::from(css),
+                _ => 1.0,
+            });
+            let backend =
+                plotters_canvas::CanvasBackend::with_canvas_object(canvas).ok_or_else(no_context)?;
+            chart.draw(backend, ratio, &BrowserFont::new())
+        };
+        let summary = summary.map_err(|e| js_error(e.code(), &e))?;
         Ok(to_js(&summary)?)
     }
 
     /// The chart `spec` describes as an SVG document (`options.width` × `options.height` CSS
     /// pixels; default 640 wide, as high as it needs), e.g. for download.
     #[wasm_bindgen(js_name = chartSvg)]
-    pub fn chart_svg(&self, spec: JsValue) -> Result<String, JsValue> {
+    pub fn chart_svg(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChartSpec")] spec: JsValue,
+    ) -> Result<String, JsValue> {
         let spec = chart_spec(&spec)?;
         let chart = self.engine()?.chart(&spec, self.policy).map_err(|e| engine_error(&e))?;
         let (svg, _) =
@@ -440,6 +385,17 @@ impl Lens {
 }
 
 /// A chart spec from its JavaScript object.
+/// Refuses a canvas without pixels.
+fn check_size(width: u32, height: u32) -> Result<(), JsValue> {
+    if width == 0 || height == 0 {
+        return Err(js_error(
+            "invalid_chart",
+            "the canvas has no pixels: set its width and height (CSS size × devicePixelRatio)",
+        ));
+    }
+    Ok(())
+}
+
 fn chart_spec(spec: &JsValue) -> Result<ChartSpec, JsValue> {
     let text = js_sys::JSON::stringify(spec).ok().and_then(|s| s.as_string()).ok_or_else(|| {
         js_error("invalid_chart", "the chart spec must be a plain object such as {kind: 'bar', data: {...}}")
@@ -458,20 +414,27 @@ pub struct Cohort {
 #[wasm_bindgen]
 impl Cohort {
     /// The number of persons, disclosed: `{value, label, policy}`.
+    #[wasm_bindgen(unchecked_return_type = "Disclosed")]
     pub fn count(&self) -> Result<JsValue, JsValue> {
         Ok(to_js(&self.inner.count(self.policy))?)
     }
 
     /// The builder's preview: `{total, includes: [{id, count, items: [{id, count}]}], excludes}`,
     /// every count disclosed.
+    #[wasm_bindgen(unchecked_return_type = "Preview")]
     pub fn preview(&self) -> Result<JsValue, JsValue> {
         Ok(to_js(&self.inner.preview(self.policy))?)
     }
 
-    /// A statistics table of the cohort, disclosed: `request` as in `src/stats.rs`, e.g.
+    /// A statistics table of the cohort, disclosed: `request` as in docs/statistics.md, e.g.
     /// `{kind: 'age', bands: 'dataBrowser'}`; `format` `'csv'` or `'json'` returns the export
     /// text instead of `{name, title, policy, dimensions, rows, total}`.
-    pub fn statistics(&self, request: JsValue, format: Option<String>) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "DisclosedTable | string")]
+    pub fn statistics(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StatRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"csv\" | \"json\" | undefined")] format: Option<String>,
+    ) -> Result<JsValue, JsValue> {
         statistics(&self.engine, &Scope::Cohort(&self.inner), self.policy, request, format)
     }
 }
@@ -487,7 +450,7 @@ fn statistics(
     let request: StatRequest = serde_wasm_bindgen::from_value(request).map_err(|e| {
         js_error(
             "invalid_request",
-            format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see src/stats.rs)"),
+            format!("{e}; a statistics request looks like {{kind: 'age', bands: 'dataBrowser'}} (see docs/statistics.md)"),
         )
     })?;
     let table = engine.disclosed_statistics(scope, &request, policy).map_err(|e| engine_error(&e))?;
@@ -521,6 +484,11 @@ async fn fetch(url: &str, options: &OpenOptions, what: &str) -> Result<Response,
     if let Some(signal) = &options.signal {
         init.set_signal(Some(signal));
     }
+    if let Some(authorization) = options.load.authorization() {
+        let headers = Headers::new()?;
+        headers.set("Authorization", &authorization)?;
+        init.set_headers(&headers);
+    }
     let response: Response = JsFuture::from(global_fetch(url, &init))
         .await
         .map_err(|e| options.network_error(&format!("fetching {what}"), e))?
@@ -540,7 +508,7 @@ async fn fetch(url: &str, options: &OpenOptions, what: &str) -> Result<Response,
         Err(_) => None,
     };
     let message = message.unwrap_or_else(|| response.status_text());
-    Err(js_error("http", format!("fetching {what} failed with HTTP {status}: {message}")))
+    Err(engine_error(&load::http_error(status, what, &message)))
 }
 
 /// Decodes a table's Arrow stream from bytes the caller already has, chunk by chunk (the
@@ -568,6 +536,7 @@ impl TableLoader {
     }
 
     /// Ends the stream and returns the table's summary `{name, rows, columns, memoryBytes}`.
+    #[wasm_bindgen(unchecked_return_type = "TableSummary")]
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let ingest = self
             .ingest

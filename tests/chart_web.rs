@@ -426,6 +426,33 @@ async fn lens_chart_draws_disclosed_statistics_and_chart_svg_returns_the_documen
     }
 }
 
+/// A Web Worker draws on an `OffscreenCanvas`: the same chart, the same bar pixels as on a
+/// `<canvas>` element.
+#[wasm_bindgen_test]
+async fn lens_chart_draws_on_an_offscreen_canvas_as_on_a_canvas_element() {
+    let lens = lens("aou").await;
+    let spec = json(&format!(
+        r#"{{"kind": "bar", "data": {{"kind": "sexAtBirth"}}, "cohort": {DIABETES}, "options": {{"pixelRatio": 2}}}}"#
+    ));
+    let offscreen = web_sys::OffscreenCanvas::new(640, 560).unwrap();
+    let summary = lens.chart(offscreen.clone().into(), spec.clone()).unwrap();
+    assert_eq!(prop(&summary, "rows.0.1").as_string().as_deref(), Some("40"));
+    assert_eq!(prop(&summary, "width").as_f64(), Some(320.0));
+    let element = canvas(640, 560);
+    lens.chart(element.clone().into(), spec).unwrap();
+    let context: web_sys::OffscreenCanvasRenderingContext2d =
+        offscreen.get_context("2d").unwrap().unwrap().unchecked_into();
+    let mut blue = 0;
+    for (i, j) in (0..64).flat_map(|i| (0..56).map(move |j| (i, j))) {
+        let (x, y) = (f64::from(i) * 10.0, f64::from(j) * 10.0);
+        let data = context.get_image_data(x, y, 1.0, 1.0).unwrap().data();
+        let shown = [data[0], data[1], data[2], data[3]];
+        assert_eq!(shown == BLUE, pixel(&element, x, y) == BLUE, "bar pixel at {x},{y} differs");
+        blue += usize::from(shown == BLUE);
+    }
+    assert!(blue > 20, "only {blue} bar pixels on the OffscreenCanvas");
+}
+
 #[wasm_bindgen_test]
 async fn bad_chart_calls_are_coded_errors() {
     let lens = lens("aou").await;

@@ -21,7 +21,6 @@ use futures::{StreamExt, TryStreamExt, stream};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
-use serde::Serialize;
 use serde_json::json;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -29,6 +28,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::dataset::{self, Manifest};
 use cohortlens::cdm::Tier;
+use cohortlens::cdm::catalog::{Catalog, CatalogColumn, CatalogDataset, CatalogTable};
 
 /// The media type of an Arrow IPC stream.
 pub const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
@@ -155,31 +155,16 @@ impl IntoResponse for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct CatalogColumn {
-    name: String,
-    #[serde(rename = "type")]
-    data_type: String,
-    nullable: bool,
-}
-
-#[derive(Serialize)]
-struct CatalogTable {
-    name: String,
-    rows: u64,
-    tier: Tier,
-    columns: Vec<CatalogColumn>,
-}
-
-/// `GET /api/v1/catalog`: the manifest, and every table with its columns and row count.
-async fn catalog(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    let tables: Vec<CatalogTable> = cohortlens::cdm::TABLES
+/// `GET /api/v1/catalog`: the manifest, and every table with its columns and row count (the
+/// wire types are the library's, which the browser reads).
+async fn catalog(State(state): State<Arc<AppState>>) -> Json<Catalog> {
+    let tables = cohortlens::cdm::TABLES
         .iter()
         .filter_map(|spec| state.tables.get(spec.name).map(|t| (spec.name, t)))
         .map(|(name, t)| CatalogTable {
             name: name.to_owned(),
             rows: t.rows,
-            tier: t.tier,
+            tier: Some(t.tier),
             columns: t
                 .schema
                 .fields()
@@ -193,13 +178,17 @@ async fn catalog(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
         })
         .collect();
     let m = &state.manifest;
-    Json(json!({
-        "dataset": {
-            "name": m.name, "version": m.version, "source": m.source, "cdmVersion": m.cdm_version,
-            "referenceDate": m.reference_date, "dateShiftNote": m.date_shift_note,
+    Json(Catalog {
+        dataset: CatalogDataset {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            source: m.source.clone(),
+            cdm_version: m.cdm_version.clone(),
+            reference_date: Some(m.reference_date.clone()),
+            date_shift_note: m.date_shift_note.clone(),
         },
-        "tables": tables,
-    }))
+        tables,
+    })
 }
 
 /// Parses `columns=a,b` (the only query parameter, percent-decoded) into column indices of

@@ -4,6 +4,7 @@
 //! The generator writes exactly these schemas, the importer coerces real data to them, the
 //! server reports them in its catalog and the browser store expects them.
 
+pub mod catalog;
 pub mod concepts;
 mod domain;
 

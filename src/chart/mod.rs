@@ -5,14 +5,19 @@
 //! show no number its policy does not: a withheld cell is a hatched stub labelled "≤ 20" or
 //! "suppressed" (on a line, a gap with a hatched marker), never a number. Every chart has a
 //! title, axis labels, value labels, a footnote naming the policy and an Okabe–Ito palette, and
-//! comes with a [`Summary`] (accessible name and data table) for the page's screen-reader
+//! comes with a [`ChartSummary`] (accessible name and data table) for the page's screen-reader
 //! fallback. A [`ChartSpec`] is the JSON form that JavaScript passes: `{kind, data, title?,
 //! options?, cohort?, conceptId?}` (docs/charts.md).
 
 mod draw;
+#[cfg(target_arch = "wasm32")]
+mod offscreen;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 mod text;
+
+#[cfg(target_arch = "wasm32")]
+pub use offscreen::OffscreenBackend;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +40,7 @@ pub const DEFAULT_WIDTH: f64 = 640.0;
 /// What a chart looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum ChartKind {
     /// One bar per row of a one-way table (demographics, age bands, survey answers, top
     /// concepts, Fitbit steps); vertical or horizontal (`options.orientation`).
@@ -57,6 +63,7 @@ pub enum ChartKind {
 /// Bar direction of a `bar` chart.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Orientation {
     /// Vertical when every category label fits under its bar in two lines, else horizontal.
     #[default]
@@ -70,42 +77,59 @@ pub enum Orientation {
 /// Presentation options of a [`ChartSpec`].
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartOptions {
     /// SVG width in CSS pixels (default 640; a canvas uses its own size).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub width: Option<f64>,
     /// SVG height in CSS pixels (default: what the chart needs at its width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub height: Option<f64>,
     /// Canvas backing-store pixels per CSS pixel (default: canvas width ÷ its CSS width).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub pixel_ratio: Option<f64>,
     /// Bar direction of a `bar` chart.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub orientation: Orientation,
     /// Show each bar's percent of the total next to its count (default: on for survey answers).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub percent: Option<bool>,
     /// The unit a `histogram` of measurement values shows (default: the unit with most persons).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub unit: Option<String>,
     /// Display names of `preview` groups and items, by their `id`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
     pub labels: BTreeMap<String, String>,
 }
 
 /// A chart as JavaScript describes it.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ChartSpec {
     /// What the chart looks like.
     pub kind: ChartKind,
     /// A statistics request (`{kind: 'ageBySex', bands: 'dataBrowser'}`), `{kind: 'preview'}`,
     /// or a result cohortlens already disclosed (a statistics table or a preview object).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        tsify(type = "StatRequest | { kind: \"preview\" } | DisclosedTable | Preview")
+    )]
     pub data: Value,
     /// Replaces the table's own title.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub title: Option<String>,
     /// Presentation options.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub options: ChartOptions,
     /// Whose statistics: the persons of this Cohort Builder definition …
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "CohortDefinition"))]
     pub cohort: Option<Value>,
     /// … or the persons with this concept or a descendant (the Data Browser's scope).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub concept_id: Option<i32>,
 }
 
@@ -353,7 +377,8 @@ pub struct Chart {
 /// chart, all from disclosed labels.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ChartSummary {
     /// The chart's kind.
     pub kind: ChartKind,
     /// Its title.
@@ -657,7 +682,7 @@ impl Chart {
 
     /// The chart as an SVG document (`role="img"`, with `<title>` and `<desc>`), `width` ×
     /// `height` CSS pixels (defaults: 640 wide, as high as it needs), and its summary.
-    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, Summary), ChartError> {
+    pub fn svg(&self, width: Option<f64>, height: Option<f64>) -> Result<(String, ChartSummary), ChartError> {
         #[cfg(not(target_arch = "wasm32"))]
         let measure = EmbeddedFont::new();
         #[cfg(target_arch = "wasm32")]
@@ -684,7 +709,7 @@ impl Chart {
         backend: DB,
         pixel_ratio: f64,
         measure: &dyn Measure,
-    ) -> Result<Summary, ChartError> {
+    ) -> Result<ChartSummary, ChartError> {
         use plotters::prelude::IntoDrawingArea;
         let ratio =
             if pixel_ratio.is_finite() && pixel_ratio > 0.0 { pixel_ratio.clamp(0.25, 8.0) } else { 1.0 };
@@ -696,7 +721,7 @@ impl Chart {
         Ok(self.summary(&layout, ratio))
     }
 
-    fn summary(&self, layout: &draw::Layout, ratio: f64) -> Summary {
+    fn summary(&self, layout: &draw::Layout, ratio: f64) -> ChartSummary {
         let form = match (self.form, layout.horizontal) {
             (Form::Bars(_), true) => "Horizontal bar chart",
             (Form::Bars(_), false) => "Bar chart",
@@ -711,7 +736,7 @@ impl Chart {
         } else {
             String::new()
         };
-        Summary {
+        ChartSummary {
             kind: self.kind,
             title: self.title.clone(),
             label: format!(
@@ -747,7 +772,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 /// Adds `role="img"`, `aria-label`, `<title>` and `<desc>` to plotters' SVG.
-fn accessible_svg(svg: String, summary: &Summary) -> String {
+fn accessible_svg(svg: String, summary: &ChartSummary) -> String {
     let Some(end) = svg.find('>') else { return svg };
     let (open, rest) = svg.split_at(end);
     format!(

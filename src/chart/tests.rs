@@ -167,7 +167,7 @@ fn sex_at_birth() -> TallyTable {
     )
 }
 
-fn svg_of(kind: ChartKind, table: &DisclosedTable, options: ChartOptions) -> (Parsed, Summary, String) {
+fn svg_of(kind: ChartKind, table: &DisclosedTable, options: ChartOptions) -> (Parsed, ChartSummary, String) {
     let chart = Chart::of_table(kind, table, None, &options).unwrap();
     let (svg, summary) = chart.svg(options.width, options.height).unwrap();
     (parse(&svg), summary, svg)

@@ -136,6 +136,7 @@ impl Cohort {
 
 /// The builder's live preview: disclosed counts of the cohort, its groups and their items.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Preview {
     /// The cohort.
     pub total: Disclosed,
@@ -147,8 +148,10 @@ pub struct Preview {
 
 /// One group's disclosed count.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct GroupPreview {
     /// The group's `id` as given.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | number | null"))]
     pub id: Value,
     /// Its persons.
     pub count: Disclosed,
@@ -158,8 +161,10 @@ pub struct GroupPreview {
 
 /// One item's disclosed count.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct ItemPreview {
     /// The item's `id` as given.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | number | null"))]
     pub id: Value,
     /// Its persons.
     pub count: Disclosed,
@@ -182,6 +187,7 @@ pub struct RawCounts {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RawGroup {
     /// The group's `id` as given.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | number | null"))]
     pub id: Value,
     /// Its persons.
     pub count: u64,
@@ -194,6 +200,7 @@ pub struct RawGroup {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct RawItem {
     /// The item's `id` as given.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "string | number | null"))]
     pub id: Value,
     /// Its persons.
     pub count: u64,

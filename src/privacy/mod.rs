@@ -21,6 +21,7 @@ use tally::mix;
 /// How raw participant counts are turned into shown numbers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum Policy {
     /// The All of Us Data and Statistics Dissemination Policy as the Data Browser applies it:
     /// 0 shows as 0, 1–20 as 20 ("≤ 20"), anything above rounded up to the next multiple of 20.
@@ -100,7 +101,9 @@ pub struct UnknownPolicy(String);
 /// made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "DisclosedForm")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Disclosed {
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "number | null"))]
     value: Option<u64>,
     label: String,
     policy: Policy,

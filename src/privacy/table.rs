@@ -39,6 +39,7 @@ pub struct TallyRow {
 /// A statistics table as it may be shown or exported: every cell disclosed under one policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "TableForm")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DisclosedTable {
     /// Stable name, e.g. `"sex_at_birth"`.
     pub name: String,
@@ -57,6 +58,7 @@ pub struct DisclosedTable {
 /// One row of a [`DisclosedTable`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DisclosedRow {
     /// One label per dimension.
     pub labels: Vec<String>,

@@ -46,6 +46,7 @@ pub enum Scope<'a> {
 /// Which statistic to compute (JSON: `{"kind": "age", "bands": "dataBrowser", "at": "now"}`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum StatRequest {
     /// Persons by `sex_at_birth_concept_id`.
     SexAtBirth,
@@ -111,6 +112,7 @@ pub enum StatRequest {
 /// Age bands: the Data Browser's or the Cohort Builder's.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum AgeBands {
     /// 18–29, 30–39, …, 80–89, 90+ (the Data Browser's "89+" means over 89).
     DataBrowser,
@@ -121,6 +123,7 @@ pub enum AgeBands {
 /// When ages are taken.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum AgeAt {
     /// At the dataset's reference date.
     #[default]

@@ -14,7 +14,7 @@ import pytest
 from cohortlens_oracle import eunomia
 from conftest import run_import
 
-# The tables of every cohortlens dataset (src/cdm.rs, TABLES).
+# The tables of every cohortlens dataset (src/cdm/mod.rs, TABLES).
 CONTRACT_TABLES = [
     "concept", "concept_ancestor", "person", "observation_period", "visit_occurrence",
     "condition_occurrence", "drug_exposure", "procedure_occurrence", "measurement", "observation",

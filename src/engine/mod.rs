@@ -4,6 +4,8 @@
 //! [`Policy`]; every failure is an [`EngineError`] whose [`code`](EngineError::code) JavaScript
 //! sees as `error.code`.
 
+pub mod load;
+
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use serde_json::Value;
@@ -47,6 +49,21 @@ pub enum EngineError {
         "the dataset needs more memory than the browser gives WebAssembly (4 GiB); load fewer tables or a smaller dataset"
     )]
     OutOfMemory,
+    /// An option of `Lens.open` is wrong (the message says which and what it takes).
+    #[error("{0}")]
+    InvalidOption(String),
+    /// A table asked for is not in the dataset.
+    #[error("{0}")]
+    UnknownTable(String),
+    /// The server asks for an access token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token does not allow the request.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The server answered with another HTTP error.
+    #[error("{0}")]
+    Http(String),
 }
 
 impl EngineError {
@@ -62,6 +79,11 @@ impl EngineError {
             EngineError::Statistic(_) => "invalid_statistic",
             EngineError::Chart(e) => e.code(),
             EngineError::OutOfMemory => "out_of_memory",
+            EngineError::InvalidOption(_) => "invalid_option",
+            EngineError::UnknownTable(_) => "unknown_table",
+            EngineError::Unauthorized(_) => "unauthorized",
+            EngineError::Forbidden(_) => "forbidden",
+            EngineError::Http(_) => "http",
         }
     }
 }

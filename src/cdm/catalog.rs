@@ -1,0 +1,65 @@
+//! The catalog a cohortlens server answers at `GET /api/v1/catalog`: the dataset's manifest and
+//! each table it serves with its row count, tier and columns. The server writes these types and
+//! the browser reads them; a reader accepts a catalog that leaves out everything but the table
+//! names (then it loads whole tables).
+
+use serde::{Deserialize, Serialize};
+
+use super::Tier;
+
+/// The catalog of one dataset.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    /// The dataset's manifest.
+    #[serde(default)]
+    pub dataset: CatalogDataset,
+    /// The tables served, in load order.
+    pub tables: Vec<CatalogTable>,
+}
+
+/// The dataset's manifest, as the catalog shows it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CatalogDataset {
+    /// Short name shown in the page.
+    pub name: String,
+    /// Version of the dataset layout.
+    pub version: String,
+    /// Where the rows came from.
+    pub source: String,
+    /// OMOP CDM version of the source.
+    pub cdm_version: String,
+    /// The date current ages are computed at (`YYYY-MM-DD`), if the dataset has one.
+    pub reference_date: Option<String>,
+    /// How dates were shifted for de-identification, in words.
+    pub date_shift_note: String,
+}
+
+/// One table of the catalog.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogTable {
+    /// The table name.
+    pub name: String,
+    /// Its number of rows.
+    #[serde(default)]
+    pub rows: u64,
+    /// The lowest tier that may read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
+    /// Its columns, in file order (empty when the catalog does not list them).
+    #[serde(default)]
+    pub columns: Vec<CatalogColumn>,
+}
+
+/// One column of a catalog table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogColumn {
+    /// The column name.
+    pub name: String,
+    /// Its Arrow type, as Arrow writes it (e.g. `Int64`).
+    #[serde(rename = "type", default)]
+    pub data_type: String,
+    /// Whether it may hold nulls.
+    #[serde(default)]
+    pub nullable: bool,
+}

@@ -1,0 +1,299 @@
+//! Planning a load from a cohortlens server, natively testable: the options of `Lens.open`
+//! ([`LoadOptions`]), which tables to request in which order with which columns at which URLs
+//! ([`plan`]), and what an HTTP failure means ([`http_error`]). The JavaScript bindings only
+//! fetch what the plan says and feed the streams to an [`EngineBuilder`](super::EngineBuilder).
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::EngineError;
+use crate::cdm::{self, catalog::Catalog};
+use crate::index;
+use crate::privacy::Policy;
+
+/// Which columns of each table to load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum Columns {
+    /// The columns cohorts, concept search and statistics read.
+    #[default]
+    Used,
+    /// Every column.
+    All,
+}
+
+/// The data options of `Lens.open` (the bindings take the callbacks, `onProgress` and
+/// `signal`, apart).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct LoadOptions {
+    /// The tables to load (default: every table of the catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub tables: Option<Vec<String>>,
+    /// Which columns to load (default `used`).
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub columns: Columns,
+    /// How every count of the lens is disclosed (default `aou`).
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub policy: Policy,
+    /// A bearer token sent as `Authorization: Bearer <token>` with the catalog and table
+    /// requests (for a server that asks for one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub token: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> EngineError {
+    EngineError::InvalidOption(message.into())
+}
+
+impl LoadOptions {
+    /// Reads the options from the JSON object JavaScript passed (`null` for none; other keys,
+    /// such as the callbacks, are left to the bindings); errors say which option is wrong and
+    /// what it takes.
+    pub fn from_json(options: &Value) -> Result<LoadOptions, EngineError> {
+        let get = |key: &str| options.get(key).filter(|v| !v.is_null());
+        let tables = match get("tables") {
+            None => None,
+            Some(v) => Some(serde_json::from_value(v.clone()).map_err(|_| {
+                invalid("options.tables must be an array of table names, e.g. ['person', 'measurement']")
+            })?),
+        };
+        let columns = match get("columns").map(Value::as_str) {
+            None => Columns::Used,
+            Some(Some("all")) => Columns::All,
+            Some(Some("used")) => Columns::Used,
+            Some(_) => {
+                return Err(invalid(
+                    "options.columns must be 'used' (the columns cohorts read, the default) or 'all'",
+                ));
+            }
+        };
+        let policy = match get("policy") {
+            None => Policy::default(),
+            Some(v) => Policy::from_name(v.as_str().unwrap_or_default())
+                .map_err(|e| invalid(format!("options.policy: {e}")))?,
+        };
+        let token = match get("token") {
+            None => None,
+            Some(Value::String(t)) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+            Some(_) => {
+                return Err(invalid(
+                    "options.token must be the access token the server's operator gave you, as a non-empty string",
+                ));
+            }
+        };
+        Ok(LoadOptions { tables, columns, policy, token })
+    }
+
+    /// The `Authorization` header value of every request, when a token is set.
+    pub fn authorization(&self) -> Option<String> {
+        self.token.as_ref().map(|t| format!("Bearer {t}"))
+    }
+}
+
+/// One table to fetch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableRequest {
+    /// The table.
+    pub name: String,
+    /// Its Arrow stream's URL, with the columns to send.
+    pub url: String,
+}
+
+/// The URL of the catalog of the server at `base_url`.
+pub fn catalog_url(base_url: &str) -> String {
+    format!("{}/api/v1/catalog", base_url.trim_end_matches('/'))
+}
+
+/// The tables to fetch from the server at `base_url`: the ones asked for (or all of the
+/// catalog), each once, in [`cdm::load_order`] (the index then holds nothing back), each with
+/// only the columns the engine reads unless every column was asked for (a catalog without
+/// column lists gets whole tables; a table of which the engine reads nothing is skipped).
+pub fn plan(
+    base_url: &str,
+    catalog: &Catalog,
+    options: &LoadOptions,
+) -> Result<Vec<TableRequest>, EngineError> {
+    let base = base_url.trim_end_matches('/');
+    let mut names: Vec<String> = match &options.tables {
+        None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
+        Some(wanted) => {
+            if let Some(unknown) = wanted.iter().find(|w| !catalog.tables.iter().any(|t| &t.name == *w)) {
+                let known: Vec<&str> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
+                return Err(EngineError::UnknownTable(format!(
+                    "no table {unknown:?} in this dataset; it has {}",
+                    known.join(", ")
+                )));
+            }
+            wanted.clone()
+        }
+    };
+    let mut seen = HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    cdm::load_order(&mut names);
+    let mut requests = Vec::new();
+    for name in names {
+        let mut url = format!("{base}/api/v1/tables/{name}");
+        let listed: Vec<&str> = catalog
+            .tables
+            .iter()
+            .filter(|t| t.name == name)
+            .flat_map(|t| &t.columns)
+            .map(|c| c.name.as_str())
+            .collect();
+        if options.columns == Columns::Used && !listed.is_empty() {
+            let used: Vec<String> =
+                listed.into_iter().filter(|c| index::uses_column(&name, c)).map(encode_component).collect();
+            if used.is_empty() {
+                continue;
+            }
+            url = format!("{url}?columns={}", used.join(","));
+        }
+        requests.push(TableRequest { name, url });
+    }
+    Ok(requests)
+}
+
+/// `text` percent-encoded as JavaScript's `encodeURIComponent` does.
+fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The error of an HTTP failure fetching `what`, with the server's own message when it sent
+/// one: `unauthorized` (401) and `forbidden` (403) say how to sign in, anything else is `http`.
+pub fn http_error(status: u16, what: &str, message: &str) -> EngineError {
+    let failed = format!("fetching {what} failed with HTTP {status}: {message}");
+    match status {
+        401 => EngineError::Unauthorized(format!(
+            "{failed}; this server asks for an access token: sign in with a token the server's operator \
+             gave you, as Lens.open(url, {{token}})"
+        )),
+        403 => EngineError::Forbidden(format!(
+            "{failed}; the token does not allow this: sign in with a token of the scope (tier) that may \
+             read it, as Lens.open(url, {{token}})"
+        )),
+        _ => EngineError::Http(failed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cdm::catalog::{CatalogColumn, CatalogTable};
+    use serde_json::json;
+
+    fn catalog(tables: &[(&str, &[&str])]) -> Catalog {
+        let table = |&(name, columns): &(&str, &[&str])| CatalogTable {
+            name: name.to_owned(),
+            rows: 1,
+            tier: None,
+            columns: columns
+                .iter()
+                .map(|c| CatalogColumn { name: (*c).to_owned(), data_type: "Int64".into(), nullable: true })
+                .collect(),
+        };
+        Catalog { tables: tables.iter().map(table).collect(), ..Catalog::default() }
+    }
+
+    #[test]
+    fn options_read_with_defaults_and_say_what_is_wrong() {
+        let o = LoadOptions::from_json(&Value::Null).unwrap();
+        assert_eq!(o, LoadOptions::default());
+        let o =
+            LoadOptions::from_json(&json!({"tables": ["person"], "columns": "all", "policy": "perturbed",
+            "token": " t0k ", "onProgress": {}}))
+            .unwrap();
+        assert_eq!(
+            (o.tables.as_deref(), o.columns, o.policy, o.authorization().as_deref()),
+            (Some(&["person".to_owned()][..]), Columns::All, Policy::Perturbed, Some("Bearer t0k"))
+        );
+        for (bad, says) in [
+            (json!({"tables": "person"}), "options.tables must be an array"),
+            (json!({"columns": "some"}), "options.columns must be 'used'"),
+            (json!({"policy": "exact"}), "options.policy: unknown privacy policy \"exact\""),
+            (json!({"token": 42}), "options.token must be"),
+            (json!({"token": " "}), "options.token must be"),
+        ] {
+            let e = LoadOptions::from_json(&bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_option");
+            assert!(e.to_string().starts_with(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn plans_fetch_each_table_once_in_load_order_with_the_used_columns() {
+        let c = catalog(&[
+            ("measurement", &["person_id", "measurement_concept_id", "value_source_value", "a b"]),
+            ("person", &["person_id", "year_of_birth", "provider_id"]),
+            ("concept", &[]),
+            ("location", &["location_id"]),
+        ]);
+        let planned = plan("http://h/", &c, &LoadOptions::default()).unwrap();
+        let got: Vec<(&str, &str)> = planned.iter().map(|r| (r.name.as_str(), r.url.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("concept", "http://h/api/v1/tables/concept"),
+                ("person", "http://h/api/v1/tables/person?columns=person_id,year_of_birth"),
+                (
+                    "measurement",
+                    "http://h/api/v1/tables/measurement?columns=person_id,measurement_concept_id"
+                ),
+            ],
+            "location is read by nothing; concept lists no columns"
+        );
+        let all = LoadOptions {
+            tables: Some(vec!["person".into(), "person".into()]),
+            columns: Columns::All,
+            ..LoadOptions::default()
+        };
+        let planned = plan("http://h", &c, &all).unwrap();
+        assert_eq!(
+            planned,
+            [TableRequest { name: "person".into(), url: "http://h/api/v1/tables/person".into() }]
+        );
+        let unknown = LoadOptions { tables: Some(vec!["persons".into()]), ..LoadOptions::default() };
+        let e = plan("http://h", &c, &unknown).unwrap_err();
+        assert_eq!(e.code(), "unknown_table");
+        assert!(
+            e.to_string().contains("\"persons\"") && e.to_string().contains("measurement, person"),
+            "{e}"
+        );
+        assert_eq!(catalog_url("http://h/"), "http://h/api/v1/catalog");
+        assert_eq!(encode_component("a b/ü"), "a%20b%2F%C3%BC");
+    }
+
+    #[test]
+    fn http_failures_say_how_to_sign_in() {
+        let e = http_error(401, "the catalog", "a token is required");
+        assert_eq!(e.code(), "unauthorized");
+        assert!(e.to_string().contains("sign in with a token"), "{e}");
+        let e = http_error(403, "table person", "registered tier needed");
+        assert_eq!(e.code(), "forbidden");
+        assert!(
+            e.to_string().contains("of the scope (tier)") && e.to_string().contains("registered tier"),
+            "{e}"
+        );
+        let e = http_error(500, "table person", "Internal Server Error");
+        assert_eq!(
+            (e.code(), e.to_string()),
+            ("http", "fetching table person failed with HTTP 500: Internal Server Error".to_owned())
+        );
+    }
+}
