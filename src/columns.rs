@@ -186,6 +186,40 @@ pub(crate) fn append_days(
     Ok(())
 }
 
+/// A timestamp column as microseconds since 1970-01-01 00:00 (a date as its midnight), nulls
+/// as `i64::MIN`.
+pub(crate) fn micros(table: &Table, column: &str, required: bool) -> Result<Vec<i64>, ColumnError> {
+    let Some(arrays) = arrays(table, column, required)? else {
+        return Ok(vec![i64::MIN; table.rows()]);
+    };
+    let mut out = Vec::with_capacity(table.rows());
+    for a in &arrays {
+        let scaled = |v: Option<i64>, by: i64, div: i64| v.map_or(i64::MIN, |t| t.saturating_mul(by) / div);
+        match a.data_type() {
+            DataType::Date32 => out.extend(
+                a.as_primitive::<Date32Type>().iter().map(|v| scaled(v.map(i64::from), 86_400_000_000, 1)),
+            ),
+            DataType::Date64 => {
+                out.extend(a.as_primitive::<Date64Type>().iter().map(|v| scaled(v, 1_000, 1)))
+            }
+            DataType::Timestamp(TimeUnit::Second, _) => {
+                out.extend(a.as_primitive::<TimestampSecondType>().iter().map(|v| scaled(v, 1_000_000, 1)))
+            }
+            DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                out.extend(a.as_primitive::<TimestampMillisecondType>().iter().map(|v| scaled(v, 1_000, 1)))
+            }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                out.extend(a.as_primitive::<TimestampMicrosecondType>().iter().map(|v| scaled(v, 1, 1)))
+            }
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                out.extend(a.as_primitive::<TimestampNanosecondType>().iter().map(|v| scaled(v, 1, 1_000)))
+            }
+            other => return Err(wrong_type(table, column, other, "a timestamp")),
+        }
+    }
+    Ok(out)
+}
+
 /// The day (floor division) of a time given in units of which `per_day` make a day.
 fn to_day(t: i64, per_day: i64) -> i32 {
     i32::try_from(t.div_euclid(per_day)).ok().filter(|&d| d != NULL_I32).unwrap_or(NULL_I32)

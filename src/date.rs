@@ -138,6 +138,17 @@ impl Calendar {
     }
 }
 
+/// Today's date (UTC) in days since 1970-01-01: the Workbench's `CURRENT_DATE`.
+pub(crate) fn today() -> i32 {
+    #[cfg(target_arch = "wasm32")]
+    let ms = js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    (ms / 86_400_000.0).floor() as i32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,6 +146,11 @@ impl Vocab {
         Ok(())
     }
 
+    /// Every concept, in table order.
+    pub fn concepts(&self) -> &[Concept] {
+        &self.concepts
+    }
+
     /// The concept of that id.
     pub fn concept(&self, id: i32) -> Option<&Concept> {
         self.by_id.get(&id).map(|&i| &self.concepts[i])
@@ -154,6 +159,22 @@ impl Vocab {
     /// Every `descendant_concept_id` of `concept_ancestor` rows whose ancestor is `id`, sorted.
     pub fn descendants(&self, id: i32) -> &[i32] {
         self.descendants.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The concepts whose code starts with the code of `id`, in its vocabulary, when that
+    /// vocabulary is one of `vocabularies` (a source hierarchy read from the codes, `E11` >
+    /// `E11.65`); `id` itself is among them.
+    pub fn code_descendants(&self, id: i32, vocabularies: &[&str]) -> Vec<i32> {
+        let Some(c) =
+            self.concept(id).filter(|c| !c.code.is_empty() && vocabularies.contains(&c.vocabulary.as_str()))
+        else {
+            return Vec::new();
+        };
+        self.concepts
+            .iter()
+            .filter(|d| d.vocabulary == c.vocabulary && d.code.starts_with(&c.code))
+            .map(|d| d.id)
+            .collect()
     }
 
     /// Direct parents (one level of separation).

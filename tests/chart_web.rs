@@ -368,11 +368,11 @@ fn json(text: &str) -> JsValue {
 }
 
 const DIABETES: &str = r#"{"includes": [{"id": "dm", "items": [{"id": 1, "type": "CONDITION",
-    "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#;
+    "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}]}]}]}"#;
 
 /// 17 persons: those with at least 5 diabetes rows.
 const SMALL: &str = r#"{"includes": [{"id": "g", "items": [{"id": "dm", "type": "CONDITION", "searchParameters":
-    [{"domain": "CONDITION", "conceptId": 201820, "group": true}], "modifiers":
+    [{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}], "modifiers":
     [{"name": "NUM_OF_OCCURRENCES", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["5"]}]}]}]}"#;
 
 fn code(e: &JsValue) -> String {

@@ -363,7 +363,7 @@ async fn no_count_from_one_to_nineteen_reaches_javascript() {
     serve_cohort_tables(60);
     let json = |text: &str| js_sys::JSON::parse(text).unwrap();
     let small = r#"{"includes": [{"id": "g", "items": [{"id": "dm", "type": "CONDITION", "searchParameters":
-        [{"domain": "CONDITION", "conceptId": 201820, "group": true}], "modifiers":
+        [{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}], "modifiers":
         [{"name": "NUM_OF_OCCURRENCES", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": ["5"]}]}]}]}"#;
     let requests = [
         r#"{"kind": "sexAtBirth"}"#,
@@ -439,7 +439,7 @@ async fn lens_cohort_and_concept_search_answer_with_disclosed_counts_only() {
     let cohort = lens
         .cohort(definition(
             r#"{"includes": [{"id": "g", "items": [{"id": 7, "type": "CONDITION",
-                "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#,
+                "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}]}]}]}"#,
         ))
         .unwrap();
     let count = cohort.count().unwrap();
@@ -473,7 +473,7 @@ fn a_cohort_is_counted_in_the_browser_with_disclosed_counts() {
     let definition = |modifiers: &str| {
         CohortDefinition::from_json(&format!(
             r#"{{"includes": [{{"id": "dm", "items": [{{"id": 1, "type": "CONDITION", "searchParameters":
-                [{{"domain": "CONDITION", "conceptId": 201820, "group": true}}], "modifiers": {modifiers}}}]}}]}}"#
+                [{{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}}], "modifiers": {modifiers}}}]}}]}}"#
         ))
         .unwrap()
     };

@@ -12,12 +12,12 @@ const T2D_FROM_40 = {
   id: 'dm',
   items: [{
     id: 't2d', type: 'CONDITION',
-    searchParameters: [{ domain: 'CONDITION', conceptId: 201826, type: 'SNOMED', group: true }],
+    searchParameters: [{ domain: 'CONDITION', conceptId: 201826, type: 'SNOMED', group: true, standard: true }],
     modifiers: [{ name: 'AGE_AT_EVENT', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: ['40'] }],
   }],
 };
 const drug = (id, itemId, conceptId) => ({
-  id, items: [{ id: itemId, type: 'DRUG', searchParameters: [{ domain: 'DRUG', conceptId, type: 'RXNORM', group: true }] }],
+  id, items: [{ id: itemId, type: 'DRUG', searchParameters: [{ domain: 'DRUG', conceptId, type: 'RXNORM', group: true, standard: true }] }],
 });
 const COHORT = { includes: [T2D_FROM_40], excludes: [], dataFilters: [] };
 const BUILDER = {

@@ -1,5 +1,8 @@
 """The independent DuckDB oracle the cohortlens tests and benchmarks check the engine against.
 
 - `cohortlens_oracle.cohort`: one cohort definition as one DuckDB query (docs/cohort-semantics.md).
+- `cohortlens_oracle.workbench`: the All of Us Workbench's own query construction (its search
+  tables built from the OMOP Parquet, its per-criterion SQL shapes), the cohort counts the
+  engine is checked against (docs/cohort-semantics.md, fidelity table).
 - `cohortlens_oracle.eunomia`: the Eunomia GiBleed dataset, exported for `cohortlens import`.
 """

@@ -847,7 +847,7 @@ fn spec(value: serde_json::Value) -> Result<ChartSpec, ChartError> {
 }
 
 const DIABETES: &str = r#"{"includes": [{"id": "dm", "items": [{"id": 1, "type": "CONDITION",
-    "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true}]}]}]}"#;
+    "searchParameters": [{"domain": "CONDITION", "conceptId": 201820, "group": true, "standard": true}]}]}]}"#;
 
 #[test]
 fn specs_chart_statistics_of_a_cohort_or_a_concept() {

@@ -4,13 +4,14 @@
 //! data filters intersect.
 
 use super::plan::{
-    AgeAt, Cmp, Criterion, DataFilter, GroupPlan, ItemPlan, Mention, Modifiers, PersonCriterion, Plan,
-    RowAttr, TemporalPlan, Time,
+    AgeAt, Cmp, Criterion, Flag, GroupPlan, ItemPlan, Mention, Modifiers, PersonCriterion, Plan, RowAttr,
+    TemporalPlan, Time,
 };
 use super::{Cohort, GroupCount, ItemCount};
 use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
 use crate::columns::NULL_I32;
+use crate::date::today;
 use crate::index::{Dense, Events, Index, NO_VISIT};
 use crate::privacy::Tally;
 
@@ -22,8 +23,8 @@ struct Event {
     /// The concept the row matched on (standard or source column), for occurrence counts.
     concept: i32,
     visit: u32,
-    /// Table and row, so that a row selected twice on one concept by an item counts once.
-    row: u64,
+    /// The item part that selected it (temporal groups pick first and last mentions per part).
+    part: u32,
 }
 
 /// Where a criterion's events go: a person set, or a list when events are counted or related.
@@ -35,6 +36,19 @@ impl Sink for Dense {
     #[inline]
     fn push(&mut self, e: Event) {
         self.insert(e.person);
+    }
+}
+
+/// Events tagged with the part that selected them.
+struct Tagged<'a> {
+    events: &'a mut Vec<Event>,
+    part: u32,
+}
+
+impl Sink for Tagged<'_> {
+    #[inline]
+    fn push(&mut self, e: Event) {
+        self.events.push(Event { part: self.part, ..e });
     }
 }
 
@@ -63,11 +77,8 @@ pub(crate) fn evaluate(index: &Index, plan: &Plan) -> Cohort {
     for (g, _) in removed.into_iter().flatten() {
         cohort.subtract(g);
     }
-    for f in &plan.filters {
-        cohort.intersect_with(match f {
-            DataFilter::Ehr => &index.persons.ehr,
-            DataFilter::PhysicalMeasurement => &index.persons.physical,
-        });
+    for &f in &plan.filters {
+        cohort.intersect_with(&e.flag(f));
     }
     Cohort {
         total: e.tally(&cohort),
@@ -98,8 +109,15 @@ impl Evaluator<'_> {
             Some(t) => {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 let (mut in_a, mut in_b) = (Dense::new(self.n), Dense::new(self.n));
-                for item in &g.items {
-                    let events = self.item_events(item);
+                for (i, item) in g.items.iter().enumerate() {
+                    // NUM_OF_OCCURRENCES is not applied in a temporal group; the mention picks
+                    // per part of each item, on both sides (`SGIQB.buildInnerTemporalQuery`).
+                    let mut events = Vec::new();
+                    for (part, c) in &item.criteria {
+                        let tag = (i as u32) << 16 | u32::from(*part);
+                        self.criterion(c, &item.mods, &mut Tagged { events: &mut events, part: tag });
+                    }
+                    mention(&mut events, t.mention);
                     let mut p = Dense::new(self.n);
                     events.iter().for_each(|e| p.insert(e.person));
                     items.push(ItemCount { id: item.id.clone(), count: self.tally(&p) });
@@ -126,15 +144,33 @@ impl Evaluator<'_> {
         Tally::of(persons.ordinals(), &self.index.persons.keys)
     }
 
+    /// The persons of a `cb_search_person` flag.
+    fn flag(&self, f: Flag) -> Dense {
+        let p = &self.index.persons;
+        match f {
+            Flag::Ehr => p.ehr.clone(),
+            Flag::PhysicalMeasurement => p.physical.clone(),
+            Flag::Survey => p.survey.clone(),
+            Flag::Fitbit => p.fitbit.clone(),
+            Flag::FitbitActivity => {
+                let mut d = Dense::new(self.n);
+                p.activity.iter().for_each(|x| d.insert(x));
+                d
+            }
+            Flag::FitbitHeartRateSummary => p.heart_rate.clone(),
+            Flag::Absent => Dense::new(self.n),
+        }
+    }
+
     /// The persons of an item.
     fn item_persons(&self, item: &ItemPlan) -> Dense {
-        if !item.mods.occurrences.is_empty() {
+        if item.mods.occurrences.is_some() {
             let mut p = Dense::new(self.n);
             self.item_events(item).iter().for_each(|e| p.insert(e.person));
             return p;
         }
         let mut p = Dense::new(self.n);
-        for c in &item.criteria {
+        for (_, c) in &item.criteria {
             match c {
                 Criterion::Person(pc) => self.person_criterion(pc, &mut p),
                 _ => self.criterion(c, &item.mods, &mut p),
@@ -146,19 +182,11 @@ impl Evaluator<'_> {
     /// The events of an (event) item after all its modifiers.
     fn item_events(&self, item: &ItemPlan) -> Vec<Event> {
         let mut events = Vec::new();
-        for c in &item.criteria {
+        for (_, c) in &item.criteria {
             self.criterion(c, &item.mods, &mut events);
         }
-        if !item.mods.occurrences.is_empty() {
-            if item.criteria.len() > 1 {
-                // An event is a row matched on a concept: a row selected twice on the same
-                // concept (say, by a concept and by its ancestor's group) is one event, a row
-                // selected on its standard and on its source concept two. (Only counts care:
-                // a temporal relation holds for an event however often it is listed.)
-                events.sort_unstable_by_key(|e| (e.row, e.concept));
-                events.dedup_by_key(|e| (e.row, e.concept));
-            }
-            occurrences(&mut events, &item.mods.occurrences);
+        if let Some(counts) = &item.mods.occurrences {
+            occurrences(&mut events, counts);
         }
         events
     }
@@ -179,8 +207,8 @@ impl Evaluator<'_> {
                 let ev = self.index.events(*table);
                 (0..ev.len()).for_each(|r| self.row(ev, *table, r, ev.concept(r), &[], false, mods, sink));
             }
-            Criterion::BloodPressure { systolic, diastolic } => {
-                self.blood_pressure(systolic, diastolic, mods, sink)
+            Criterion::BloodPressure { source, systolic, diastolic } => {
+                self.blood_pressure(*source, systolic.as_ref(), diastolic.as_ref(), mods, sink)
             }
             Criterion::Person(_) => {}
         }
@@ -206,9 +234,11 @@ impl Evaluator<'_> {
             person: ev.person[r],
             date: ev.date[r],
             concept,
-            visit: if visits { ev.visit(r) } else { NO_VISIT },
-            row: (table as u64) << 32 | r as u64,
+            // A visit id `visit_occurrence` lacks is no visit (the search events' LEFT JOIN).
+            visit: if visits && ev.visit(r) < self.index.known_visits { ev.visit(r) } else { NO_VISIT },
+            part: 0,
         };
+        let _ = table;
         if self.keeps(&e, mods) {
             sink.push(e);
         }
@@ -225,51 +255,72 @@ impl Evaluator<'_> {
         if !mods.filters_rows() {
             return true;
         }
-        if !mods.age.is_empty() {
+        if let Some(cmp) = &mods.age {
             let Some(birth) = persons.birth[e.person as usize].filter(|_| e.date != NULL_I32) else {
                 return false;
             };
-            let age = f64::from(self.index.calendar.age(birth, e.date));
-            if !mods.age.iter().all(|c| c.test(age)) {
+            if !cmp.test(f64::from(self.index.calendar.age(birth, e.date))) {
                 return false;
             }
         }
-        if !mods.date.is_empty() && (e.date == NULL_I32 || !mods.date.iter().all(|c| c.test(e.date))) {
+        if let Some(cmp) = &mods.date
+            && (e.date == NULL_I32 || !cmp.test(e.date))
+        {
             return false;
         }
-        if !mods.encounters.is_empty() {
+        if let Some(visit) = mods.encounter {
             let concept = self.index.visit_concept.get(e.visit as usize).copied().unwrap_or(NULL_I32);
-            if concept == NULL_I32 || !mods.encounters.iter().all(|set| set.binary_search(&concept).is_ok()) {
+            if concept == NULL_I32 || concept != visit {
                 return false;
             }
         }
         true
     }
 
-    /// Systolic rows satisfying their attributes on a date when a diastolic row of the person
-    /// satisfies its attributes; the event is the systolic row's.
+    /// Blood-pressure rows whose readings of the same person and datetime pass: a systolic
+    /// (903118) row's own value and a diastolic row's value at its datetime, or the reverse
+    /// (`build-search-all-events.sh` pairs them by `measurement_datetime`).
     fn blood_pressure<S: Sink>(
         &self,
-        systolic: &[RowAttr],
-        diastolic: &[RowAttr],
+        source: bool,
+        systolic: Option<&Cmp<f64>>,
+        diastolic: Option<&Cmp<f64>>,
         mods: &Modifiers,
         sink: &mut S,
     ) {
         let ev = self.index.events(EventTable::Measurement);
-        let key = |r: usize| u64::from(ev.person[r]) << 32 | u64::from(ev.date[r] as u32);
-        let mut same_day = Vec::new();
-        ev.by_concept.rows(DIASTOLIC).each(|r| {
-            if ev.date[r] != NULL_I32 && diastolic.iter().all(|a| attribute(ev, r, a)) {
-                same_day.push(key(r));
-            }
-        });
-        same_day.sort_unstable();
-        same_day.dedup();
-        ev.by_concept.rows(SYSTOLIC).each(|r| {
-            if ev.date[r] != NULL_I32 && same_day.binary_search(&key(r)).is_ok() {
-                self.row(ev, EventTable::Measurement, r, SYSTOLIC, systolic, true, mods, sink);
-            }
-        });
+        let buckets = if source { &ev.by_source } else { &ev.by_concept };
+        // The passing readings of each side, by (person, datetime).
+        let passing = |concept: i32, cmp: Option<&Cmp<f64>>| {
+            let mut keys = Vec::new();
+            buckets.rows(concept).each(|r| {
+                let v = ev.value(r);
+                if let Some(time) = ev.bp_time(r)
+                    && cmp.is_none_or(|c| !v.is_nan() && c.test(v))
+                {
+                    keys.push((ev.person[r], time));
+                }
+            });
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        };
+        let (sys_ok, dia_ok) = (passing(SYSTOLIC, systolic), passing(DIASTOLIC, diastolic));
+        for (concept, own, other, other_ok) in
+            [(SYSTOLIC, systolic, diastolic, &dia_ok), (DIASTOLIC, diastolic, systolic, &sys_ok)]
+        {
+            buckets.rows(concept).each(|r| {
+                let v = ev.value(r);
+                if own.is_some_and(|c| v.is_nan() || !c.test(v)) {
+                    return;
+                }
+                let paired = other.is_none()
+                    || ev.bp_time(r).is_some_and(|t| other_ok.binary_search(&(ev.person[r], t)).is_ok());
+                if paired {
+                    self.row(ev, EventTable::Measurement, r, concept, &[], true, mods, sink);
+                }
+            });
+        }
     }
 
     fn person_criterion(&self, c: &PersonCriterion, out: &mut Dense) {
@@ -278,22 +329,28 @@ impl Evaluator<'_> {
             (0..self.n).filter(|&i| keep(i)).for_each(|i| out.insert(i as u32));
         };
         match c {
-            PersonCriterion::Age(ages) => each(&|i| {
-                ages.iter().all(|(at, cmp)| {
-                    let age = match at {
-                        AgeAt::Reference => p.age_now[i],
-                        AgeAt::Consent => p.age_at_consent[i],
-                    };
-                    age != NULL_I32 && cmp.test(f64::from(age))
+            PersonCriterion::Age(ages) => {
+                let today = today();
+                each(&|i| {
+                    ages.iter().any(|(at, cmp)| {
+                        let (age, living) = match at {
+                            AgeAt::Today => (p.birth[i].map_or(NULL_I32, |b| b.age_on(today)), true),
+                            AgeAt::Cdr => (p.birth[i].map_or(NULL_I32, |b| b.age_on(self.index.cdr)), true),
+                            AgeAt::Consent => (p.age_at_consent[i], false),
+                        };
+                        age != NULL_I32
+                            && cmp.test(f64::from(age))
+                            && !(living && p.deceased.contains(i as u32))
+                    })
                 })
-            }),
+            }
             PersonCriterion::Gender(c) => each(&|i| p.gender[i] == *c),
             PersonCriterion::Sex(c) => each(&|i| p.sex[i] == *c),
             PersonCriterion::Race(c) => each(&|i| p.race[i] == *c),
             PersonCriterion::Ethnicity(c) => each(&|i| p.ethnicity[i] == *c),
             PersonCriterion::Deceased => out.union_with(&p.deceased),
-            PersonCriterion::Fitbit(steps) if steps.is_empty() => out.union_with(&p.fitbit),
-            PersonCriterion::Fitbit(steps) => {
+            PersonCriterion::Flag(f) => out.union_with(&self.flag(*f)),
+            PersonCriterion::Steps(steps) => {
                 each(&|i| !p.steps[i].is_nan() && steps.iter().all(|c: &Cmp<f64>| c.test(p.steps[i])))
             }
         }
@@ -331,48 +388,62 @@ fn run_end(events: &[Event], i: usize) -> usize {
     i + events[i..].partition_point(|e| e.person == p)
 }
 
-/// Whether some picked event of `a` and some event of `b` (one person's, sorted by date,
-/// null dates first) satisfy the group's time.
+/// Whether some event of `a` and some event of `b` (one person's, sorted by date, null dates
+/// first) satisfy the group's time.
 fn related(t: &TemporalPlan, a: &[Event], b: &[Event]) -> bool {
     let dated = |s: &[Event]| -> (usize, usize) { (s.partition_point(|e| e.date == NULL_I32), s.len()) };
-    let (a0, a1) = dated(a);
-    let picked: &[Event] = match t.mention {
-        Mention::Any => a,
-        Mention::First if a0 < a1 => {
-            let first = a[a0].date;
-            &a[a0..a0 + a[a0..].partition_point(|e| e.date == first)]
-        }
-        Mention::Last if a0 < a1 => {
-            let last = a[a1 - 1].date;
-            &a[a0 + a[a0..].partition_point(|e| e.date < last)..]
-        }
-        _ => &[],
-    };
     let (b0, b1) = dated(b);
     let x = t.days;
     match t.time {
         Time::SameEncounter => {
-            let mut visits: Vec<u32> = picked.iter().map(|e| e.visit).filter(|&v| v != NO_VISIT).collect();
-            visits.sort_unstable();
-            b.iter().any(|e| e.visit != NO_VISIT && visits.binary_search(&e.visit).is_ok())
+            // `IFNULL(visit, 0)` equal and the same date (`SGIQB.SAME_ENC`).
+            let mut keys: Vec<(u32, i32)> = dates_of(a).map(|e| (e.visit, e.date)).collect();
+            keys.sort_unstable();
+            dates_of(b).any(|e| keys.binary_search(&(e.visit, e.date)).is_ok())
         }
-        Time::DaysBefore => match (dates(picked).min(), b[b0..b1].last()) {
+        Time::DaysBefore => match (dates(a).min(), b[b0..b1].last()) {
             (Some(first_a), Some(last_b)) => f64::from(last_b.date) - f64::from(first_a) >= x,
             _ => false,
         },
-        Time::DaysAfter => match (dates(picked).max(), b[b0..b1].first()) {
+        Time::DaysAfter => match (dates(a).max(), b[b0..b1].first()) {
             (Some(last_a), Some(first_b)) => f64::from(last_a) - f64::from(first_b.date) >= x,
             _ => false,
         },
         Time::Within => {
             let bs = &b[b0..b1];
-            dates(picked).any(|d| {
+            dates(a).any(|d| {
                 let lo = f64::from(d) - x;
                 let k = bs.partition_point(|e| f64::from(e.date) < lo);
                 bs.get(k).is_some_and(|e| f64::from(e.date) <= f64::from(d) + x)
             })
         }
     }
+}
+
+/// The events of `events` that have a date.
+fn dates_of(events: &[Event]) -> impl Iterator<Item = &Event> + '_ {
+    events.iter().filter(|e| e.date != NULL_I32)
+}
+
+/// Keeps, per (person, part), the events a mention picks: all, those on the earliest date,
+/// or those on the latest (`RANK() OVER (PARTITION BY person_id ORDER BY entry_date) = 1`).
+fn mention(events: &mut Vec<Event>, m: Mention) {
+    if m == Mention::Any {
+        return;
+    }
+    events.retain(|e| e.date != NULL_I32);
+    events.sort_unstable_by_key(|e| (e.person, e.part, e.date));
+    let mut keep = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        let (p, part) = (events[i].person, events[i].part);
+        let end = i + events[i..].partition_point(|e| e.person == p && e.part == part);
+        let run = &events[i..end];
+        let day = if m == Mention::First { run[0].date } else { run[run.len() - 1].date };
+        keep.extend(run.iter().filter(|e| e.date == day));
+        i = end;
+    }
+    *events = keep;
 }
 
 /// The non-null dates of `events`.
@@ -383,31 +454,37 @@ fn dates(events: &[Event]) -> impl Iterator<Item = i32> + '_ {
 /// Whether row `r` satisfies a value attribute (a null never does).
 #[inline]
 fn attribute(ev: &Events, r: usize, a: &RowAttr) -> bool {
+    let number = |c: &Cmp<f64>| {
+        let v = ev.value(r);
+        !v.is_nan() && c.test(v)
+    };
+    let among = |column: &[i32], set: &[i32]| {
+        column.get(r).is_some_and(|v| *v != NULL_I32 && set.binary_search(v).is_ok())
+    };
     match a {
-        RowAttr::Number(c) => {
-            let v = ev.value(r);
-            !v.is_nan() && c.test(v)
+        RowAttr::Number(c) => number(c),
+        RowAttr::ValueConcept(set) => among(&ev.value_concept, set),
+        RowAttr::ValueSource(set) => among(&ev.value_source, set),
+        RowAttr::NumberOr { number: c, concepts, source } => {
+            number(c) || among(if *source { &ev.value_source } else { &ev.value_concept }, concepts)
         }
-        RowAttr::ValueConcept(set) => {
-            ev.value_concept.get(r).is_some_and(|v| *v != NULL_I32 && set.binary_search(v).is_ok())
-        }
-        RowAttr::ValueSource(set) => {
-            ev.value_source.get(r).is_some_and(|v| *v != NULL_I32 && set.binary_search(v).is_ok())
-        }
+        RowAttr::HasNumber => !ev.value(r).is_nan(),
     }
 }
 
-/// Keeps the events of the (person, concept) pairs whose event count satisfies every comparison.
-fn occurrences(events: &mut Vec<Event>, counts: &[Cmp<f64>]) {
-    events.sort_unstable_by_key(|e| (e.person, e.concept));
+/// Keeps the events of the (person, concept) pairs whose number of distinct dates satisfies
+/// the comparison (the Workbench counts `SELECT DISTINCT person_id, entry_date, concept_id`).
+fn occurrences(events: &mut Vec<Event>, count: &Cmp<f64>) {
+    events.sort_unstable_by_key(|e| (e.person, e.concept, e.date));
     let mut keep = Vec::with_capacity(events.len());
     let mut i = 0;
     while i < events.len() {
         let (p, c) = (events[i].person, events[i].concept);
         let end = i + events[i..].partition_point(|e| e.person == p && e.concept == c);
-        let n = (end - i) as f64;
-        if counts.iter().all(|cmp| cmp.test(n)) {
-            keep.extend_from_slice(&events[i..end]);
+        let run = &events[i..end];
+        let dates = 1 + run.windows(2).filter(|w| w[0].date != w[1].date).count();
+        if count.test(dates as f64) {
+            keep.extend_from_slice(run);
         }
         i = end;
     }

@@ -108,6 +108,19 @@ const EHR_OBS: i32 = 38_000_280;
 const PM_TYPE: i32 = 44_818_701;
 const SURVEY_TYPE: i32 = 45_905_771;
 
+/// The `concept_class_id` of a fixture concept.
+fn class_of(id: i32) -> &'static str {
+    match id {
+        METFORMIN => "Ingredient",
+        METFORMIN_500 => "Clinical Drug",
+        903_118 | 903_115 | HEIGHT => "Clinical Observation",
+        LIFESTYLE => "Module",
+        SMOKED => "Question",
+        YES | NO => "Answer",
+        _ => "Clinical Finding",
+    }
+}
+
 /// The fixture:
 /// - P1 (1980-06-15, male): T2DM 2020-06-14 (age 39, visit 101 outpatient, source E11.9) and
 ///   2020-06-15 (age 40, visit 102 inpatient); HbA1c 8.1 2020-07-01 (visit 102); metformin
@@ -160,7 +173,7 @@ fn store() -> Store {
             ("concept_name", Col::Str(concepts.iter().map(|c| Some(c.1)).collect())),
             ("domain_id", Col::Str(concepts.iter().map(|c| Some(c.2)).collect())),
             ("vocabulary_id", Col::Str(concepts.iter().map(|c| Some(c.3)).collect())),
-            ("concept_class_id", Col::Str(concepts.iter().map(|_| Some("Clinical Finding")).collect())),
+            ("concept_class_id", Col::Str(concepts.iter().map(|c| Some(class_of(c.0))).collect())),
             (
                 "standard_concept",
                 Col::Str(concepts.iter().map(|c| (c.3 != "ICD10CM").then_some("S")).collect()),
@@ -173,7 +186,9 @@ fn store() -> Store {
         (DM, T2DM, 1),
         (DM, T2DM_COMPLICATION, 2),
         (T2DM, T2DM_COMPLICATION, 1),
+        (METFORMIN, METFORMIN, 0),
         (METFORMIN, METFORMIN_500, 1),
+        (1_586_134, SMOKED, 1),
         (LIFESTYLE, SMOKED, 1),
     ];
     s.insert(table(
@@ -291,14 +306,14 @@ fn store() -> Store {
         vec![],
     ));
     let measurements = [
-        Ev { value: Some(8.1), visit: Some(102), kind: Some(LAB), ..ev(1, HBA1C, "2020-07-01") },
-        Ev { value: Some(6.0), kind: Some(LAB), ..ev(2, HBA1C, "2021-02-01") },
-        Ev { value: Some(150.0), kind: Some(PM_TYPE), ..ev(2, 903_118, "2018-05-05") },
-        Ev { value: Some(95.0), kind: Some(PM_TYPE), ..ev(2, 903_115, "2018-05-05") },
-        Ev { value: Some(150.0), kind: Some(PM_TYPE), ..ev(3, 903_118, "2019-01-01") },
-        Ev { value: Some(80.0), kind: Some(PM_TYPE), ..ev(3, 903_115, "2019-01-01") },
-        Ev { value: Some(95.0), kind: Some(PM_TYPE), ..ev(3, 903_115, "2019-02-02") },
-        Ev { value: Some(170.0), kind: Some(PM_TYPE), ..ev(3, HEIGHT, "2019-01-01") },
+        Ev { value: Some(8.1), visit: Some(102), kind: Some(LAB), ..ev(1, HBA1C, "2020-06-15") },
+        Ev { value: Some(6.0), kind: Some(LAB), ..ev(2, HBA1C, "2021-01-01") },
+        Ev { value: Some(150.0), source: Some(903_118), kind: Some(PM_TYPE), ..ev(2, 903_118, "2018-05-05") },
+        Ev { value: Some(95.0), source: Some(903_115), kind: Some(PM_TYPE), ..ev(2, 903_115, "2018-05-05") },
+        Ev { value: Some(150.0), source: Some(903_118), kind: Some(PM_TYPE), ..ev(3, 903_118, "2019-01-01") },
+        Ev { value: Some(80.0), source: Some(903_115), kind: Some(PM_TYPE), ..ev(3, 903_115, "2019-01-01") },
+        Ev { value: Some(95.0), source: Some(903_115), kind: Some(PM_TYPE), ..ev(3, 903_115, "2019-02-02") },
+        Ev { value: Some(170.0), source: Some(HEIGHT), kind: Some(PM_TYPE), ..ev(3, HEIGHT, "2019-01-01") },
         Ev { value_concept: Some(POSITIVE), kind: Some(LAB), ..ev(4, CULTURE, "2019-01-01") },
         Ev { value: Some(9.9), kind: Some(LAB), ..ev(999, HBA1C, "2021-02-01") },
     ];
@@ -312,6 +327,7 @@ fn store() -> Store {
             ("value_as_number", Col::F64(measurements.iter().map(|m| m.value).collect())),
             ("value_as_concept_id", Col::I32(measurements.iter().map(|m| m.value_concept).collect())),
             ("measurement_type_concept_id", Col::I32(measurements.iter().map(|m| m.kind).collect())),
+            ("measurement_datetime", Col::Micros(measurements.iter().map(|m| Some(m.date)).collect())),
         ],
     ));
     let observations = [
@@ -328,6 +344,7 @@ fn store() -> Store {
             ..ev(3, 0, "2019-01-01")
         },
         Ev { kind: Some(EHR_OBS), ..ev(6, OBSERVATION, "2020-01-01") },
+        Ev { source: Some(1_585_482), kind: Some(SURVEY_TYPE), ..ev(2, 0, "2018-05-05") },
     ];
     s.insert(events(
         "observation",
@@ -400,9 +417,15 @@ fn one(item: Value) -> Value {
 }
 
 /// An item of `domain` with one parameter.
+/// (Event parameters are standard unless `standard` is given, as the UI sends them.)
 fn item(domain: &str, parameter: Value) -> Value {
     let mut p = parameter;
     p["domain"] = json!(domain);
+    let standard =
+        ["CONDITION", "PROCEDURE", "DRUG", "MEASUREMENT", "OBSERVATION", "DEVICE", "VISIT", "DEATH"];
+    if standard.contains(&domain) && p.get("standard").is_none() {
+        p["standard"] = json!(true);
+    }
     json!({"id": "i", "type": domain, "searchParameters": [p]})
 }
 
@@ -432,7 +455,12 @@ fn condition_standard_source_and_descendants() {
         "person 999 is not in person"
     );
     assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": T2DM, "group": true})))), [1, 2, 4]);
-    assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": DM, "ancestorData": true})))), [1, 2, 4]);
+    assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": DM, "group": true})))), [1, 2, 4]);
+    // Only `group` expands a condition (SGIQB.addParamValueAndFormat).
+    assert_eq!(
+        ids(&e, one(item("CONDITION", json!({"conceptId": DM, "ancestorData": true})))),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": DM})))), Vec::<i64>::new());
     assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": E11_9, "standard": false})))), [1]);
     assert_eq!(ids(&e, one(item("CONDITION", json!({"conceptId": E11_9})))), Vec::<i64>::new());
@@ -441,8 +469,15 @@ fn condition_standard_source_and_descendants() {
 #[test]
 fn drug_procedure_device_observation_visit_domains() {
     let e = engine();
-    assert_eq!(ids(&e, one(item("DRUG", json!({"conceptId": METFORMIN})))), [2]);
+    // An ingredient rolls up to its drugs whatever ancestorData says; a clinical drug is no
+    // node of the drug tree and a source drug parameter finds nothing (SGIQB.DRUG_SQL).
+    assert_eq!(ids(&e, one(item("DRUG", json!({"conceptId": METFORMIN})))), [1, 2]);
     assert_eq!(ids(&e, one(item("DRUG", json!({"conceptId": METFORMIN, "ancestorData": true})))), [1, 2]);
+    assert_eq!(ids(&e, one(item("DRUG", json!({"conceptId": METFORMIN_500})))), Vec::<i64>::new());
+    assert_eq!(
+        ids(&e, one(item("DRUG", json!({"conceptId": METFORMIN, "standard": false})))),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids(&e, one(item("PROCEDURE", json!({"conceptId": PROCEDURE})))), [6]);
     assert_eq!(ids(&e, one(item("DEVICE", json!({"conceptId": DEVICE})))), [6]);
     assert_eq!(ids(&e, one(item("OBSERVATION", json!({"conceptId": OBSERVATION})))), [6]);
@@ -492,14 +527,25 @@ fn measurement_attributes() {
     assert_eq!(ids(&e, culture_num), Vec::<i64>::new());
     let any = one(item("MEASUREMENT", json!({"conceptId": CULTURE, "attributes": [{"name": "ANY"}]})));
     assert_eq!(ids(&e, any), [4]);
-    // All attributes must hold.
+    // The first NUM counts, later ones are ignored (SGIQB.processAttributeSql).
     let both = one(item(
         "MEASUREMENT",
         json!({"conceptId": HBA1C, "attributes": [
             {"name": "NUM", "operator": "GREATER_THAN", "operands": ["5"]},
             {"name": "NUM", "operator": "LESS_THAN", "operands": ["7"]}]}),
     ));
-    assert_eq!(ids(&e, both), [2]);
+    assert_eq!(ids(&e, both), [1, 2]);
+    // NUM or CAT.
+    let either = |concept: i32| {
+        one(item(
+            "MEASUREMENT",
+            json!({"conceptId": concept, "attributes": [
+                {"name": "NUM", "operator": "GREATER_THAN", "operands": ["7"]},
+                {"name": "CAT", "operator": "IN", "operands": [POSITIVE.to_string()]}]}),
+        ))
+    };
+    assert_eq!(ids(&e, either(HBA1C)), [1]);
+    assert_eq!(ids(&e, either(CULTURE)), [4]);
 }
 
 #[test]
@@ -510,10 +556,11 @@ fn physical_measurements_and_blood_pressure() {
         json!({"conceptId": HEIGHT, "subtype": "HEIGHT", "attributes": [{"name": "NUM", "operator": "GREATER_THAN", "operands": ["160"]}]}),
     ));
     assert_eq!(ids(&e, height), [3]);
+    // Blood pressure as the UI sends it: no subtype, attributes carrying the concepts.
     let bp = |sys: &str, dia: &str| {
         one(item(
             "PHYSICAL_MEASUREMENT",
-            json!({"conceptId": 903118, "subtype": "BP", "attributes": [
+            json!({"conceptId": 903118, "attributes": [
                 {"name": "NUM", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": [sys], "conceptId": 903118},
                 {"name": "NUM", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": [dia], "conceptId": 903115}]}),
         ))
@@ -535,7 +582,10 @@ fn physical_measurements_and_blood_pressure() {
 #[test]
 fn surveys_by_module_question_and_answer() {
     let e = engine();
-    assert_eq!(ids(&e, one(item("SURVEY", json!({"conceptId": LIFESTYLE, "subtype": "SURVEY"})))), [2, 3]);
+    assert_eq!(
+        ids(&e, one(item("SURVEY", json!({"conceptId": LIFESTYLE, "subtype": "SURVEY", "group": true})))),
+        [2, 3]
+    );
     assert_eq!(ids(&e, one(item("SURVEY", json!({"conceptId": SMOKED, "subtype": "QUESTION"})))), [2, 3]);
     let answer = |subtype: &str, answers: Value| {
         one(item(
@@ -546,16 +596,10 @@ fn surveys_by_module_question_and_answer() {
     assert_eq!(ids(&e, answer("ANSWER", json!([YES.to_string()]))), [2]);
     assert_eq!(ids(&e, answer("QUESTION", json!([NO.to_string()]))), [3], "QUESTION with CAT acts as ANSWER");
     assert_eq!(ids(&e, answer("ANSWER", json!([YES.to_string(), NO.to_string()]))), [2, 3]);
-    // Surveys ignore standard/group: the question is always observation_source_concept_id.
+    // Survey answers are source concepts: a standard survey parameter finds nothing.
     assert_eq!(
-        ids(
-            &e,
-            one(item(
-                "SURVEY",
-                json!({"conceptId": SMOKED, "subtype": "QUESTION", "standard": true, "group": true})
-            ))
-        ),
-        [2, 3]
+        ids(&e, one(item("SURVEY", json!({"conceptId": SMOKED, "subtype": "QUESTION", "standard": true})))),
+        Vec::<i64>::new()
     );
 }
 
@@ -568,14 +612,16 @@ fn person_demographics_ages_and_fitbit() {
             json!({"type": "AGE", "attributes": [{"name": name, "operator": op, "operands": operands}]}),
         ))
     };
-    // Ages at 2023-10-01: P1 43, P2 33, P3 23 (born 2000-02-29 by birth_datetime), P4 73 (birthday
-    // that day), P5 89 (birthday the next day), P6 53 (month 13 taken as January).
-    assert_eq!(ids(&e, age("AGE", "EQUAL", json!(["73"]))), [4]);
-    assert_eq!(ids(&e, age("AGE", "EQUAL", json!(["89"]))), [5]);
-    assert_eq!(ids(&e, age("AGE_AT_CDR", "EQUAL", json!(["23"]))), [3]);
-    assert_eq!(ids(&e, age("AGE", "BETWEEN", json!(["33", "53"]))), [1, 2, 6]);
-    assert_eq!(ids(&e, age("AGE", "IN", json!(["33", "43"]))), [1, 2]);
-    // Consent: P2's survey answer 2018-05-05 (age 28); P3's 2019-01-01 (age 18).
+    // Ages at the CDR date, the latest event 2021-01-01 (deaths aside): P1 40, P2 31, P3 20
+    // (born 2000-02-29 by birth_datetime), P5 87; P4 and P6 are deceased and never match.
+    assert_eq!(ids(&e, age("AGE_AT_CDR", "EQUAL", json!(["20"]))), [3]);
+    assert_eq!(ids(&e, age("AGE_AT_CDR", "BETWEEN", json!(["31", "87"]))), [1, 2, 5]);
+    assert_eq!(ids(&e, age("AGE_AT_CDR", "IN", json!(["31", "40"]))), [1, 2]);
+    // AGE is at today's date, the deceased excluded.
+    assert_eq!(ids(&e, age("AGE", "GREATER_THAN", json!(["0"]))), [1, 2, 3, 5]);
+    assert_eq!(ids(&e, age("AGE", "GREATER_THAN", json!(["200"]))), Vec::<i64>::new());
+    // Consent: P2's Consent PII answer 2018-05-05 (age 28); P3's first answer below The
+    // Basics, 2019-01-01 (age 18).
     assert_eq!(ids(&e, age("AGE_AT_CONSENT", "LESS_THAN", json!(["30"]))), [2, 3]);
     assert_eq!(ids(&e, age("AGE_AT_CONSENT", "EQUAL", json!(["18"]))), [3]);
     let demo = |kind: &str, id: i32| one(item("PERSON", json!({"type": kind, "conceptId": id})));
@@ -584,6 +630,9 @@ fn person_demographics_ages_and_fitbit() {
     assert_eq!(ids(&e, demo("RACE", BLACK)), [4]);
     assert_eq!(ids(&e, demo("ETHNICITY", HISPANIC)), [4]);
     assert_eq!(ids(&e, one(item("FITBIT", json!({})))), [3, 4]);
+    assert_eq!(ids(&e, one(item("FITBIT_HEART_RATE_SUMMARY", json!({})))), [4]);
+    assert_eq!(ids(&e, one(item("FITBIT_ACTIVITY", json!({})))), [3]);
+    assert_eq!(ids(&e, one(item("FITBIT_SLEEP_LEVEL", json!({})))), Vec::<i64>::new());
     let steps = |op: &str, n: &str| {
         one(item("FITBIT", json!({"attributes": [{"name": "NUM", "operator": op, "operands": [n]}]})))
     };
@@ -632,25 +681,26 @@ fn event_date_encounters_and_occurrences() {
     let n = |op: &str, k: &str| json!({"name": "NUM_OF_OCCURRENCES", "operator": op, "operands": [k]});
     assert_eq!(run(json!([n("GREATER_THAN_OR_EQUAL_TO", "3")])), [4]);
     assert_eq!(run(json!([n("EQUAL", "2")])), [1]);
-    // Occurrences count after the other modifiers: P4's visit 999 is not in visit_occurrence,
-    // so only two of its three events have an encounter.
-    let encounters = json!({"name": "ENCOUNTERS", "operator": "IN", "operands": ["9201", "9202", "9203"]});
-    assert_eq!(run(json!([n("GREATER_THAN_OR_EQUAL_TO", "3"), encounters.clone()])), Vec::<i64>::new());
-    assert_eq!(run(json!([encounters, n("EQUAL", "2")])), [1, 4]);
+    // Occurrences count after the other modifiers; ENCOUNTERS binds its first operand only.
+    let encounters = json!({"name": "ENCOUNTERS", "operator": "IN", "operands": ["9202", "9201"]});
+    assert_eq!(run(json!([n("GREATER_THAN_OR_EQUAL_TO", "2"), encounters.clone()])), Vec::<i64>::new());
+    assert_eq!(run(json!([encounters, n("EQUAL", "1")])), [1, 4]);
     // Counted per concept: P2's T2DM-with-complication and P1's T2DM are separate concepts.
     let grouped =
         with_modifiers(item("CONDITION", json!({"conceptId": DM, "group": true})), json!([n("EQUAL", "1")]));
     assert_eq!(ids(&e, one(grouped)), [2]);
-    // A row selected by two parameters of one item is one event.
+    // An occurrence is a distinct (date, concept): a row selected by two parameters is one.
     let twice = json!({"id": 1, "type": "CONDITION", "searchParameters": [
-        {"domain": "CONDITION", "conceptId": T2DM}, {"domain": "CONDITION", "conceptId": DM, "group": true}],
+        {"domain": "CONDITION", "conceptId": T2DM, "standard": true},
+        {"domain": "CONDITION", "conceptId": DM, "group": true, "standard": true}],
         "modifiers": [n("EQUAL", "2")]});
     assert_eq!(ids(&e, one(twice)), [1]);
-    // A row matched on its standard and on its source concept is two events, one per concept:
-    // P1's E11.9 pair has one event (P1's T2DM pair two, P4's three).
+    // A row matched on its standard and on its source concept counts for each concept: P1's
+    // E11.9 once (P1's T2DM twice, P4's three times).
     let both_columns = |op: &str, k: &str| {
         json!({"id": 1, "type": "CONDITION", "searchParameters": [
-            {"domain": "CONDITION", "conceptId": T2DM}, {"domain": "CONDITION", "conceptId": E11_9, "standard": false}],
+            {"domain": "CONDITION", "conceptId": T2DM, "standard": true},
+            {"domain": "CONDITION", "conceptId": E11_9, "standard": false}],
             "modifiers": [n(op, k)]})
     };
     assert_eq!(ids(&e, one(both_columns("EQUAL", "1"))), [1]);
@@ -709,20 +759,22 @@ fn temporal_groups() {
     assert_eq!(ids(&e, temporal("ANY_MENTION", "WITHIN_X_DAYS_OF", 47, dm(), met())), [1, 2]);
     assert_eq!(ids(&e, temporal("LAST_MENTION", "WITHIN_X_DAYS_OF", 47, dm(), met())), [1, 2]);
     assert_eq!(ids(&e, temporal("LAST_MENTION", "WITHIN_X_DAYS_OF", 46, dm(), met())), [2]);
-    // Same encounter: P1's HbA1c shares visit 102 with the 2020-06-15 T2DM only.
+    // Same encounter, same date: P1's HbA1c shares visit 102 with the 2020-06-15 T2DM only;
+    // P2's HbA1c and T2DM with complication have no visit and the same date.
     let a1c = || item("MEASUREMENT", json!({"conceptId": HBA1C}));
-    assert_eq!(ids(&e, temporal("ANY_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())), [1]);
-    assert_eq!(ids(&e, temporal("LAST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())), [1]);
-    assert_eq!(
-        ids(&e, temporal("FIRST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())),
-        Vec::<i64>::new()
-    );
+    assert_eq!(ids(&e, temporal("ANY_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())), [1, 2]);
+    assert_eq!(ids(&e, temporal("LAST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())), [1, 2]);
+    assert_eq!(ids(&e, temporal("FIRST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, dm(), a1c())), [2]);
+    // NUM_OF_OCCURRENCES is not applied in a temporal group.
+    let thrice =
+        with_modifiers(dm(), json!([{"name": "NUM_OF_OCCURRENCES", "operator": "EQUAL", "operands": ["3"]}]));
+    assert_eq!(ids(&e, temporal("ANY_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, thrice, a1c())), [1, 2]);
     // Modifiers apply to each set before relating them.
     let late_dm = with_modifiers(
         dm(),
         json!([{"name": "EVENT_DATE", "operator": "GREATER_THAN", "operands": ["2020-06-14"]}]),
     );
-    assert_eq!(ids(&e, temporal("FIRST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, late_dm, a1c())), [1]);
+    assert_eq!(ids(&e, temporal("FIRST_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, late_dm, a1c())), [1, 2]);
     // Per-item counts are the items' own persons.
     let d = CohortDefinition::from_value(temporal("ANY_MENTION", "X_DAYS_BEFORE", 47, dm(), met())).unwrap();
     let raw = e.cohort(&d).unwrap().raw();
@@ -765,8 +817,9 @@ fn includes_intersect_excludes_subtract_and_excludes_alone_include() {
 #[test]
 fn data_filters() {
     let e = engine();
-    let everyone = json!({"id": "g", "items": [item("PERSON", json!({"type": "AGE", "attributes": [
-        {"name": "AGE", "operator": "GREATER_THAN", "operands": ["0"]}]}))]});
+    let everyone = json!({"id": "g", "items": [
+        item("PERSON", json!({"type": "GENDER", "conceptId": FEMALE})),
+        item("PERSON", json!({"type": "GENDER", "conceptId": MALE}))]});
     assert_eq!(ids(&e, json!({"includes": [everyone.clone()]})), [1, 2, 3, 4, 5, 6]);
     // P3 has only survey and physical-measurement rows; P5 has nothing.
     assert_eq!(
@@ -777,6 +830,12 @@ fn data_filters() {
         ids(&e, json!({"includes": [everyone.clone()], "dataFilters": ["HAS_PHYSICAL_MEASUREMENT_DATA"]})),
         [2, 3]
     );
+    // Filters are cb_search_person column names, in the lower case the UI sends.
+    assert_eq!(
+        ids(&e, json!({"includes": [everyone.clone()], "dataFilters": ["has_ehr_data"]})),
+        [1, 2, 4, 6]
+    );
+    assert_eq!(ids(&e, json!({"includes": [everyone.clone()], "dataFilters": ["has_fitbit"]})), [3, 4]);
     assert_eq!(
         ids(
             &e,
@@ -918,7 +977,6 @@ fn every_validation_problem_is_reported_with_its_path() {
         "includes[0].items[2].modifiers[4].operands[0]: \"outpatient\" is not a concept id",
         "includes[0].items[3].searchParameters[0].subtype: unknown subtype \"BPX\"",
         "includes[0].items[4].searchParameters[0].attributes[0].operands[0]: \"old\" is not a number",
-        "includes[0].items[4].modifiers[0]: modifiers apply to events",
         "includes[0].items[5].searchParameters: the item has no parameters",
         "includes[0].items[7].searchParameters[0].conceptId: concept 0 is not in this dataset",
         "includes[0].items[8].searchParameters[0].conceptId: \"abc\" is not a concept id",
@@ -949,7 +1007,12 @@ fn temporal_validation_and_empty_definitions() {
         temporal("ANY_MENTION", "X_DAYS_AFTER", 1, t2dm(), item("PERSON", json!({"type": "DECEASED"})));
     assert!(errors(&e, person)[0].starts_with("includes[0].items[1]: person-level"));
     let death = temporal("ANY_MENTION", "DURING_SAME_ENCOUNTER_AS", 0, t2dm(), item("DEATH", json!({})));
-    assert!(errors(&e, death)[0].starts_with("includes[0].items[1]: DEATH events have no encounter"));
+    assert!(errors(&e, death).is_empty(), "events without a visit share a missing one");
+    let genome = one(item("WHOLE_GENOME_VARIANT", json!({})));
+    assert!(
+        errors(&e, genome)[0]
+            .starts_with("includes[0].items[0].type: WHOLE_GENOME_VARIANT criteria need genomic")
+    );
     let negative = temporal("ANY_MENTION", "X_DAYS_AFTER", -1, t2dm(), t2dm());
     assert!(errors(&e, negative)[0].starts_with("includes[0].timeValue: -1 days is negative"));
     let missing = json!({"includes": [{"temporal": true, "items": [t2dm()]}]});
@@ -972,10 +1035,11 @@ fn temporal_validation_and_empty_definitions() {
 fn defaults_nulls_and_unknown_fields() {
     let e = engine();
     let d = json!({"includes": [{"id": null, "items": [{"id": "x", "type": "CONDITION", "name": "ignored", "modifiers": null,
-        "searchParameters": [{"parameterId": "p", "name": "T2DM", "value": "E11", "conceptId": "201826", "standard": null,
+        "searchParameters": [{"parameterId": "p", "name": "E11.9", "value": "E11.9", "conceptId": "45000001", "standard": null,
             "group": null, "attributes": null}]}], "temporal": null, "mention": null, "time": null, "timeValue": null}],
         "excludes": null, "dataFilters": null, "extra": {"anything": [1, 2]}});
-    assert_eq!(ids(&e, d), [1, 4]);
+    // `standard` missing or null is false (the API's default): the source column.
+    assert_eq!(ids(&e, d), [1]);
     // Numeric operands are accepted as numbers as well as strings.
     let numeric = one(item(
         "MEASUREMENT",

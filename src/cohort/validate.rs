@@ -7,9 +7,9 @@
 use serde_json::Value;
 
 use super::ValidationError;
+use super::checks::{DOMAINS, ItemDomain, domain};
 use super::definition::{CohortDefinition, Modifier, SearchGroup, SearchGroupItem};
 use super::plan::*;
-use crate::cdm::Domain;
 use crate::date::parse_date;
 use crate::vocab::Vocab;
 
@@ -81,14 +81,6 @@ pub(super) fn integer(v: &Value) -> Option<i32> {
     }
 }
 
-/// The domain of each parameter of an item (its own, else the item's type), where known.
-fn item_domains(item: &SearchGroupItem) -> Vec<Option<Domain>> {
-    item.search_parameters
-        .iter()
-        .map(|p| p.domain.as_deref().or(item.kind.as_deref()).and_then(Domain::parse))
-        .collect()
-}
-
 pub(super) fn shown(v: &Value) -> String {
     v.to_string()
 }
@@ -109,14 +101,11 @@ impl Checker<'_> {
         let excludes = self.groups(&d.excludes, "excludes");
         let mut filters = Vec::new();
         for (i, f) in d.data_filters.iter().enumerate() {
-            match f.as_str() {
-                "HAS_EHR_DATA" => filters.push(DataFilter::Ehr),
-                "HAS_PHYSICAL_MEASUREMENT_DATA" => filters.push(DataFilter::PhysicalMeasurement),
-                other => self.err(
+            match Flag::of_column(f) {
+                Some(flag) => filters.push(flag),
+                None => self.err(
                     &format!("dataFilters[{i}]"),
-                    format!(
-                        "unknown data filter {other:?}; use HAS_EHR_DATA or HAS_PHYSICAL_MEASUREMENT_DATA"
-                    ),
+                    format!("unknown data filter {f:?}; use a cb_search_person flag: {FLAGS}"),
                 ),
             }
         }
@@ -156,18 +145,6 @@ impl Checker<'_> {
                     &format!("{path}.items"),
                     "a temporal group needs at least one item with temporalGroup 0 and one with temporalGroup 1; set temporalGroup on its items",
                 );
-            }
-            let same_encounter = g.time.as_deref() == Some("DURING_SAME_ENCOUNTER_AS");
-            for (i, item) in g.items.iter().enumerate() {
-                let domains = item_domains(item);
-                let message = if domains.iter().any(|d| matches!(d, Some(Domain::Person | Domain::Fitbit))) {
-                    "person-level (PERSON, FITBIT) items have no events to relate in time; move it to a non-temporal group"
-                } else if same_encounter && domains.contains(&Some(Domain::Death)) {
-                    "DEATH events have no encounter; use a day-based time or move the item to another group"
-                } else {
-                    continue;
-                };
-                self.err(&format!("{path}.items[{i}]"), message);
             }
         }
         let items: Option<Vec<ItemPlan>> = items.into_iter().collect();
@@ -231,15 +208,21 @@ impl Checker<'_> {
     }
 
     pub(super) fn item(&mut self, item: &SearchGroupItem, path: &str, temporal: bool) -> Option<ItemPlan> {
-        let item_domain = match item.kind.as_deref() {
-            None => None,
+        let kind = item.kind.as_deref().or_else(|| item.search_parameters.first()?.domain.as_deref());
+        let item_domain = match kind {
+            None => {
+                self.err(&format!("{path}.type"), format!("the item has no type; set it to {DOMAINS}"));
+                None
+            }
             Some(k) => {
-                let d = Domain::parse(k);
-                if d.is_none() {
-                    self.err(
+                let d = domain(k);
+                match d {
+                    None => self.err(&format!("{path}.type"), format!("unknown domain {k:?}; use {DOMAINS}")),
+                    Some(ItemDomain::Unavailable) => self.err(
                         &format!("{path}.type"),
-                        format!("unknown domain {k:?}; use {}", Domain::list()),
-                    );
+                        format!("{k} criteria need genomic or task data that an OMOP dataset does not hold: cohortlens cannot evaluate them; remove the item"),
+                    ),
+                    _ => {}
                 }
                 d
             }
@@ -258,64 +241,94 @@ impl Checker<'_> {
                 }
             },
         };
-        if item.search_parameters.is_empty() {
+        let params = &item.search_parameters;
+        if params.is_empty() {
             self.err(
                 &format!("{path}.searchParameters"),
                 "the item has no parameters; add a parameter or remove the item",
             );
         }
-        let criteria: Vec<_> = item
-            .search_parameters
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                self.parameter(p, &format!("{path}.searchParameters[{i}]"), item.kind.as_deref(), item_domain)
-            })
-            .collect();
-        let criteria: Option<Vec<Criterion>> = criteria.into_iter().collect();
-        let person_level =
-            item_domains(item).iter().any(|d| matches!(d, Some(Domain::Person | Domain::Fitbit)));
-        let mut mods = Modifiers::default();
-        for (i, m) in item.modifiers.iter().enumerate() {
-            let mpath = format!("{path}.modifiers[{i}]");
-            if person_level {
-                self.err(&mpath, "modifiers apply to events, and PERSON and FITBIT criteria have none; remove the modifier or move it to an event item");
-                continue;
+        let ppath = |i: usize| format!("{path}.searchParameters[{i}]");
+        for (i, p) in params.iter().enumerate() {
+            self.check_labels(p, &ppath(i));
+        }
+        let lone_pm = params.len() == 1
+            && params[0].domain.as_deref() == Some("PHYSICAL_MEASUREMENT")
+            && params[0].concept_id.is_null()
+            && params[0].attributes.is_empty();
+        // Person-level items: the Workbench never reads their modifiers.
+        let person_level = |criteria: Vec<Option<Criterion>>| -> Option<Vec<(u16, Criterion)>> {
+            criteria.into_iter().map(|c| c.map(|c| (0, c))).collect()
+        };
+        let criteria = match item_domain? {
+            ItemDomain::Unavailable => return None,
+            ItemDomain::Person => {
+                person_level(params.iter().enumerate().map(|(i, p)| self.person(p, &ppath(i))).collect())
             }
-            self.modifier(m, &mpath, &mut mods);
+            ItemDomain::HasData(Flag::Fitbit) if params.iter().any(|p| !p.attributes.is_empty()) => {
+                person_level(params.iter().enumerate().map(|(i, p)| self.steps(p, &ppath(i))).collect())
+            }
+            ItemDomain::HasData(flag) => Some(vec![(0, Criterion::Person(PersonCriterion::Flag(flag)))]),
+            ItemDomain::PhysicalMeasurement if lone_pm => {
+                Some(vec![(0, Criterion::Person(PersonCriterion::Flag(Flag::PhysicalMeasurement)))])
+            }
+            ItemDomain::Death => {
+                person_level(params.iter().enumerate().map(|(i, p)| self.death(p, &ppath(i))).collect())
+            }
+            d => self.event_parts(params, path, d == ItemDomain::Drug),
+        };
+        let is_person = matches!(item_domain, Some(ItemDomain::Person | ItemDomain::HasData(_)))
+            || (item_domain == Some(ItemDomain::PhysicalMeasurement) && lone_pm);
+        if temporal && is_person {
+            self.err(path, "person-level items (PERSON, FITBIT, has-data) have no events to relate in time; move it to a non-temporal group");
+        }
+        let mut mods = Modifiers::default();
+        if !is_person {
+            for (i, m) in item.modifiers.iter().enumerate() {
+                self.modifier(m, &format!("{path}.modifiers[{i}]"), &mut mods);
+            }
         }
         Some(ItemPlan { id: item.id.clone(), criteria: criteria?, mods, temporal_group: temporal_group? })
     }
 
+    /// One modifier; the first of each name counts (`SGIQB.getModifier`), later ones are
+    /// checked and ignored.
     pub(super) fn modifier(&mut self, m: &Modifier, path: &str, mods: &mut Modifiers) {
         let name = m.name.as_deref().unwrap_or("");
         match name {
             "AGE_AT_EVENT" => {
-                if let Some(c) = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Number) {
-                    mods.age.push(c);
+                let c = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Number);
+                if mods.age.is_none() {
+                    mods.age = c;
                 }
             }
             "NUM_OF_OCCURRENCES" => {
-                if let Some(c) = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Number) {
-                    mods.occurrences.push(c);
+                let c = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Number);
+                if mods.occurrences.is_none() {
+                    mods.occurrences = c;
                 }
             }
             "EVENT_DATE" => {
-                if let Some(c) = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Date) {
-                    mods.date.push(c);
+                let c = self.compare(m.operator.as_deref(), &m.operands, path, Kind::Date);
+                if mods.date.is_none() {
+                    mods.date = c;
                 }
             }
             "ENCOUNTERS" => {
                 let op = self.operator(m.operator.as_deref(), path);
                 if op.is_some_and(|op| !matches!(op, Op::In | Op::Eq)) {
-                    self.err(&format!("{path}.operator"), "ENCOUNTERS takes IN or EQUAL; list the visit concepts with IN");
-                } else if let Some(c) = self.compare::<i32>(m.operator.as_deref(), &m.operands, path, Kind::Concept) {
-                    let mut set = c.values();
-                    set.sort_unstable();
-                    set.dedup();
-                    mods.encounters.push(set);
+                    self.err(&format!("{path}.operator"), "ENCOUNTERS takes IN or EQUAL; name the visit concept with EQUAL");
+                } else if let Some(c) = self.compare::<i32>(m.operator.as_deref(), &m.operands, path, Kind::Concept)
+                    && mods.encounter.is_none()
+                {
+                    // The Workbench binds the first operand only (`getAgeDateAndEncounterSql`).
+                    mods.encounter = c.values().first().copied();
                 }
             }
+            "CATI" => self.err(
+                &format!("{path}.name"),
+                "CATI compares the survey's collection method (survey_conduct), which an OMOP dataset does not hold: cohortlens cannot evaluate it; remove the modifier",
+            ),
             "" => self.err(
                 &format!("{path}.name"),
                 "the modifier has no name; use AGE_AT_EVENT, EVENT_DATE, NUM_OF_OCCURRENCES or ENCOUNTERS",
@@ -426,17 +439,6 @@ impl Checker<'_> {
             self.err(path, format!("{} is not a concept id; give an integer such as 201826", shown(v)));
         }
         id
-    }
-
-    /// The concept set `{conceptId}` plus, when asked, its descendants; sorted.
-    pub(super) fn concept_set(&self, id: i32, descendants: bool) -> Vec<i32> {
-        let mut set = vec![id];
-        if descendants {
-            set.extend_from_slice(self.vocab.descendants(id));
-        }
-        set.sort_unstable();
-        set.dedup();
-        set
     }
 }
 

@@ -326,6 +326,8 @@ impl EngineBuilder {
             return Err(e);
         }
         self.vocab.finish();
-        Ok(Engine { vocab: self.vocab, index: self.index.finish(self.reference_date.as_deref())? })
+        let mut index = self.index.finish(self.reference_date.as_deref())?;
+        index.set_vocabulary_flags(&self.vocab);
+        Ok(Engine { vocab: self.vocab, index })
     }
 }

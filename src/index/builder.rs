@@ -8,7 +8,7 @@ use arrow_schema::SchemaRef;
 use super::model::{Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
 use super::{Dense, IndexError};
 use crate::cdm::EventTable;
-use crate::cdm::concepts::{PHYSICAL_EXAM, SURVEY_TYPE};
+use crate::cdm::concepts::{DIASTOLIC, PHYSICAL_EXAM, SURVEY_TYPE, SYSTOLIC};
 use crate::columns::{self, NULL_I32};
 use crate::date::{Birth, Calendar, month_of, parse_date};
 use crate::privacy::PersonKeys;
@@ -304,6 +304,8 @@ struct EventRows {
     value_concept: Vec<i32>,
     unit: Vec<i32>,
     value_source: Vec<i32>,
+    /// Arrival row and `measurement_datetime` of blood-pressure rows.
+    bp_time: Vec<(u32, i64)>,
 }
 
 impl EventRows {
@@ -326,7 +328,11 @@ impl EventRows {
                 reserve(&mut r.value_concept, rows)?;
                 reserve(&mut r.unit, rows)?;
             }
-            EventTable::Observation => reserve(&mut r.value_source, rows)?,
+            EventTable::Observation => {
+                reserve(&mut r.value, rows)?;
+                reserve(&mut r.value_concept, rows)?;
+                reserve(&mut r.value_source, rows)?;
+            }
             _ => {}
         }
         Ok(r)
@@ -384,6 +390,7 @@ impl IndexBuilder {
         let mut b = IndexBuilder {
             index: Index {
                 events: EventTable::ALL.iter().map(|_| Events::default()).collect(),
+                cdr: NULL_I32,
                 ..Index::default()
             },
             person_pending: true,
@@ -497,6 +504,9 @@ impl IndexBuilder {
                 let persons = self.persons_of(t)?;
                 for &p in persons.iter().filter(|&&p| p != NO_PERSON) {
                     self.index.persons.fitbit.insert(p);
+                    if !*steps {
+                        self.index.persons.heart_rate.insert(p);
+                    }
                 }
                 if *steps {
                     let dates = columns::days(t, "date", true)?;
@@ -552,26 +562,28 @@ impl IndexBuilder {
                 columns::append_i32s(t, "unit_concept_id", false, &mut rows.unit)?;
                 let types = columns::i32s(t, "measurement_type_concept_id", false)?;
                 for (&person, &ty) in persons.iter().zip(&types) {
-                    if person != NO_PERSON && ty != NULL_I32 {
-                        let set = if ty == PHYSICAL_EXAM { &mut p.physical } else { &mut p.ehr };
-                        set.insert(person);
+                    if person != NO_PERSON && ty != NULL_I32 && ty != PHYSICAL_EXAM {
+                        p.ehr.insert(person);
+                    }
+                }
+                let bp = |c: i32| c == SYSTOLIC || c == DIASTOLIC;
+                let times = columns::micros(t, "measurement_datetime", false)?;
+                for (i, &time) in times.iter().enumerate() {
+                    let row = first + i;
+                    let source = rows.source.get(row).copied().unwrap_or(NULL_I32);
+                    if time != i64::MIN && (bp(rows.concept[row]) || bp(source)) {
+                        rows.bp_time.push((row as u32, time));
                     }
                 }
             }
             EventTable::Observation => {
+                columns::append_f64s(t, "value_as_number", false, &mut rows.value)?;
+                columns::append_i32s(t, "value_as_concept_id", false, &mut rows.value_concept)?;
                 columns::append_i32s(t, "value_source_concept_id", false, &mut rows.value_source)?;
                 let types = columns::i32s(t, "observation_type_concept_id", false)?;
-                for ((&person, &ty), &d) in persons.iter().zip(&types).zip(&rows.date[first..]) {
-                    if person == NO_PERSON || ty == NULL_I32 {
-                        continue;
-                    }
-                    if ty != SURVEY_TYPE {
+                for (&person, &ty) in persons.iter().zip(&types) {
+                    if person != NO_PERSON && ty != NULL_I32 && ty != SURVEY_TYPE {
                         p.ehr.insert(person);
-                    } else if d != NULL_I32 {
-                        let c = &mut p.consent[person as usize];
-                        if *c == NULL_I32 || d < *c {
-                            *c = d;
-                        }
                     }
                 }
             }
@@ -648,7 +660,9 @@ impl IndexBuilder {
                 }
             }
         }
-        for dense in [&mut p.deceased, &mut p.ehr, &mut p.physical, &mut p.fitbit] {
+        for dense in
+            [&mut p.deceased, &mut p.ehr, &mut p.physical, &mut p.survey, &mut p.fitbit, &mut p.heart_rate]
+        {
             *dense = Dense::new(n);
         }
         p.consent = vec![NULL_I32; n];
@@ -693,6 +707,7 @@ impl IndexBuilder {
             value_concept,
             unit,
             value_source,
+            bp_time,
         } = rows;
         if tab == EventTable::Visit {
             // The visits' ids become visit keys (their row numbers), which the other tables
@@ -702,6 +717,7 @@ impl IndexBuilder {
             for (key, &id) in visit.iter_mut().zip(&visit_ids) {
                 *key = ordinals.get(id).unwrap_or(NO_VISIT);
             }
+            self.index.known_visits = visit_ids.len() as u32;
             drop(visit_ids);
             self.index.visit_concept = concept.clone();
             self.visit_keys.next = concept.len() as u32;
@@ -710,6 +726,9 @@ impl IndexBuilder {
         for (&p, &d) in person.iter().zip(&date) {
             if p != NO_PERSON && d != NULL_I32 {
                 self.span = (self.span.0.min(d), self.span.1.max(d));
+                if tab != EventTable::Death {
+                    self.index.cdr = self.index.cdr.max(d);
+                }
             }
         }
         // Keep the rows of known persons, sorted by standard concept. Each column is dropped
@@ -729,6 +748,13 @@ impl IndexBuilder {
         let mut runs: Vec<(i32, u32, u32)> = sorted.ranges.iter().map(|(&c, &(a, b))| (c, a, b)).collect();
         runs.sort_unstable_by_key(|&(_, start, _)| start);
         let by_concept = Buckets { ranges: sorted.ranges, order: Vec::new() };
+        let mut bp_time: Vec<(u32, i64)> = bp_time
+            .into_iter()
+            .filter_map(|(row, time)| {
+                sorted.dest.get(row as usize).filter(|&&d| d != u32::MAX).map(|&d| (d, time))
+            })
+            .collect();
+        bp_time.sort_unstable();
         Ok(Events {
             runs,
             by_source,
@@ -741,6 +767,7 @@ impl IndexBuilder {
             unit,
             value_source,
             by_concept,
+            bp_time,
         })
     }
 
@@ -776,7 +803,7 @@ impl IndexBuilder {
             _ => NULL_I32,
         };
         p.age_now = p.birth.iter().map(|&b| age(b, reference)).collect();
-        p.age_at_consent = p.birth.iter().zip(&p.consent).map(|(&b, &c)| age(b, c)).collect();
+        p.age_at_consent = vec![NULL_I32; p.birth.len()];
         Ok(index)
     }
 }

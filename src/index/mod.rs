@@ -66,10 +66,19 @@ pub fn uses_column(table: &str, column: &str) -> bool {
         }
         "activity_summary" => &["person_id", "date", "steps"],
         "heart_rate_summary" => &["person_id"],
-        "measurement" => {
-            &["value_as_number", "value_as_concept_id", "measurement_type_concept_id", "unit_concept_id"]
-        }
-        "observation" => &["value_source_concept_id", "observation_type_concept_id"],
+        "measurement" => &[
+            "value_as_number",
+            "value_as_concept_id",
+            "measurement_type_concept_id",
+            "unit_concept_id",
+            "measurement_datetime",
+        ],
+        "observation" => &[
+            "value_source_concept_id",
+            "observation_type_concept_id",
+            "value_as_number",
+            "value_as_concept_id",
+        ],
         "visit_occurrence" => &["visit_concept_id"],
         _ => &[],
     };

@@ -108,6 +108,9 @@ pub(crate) struct Events {
     pub by_source: Buckets,
     /// Rows by `value_source_concept_id` (observation only).
     pub by_value_source: Buckets,
+    /// `measurement_datetime` (microseconds) of the blood-pressure rows (903118 or 903115 in
+    /// either concept column), by row, sorted.
+    pub bp_time: Vec<(u32, i64)>,
 }
 
 /// A numeric column (`value_as_number`) in as little memory as holds it exactly: decimals of
@@ -164,6 +167,12 @@ impl Events {
         self.unit.get(r).copied().unwrap_or(NULL_I32)
     }
 
+    /// `measurement_datetime` of blood-pressure row `r`, if it has one.
+    pub(crate) fn bp_time(&self, r: usize) -> Option<i64> {
+        let i = self.bp_time.binary_search_by_key(&(r as u32), |&(row, _)| row).ok()?;
+        Some(self.bp_time[i].1)
+    }
+
     /// Number of rows kept (those of persons in `person`).
     pub(crate) fn len(&self) -> usize {
         self.person.len()
@@ -182,15 +191,22 @@ pub(crate) struct Persons {
     pub sex: Vec<i32>,
     pub race: Vec<i32>,
     pub ethnicity: Vec<i32>,
-    /// Earliest survey-type observation date ([`NULL_I32`] if none).
+    /// Consent date ([`NULL_I32`] if none): the Consent PII answer, else the PII State answer,
+    /// else the first answer to The Basics (set with the vocabulary, [`Index::set_vocabulary_flags`]).
     pub consent: Vec<i32>,
     /// Observation periods of person `p`: `periods[period_start[p]..period_start[p + 1]]`.
     pub period_start: Vec<u32>,
     pub periods: Vec<(i32, i32)>,
     pub deceased: Dense,
     pub ehr: Dense,
+    /// `has_physical_measurement_data`: a PPI physical-measurement source concept.
     pub physical: Dense,
+    /// `has_ppi_survey_data`: an answer below a PPI module.
+    pub survey: Dense,
+    /// Any Fitbit table.
     pub fitbit: Dense,
+    /// A `heart_rate_summary` row.
+    pub heart_rate: Dense,
     /// Mean daily steps (NaN if none).
     pub steps: Vec<f64>,
     /// Persons with an `activity_summary` row.
@@ -229,9 +245,69 @@ pub(crate) struct Index {
     pub demographics: IdMap<i32, Dense>,
     /// Civil dates of the span of event dates, for ages at events.
     pub calendar: Calendar,
+    /// The CDR date: the latest date of the search events (every event table but `death`).
+    pub cdr: i32,
+    /// Visit keys below this are rows of `visit_occurrence`; the others are ids it lacks.
+    pub known_visits: u32,
 }
 
 impl Index {
+    /// The flags and dates the vocabulary defines (`build-cb-search-person.sh`):
+    /// `has_physical_measurement_data` (a measurement whose source concept is a PPI
+    /// physical measurement), `has_ppi_survey_data` (an observation whose source concept is
+    /// below a PPI module), and the consent date (the Consent PII answer 1585482, else the PII
+    /// State answer 1585249, else the first answer below The Basics 1586134) with the age then.
+    pub(crate) fn set_vocabulary_flags(&mut self, vocab: &crate::vocab::Vocab) {
+        let n = self.persons.len();
+        let (mut physical, mut survey) = (Dense::new(n), Dense::new(n));
+        let measurement = &self.events[EventTable::Measurement as usize];
+        let observation = &self.events[EventTable::Observation as usize];
+        for c in vocab.concepts() {
+            if c.vocabulary != "PPI" {
+                continue;
+            }
+            if c.class == "Clinical Observation" && c.domain == "Measurement" {
+                measurement.by_source.rows(c.id).each(|r| physical.insert(measurement.person[r]));
+            }
+            if c.class == "Module" {
+                for &q in vocab.descendants(c.id) {
+                    observation.by_source.rows(q).each(|r| survey.insert(observation.person[r]));
+                }
+            }
+        }
+        let first = |concepts: &[i32]| {
+            let mut out = vec![NULL_I32; n];
+            for &c in concepts {
+                observation.by_source.rows(c).each(|r| {
+                    let (p, d) = (observation.person[r] as usize, observation.date[r]);
+                    if d != NULL_I32 && (out[p] == NULL_I32 || d < out[p]) {
+                        out[p] = d;
+                    }
+                });
+            }
+            out
+        };
+        let (consent, state, basics) =
+            (first(&[1_585_482]), first(&[1_585_249]), first(vocab.descendants(1_586_134)));
+        let p = &mut self.persons;
+        p.consent = (0..n)
+            .map(|i| {
+                [consent[i], state[i], basics[i]].into_iter().find(|&d| d != NULL_I32).unwrap_or(NULL_I32)
+            })
+            .collect();
+        p.age_at_consent = p
+            .birth
+            .iter()
+            .zip(&p.consent)
+            .map(|(&b, &c)| match b {
+                Some(b) if c != NULL_I32 => b.age_on(c),
+                _ => NULL_I32,
+            })
+            .collect();
+        p.physical = physical;
+        p.survey = survey;
+    }
+
     /// The events of a table.
     pub(crate) fn events(&self, t: EventTable) -> &Events {
         &self.events[t as usize]

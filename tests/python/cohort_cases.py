@@ -10,9 +10,18 @@ Each case is `(name, definition)`. The builders below write the Workbench reques
 # -- builders -------------------------------------------------------------------------------
 
 
+# Domains whose parameters the Workbench UI sends as standard concepts (`standard: true`; the
+# API's default is false).
+STANDARD_DOMAINS = ("CONDITION", "PROCEDURE", "DRUG", "MEASUREMENT", "OBSERVATION", "DEVICE",
+                    "VISIT", "DEATH")
+
+
 def param(domain, concept_id=None, **fields):
-    """A SearchParameter of `domain`; `fields` are copied as given (type, subtype, group...)."""
+    """A SearchParameter of `domain`; `fields` are copied as given (type, subtype, group...);
+    `standard` is true for the domains above unless given."""
     result = {"domain": domain}
+    if domain in STANDARD_DOMAINS:
+        result["standard"] = True
     if concept_id is not None:
         result["conceptId"] = concept_id
     result.update(fields)
@@ -92,9 +101,9 @@ T2DM, DIABETES, ENDOCRINE, T1DM = 201826, 201820, 31821, 201254
 HYPERTENSION, HYPERTENSIVE_DISORDER, CARDIOVASCULAR = 320128, 316866, 134057
 HEART_FAILURE, CKD = 316139, 46271022
 E11_9, E11 = 2100001002, 2100001501  # ICD10CM source concepts of type 2 diabetes
-METFORMIN, DIABETES_DRUGS_ATC, METFORMIN_500 = 1503297, 2100200101, 2100100001
+METFORMIN, DIABETES_DRUGS_ATC = 1503297, 2100200101
 ATORVASTATIN_20 = 2100100007
-ECG, CARDIOVASCULAR_PROCEDURES = 2100400004, 2100400902
+ECG = 2100400004
 GLUCOSE_STRIPS, DME = 2100500002, 2100500900
 INPATIENT, OUTPATIENT, ER = 9201, 9202, 9203
 HBA1C, GLUCOSE, HEMOGLOBIN, CREATININE = 3004410, 3004501, 3000963, 3016723
@@ -120,8 +129,8 @@ def temporal_cases():
         # A: type 2 diabetes; B: HbA1c > 7 in the same visit.
         "DURING_SAME_ENCOUNTER_AS": (item(t2dm, temporal_group=0),
                                      item(hba1c_high, temporal_group=1), None),
-        # A: type 2 diabetes at least 30 days before B: metformin.
-        "X_DAYS_BEFORE": (item(t2dm, temporal_group=0), item(metformin, temporal_group=1), 30),
+        # A: type 2 diabetes no later than B: metformin.
+        "X_DAYS_BEFORE": (item(t2dm, temporal_group=0), item(metformin, temporal_group=1), 0),
         # A: metformin at least 0 days after B: type 2 diabetes.
         "X_DAYS_AFTER": (item(metformin, temporal_group=0), item(t2dm, temporal_group=1), 0),
         # A: essential hypertension within 7 days of B: an emergency-room visit.
@@ -139,7 +148,7 @@ def temporal_cases():
             item(param("CONDITION", CKD), modifiers=[mod("AGE_AT_EVENT", "GREATER_THAN", 60)],
                  temporal_group=0),
             item(param("DRUG", 956874, ancestorData=True), temporal_group=1),
-            item(param("PROCEDURE", ECG), modifiers=[mod("ENCOUNTERS", "IN", INPATIENT)],
+            item(param("PROCEDURE", ECG, standard=False), modifiers=[mod("ENCOUNTERS", "IN", INPATIENT)],
                  temporal_group=1),
             mention="FIRST_MENTION", time="WITHIN_X_DAYS_OF", time_value=90)])),
         ("temporal_with_num_of_occurrences_and_event_date", definition([group(
@@ -185,8 +194,8 @@ CASES = [
                                                               group=True)))])),
     ("condition_diabetes_without_descendants", definition([group(item(param(
         "CONDITION", DIABETES, group=False)), item(param("CONDITION", T1DM)))])),
-    ("condition_endocrine_ancestor_data", definition([group(item(param(
-        "CONDITION", ENDOCRINE, ancestorData=True)))])),
+    ("condition_endocrine_group", definition([group(item(param(
+        "CONDITION", ENDOCRINE, group=True, ancestorData=True)))])),
     ("condition_icd10_source", definition([group(item(param(
         "CONDITION", E11_9, type="ICD10CM", standard=False)))])),
     ("condition_icd10_source_group", definition([group(item(param(
@@ -206,27 +215,29 @@ CASES = [
     ("drug_metformin_ingredient_with_descendants", definition([group(item(metformin))])),
     ("drug_atc_diabetes_class", definition([group(item(param(
         "DRUG", DIABETES_DRUGS_ATC, type="ATC", group=True)))])),
-    ("drug_clinical_drug_source", definition([group(item(param(
-        "DRUG", METFORMIN_500, standard=False)))])),
-    ("procedure_ecg", definition([group(item(param("PROCEDURE", ECG, type="CPT4")))])),
-    ("procedure_cardiovascular_group", definition([group(item(param(
-        "PROCEDURE", CARDIOVASCULAR_PROCEDURES, type="CPT4", group=True)))])),
+    ("drug_ingredient_rolls_up_without_ancestor_data", definition([group(item(param(
+        "DRUG", METFORMIN, type="RXNORM", ancestorData=False)))])),
+    # CPT4 procedures are source concepts in the Workbench's search events.
+    ("procedure_ecg", definition([group(item(param(
+        "PROCEDURE", ECG, type="CPT4", standard=False)))])),
+    ("procedure_ecg_twice", definition([group(item(param(
+        "PROCEDURE", ECG, type="CPT4", standard=False),
+        modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN_OR_EQUAL_TO", 2)]))])),
     ("device_glucose_strips", definition([group(item(param("DEVICE", GLUCOSE_STRIPS)))])),
-    ("device_dme_group_source", definition([group(item(param(
-        "DEVICE", DME, group=True, standard=False)))])),
+    ("device_dme_group", definition([group(item(param("DEVICE", DME, group=True)))])),
     ("visit_inpatient", definition([group(item(param("VISIT", INPATIENT, type="VISIT")))])),
     ("visit_er_three_times", definition([group(item(
         param("VISIT", ER, type="VISIT"), modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN", 2)]
     ))])),
-    ("visit_outpatient_source_with_encounters", definition([group(item(
-        param("VISIT", OUTPATIENT, standard=False),
+    ("visit_outpatient_with_encounters", definition([group(item(
+        param("VISIT", OUTPATIENT),
         modifiers=[mod("ENCOUNTERS", "EQUAL", OUTPATIENT),
                    mod("NUM_OF_OCCURRENCES", "BETWEEN", 10, 12)]))])),
     ("observation_smoking_status", definition([group(item(param(
         "OBSERVATION", SMOKING_STATUS, type="LOINC")))])),
     ("observation_smoking_status_source_in_er", definition([group(item(
         param("OBSERVATION", SMOKING_STATUS, standard=False),
-        modifiers=[mod("ENCOUNTERS", "IN", ER, OUTPATIENT)]))])),
+        modifiers=[mod("ENCOUNTERS", "IN", OUTPATIENT, ER)]))])),
     # -- MEASUREMENT attributes and every operator ----------------------------------------
     ("measurement_hba1c_greater_than_7", definition([group(item(hba1c_high))])),
     ("measurement_glucose_between", definition([group(item(param(
@@ -245,8 +256,8 @@ CASES = [
     ("measurement_ldl_two_attributes", definition([group(item(param(
         "MEASUREMENT", LDL, attributes=[attr("NUM", "GREATER_THAN_OR_EQUAL_TO", 160),
                                         attr("NUM", "LESS_THAN", 190)])))])),
-    ("measurement_lipids_group_num", definition([group(item(param(
-        "MEASUREMENT", LIPIDS, group=True, attributes=[attr("NUM", "GREATER_THAN", 300)])))])),
+    ("measurement_lipids_group", definition([group(item(param(
+        "MEASUREMENT", LIPIDS, group=True)))])),
     ("measurement_covid_positive_cat", definition([group(item(param(
         "MEASUREMENT", COVID_PCR, attributes=[attr("CAT", "IN", POSITIVE)])))])),
     ("measurement_hba1c_any", definition([group(item(param(
@@ -276,10 +287,10 @@ CASES = [
                          attributes=[attr("NUM", "IN", 110, 120)])))])),
     # -- SURVEY ----------------------------------------------------------------------------
     ("survey_lifestyle_module", definition([group(item(param(
-        "SURVEY", LIFESTYLE, type="PPI", subtype="SURVEY")))])),
+        "SURVEY", LIFESTYLE, type="PPI", subtype="SURVEY", group=True)))])),
     ("survey_the_basics_and_overall_health", definition([
-        group(item(param("SURVEY", THE_BASICS, type="PPI", subtype="SURVEY"))),
-        group(item(param("SURVEY", OVERALL_HEALTH, type="PPI", subtype="SURVEY")))])),
+        group(item(param("SURVEY", THE_BASICS, type="PPI", subtype="SURVEY", group=True))),
+        group(item(param("SURVEY", OVERALL_HEALTH, type="PPI", subtype="SURVEY", group=True)))])),
     ("survey_question", definition([group(item(param(
         "SURVEY", SMOKE_FREQUENCY, type="PPI", subtype="QUESTION")))])),
     ("survey_answer", definition([group(item(param(
@@ -383,7 +394,7 @@ CASES = [
     ("excludes_only_two_groups", definition([], [group(item(t2dm)),
                                                  group(item(person("GENDER", MALE)))])),
     ("data_filter_ehr", definition([group(item(param(
-        "SURVEY", LIFESTYLE, type="PPI", subtype="SURVEY")))], data_filters=["HAS_EHR_DATA"])),
+        "SURVEY", LIFESTYLE, type="PPI", subtype="SURVEY", group=True)))], data_filters=["HAS_EHR_DATA"])),
     ("data_filter_physical_measurements", definition(
         [group(item(person("AGE", None, attr("AGE", "GREATER_THAN", 60))))],
         data_filters=["HAS_PHYSICAL_MEASUREMENT_DATA"])),
@@ -396,7 +407,7 @@ CASES = [
         item(param("PHYSICAL_MEASUREMENT", BMI, attributes=[attr("NUM", "GREATER_THAN", 35)])))],
         restrict=True)),
     ("restrict_to_observation_period_with_person_and_survey", definition(
-        [group(item(param("SURVEY", LIFESTYLE, subtype="SURVEY")),
+        [group(item(param("SURVEY", LIFESTYLE, subtype="SURVEY", group=True)),
                item(person("ETHNICITY", HISPANIC))),
          group(item(param("VISIT", ER), modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN", 1)]))],
         [group(item(param("DEATH", 0)))], restrict=True)),
@@ -407,7 +418,6 @@ CASES = [
 
 GI_BLEED, GI_BLEED_ICD10 = 192671, 35208414
 CELECOXIB, DICLOFENAC, ACETAMINOPHEN = 1118084, 1124300, 1125315
-DICLOFENAC_NDC = 45011828
 VIRAL_SINUSITIS, SINUSITIS, OSTEOARTHRITIS, ACUTE_BRONCHITIS = 40481087, 4283893, 80180, 260139
 ORAL_TEMPERATURE = 3006322
 
@@ -422,8 +432,8 @@ EUNOMIA_CASES = [
              modifiers=[mod("AGE_AT_EVENT", "GREATER_THAN_OR_EQUAL_TO", 42)]),
         item(param("DRUG", DICLOFENAC, group=True),
              modifiers=[mod("AGE_AT_EVENT", "GREATER_THAN_OR_EQUAL_TO", 40)]))])),
-    ("eunomia_diclofenac_ndc_source", definition([group(item(param(
-        "DRUG", DICLOFENAC_NDC, standard=False, type="NDC")))])),
+    ("eunomia_diclofenac_rolls_up_without_ancestor_data", definition([group(item(param(
+        "DRUG", DICLOFENAC, type="RXNORM")))])),
     ("eunomia_acetaminophen_descendants_three_times", definition([group(item(
         param("DRUG", ACETAMINOPHEN, ancestorData=True),
         modifiers=[mod("NUM_OF_OCCURRENCES", "GREATER_THAN_OR_EQUAL_TO", 3)]))])),
@@ -452,9 +462,10 @@ EUNOMIA_CASES = [
         item(param("CONDITION", ACUTE_BRONCHITIS), temporal_group=0),
         item(param("DRUG", ACETAMINOPHEN, ancestorData=True), temporal_group=1),
         mention="LAST_MENTION", time="WITHIN_X_DAYS_OF", time_value=3)])),
+    # Same encounter: the same visit (none on either side here) and the same date.
     ("eunomia_same_encounter", definition([group(
         item(param("CONDITION", OSTEOARTHRITIS), temporal_group=0),
-        item(param("VISIT", 9201), temporal_group=1),
+        item(param("DRUG", CELECOXIB, ancestorData=True), temporal_group=1),
         mention="ANY_MENTION", time="DURING_SAME_ENCOUNTER_AS")])),
     ("eunomia_restricted_with_ehr_filter", definition(
         [group(item(param("CONDITION", SINUSITIS, group=True),

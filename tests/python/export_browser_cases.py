@@ -3,8 +3,8 @@
 Writes one JSON file: the hand-written cases of one dataset kind (`cohort_cases.CASES` for the
 synthetic 10k dataset, `cohort_cases.EUNOMIA_CASES` for Eunomia) plus N random valid definitions
 drawn by `random_definitions.generate` with `random.Random(f"{seed}:{index}")` (the draws of
-test_cohort_oracle.py for the same seed), each with the raw counts `oracle.count` computes with
-DuckDB over the dataset's Parquet files:
+test_cohort_oracle.py for the same seed), each with the raw counts `workbench_oracle.count` computes
+with DuckDB over the dataset's Parquet files:
 
     {"kind", "seed", "random", "cases": [{"name", "index", "definition",
                                            "expected": {"total", "includes", "excludes"}}]}
@@ -27,7 +27,7 @@ import duckdb
 
 import random_definitions
 from cohort_cases import CASES, EUNOMIA_CASES
-from cohortlens_oracle import cohort as oracle
+from cohortlens_oracle import workbench as workbench_oracle
 
 HAND_WRITTEN = {"synthetic": CASES, "eunomia": EUNOMIA_CASES}
 
@@ -37,14 +37,14 @@ def export(data_dir, kind, random_count, seed):
     con = duckdb.connect()
     try:
         cases = [{"name": name, "index": None, "definition": definition,
-                  "expected": oracle.count(con, data_dir, definition)}
+                  "expected": workbench_oracle.count(con, data_dir, definition)}
                  for name, definition in HAND_WRITTEN[kind]]
         catalog = random_definitions.build_catalog(con, data_dir)
         for index in range(random_count):
             definition = random_definitions.generate(random.Random(f"{seed}:{index}"), catalog)
             # The generator draws valid definitions only; an oracle failure is a bug to see.
             cases.append({"name": f"random {index}", "index": index, "definition": definition,
-                          "expected": oracle.count(con, data_dir, definition)})
+                          "expected": workbench_oracle.count(con, data_dir, definition)})
         return cases
     finally:
         con.close()

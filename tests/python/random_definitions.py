@@ -203,7 +203,7 @@ def _survey(rng, catalog):
     roll = rng.random()
     if catalog["survey_modules"] and roll < 0.25:
         return param("SURVEY", rng.choice(catalog["survey_modules"]), type="PPI",
-                     subtype="SURVEY")
+                     subtype="SURVEY", group=True)
     question = rng.choice(sorted(questions))
     answers = questions[question]
     if not answers or roll < 0.5:

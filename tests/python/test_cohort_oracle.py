@@ -1,4 +1,5 @@
-"""The cohort engine (`cohortlens count --raw`) checked against the independent DuckDB oracle.
+"""The cohort engine (`cohortlens count --raw`) checked against the Workbench oracle
+(`oracle/cohortlens_oracle/workbench.py`: the All of Us Workbench's search tables and query shapes in DuckDB).
 
 - every hand-written case of `cohort_cases.CASES` on the synthetic 10k dataset (seed 42) and of
   `cohort_cases.EUNOMIA_CASES` on Eunomia imported from Parquet: total, group and item counts;
@@ -17,9 +18,9 @@ import subprocess
 import duckdb
 import pytest
 
-from cohortlens_oracle import cohort as oracle
 import random_definitions
 from cohort_cases import CASES, EUNOMIA_CASES, attr, definition, group, item, mod, param
+from cohortlens_oracle import workbench as workbench_oracle
 
 DEFAULT_SEED = 20251122
 RANDOM_DEFINITIONS = int(os.environ.get("COHORTLENS_ORACLE_COUNT", "500"))
@@ -99,7 +100,7 @@ def batch(binary, data_dir, cases, con, tmp_path_factory):
     run = count(binary, data_dir, [d for _, d in cases], tmp)
     assert run.returncode == 0, f"engine failed (status {run.returncode}):\n{run.stderr}"
     assert len(run.lines) == len(cases), f"{len(run.lines)} lines for {len(cases)} cases"
-    return {name: (line, oracle.count(con, data_dir, d), d)
+    return {name: (line, workbench_oracle.count(con, data_dir, d), d)
             for (name, d), line in zip(cases, run.lines)}
 
 
@@ -144,10 +145,10 @@ def test_eunomia_case(name, eunomia_results):
 def test_cases_are_not_trivial(con, synthetic, parquet_import):
     """Every hand-written cohort is neither empty nor everyone, so agreement means something."""
     for cases, data_dir in ((CASES, synthetic), (EUNOMIA_CASES, parquet_import.out_dir)):
-        schema = oracle.schema_for(con, data_dir)
+        schema = workbench_oracle.load(con, data_dir)
         persons = con.execute(f"SELECT count(*) FROM {schema}.person").fetchall()[0][0]
         for name, definition_ in cases:
-            total = oracle.count(con, data_dir, definition_)["total"]
+            total = workbench_oracle.count(con, data_dir, definition_)["total"]
             assert 0 < total < persons, f"{name}: total {total} of {persons} persons"
 
 
@@ -178,8 +179,8 @@ def test_random_definitions(binary, synthetic, con, tmp_path):
         if single.returncode != 0 or len(single.lines) != 1 or "raw" not in single.lines[0]:
             return None
         try:
-            return single.lines[0]["raw"], oracle.count(con, synthetic, candidate)
-        except (ValueError, duckdb.Error):
+            return single.lines[0]["raw"], workbench_oracle.count(con, synthetic, candidate)
+        except (ValueError, duckdb.Error):  # Unsupported is a ValueError
             return None
 
     def still_fails(candidate):
@@ -194,7 +195,7 @@ def test_random_definitions(binary, synthetic, con, tmp_path):
             failures.append(f"{where}: engine rejected a valid definition: {line}\n"
                             f"definition: {json.dumps(definition_)}")
             continue
-        expected = oracle.count(con, synthetic, definition_)
+        expected = workbench_oracle.count(con, synthetic, definition_)
         found = differences(line["raw"], expected)
         if shown_number(line["shown"]) != aou_round(line["raw"]["total"]):
             failures.append(f"{where}: shown {line['shown']} for raw {line['raw']['total']}")
@@ -327,6 +328,6 @@ def test_invalid_definition_in_a_batch(binary, synthetic, tmp_path, con):
     assert run.returncode == 2, run.stderr
     assert len(run.lines) == 3, run.lines
     assert "errors" in run.lines[1] and "raw" not in run.lines[1], run.lines[1]
-    expected = oracle.count(con, synthetic, good)
+    expected = workbench_oracle.count(con, synthetic, good)
     for line in (run.lines[0], run.lines[2]):
         assert not differences(line["raw"], expected), line

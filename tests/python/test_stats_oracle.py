@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from cohortlens_oracle import cohort as oracle
+from cohortlens_oracle import workbench as workbench_oracle
 from cohort_cases import CASES, EUNOMIA_CASES
 
 NULL = -2147483648  # stands for a NULL concept id in Python-side keys
@@ -162,7 +163,7 @@ class Oracle:
     def set_scope(self, scope):
         """Creates temp table `scope(person_id)`; remembers a concept scope's concept set."""
         if "definition" in scope:
-            sql = oracle.persons_sql(self.con, self.data_dir, scope["definition"])
+            sql = workbench_oracle.persons_sql(self.con, self.data_dir, scope["definition"])
             self.scope_concepts = None
         else:
             self.scope_concepts = self.concept_set(scope["concept"])
