@@ -198,10 +198,10 @@ test('keyboard only: add a cohort cell, type its definition, run it, run all', a
   await tabTo('#cells > li.cell:last-child .cm-content');
   const definition = {
     includes: [
-      { id: 'htn', items: [{ id: 'htn', type: 'CONDITION', searchParameters: [{ domain: 'CONDITION', conceptId: 320128, type: 'SNOMED' }] }] },
+      { id: 'htn', items: [{ id: 'htn', type: 'CONDITION', searchParameters: [{ domain: 'CONDITION', conceptId: 320128, type: 'SNOMED', standard: true }] }] },
       { id: 'women', items: [{ id: 'f', type: 'PERSON', searchParameters: [{ domain: 'PERSON', type: 'SEX', conceptId: 45878463 }] }] },
     ],
-    excludes: [{ id: 'dm', items: [{ id: 't2', type: 'CONDITION', searchParameters: [{ domain: 'CONDITION', conceptId: 201826, type: 'SNOMED' }] }] }],
+    excludes: [{ id: 'dm', items: [{ id: 't2', type: 'CONDITION', searchParameters: [{ domain: 'CONDITION', conceptId: 201826, type: 'SNOMED', standard: true }] }] }],
   };
   await p.keyboard.press('Control+A');
   await p.keyboard.insertText(JSON.stringify(definition));
