@@ -4,14 +4,6 @@
 import * as Comlink from '../vendor/comlink.js';
 import init, { Lens } from '../pkg/cohortlens.js';
 
-// In a worker there is no <canvas> element: the engine draws on an OffscreenCanvas, whose 2D
-// context has the same drawing API. The wasm binding checks `instanceof HTMLCanvasElement` and
-// `CanvasRenderingContext2D`, so those names point at the offscreen classes here.
-if (typeof HTMLCanvasElement === 'undefined' && typeof OffscreenCanvas !== 'undefined') {
-  self.HTMLCanvasElement = OffscreenCanvas;
-  self.CanvasRenderingContext2D = OffscreenCanvasRenderingContext2D;
-}
-
 // A rejection nothing awaits (a wasm trap inside a promise callback would leave Lens.open's
 // promise pending): tell the page instead of leaving it loading forever. A trap in a plain task
 // reaches the page as the worker's `error` event.
