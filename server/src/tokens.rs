@@ -233,7 +233,7 @@ impl TokenStore {
     }
 
     /// How many tokens the file holds now.
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         self.refresh();
         self.state.read().expect("not poisoned").entries.as_ref().map_or(0, Vec::len)
     }

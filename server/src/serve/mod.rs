@@ -24,6 +24,7 @@ use arrow_schema::SchemaRef;
 use axum::Json;
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +37,9 @@ use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_io_timeout::TimeoutStream;
-use tower_governor::GovernorLayer;
 use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -189,7 +191,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let app = router(state, &options.www, &options.pkg);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 let _ = stop_tx.send(true);
@@ -219,7 +221,7 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
     let access = match (&options.tokens, &manifest) {
         (Some(path), _) => match TokenStore::open(path) {
             Ok(store) => {
-                if store.len() == 0 {
+                if store.count() == 0 {
                     tracing::warn!("{} holds no tokens: only public tables can be read", path.display());
                 }
                 Some(Access::Tokens(store))
@@ -296,6 +298,7 @@ fn read_schema(path: &Path) -> Result<SchemaRef, String> {
 fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
     let limits = &state.limits;
     let governor = GovernorConfigBuilder::default()
+        .key_extractor(PeerIp)
         .per_millisecond((60_000 / u64::from(limits.public_per_minute.get())).max(1))
         .burst_size(limits.public_burst.get())
         .methods(vec![Method::GET, Method::HEAD, Method::OPTIONS])
@@ -310,7 +313,7 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
     });
     let rate_limited = GovernorLayer::new(governor).error_handler(|e| {
         let wait = match &e {
-            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+            GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
             _ => 1,
         };
         let mut err = ApiError::new(
@@ -370,6 +373,32 @@ impl axum::serve::Listener for TimeoutListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.inner.local_addr()
+    }
+}
+
+/// The client's address, as the handlers and the rate limiter see it.
+#[derive(Clone, Copy, Debug)]
+struct ClientAddr(SocketAddr);
+
+impl Connected<axum::serve::IncomingStream<'_, TimeoutListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TimeoutListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+/// Rate-limit key: the client's IP address.
+#[derive(Clone, Copy)]
+struct PeerIp;
+
+impl KeyExtractor for PeerIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
+        request
+            .extensions()
+            .get::<ConnectInfo<ClientAddr>>()
+            .map(|ConnectInfo(ClientAddr(addr))| addr.ip())
+            .ok_or(GovernorError::UnableToExtractKey)
     }
 }
 
@@ -433,7 +462,7 @@ impl IntoResponse for ApiError {
 /// that is the public tables only; the others are listed by name and tier, `locked`.
 async fn catalog(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let caller = state.access.caller(&headers, client.ip(), &state.failures)?;
@@ -515,7 +544,7 @@ fn projection(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<Op
 /// served or refused, leaves one audit record.
 async fn table_stream(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
     UrlPath(name): UrlPath<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
