@@ -15,14 +15,21 @@ use libfuzzer_sys::fuzz_target;
 #[path = "../../server/src/import/coerce.rs"]
 mod coerce;
 
-const TYPES: [ColumnType; 6] =
-    [ColumnType::Id, ColumnType::Count, ColumnType::Int, ColumnType::Float, ColumnType::Text, ColumnType::Date];
+const TYPES: [ColumnType; 6] = [
+    ColumnType::Id,
+    ColumnType::Count,
+    ColumnType::Int,
+    ColumnType::Float,
+    ColumnType::Text,
+    ColumnType::Date,
+];
 
 fuzz_target!(|data: &[u8]| {
     let delimiter = if data.first() == Some(&b'\t') { b'\t' } else { b',' };
     let format = arrow_csv::reader::Format::default().with_header(true).with_delimiter(delimiter);
     let Ok((schema, _)) = format.infer_schema(Cursor::new(data), Some(0)) else { return };
-    let fields: Vec<Field> = schema.fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect();
+    let fields: Vec<Field> =
+        schema.fields().iter().map(|f| Field::new(f.name(), DataType::Utf8, true)).collect();
     if fields.is_empty() || fields.len() > 64 {
         return;
     }
@@ -50,7 +57,9 @@ fn check(column: &ArrayRef, ty: ColumnType) {
             assert_eq!(array.len(), column.len(), "coercion changed the row count");
             assert_eq!(array.data_type(), &ty.data_type(), "coercion gave the wrong type");
         }
-        Err(coerce::CoerceError::Value { index, .. }) => assert!(index < column.len(), "error row out of range"),
+        Err(coerce::CoerceError::Value { index, .. }) => {
+            assert!(index < column.len(), "error row out of range")
+        }
         Err(coerce::CoerceError::Type) => {}
     }
 }

@@ -5,7 +5,8 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::{
-    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    ArrayRef, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use cohortlens::cdm::{self, ColumnType, TableSpec};
 use cohortlens::cohort::Engine;
@@ -39,7 +40,8 @@ const CONCEPTS: &[(i32, &str, &str, &str, &str)] = &[
 ];
 
 /// (ancestor, descendant, levels).
-const ANCESTORS: &[(i32, i32, i32)] = &[(201820, 201820, 0), (201826, 201826, 0), (201820, 201826, 1), (1586134, 1585838, 1)];
+const ANCESTORS: &[(i32, i32, i32)] =
+    &[(201820, 201820, 0), (201826, 201826, 0), (201820, 201826, 1), (1586134, 1585838, 1)];
 
 /// The concepts an event table's concept columns take, by table.
 fn concepts_of(table: &str) -> &'static [i32] {
@@ -65,7 +67,13 @@ fn column(spec: &TableSpec, name: &str, ty: ColumnType, rows: usize) -> ArrayRef
     let person = |i: usize| (i as i64 % PERSONS) + 1;
     match ty {
         ColumnType::Id | ColumnType::Count => Arc::new(Int64Array::from_iter_values((0..rows).map(|i| {
-            if name == "person_id" { person(i) } else if name.contains("visit") { person(i) } else { i as i64 + 1 }
+            if name == "person_id" {
+                person(i)
+            } else if name.contains("visit") {
+                person(i)
+            } else {
+                i as i64 + 1
+            }
         }))),
         ColumnType::Int => {
             let concepts = concepts_of(spec.name);
@@ -77,11 +85,13 @@ fn column(spec: &TableSpec, name: &str, ty: ColumnType, rows: usize) -> ArrayRef
                 _ => i as i32 % 30,
             })))
         }
-        ColumnType::Float => Arc::new(Float64Array::from_iter_values((0..rows).map(|i| 4.0 + (i % 9) as f64 * 0.7))),
+        ColumnType::Float => {
+            Arc::new(Float64Array::from_iter_values((0..rows).map(|i| 4.0 + (i % 9) as f64 * 0.7)))
+        }
         ColumnType::Text => Arc::new(StringArray::from_iter_values((0..rows).map(|i| format!("v{}", i % 3)))),
-        ColumnType::Date => Arc::new(Date32Array::from_iter_values((0..rows).map(|i| {
-            if name.contains("end") { day(i) + 30 } else { day(i) }
-        }))),
+        ColumnType::Date => Arc::new(Date32Array::from_iter_values(
+            (0..rows).map(|i| if name.contains("end") { day(i) + 30 } else { day(i) }),
+        )),
         ColumnType::Datetime => Arc::new(TimestampMicrosecondArray::from_iter_values(
             (0..rows).map(|i| i64::from(day(i)) * 86_400_000_000),
         )),
@@ -104,11 +114,19 @@ fn build() -> Engine {
                 .map(|c| -> ArrayRef {
                     match c.name {
                         "concept_id" => Arc::new(Int32Array::from_iter_values(CONCEPTS.iter().map(|c| c.0))),
-                        "concept_name" => Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.1))),
+                        "concept_name" => {
+                            Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.1)))
+                        }
                         "domain_id" => Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.2))),
-                        "vocabulary_id" => Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.3))),
-                        "concept_class_id" => Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.4))),
-                        "standard_concept" => Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|_| "S"))),
+                        "vocabulary_id" => {
+                            Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.3)))
+                        }
+                        "concept_class_id" => {
+                            Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.4)))
+                        }
+                        "standard_concept" => {
+                            Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|_| "S")))
+                        }
                         "concept_code" => {
                             Arc::new(StringArray::from_iter_values(CONCEPTS.iter().map(|c| c.0.to_string())))
                         }
@@ -132,9 +150,15 @@ fn build() -> Engine {
                         "gender_concept_id" | "sex_at_birth_concept_id" => {
                             Arc::new(Int32Array::from_iter_values((0..n).map(|i| [8507, 8532][i % 2])))
                         }
-                        "race_concept_id" => Arc::new(Int32Array::from_iter_values((0..n).map(|i| [8527, 8516][i % 2]))),
-                        "ethnicity_concept_id" => Arc::new(Int32Array::from_iter_values((0..n).map(|_| 38003564))),
-                        "year_of_birth" => Arc::new(Int32Array::from_iter_values((0..n).map(|i| 1930 + i as i32 * 6))),
+                        "race_concept_id" => {
+                            Arc::new(Int32Array::from_iter_values((0..n).map(|i| [8527, 8516][i % 2])))
+                        }
+                        "ethnicity_concept_id" => {
+                            Arc::new(Int32Array::from_iter_values((0..n).map(|_| 38003564)))
+                        }
+                        "year_of_birth" => {
+                            Arc::new(Int32Array::from_iter_values((0..n).map(|i| 1930 + i as i32 * 6)))
+                        }
                         _ => arrow_array::new_null_array(&c.ty.data_type(), n),
                     }
                 })

@@ -256,7 +256,9 @@ fn main() -> ExitCode {
             },
         }),
         Command::Token { action } => token(action),
-        Command::Audit { log, json } => audit::summary(&log, json).map(|text| print!("{text}")).map_err(Into::into),
+        Command::Audit { log, json } => {
+            audit::summary(&log, json).map(|text| print!("{text}")).map_err(Into::into)
+        }
         // `count` has its own exit codes: 2 for a bad definition.
         Command::Count { data, definition, raw, timing } => {
             return match count::run(&count::Options { data, definition, raw, timing }) {

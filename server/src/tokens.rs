@@ -113,15 +113,20 @@ fn invalid(path: &Path, why: impl Into<String>) -> TokenError {
 pub fn read(path: &Path) -> Result<Vec<TokenEntry>, TokenError> {
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(TokenError::Missing(path.to_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TokenError::Missing(path.to_owned()));
+        }
         Err(source) => return Err(TokenError::Io { path: path.to_owned(), source }),
     };
     let file: TokenFile = serde_json::from_str(&text).map_err(|e| invalid(path, e.to_string()))?;
     if file.version != FILE_VERSION {
-        return Err(invalid(path, format!("version {} (this cohortlens reads {FILE_VERSION})", file.version)));
+        return Err(invalid(
+            path,
+            format!("version {} (this cohortlens reads {FILE_VERSION})", file.version),
+        ));
     }
     for (i, entry) in file.tokens.iter().enumerate() {
-        if hex::decode(&entry.sha256).map_or(true, |h| h.len() != 32) {
+        if !hex::decode(&entry.sha256).is_ok_and(|h| h.len() == 32) {
             return Err(invalid(path, format!("token {:?}: sha256 is not 64 hex digits", entry.name)));
         }
         if file.tokens[..i].iter().any(|e| e.name == entry.name) {
@@ -137,7 +142,8 @@ fn write(path: &Path, tokens: Vec<TokenEntry>) -> Result<(), TokenError> {
     let io = |source| TokenError::Io { path: path.to_owned(), source };
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    let json = serde_json::to_string_pretty(&TokenFile { version: FILE_VERSION, tokens }).expect("serializes");
+    let json =
+        serde_json::to_string_pretty(&TokenFile { version: FILE_VERSION, tokens }).expect("serializes");
     tmp.write_all(json.as_bytes()).and_then(|()| tmp.write_all(b"\n")).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
@@ -301,7 +307,11 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o077, 0, "file readable by others");
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o077,
+                0,
+                "file readable by others"
+            );
         }
         let store = TokenStore::open(&path).unwrap();
         assert_eq!(store.verify(&alice), Some(Holder { name: "alice".into(), scope: Scope::Registered }));

@@ -209,7 +209,13 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
         let imported = match import_table(spec, file, &mut writer, &mut tracker) {
             Ok(imported) => imported,
             // A value error ends this table; the others are still read for their errors.
-            Err(e @ (ImportError::BadValue { .. } | ImportError::MissingValue { .. } | ImportError::BadType { .. } | ImportError::Read { .. } | ImportError::Parquet { .. })) => {
+            Err(
+                e @ (ImportError::BadValue { .. }
+                | ImportError::MissingValue { .. }
+                | ImportError::BadType { .. }
+                | ImportError::Read { .. }
+                | ImportError::Parquet { .. }),
+            ) => {
                 problems.push(e);
                 continue;
             }

@@ -226,7 +226,11 @@ fn every_problem_is_reported_in_one_run() {
     t.write("visit_occurrence.csv", "visit_occurrence_id,person_id,visit_concept_id,visit_start_date,visit_end_date,visit_type_concept_id\nx,1,9202,2010-01-01,2010-01-01,44818517\n");
     let err = t.fails();
     assert!(err.contains("2 problem(s) found"), "{err}");
-    assert!(err.contains("observation_period_start_date, data row 1") && err.contains("visit_occurrence_id, data row 1"), "{err}");
+    assert!(
+        err.contains("observation_period_start_date, data row 1")
+            && err.contains("visit_occurrence_id, data row 1"),
+        "{err}"
+    );
 }
 
 #[test]

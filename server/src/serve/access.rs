@@ -141,7 +141,12 @@ impl Access {
     /// Identifies the caller from the `Authorization` header. A header that is present but
     /// not a valid bearer token is a failure (401, counted against the address), even where
     /// the request would need no token.
-    pub fn caller(&self, headers: &HeaderMap, client: IpAddr, failures: &FailedAuthLimit) -> Result<Caller, ApiError> {
+    pub fn caller(
+        &self,
+        headers: &HeaderMap,
+        client: IpAddr,
+        failures: &FailedAuthLimit,
+    ) -> Result<Caller, ApiError> {
         let tokens = match self {
             Access::Open => return Ok(Caller { holder: None, tier: Tier::Controlled, client, open: true }),
             Access::Tokens(tokens) => tokens,
@@ -157,7 +162,9 @@ impl Access {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim());
         match token.and_then(|t| tokens.verify(t)) {
-            Some(holder) => Ok(Caller { tier: holder.scope.tier(), holder: Some(holder), client, open: false }),
+            Some(holder) => {
+                Ok(Caller { tier: holder.scope.tier(), holder: Some(holder), client, open: false })
+            }
             None => Err(failures.fail(client)),
         }
     }
@@ -190,12 +197,18 @@ impl StreamCaps {
                 let per_caller = self.per_caller;
                 callers.retain(|_, s| s.available_permits() < per_caller);
             }
-            callers.entry(caller.stream_key()).or_insert_with(|| Arc::new(Semaphore::new(self.per_caller))).clone()
+            callers
+                .entry(caller.stream_key())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller)))
+                .clone()
         };
         let caller_permit = semaphore.try_acquire_owned().map_err(|_| {
             too_many(
                 "too_many_streams",
-                &format!("you have {} table streams open, the most one caller may; wait for one to end", self.per_caller),
+                &format!(
+                    "you have {} table streams open, the most one caller may; wait for one to end",
+                    self.per_caller
+                ),
                 Duration::from_secs(1),
             )
         })?;

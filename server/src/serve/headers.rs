@@ -27,7 +27,11 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// The CSP of `path`: [`CSP`], with `frame-ancestors *` on the embed route.
 pub fn csp_for(path: &str) -> String {
-    if path == EMBED_ROUTE { CSP.replace("frame-ancestors 'self'", "frame-ancestors *") } else { CSP.to_owned() }
+    if path == EMBED_ROUTE {
+        CSP.replace("frame-ancestors 'self'", "frame-ancestors *")
+    } else {
+        CSP.to_owned()
+    }
 }
 
 /// Middleware: refuses oversized request targets and headers, then sets the security headers

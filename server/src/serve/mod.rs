@@ -30,10 +30,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures::{StreamExt, stream};
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
 use parquet::arrow::async_reader::ParquetRecordBatchStream;
-use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_io_timeout::TimeoutStream;
@@ -232,7 +232,9 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
             }
         },
         (None, Some(m)) if m.synthetic => {
-            tracing::info!("synthetic dataset served without --tokens: anyone who can reach the server reads its rows");
+            tracing::info!(
+                "synthetic dataset served without --tokens: anyone who can reach the server reads its rows"
+            );
             Some(Access::Open)
         }
         (None, Some(_)) if options.insecure_serve_rows_without_tokens => {
@@ -439,7 +441,9 @@ impl ApiError {
         match self.status {
             StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
             StatusCode::FORBIDDEN => Outcome::Forbidden,
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE if self.code != "table_unavailable" => {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                if self.code != "table_unavailable" =>
+            {
                 Outcome::Limited
             }
             s if s.is_client_error() => Outcome::BadRequest,
@@ -451,7 +455,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response =
-            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}}))).into_response();
+            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}})))
+                .into_response();
         response.headers_mut().extend(self.headers);
         response
     }
@@ -724,14 +729,18 @@ impl Streaming {
             }
             Phase::Batches => {
                 if tokio::time::Instant::now() >= self.deadline {
-                    return Some(Err(self.fail(Outcome::Aborted, "the stream took longer than the stream time limit")));
+                    return Some(Err(
+                        self.fail(Outcome::Aborted, "the stream took longer than the stream time limit")
+                    ));
                 }
                 match self.batches.next().await {
                     None => {
                         self.phase = Phase::Ended;
                         Bytes::from_static(&END_OF_STREAM)
                     }
-                    Some(Err(e)) => return Some(Err(self.fail(Outcome::Error, &format!("read failed mid-stream: {e}")))),
+                    Some(Err(e)) => {
+                        return Some(Err(self.fail(Outcome::Error, &format!("read failed mid-stream: {e}"))));
+                    }
                     Some(Ok(batch)) => {
                         let batch = match &self.order {
                             Some(order) => batch.project(order),
@@ -744,7 +753,9 @@ impl Streaming {
                                 self.guard.record.rows += rows;
                                 bytes
                             }
-                            Err(e) => return Some(Err(self.fail(Outcome::Error, &format!("encoding failed: {e}")))),
+                            Err(e) => {
+                                return Some(Err(self.fail(Outcome::Error, &format!("encoding failed: {e}"))));
+                            }
                         }
                     }
                 }
