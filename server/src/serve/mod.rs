@@ -328,7 +328,7 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
     });
     // The public API: open to every origin, rate-limited. Nothing is published there yet.
     let public = Router::new()
-        .fallback(|| async { not_found("no such public endpoint") })
+        .route("/{*endpoint}", get(|| async { not_found("no such public endpoint") }))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]))
         .layer(rate_limited.clone());
     let api = Router::new()
