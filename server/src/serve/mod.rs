@@ -626,7 +626,9 @@ async fn table_stream(
         deadline: tokio::time::Instant::now() + state.limits.stream_timeout,
         guard: StreamGuard { state: state.clone(), record, _permits: permits },
     };
-    let body = stream::unfold(streaming, |mut s| async move { s.next_chunk().await.map(|chunk| (chunk, s)) });
+    // Fused: the compression layer polls once more after the end.
+    let body =
+        stream::unfold(streaming, |mut s| async move { s.next_chunk().await.map(|chunk| (chunk, s)) }).fuse();
     Ok((
         [
             (header::CONTENT_TYPE, ARROW_STREAM.to_string()),
@@ -754,7 +756,9 @@ impl Streaming {
                                 bytes
                             }
                             Err(e) => {
-                                return Some(Err(self.fail(Outcome::Error, &format!("encoding failed: {e}"))));
+                                return Some(
+                                    Err(self.fail(Outcome::Error, &format!("encoding failed: {e}"))),
+                                );
                             }
                         }
                     }
