@@ -66,7 +66,7 @@ pub fn unauthorized() -> ApiError {
         "this needs a valid bearer token: send the header `Authorization: Bearer <token>` with a token \
          the operator created for you",
     );
-    e.headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    e.headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
     e
 }
 
@@ -82,7 +82,7 @@ pub fn forbidden() -> ApiError {
 fn too_many(code: &'static str, message: &str, retry_after: Duration) -> ApiError {
     let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
     let secs = retry_after.as_secs().max(1);
-    e.headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    e.headers.push((header::RETRY_AFTER, HeaderValue::from(secs)));
     e
 }
 
@@ -218,7 +218,7 @@ impl StreamCaps {
                 "busy",
                 "the server is streaming as many tables as it may at once; retry in a moment",
             );
-            e.headers.insert(header::RETRY_AFTER, HeaderValue::from(1));
+            e.headers.push((header::RETRY_AFTER, HeaderValue::from(1)));
             e
         })?;
         Ok(StreamPermits { _overall: overall, _caller: caller_permit })

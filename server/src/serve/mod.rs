@@ -323,7 +323,7 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
             "rate_limited",
             format!("too many requests from this address; wait {wait} s"),
         );
-        err.headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
+        err.headers.push((header::RETRY_AFTER, HeaderValue::from(wait.max(1))));
         err.into_response()
     });
     // The public API: open to every origin, rate-limited. Nothing is published there yet.
@@ -428,12 +428,13 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    headers: HeaderMap,
+    /// Extra response headers (a list, not a `HeaderMap`, to keep errors small).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), headers: HeaderMap::new() }
+        Self { status, code, message: message.into(), headers: Vec::new() }
     }
 
     /// The audit outcome of a request refused with this error.
@@ -457,7 +458,9 @@ impl IntoResponse for ApiError {
         let mut response =
             (self.status, Json(json!({"error": {"code": self.code, "message": self.message}})))
                 .into_response();
-        response.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
         response
     }
 }
@@ -679,7 +682,7 @@ fn unavailable(table: &str) -> ApiError {
              (the server log says why); the other tables can be read"
         ),
     );
-    e.headers.insert(header::RETRY_AFTER, HeaderValue::from(60));
+    e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
     e
 }
 
