@@ -31,6 +31,10 @@ pub struct Manifest {
     pub reference_date: String,
     /// How dates were shifted for de-identification, in words.
     pub date_shift_note: String,
+    /// Made by `cohortlens generate`: no real person's data, so the server may send its rows
+    /// without tokens. Absent in manifests written before this field existed: read as `false`.
+    #[serde(default)]
+    pub synthetic: bool,
     /// Per table: its file, row count and the lowest tier that may read it.
     pub tables: BTreeMap<String, TableEntry>,
 }
@@ -68,8 +72,25 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
     move |source| DatasetError::Io { path: path.to_owned(), source }
 }
 
-/// Reads and checks `manifest.json` of a dataset directory.
+/// Reads and checks `manifest.json` of a dataset directory: every table it names must be a
+/// CDM table with its file present (all that is wrong is reported at once).
 pub fn read_manifest(dir: &Path) -> Result<Manifest, DatasetError> {
+    let manifest = read_manifest_only(dir)?;
+    let missing: Vec<String> = manifest
+        .tables
+        .values()
+        .filter(|entry| !dir.join(&entry.file).is_file())
+        .map(|entry| format!("table file {} is missing", entry.file))
+        .collect();
+    if !missing.is_empty() {
+        return Err(DatasetError::Invalid { path: dir.to_owned(), why: missing.join("; ") });
+    }
+    Ok(manifest)
+}
+
+/// Reads `manifest.json` and checks that every table it names is a CDM table, without looking
+/// at the table files (the server checks those itself and serves the tables that are sound).
+pub fn read_manifest_only(dir: &Path) -> Result<Manifest, DatasetError> {
     let path = dir.join("manifest.json");
     let text = fs::read_to_string(&path).map_err(|e| DatasetError::Invalid {
         path: dir.to_owned(),
@@ -77,16 +98,14 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, DatasetError> {
     })?;
     let manifest: Manifest = serde_json::from_str(&text)
         .map_err(|e| DatasetError::Invalid { path: path.clone(), why: e.to_string() })?;
-    for (name, entry) in &manifest.tables {
-        if cdm::table(name).is_none() {
-            return Err(DatasetError::Invalid { path, why: format!("unknown table {name:?}") });
-        }
-        if !dir.join(&entry.file).is_file() {
-            return Err(DatasetError::Invalid {
-                path: dir.to_owned(),
-                why: format!("table file {} is missing", entry.file),
-            });
-        }
+    let unknown: Vec<String> = manifest
+        .tables
+        .keys()
+        .filter(|name| cdm::table(name).is_none())
+        .map(|name| format!("unknown table {name:?}"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DatasetError::Invalid { path, why: unknown.join("; ") });
     }
     Ok(manifest)
 }
@@ -198,6 +217,7 @@ mod tests {
             cdm_version: "5.4".into(),
             reference_date: "2023-10-01".into(),
             date_shift_note: "none".into(),
+            synthetic: false,
             tables: BTreeMap::new(),
         }
     }

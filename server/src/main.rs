@@ -1,6 +1,8 @@
 //! `cohortlens`: the operator's command line — generate a synthetic dataset, import real OMOP
-//! CDM data, serve a dataset to the browser as Arrow streams, count cohorts and compute their statistics.
+//! CDM data, serve a dataset to the browser as Arrow streams (to token holders, for real data),
+//! manage those tokens, summarise the audit log, count cohorts and compute their statistics.
 
+mod audit;
 mod count;
 mod dataset;
 mod generate;
@@ -8,8 +10,10 @@ mod import;
 mod load;
 mod serve;
 mod stats;
+mod tokens;
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -71,6 +75,49 @@ enum Command {
         /// Directory of the wasm-pack build.
         #[arg(long, default_value = "pkg")]
         pkg: PathBuf,
+        /// Tokens file (`cohortlens token create`): registered and controlled tables then need a
+        /// bearer token of that scope. Required for a dataset that is not synthetic.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+        /// Serve a dataset that is not synthetic without tokens: anyone who reaches the server
+        /// reads every row. Never use this for real participants' data.
+        #[arg(long, conflicts_with = "tokens")]
+        insecure_serve_rows_without_tokens: bool,
+        /// Append one JSON line per table request to this file (the audit log).
+        #[arg(long)]
+        audit: Option<PathBuf>,
+        /// Write the request logs (stderr) as JSON lines.
+        #[arg(long)]
+        log_json: bool,
+        /// Requests a minute per address to the catalog and the public API.
+        #[arg(long, default_value_t = NonZeroU32::new(60).expect("non-zero"))]
+        rate_per_minute: NonZeroU32,
+        /// Burst of requests per address to the catalog and the public API.
+        #[arg(long, default_value_t = NonZeroU32::new(30).expect("non-zero"))]
+        rate_burst: NonZeroU32,
+        /// Concurrent table streams, all clients together.
+        #[arg(long, default_value_t = 256)]
+        max_streams: usize,
+        /// Concurrent table streams of one token (or one address without a token).
+        #[arg(long, default_value_t = 16)]
+        max_streams_per_token: usize,
+        /// Seconds a client may leave a response unread before it is disconnected.
+        #[arg(long, default_value_t = 60)]
+        write_timeout_secs: u64,
+    },
+    /// Create, list or revoke the bearer tokens `serve --tokens` accepts.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Summarise an audit log written by `serve --audit`: who read what, per day.
+    Audit {
+        /// The audit log.
+        #[arg(long)]
+        log: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Count a cohort: print one JSON line per definition with the disclosed count.
     Count {
@@ -110,6 +157,61 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token: printed once on stdout, only its hash is stored.
+    Create {
+        /// What the token may read.
+        #[arg(long, value_enum)]
+        scope: tokens::Scope,
+        /// A name for its holder (unique; shown in the audit log).
+        #[arg(long)]
+        name: String,
+        /// The tokens file (created if absent).
+        #[arg(long)]
+        tokens: PathBuf,
+    },
+    /// List the tokens: name, scope, creation time (never the tokens).
+    List {
+        /// The tokens file.
+        #[arg(long)]
+        tokens: PathBuf,
+    },
+    /// Revoke a token by name; a running server stops accepting it at once.
+    Revoke {
+        /// The token's name.
+        #[arg(long)]
+        name: String,
+        /// The tokens file.
+        #[arg(long)]
+        tokens: PathBuf,
+    },
+}
+
+fn token(action: TokenAction) -> Result<(), Box<dyn std::error::Error>> {
+    match action {
+        TokenAction::Create { scope, name, tokens: path } => {
+            let token = tokens::create(&path, &name, scope)?;
+            println!("{token}");
+            eprintln!(
+                "created {} token {name:?} in {}; this is the only time it is shown: hand it over now",
+                scope.name(),
+                path.display()
+            );
+        }
+        TokenAction::List { tokens: path } => {
+            for t in tokens::read(&path)? {
+                println!("{}\t{}\t{}", t.name, t.scope.name(), t.created);
+            }
+        }
+        TokenAction::Revoke { name, tokens: path } => {
+            tokens::revoke(&path, &name)?;
+            eprintln!("revoked {name:?} in {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
@@ -121,7 +223,42 @@ fn main() -> ExitCode {
                 .map(|_| ())
                 .map_err(Into::into)
         }
-        Command::Serve { data, addr, www, pkg } => serve::run(serve::Options { data, addr, www, pkg }),
+        Command::Serve {
+            data,
+            addr,
+            www,
+            pkg,
+            tokens,
+            insecure_serve_rows_without_tokens,
+            audit,
+            log_json,
+            rate_per_minute,
+            rate_burst,
+            max_streams,
+            max_streams_per_token,
+            write_timeout_secs,
+        } => serve::run(serve::Options {
+            data,
+            addr,
+            www,
+            pkg,
+            tokens,
+            insecure_serve_rows_without_tokens,
+            audit,
+            log_json,
+            limits: serve::Limits {
+                public_per_minute: rate_per_minute,
+                public_burst: rate_burst,
+                max_streams: max_streams.max(1),
+                max_streams_per_caller: max_streams_per_token.max(1),
+                write_timeout: std::time::Duration::from_secs(write_timeout_secs.max(1)),
+                ..serve::Limits::default()
+            },
+        }),
+        Command::Token { action } => token(action),
+        Command::Audit { log, json } => {
+            audit::summary(&log, json).map(|text| print!("{text}")).map_err(Into::into)
+        }
         // `count` has its own exit codes: 2 for a bad definition.
         Command::Count { data, definition, raw, timing } => {
             return match count::run(&count::Options { data, definition, raw, timing }) {

@@ -13,8 +13,23 @@ pub struct Catalog {
     /// The dataset's manifest.
     #[serde(default)]
     pub dataset: CatalogDataset,
+    /// What the caller may read (absent from servers that ask for no tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<CatalogAccess>,
     /// The tables served, in load order.
     pub tables: Vec<CatalogTable>,
+}
+
+/// The caller's access, as the server saw its token.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CatalogAccess {
+    /// Whether the server asks for a bearer token for row-level tables.
+    pub tokens_required: bool,
+    /// The caller's scope (`public`, `registered` or `controlled`).
+    pub scope: String,
+    /// The name of the caller's token, if it sent a valid one.
+    pub token_name: Option<String>,
 }
 
 /// The dataset's manifest, as the catalog shows it.
@@ -33,6 +48,8 @@ pub struct CatalogDataset {
     pub reference_date: Option<String>,
     /// How dates were shifted for de-identification, in words.
     pub date_shift_note: String,
+    /// Whether the rows are made up (synthetic data may be served without tokens).
+    pub synthetic: bool,
 }
 
 /// One table of the catalog.
@@ -49,6 +66,12 @@ pub struct CatalogTable {
     /// Its columns, in file order (empty when the catalog does not list them).
     #[serde(default)]
     pub columns: Vec<CatalogColumn>,
+    /// The caller's token may not read it (the catalog then gives only its name and tier).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locked: bool,
+    /// Its file cannot be read (the server answers 503 for it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unavailable: bool,
 }
 
 /// One column of a catalog table.

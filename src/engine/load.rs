@@ -124,7 +124,13 @@ pub fn plan(
 ) -> Result<Vec<TableRequest>, EngineError> {
     let base = base_url.trim_end_matches('/');
     let mut names: Vec<String> = match &options.tables {
-        None => catalog.tables.iter().map(|t| t.name.clone()).collect(),
+        // Every table the caller may read; without a token, a server that locks tables is told so.
+        None => {
+            if options.token.is_none() && catalog.tables.iter().any(|t| t.locked) {
+                return Err(http_error(401, "the catalog", "its row-level tables need an access token"));
+            }
+            catalog.tables.iter().filter(|t| !t.locked && !t.unavailable).map(|t| t.name.clone()).collect()
+        }
         Some(wanted) => {
             if let Some(unknown) = wanted.iter().find(|w| !catalog.tables.iter().any(|t| &t.name == *w)) {
                 let known: Vec<&str> = catalog.tables.iter().map(|t| t.name.as_str()).collect();
@@ -207,6 +213,8 @@ mod tests {
                 .iter()
                 .map(|c| CatalogColumn { name: (*c).to_owned(), data_type: "Int64".into(), nullable: true })
                 .collect(),
+            locked: false,
+            unavailable: false,
         };
         Catalog { tables: tables.iter().map(table).collect(), ..Catalog::default() }
     }
@@ -277,6 +285,19 @@ mod tests {
         );
         assert_eq!(catalog_url("http://h/"), "http://h/api/v1/catalog");
         assert_eq!(encode_component("a b/ü"), "a%20b%2F%C3%BC");
+    }
+
+    #[test]
+    fn plans_skip_what_the_caller_cannot_read() {
+        let mut c = catalog(&[("concept", &[]), ("person", &[]), ("measurement", &[])]);
+        c.tables[1].locked = true;
+        c.tables[2].unavailable = true;
+        let e = plan("http://h", &c, &LoadOptions::default()).unwrap_err();
+        assert_eq!(e.code(), "unauthorized");
+        let signed_in = LoadOptions { token: Some("t".into()), ..LoadOptions::default() };
+        let names: Vec<String> =
+            plan("http://h", &c, &signed_in).unwrap().into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["concept"]);
     }
 
     #[test]

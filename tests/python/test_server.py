@@ -11,6 +11,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,30 +25,49 @@ MAX_BATCH_ROWS = 65_536
 
 
 class Server:
-    """A `cohortlens serve` process on a free loopback port."""
+    """A `cohortlens serve` process on a free loopback port; `args` are more serve options.
+    Its log (stderr) goes to a temporary file, read by `log()`."""
 
-    def __init__(self, binary, data_dir):
+    def __init__(self, binary, data_dir, *args):
+        self.log_file = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [str(binary), "serve", "--data", str(data_dir), "--addr", "127.0.0.1:0"],
+            [str(binary), "serve", "--data", str(data_dir), "--addr", "127.0.0.1:0", *map(str, args)],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self.log_file,
             text=True,
         )
         line = self.process.stdout.readline()
-        match = re.search(r"at (http://127\.0\.0\.1:\d+)/", line)
+        match = re.search(r"at (http://127\.0\.0\.1:(\d+))/", line)
         if not match:
             self.process.kill()
-            raise RuntimeError(f"server did not start: {line!r}")
+            raise RuntimeError(f"server did not start: {line!r}\n{self.log()}")
         self.url = match.group(1)
+        self.port = int(match.group(2))
+
+    def log(self):
+        self.log_file.seek(0)
+        return self.log_file.read()
 
     def get(self, path, headers=None):
         request = urllib.request.Request(self.url + path, headers=headers or {})
         return urllib.request.urlopen(request, timeout=60)
 
-    def error(self, path):
+    def error(self, path, headers=None):
+        """The status and JSON body of a request that must fail."""
         with pytest.raises(urllib.error.HTTPError) as info:
-            self.get(path)
+            self.get(path, headers)
         return info.value.code, json.loads(info.value.read())
+
+    def raw(self, target, headers=b""):
+        """Sends `GET target` as written (no client-side normalisation); returns (status, headers, body)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as sock:
+            sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ")[1])
+        return status, head.decode("latin-1").lower(), body
 
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.process.pid}/fd"))

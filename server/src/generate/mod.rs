@@ -124,6 +124,7 @@ pub fn run(o: &Options) -> Result<Manifest, GenerateError> {
         date_shift_note: "All dates are synthetic, generated up to the 2023-10-01 reference date; \
                           no real dates exist, so none were shifted."
             .to_owned(),
+        synthetic: true,
         tables: Default::default(),
     })?;
     let rows: Vec<String> = counts.iter().map(|(t, n)| format!("{t} {n}")).collect();

@@ -63,13 +63,17 @@ pub enum ImportError {
     #[error("{path}: {source}")]
     Read { path: PathBuf, source: ArrowError },
     /// A required table has no file.
-    #[error("required table {table} not found in {dir}: looked for {looked_for} (any letter case)")]
+    #[error(
+        "required table {table} not found in {dir}: looked for {looked_for} (any letter case); export it from the source database into that directory"
+    )]
     MissingTable { table: &'static str, dir: PathBuf, looked_for: String },
     /// A table has several files (e.g. `person.csv` and `PERSON.parquet`).
     #[error("table {table} has more than one file in {dir} ({files}); keep exactly one")]
     DuplicateFile { table: String, files: String, dir: PathBuf },
     /// A required column is absent.
-    #[error("{path}: table {table} lacks its required column {column} (columns found: {found})")]
+    #[error(
+        "{path}: table {table} lacks its required column {column} (columns found: {found}); add it, or rename the column that holds it"
+    )]
     MissingColumn { table: &'static str, column: &'static str, path: PathBuf, found: String },
     /// Two source columns map to one CDM column.
     #[error(
@@ -77,7 +81,9 @@ pub enum ImportError {
     )]
     DuplicateColumn { table: &'static str, column: &'static str, path: PathBuf },
     /// A value does not convert to its column's type.
-    #[error("{path}: table {table}, column {column}, data row {row}: cannot read {value:?} as {expected}")]
+    #[error(
+        "{path}: table {table}, column {column}, data row {row}: cannot read {value:?} as {expected}; correct the value in the source"
+    )]
     BadValue {
         table: &'static str,
         column: &'static str,
@@ -96,7 +102,9 @@ pub enum ImportError {
         path: PathBuf,
     },
     /// A required column holds a null or empty value.
-    #[error("{path}: table {table}, column {column} is required but empty at data row {row}")]
+    #[error(
+        "{path}: table {table}, column {column} is required but empty at data row {row}; fill it in the source or drop the row"
+    )]
     MissingValue { table: &'static str, column: &'static str, row: u64, path: PathBuf },
     /// `--reference-date` is not `YYYY-MM-DD`.
     #[error("--reference-date {0:?} is not a date; write it as YYYY-MM-DD")]
@@ -112,20 +120,48 @@ pub enum ImportError {
     /// Writing the dataset failed.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// Everything found wrong in one run, each with what to do.
+    #[error("{} problem(s) found; nothing was written:\n{}", .0.len(), numbered(.0))]
+    Problems(Vec<ImportError>),
 }
 
-/// Imports `o.from` into a new dataset at `o.out` and returns its manifest.
+impl ImportError {
+    /// One problem as itself, several as [`ImportError::Problems`].
+    fn all(mut problems: Vec<ImportError>) -> ImportError {
+        if problems.len() == 1 { problems.remove(0) } else { ImportError::Problems(problems) }
+    }
+}
+
+/// `  1. first\n  2. second`.
+fn numbered(problems: &[ImportError]) -> String {
+    problems.iter().enumerate().map(|(i, p)| format!("  {}. {p}", i + 1)).collect::<Vec<_>>().join("\n")
+}
+
+/// Imports `o.from` into a new dataset at `o.out` and returns its manifest. Every problem
+/// found is reported, not only the first: all the checks that need no rows (options, files,
+/// columns) run before anything is written, and a bad value ends only its own table's import.
 pub fn run(o: &Options) -> Result<Manifest, ImportError> {
     let started = Instant::now();
-    let given_date = o.reference_date.as_deref().map(parse_reference_date).transpose()?;
+    let mut problems = Vec::new();
+    let given_date = o.reference_date.as_deref().map(parse_reference_date).transpose().unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
     let catalog = Catalog::scan(&o.from)?;
 
-    // Every table's file is found (or found missing) before anything is written.
+    // Every table's file is found (or found missing) and its columns checked before anything
+    // is written.
     let mut plan = Vec::with_capacity(cdm::TABLES.len());
     for spec in cdm::TABLES {
-        let file = catalog.file(spec.name)?;
-        if file.is_none() && spec.required {
-            return Err(ImportError::MissingTable {
+        let file = match catalog.file(spec.name) {
+            Ok(file) => file,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        match file {
+            None if spec.required => problems.push(ImportError::MissingTable {
                 table: spec.name,
                 dir: catalog.dir().to_owned(),
                 looked_for: EXTENSIONS
@@ -133,17 +169,29 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
                     .map(|e| format!("{}.{e}", spec.name))
                     .collect::<Vec<_>>()
                     .join(", "),
-            });
+            }),
+            Some(file) => problems.extend(check_columns(spec, file).err().into_iter().flatten()),
+            None => {}
         }
         plan.push((spec, file));
     }
-    // `concept` first: the other tables are checked against its ids.
-    plan.sort_by_key(|(spec, _)| spec.name != "concept");
-    let cdm_version = match catalog.file("cdm_source")? {
-        Some(file) => read_cdm_version(file)?,
-        None => None,
+    let cdm_version = match catalog.file("cdm_source") {
+        Ok(Some(file)) => read_cdm_version(file).unwrap_or_else(|e| {
+            problems.push(e);
+            None
+        }),
+        Ok(None) => None,
+        Err(e) => {
+            problems.push(e);
+            None
+        }
     }
     .unwrap_or_else(|| DEFAULT_CDM_VERSION.to_owned());
+    if !problems.is_empty() {
+        return Err(ImportError::all(problems));
+    }
+    // `concept` first: the other tables are checked against its ids.
+    plan.sort_by_key(|(spec, _)| spec.name != "concept");
 
     eprintln!("importing OMOP CDM {cdm_version} from {}", o.from.display());
     let skipped: Vec<&str> =
@@ -158,7 +206,24 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
     let mut total_rows = 0;
     for (spec, file) in plan {
         let mut writer = dataset.table(spec)?;
-        let imported = import_table(spec, file, &mut writer, &mut tracker)?;
+        let imported = match import_table(spec, file, &mut writer, &mut tracker) {
+            Ok(imported) => imported,
+            // A value error ends this table; the others are still read for their errors.
+            Err(
+                e @ (ImportError::BadValue { .. }
+                | ImportError::MissingValue { .. }
+                | ImportError::BadType { .. }
+                | ImportError::Read { .. }
+                | ImportError::Parquet { .. }),
+            ) => {
+                problems.push(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if !problems.is_empty() {
+            continue;
+        }
         if spec.name == "concept" {
             tracker.concept_ids.sort_unstable();
             tracker.concept_ids.dedup();
@@ -168,6 +233,9 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
         let rows = dataset.add(writer)?;
         total_rows += rows;
         imported.report(spec.name, rows);
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::all(problems));
     }
     if let Some((mut writer, imported)) = concept {
         add_missing_concepts(&mut writer, &tracker)?;
@@ -193,6 +261,7 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
         cdm_version,
         reference_date,
         date_shift_note: "dates as in the source".to_owned(),
+        synthetic: false,
         tables: Default::default(),
     })?;
     eprintln!(
@@ -251,28 +320,46 @@ fn import_table(
     Ok(imported)
 }
 
+/// Opens `file` and checks its columns against the table's: every missing required column and
+/// every duplicated one.
+fn check_columns(spec: &'static TableSpec, file: &SourceFile) -> Result<(), Vec<ImportError>> {
+    let wanted: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+    let required: Vec<&str> = spec.columns.iter().filter(|c| c.required).map(|c| c.name).collect();
+    let reader = TableReader::open(file, &wanted, &required).map_err(|e| vec![e])?;
+    if reader.columns.is_empty() {
+        return Ok(());
+    }
+    let problems: Vec<ImportError> =
+        spec.columns.iter().filter_map(|col| column_source(spec, col, &reader).err()).collect();
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
+}
+
 /// For each CDM column, the index of the source column that feeds it (`None`: all null).
 fn column_sources(spec: &'static TableSpec, reader: &TableReader) -> Result<Vec<Option<usize>>, ImportError> {
-    spec.columns
-        .iter()
-        .map(|col| {
-            let mut found = reader.columns.iter().enumerate().filter(|(_, n)| *n == col.name).map(|(i, _)| i);
-            match (found.next(), found.next()) {
-                (Some(_), Some(_)) => Err(ImportError::DuplicateColumn {
-                    table: spec.name,
-                    column: col.name,
-                    path: reader.path.clone(),
-                }),
-                (None, _) if col.required => Err(ImportError::MissingColumn {
-                    table: spec.name,
-                    column: col.name,
-                    path: reader.path.clone(),
-                    found: reader.columns.join(", "),
-                }),
-                (index, _) => Ok(index),
-            }
-        })
-        .collect()
+    spec.columns.iter().map(|col| column_source(spec, col, reader)).collect()
+}
+
+/// The index of the source column that feeds `col`, if any.
+fn column_source(
+    spec: &'static TableSpec,
+    col: &cdm::ColumnSpec,
+    reader: &TableReader,
+) -> Result<Option<usize>, ImportError> {
+    let mut found = reader.columns.iter().enumerate().filter(|(_, n)| *n == col.name).map(|(i, _)| i);
+    match (found.next(), found.next()) {
+        (Some(_), Some(_)) => Err(ImportError::DuplicateColumn {
+            table: spec.name,
+            column: col.name,
+            path: reader.path.clone(),
+        }),
+        (None, _) if col.required => Err(ImportError::MissingColumn {
+            table: spec.name,
+            column: col.name,
+            path: reader.path.clone(),
+            found: reader.columns.join(", "),
+        }),
+        (index, _) => Ok(index),
+    }
 }
 
 /// Converts one source batch to the table's schema; `rows_before` counts the rows of earlier

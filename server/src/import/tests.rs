@@ -193,6 +193,47 @@ fn missing_required_table_is_named_and_nothing_is_written() {
 }
 
 #[test]
+fn every_problem_is_reported_in_one_run() {
+    let t = minimal("many-problems");
+    fs::remove_file(t.src().join("person.csv")).unwrap();
+    fs::remove_file(t.src().join("concept_ancestor.csv")).unwrap();
+    t.write("death.csv", "death_date\n2020-01-01\n");
+    t.write(
+        "observation_period.csv",
+        "observation_period_id,person_id,observation_period_start_date,observation_period_end_date\n1,1,2010-13-01,2019-07-03\n",
+    );
+    t.write("visit_occurrence.csv", "visit_occurrence_id,person_id,visit_concept_id,visit_start_date,visit_end_date,visit_type_concept_id\nx,1,9202,2010-01-01,2010-01-01,44818517\n");
+    let mut options = t.options();
+    options.reference_date = Some("2020-02-30".into());
+    let err = run(&options).expect_err("import should fail").to_string();
+    assert_eq!(fs::read_dir(t.0.join("out")).unwrap().count(), 0, "output left behind after: {err}");
+    for expected in [
+        "problem(s) found",
+        "--reference-date \"2020-02-30\" is not a date",
+        "required table person not found",
+        "required table concept_ancestor not found",
+        "table death lacks its required column person_id",
+        "export it from the source database",
+    ] {
+        assert!(err.contains(expected), "{expected:?} missing from:\n{err}");
+    }
+    // The rows' problems are found in the same run when the files and columns are right.
+    let t = minimal("many-bad-values");
+    t.write(
+        "observation_period.csv",
+        "observation_period_id,person_id,observation_period_start_date,observation_period_end_date\n1,1,2010-13-01,2019-07-03\n",
+    );
+    t.write("visit_occurrence.csv", "visit_occurrence_id,person_id,visit_concept_id,visit_start_date,visit_end_date,visit_type_concept_id\nx,1,9202,2010-01-01,2010-01-01,44818517\n");
+    let err = t.fails();
+    assert!(err.contains("2 problem(s) found"), "{err}");
+    assert!(
+        err.contains("observation_period_start_date, data row 1")
+            && err.contains("visit_occurrence_id, data row 1"),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_required_column_is_named() {
     let t = minimal("no-column");
     t.write("person.csv", "person_id,gender_concept_id,race_concept_id,ethnicity_concept_id\n1,8507,0,0\n");

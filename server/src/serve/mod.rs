@@ -1,0 +1,850 @@
+//! The thin server: the dataset catalog, each table as a streamed Arrow IPC response read from
+//! Parquet row group by row group (so memory stays flat whatever the table size), and the
+//! static pages and wasm build. Compression is negotiated by tower-http.
+//!
+//! Hardening (docs/operator.md): tokens and tiers ([`access`]), per-address rate limits on the
+//! public endpoints (tower_governor), request size and time limits, caps on concurrent
+//! streams, a write timeout that cuts off clients that stop reading, an audit record per table
+//! request ([`crate::audit`]) and security headers on every response ([`headers`]).
+
+mod access;
+mod headers;
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow_array::RecordBatch;
+use arrow_ipc::writer::StreamWriter;
+use arrow_schema::SchemaRef;
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Path as UrlPath, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use futures::{StreamExt, stream};
+use parquet::arrow::ParquetRecordBatchStreamBuilder;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::arrow::async_reader::ParquetRecordBatchStream;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_io_timeout::TimeoutStream;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::audit::{self, AuditLog, Outcome, Record};
+use crate::dataset::{self, Manifest};
+use crate::tokens::TokenStore;
+use access::{Access, Caller, FailedAuthLimit, StreamCaps, StreamPermits};
+use cohortlens::cdm::Tier;
+use cohortlens::cdm::catalog::{Catalog, CatalogAccess, CatalogColumn, CatalogDataset, CatalogTable};
+
+/// The media type of an Arrow IPC stream.
+pub const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
+
+/// Rows per streamed record batch, at most.
+pub const BATCH_ROWS: usize = 65_536;
+
+/// The prefix of the public (aggregate) API: the only one open to other origins (CORS).
+pub const PUBLIC_API: &str = "/api/public/v1";
+
+/// `cohortlens serve` options.
+pub struct Options {
+    /// Dataset directory.
+    pub data: PathBuf,
+    /// Listen address.
+    pub addr: SocketAddr,
+    /// Web pages directory.
+    pub www: PathBuf,
+    /// wasm-pack output directory.
+    pub pkg: PathBuf,
+    /// Tokens file: registered and controlled tables need a bearer token.
+    pub tokens: Option<PathBuf>,
+    /// Serve a non-synthetic dataset's rows without tokens (the operator's explicit choice).
+    pub insecure_serve_rows_without_tokens: bool,
+    /// Audit log (JSON lines), appended to.
+    pub audit: Option<PathBuf>,
+    /// Request logs as JSON lines instead of text.
+    pub log_json: bool,
+    /// Rate, size, time and concurrency limits.
+    pub limits: Limits,
+}
+
+/// The server's limits (docs/operator.md, "Limits").
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Requests a minute per address to the public endpoints (catalog, public API).
+    pub public_per_minute: NonZeroU32,
+    /// Burst of public requests per address.
+    pub public_burst: NonZeroU32,
+    /// Failed authentications a minute per address (and their burst).
+    pub auth_failures_per_minute: NonZeroU32,
+    /// Concurrent table streams, all callers together.
+    pub max_streams: usize,
+    /// Concurrent table streams of one caller (one token, or one address without a token).
+    pub max_streams_per_caller: usize,
+    /// Longest a table stream may take.
+    pub stream_timeout: Duration,
+    /// Longest a client may leave a response unread before its connection is closed.
+    pub write_timeout: Duration,
+    /// Longest a handler may take to start answering.
+    pub request_timeout: Duration,
+    /// Longest open responses may take to finish after SIGTERM or Ctrl-C.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            public_per_minute: NonZeroU32::new(60).expect("non-zero"),
+            public_burst: NonZeroU32::new(30).expect("non-zero"),
+            auth_failures_per_minute: NonZeroU32::new(10).expect("non-zero"),
+            max_streams: 256,
+            max_streams_per_caller: 16,
+            stream_timeout: Duration::from_secs(30 * 60),
+            write_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The largest request body accepted (every endpoint is a GET).
+const MAX_BODY_BYTES: usize = 1024;
+
+/// One servable table: its file, row count, tier and Arrow schema (from the Parquet footer),
+/// or why it cannot be served.
+struct ServedTable {
+    path: PathBuf,
+    rows: u64,
+    tier: Tier,
+    schema: Result<SchemaRef, String>,
+}
+
+struct AppState {
+    manifest: Manifest,
+    tables: BTreeMap<String, ServedTable>,
+    access: Access,
+    audit: Option<AuditLog>,
+    failures: FailedAuthLimit,
+    streams: StreamCaps,
+    limits: Limits,
+}
+
+/// Why the server cannot start: every problem found, each with what to do.
+#[derive(Debug)]
+pub struct StartError(Vec<String>);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "cannot serve: {} problems", many.len())?;
+                for (i, p) in many.iter().enumerate() {
+                    write!(f, "\n  {}. {p}", i + 1)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if options.log_json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    let state = Arc::new(prepare(&options)?);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(options.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}; pass another --addr", options.addr))?;
+        let listener = TimeoutListener { inner: listener, write_timeout: state.limits.write_timeout };
+        let addr = axum::serve::Listener::local_addr(&listener)?;
+        let name = state.manifest.name.clone();
+        let grace = state.limits.shutdown_grace;
+        let app = router(state, &options.www, &options.pkg);
+        println!("cohortlens: serving dataset {name} at http://{addr}/");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stop_tx.send(true);
+            });
+        // After the signal, open responses get `grace` to finish; then the process stops anyway.
+        let deadline = async move {
+            let mut stop_rx = stop_rx;
+            let _ = stop_rx.wait_for(|stopped| *stopped).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            () = deadline => tracing::warn!("open responses did not finish within {grace:?}; stopping anyway"),
+        }
+        println!("cohortlens: stopped");
+        Ok(())
+    })
+}
+
+/// Reads the manifest and every table's Parquet footer, opens the tokens file and the audit
+/// log, and decides who may read rows. Problems that stop the server are all reported
+/// together; a table that cannot be read is reported and answered with 503, the other tables
+/// are served.
+fn prepare(options: &Options) -> Result<AppState, StartError> {
+    let mut problems = Vec::new();
+    let manifest = dataset::read_manifest_only(&options.data).map_err(|e| problems.push(e.to_string())).ok();
+    let access = match (&options.tokens, &manifest) {
+        (Some(path), _) => match TokenStore::open(path) {
+            Ok(store) => {
+                if store.count() == 0 {
+                    tracing::warn!("{} holds no tokens: only public tables can be read", path.display());
+                }
+                Some(Access::Tokens(store))
+            }
+            Err(e) => {
+                problems.push(format!("--tokens: {e}"));
+                None
+            }
+        },
+        (None, Some(m)) if m.synthetic => {
+            tracing::info!(
+                "synthetic dataset served without --tokens: anyone who can reach the server reads its rows"
+            );
+            Some(Access::Open)
+        }
+        (None, Some(_)) if options.insecure_serve_rows_without_tokens => {
+            tracing::warn!(
+                "INSECURE: --insecure-serve-rows-without-tokens: this dataset is not synthetic and anyone who \
+                 can reach the server reads every row of every table"
+            );
+            Some(Access::Open)
+        }
+        (None, Some(_)) => {
+            problems.push(format!(
+                "{} is not a synthetic dataset: its rows are served only to token holders; create tokens with \
+                 `cohortlens token create --scope registered --name NAME --tokens FILE` and pass --tokens FILE \
+                 (or, knowing anyone who reaches the server then reads every row, \
+                 --insecure-serve-rows-without-tokens)",
+                options.data.display()
+            ));
+            None
+        }
+        (None, None) => None,
+    };
+    let audit = match &options.audit {
+        Some(path) => AuditLog::open(path).map_err(|e| problems.push(e)).ok(),
+        None => None,
+    };
+    for (dir, what) in [(&options.www, "--www"), (&options.pkg, "--pkg")] {
+        if !dir.is_dir() {
+            tracing::warn!("{what} {} is not a directory; its files will answer 404", dir.display());
+        }
+    }
+    let (Some(manifest), Some(access), true) = (manifest, access, problems.is_empty()) else {
+        return Err(StartError(problems));
+    };
+    let mut tables = BTreeMap::new();
+    for (name, entry) in &manifest.tables {
+        let path = options.data.join(&entry.file);
+        let schema = read_schema(&path);
+        if let Err(e) = &schema {
+            tracing::error!(table = %name, "{e}; requests for it answer 503 until the dataset is regenerated or re-imported (the other tables are served)");
+        }
+        tables.insert(name.clone(), ServedTable { path, rows: entry.rows, tier: entry.tier, schema });
+    }
+    let l = &options.limits;
+    Ok(AppState {
+        manifest,
+        tables,
+        access,
+        audit,
+        failures: FailedAuthLimit::new(l.auth_failures_per_minute, l.auth_failures_per_minute),
+        streams: StreamCaps::new(l.max_streams, l.max_streams_per_caller),
+        limits: l.clone(),
+    })
+}
+
+/// A table file's Arrow schema, from its Parquet footer.
+fn read_schema(path: &Path) -> Result<SchemaRef, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let meta = ArrowReaderMetadata::load(&file, Default::default())
+        .map_err(|e| format!("{}: not a readable Parquet file ({e})", path.display()))?;
+    Ok(meta.schema().clone())
+}
+
+fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
+    let limits = &state.limits;
+    let governor = GovernorConfigBuilder::default()
+        .key_extractor(PeerIp)
+        .per_millisecond((60_000 / u64::from(limits.public_per_minute.get())).max(1))
+        .burst_size(limits.public_burst.get())
+        .methods(vec![Method::GET, Method::HEAD, Method::OPTIONS])
+        .finish()
+        .expect("non-zero rate and burst");
+    let limiter = governor.limiter().clone();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(60));
+            limiter.retain_recent();
+        }
+    });
+    let rate_limited = GovernorLayer::new(governor).error_handler(|e| {
+        let wait = match &e {
+            GovernorError::TooManyRequests { wait_time, .. } => *wait_time,
+            _ => 1,
+        };
+        let mut err = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests from this address; wait {wait} s"),
+        );
+        err.headers.push((header::RETRY_AFTER, HeaderValue::from(wait.max(1))));
+        err.into_response()
+    });
+    // The public API: open to every origin, rate-limited. Nothing is published there yet.
+    let public = Router::new()
+        .route("/{*endpoint}", get(|| async { not_found("no such public endpoint") }))
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]))
+        .layer(rate_limited.clone());
+    let api = Router::new()
+        .route("/api/v1/catalog", get(catalog).layer(rate_limited))
+        .route("/api/v1/tables/{table}", get(table_stream))
+        .nest(PUBLIC_API, public)
+        .route("/api/{*rest}", get(|| async { not_found("no such API endpoint; see /api/v1/catalog") }));
+    api.nest_service("/pkg", ServeDir::new(pkg))
+        .fallback_service(ServeDir::new(www))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(headers::security))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
+        .with_state(state)
+}
+
+fn not_found(message: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+}
+
+/// A listener whose connections fail a write that waits longer than `write_timeout`: a client
+/// that stops reading is disconnected, freeing its stream, instead of holding it for ever.
+struct TimeoutListener {
+    inner: TcpListener,
+    write_timeout: Duration,
+}
+
+impl axum::serve::Listener for TimeoutListener {
+    type Io = Pin<Box<TimeoutStream<TcpStream>>>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        let mut stream = TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(self.write_timeout));
+        (Box::pin(stream), addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+/// The client's address, as the handlers and the rate limiter see it.
+#[derive(Clone, Copy, Debug)]
+struct ClientAddr(SocketAddr);
+
+impl Connected<axum::serve::IncomingStream<'_, TimeoutListener>> for ClientAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TimeoutListener>) -> Self {
+        ClientAddr(*stream.remote_addr())
+    }
+}
+
+/// Rate-limit key: the client's IP address.
+#[derive(Clone, Copy)]
+struct PeerIp;
+
+impl KeyExtractor for PeerIp {
+    type Key = IpAddr;
+
+    fn extract<T>(&self, request: &axum::http::Request<T>) -> Result<IpAddr, GovernorError> {
+        request
+            .extensions()
+            .get::<ConnectInfo<ClientAddr>>()
+            .map(|ConnectInfo(ClientAddr(addr))| addr.ip())
+            .ok_or(GovernorError::UnableToExtractKey)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down: finishing open responses");
+}
+
+/// An API error: HTTP status plus `{error: {code, message}}`, and any headers it needs.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    /// Extra response headers (a list, not a `HeaderMap`, to keep errors small).
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), headers: Vec::new() }
+    }
+
+    /// The audit outcome of a request refused with this error.
+    fn outcome(&self) -> Outcome {
+        match self.status {
+            StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
+            StatusCode::FORBIDDEN => Outcome::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                if self.code != "table_unavailable" =>
+            {
+                Outcome::Limited
+            }
+            s if s.is_client_error() => Outcome::BadRequest,
+            _ => Outcome::Error,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}})))
+                .into_response();
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}
+
+/// `GET /api/v1/catalog`: the dataset, and every table with its tier; a table the caller may
+/// read also with its row count and columns. Without a token on a token-protected dataset
+/// that is the public tables only; the others are listed by name and tier, `locked`.
+async fn catalog(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
+    headers: HeaderMap,
+) -> Result<Json<Catalog>, ApiError> {
+    let caller = state.access.caller(&headers, client.ip(), &state.failures)?;
+    let tables = cohortlens::cdm::TABLES
+        .iter()
+        .filter_map(|spec| state.tables.get(spec.name).map(|t| (spec.name, t)))
+        .map(|(name, t)| {
+            let mut entry = CatalogTable {
+                name: name.to_owned(),
+                rows: 0,
+                tier: Some(t.tier),
+                columns: Vec::new(),
+                locked: t.tier > caller.tier,
+                unavailable: false,
+            };
+            if entry.locked {
+                return entry;
+            }
+            entry.rows = t.rows;
+            match &t.schema {
+                Ok(schema) => {
+                    entry.columns = schema
+                        .fields()
+                        .iter()
+                        .map(|f| CatalogColumn {
+                            name: f.name().clone(),
+                            data_type: f.data_type().to_string(),
+                            nullable: f.is_nullable(),
+                        })
+                        .collect();
+                }
+                Err(_) => entry.unavailable = true,
+            }
+            entry
+        })
+        .collect();
+    let m = &state.manifest;
+    Ok(Json(Catalog {
+        dataset: CatalogDataset {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            source: m.source.clone(),
+            cdm_version: m.cdm_version.clone(),
+            reference_date: Some(m.reference_date.clone()),
+            date_shift_note: m.date_shift_note.clone(),
+            synthetic: m.synthetic,
+        },
+        access: Some(CatalogAccess {
+            tokens_required: matches!(state.access, Access::Tokens(_)),
+            scope: caller.scope_name().to_owned(),
+            token_name: caller.holder.as_ref().map(|h| h.name.clone()),
+        }),
+        tables,
+    }))
+}
+
+/// Parses `columns=a,b` (the only query parameter, percent-decoded) into column indices of
+/// `schema`.
+fn projection(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<Option<Vec<usize>>, ApiError> {
+    let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", msg);
+    let mut columns = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key != "columns" {
+            return Err(bad(format!("unknown query parameter {key:?}; the only parameter is columns=a,b")));
+        }
+        if columns.is_some() {
+            return Err(bad("columns is given twice; list every column once, comma-separated".into()));
+        }
+        let mut indices = Vec::new();
+        for name in value.split(',') {
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(bad("columns has an empty name; use columns=a,b with no empty entries".into()));
+            }
+            let index = schema.index_of(name).map_err(|_| {
+                let known: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_column",
+                    format!("table {table} has no column {name:?}; its columns are {}", known.join(", ")),
+                )
+            })?;
+            if indices.contains(&index) {
+                return Err(bad(format!("column {name:?} is listed twice")));
+            }
+            indices.push(index);
+        }
+        columns = Some(indices);
+    }
+    Ok(columns)
+}
+
+/// `GET /api/v1/tables/{table}?columns=a,b`: the table as an Arrow IPC stream, in batches of
+/// at most [`BATCH_ROWS`] rows, read from Parquet as the client consumes them. Every request,
+/// served or refused, leaves one audit record.
+async fn table_stream(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(ClientAddr(client)): ConnectInfo<ClientAddr>,
+    UrlPath(name): UrlPath<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut record = Record {
+        time: String::new(),
+        token: None,
+        scope: "public".into(),
+        client: client.ip().to_string(),
+        table: name.clone(),
+        columns: Vec::new(),
+        rows: 0,
+        bytes: 0,
+        outcome: Outcome::Aborted,
+    };
+    let audit_refusal = |mut record: Record, e: ApiError| {
+        record.outcome = e.outcome();
+        record.time = audit::now();
+        if let Some(log) = &state.audit {
+            log.write(&record);
+        }
+        tracing::info!(table = %record.table, client = %record.client, outcome = ?record.outcome, "table request refused");
+        e
+    };
+    let caller = match state.access.caller(&headers, client.ip(), &state.failures) {
+        Ok(caller) => caller,
+        Err(e) => return Err(audit_refusal(record, e)),
+    };
+    record.token = caller.holder.as_ref().map(|h| h.name.clone());
+    record.scope = caller.scope_name().into();
+    let (table, columns) = match check_request(&state, &caller, &name, query.as_deref()) {
+        Ok(checked) => checked,
+        Err(e) => return Err(audit_refusal(record, e)),
+    };
+    let schema = table.schema.as_ref().expect("checked");
+    record.columns = match &columns {
+        Some(indices) => indices.iter().map(|&i| schema.field(i).name().clone()).collect(),
+        None => Vec::new(),
+    };
+    let permits = match state.streams.acquire(&caller) {
+        Ok(permits) => permits,
+        Err(e) => return Err(audit_refusal(record, e)),
+    };
+    let batches = match open_batches(&table.path, columns.clone()).await {
+        Ok(batches) => batches,
+        Err(detail) => {
+            tracing::error!(table = %name, "cannot open table: {detail}");
+            return Err(audit_refusal(record, unavailable(&name)));
+        }
+    };
+    let order = columns.map(|indices| {
+        let mut sorted = indices.clone();
+        sorted.sort_unstable();
+        indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>()
+    });
+    let schema = match &order {
+        Some(order) => batches.schema().project(order).map(Arc::new),
+        None => Ok(batches.schema().clone()),
+    };
+    let encoder = schema.and_then(|s| IpcEncoder::new(&s));
+    let mut encoder = match encoder {
+        Ok(encoder) => encoder,
+        Err(e) => {
+            tracing::error!(table = %name, "cannot encode table: {e}");
+            return Err(audit_refusal(record, unavailable(&name)));
+        }
+    };
+    let head = encoder.take();
+    let streaming = Streaming {
+        batches,
+        encoder,
+        order,
+        phase: Phase::Head(head),
+        deadline: tokio::time::Instant::now() + state.limits.stream_timeout,
+        guard: StreamGuard { state: state.clone(), record, _permits: permits },
+    };
+    // Fused: the compression layer polls once more after the end.
+    let body =
+        stream::unfold(streaming, |mut s| async move { s.next_chunk().await.map(|chunk| (chunk, s)) }).fuse();
+    Ok((
+        [
+            (header::CONTENT_TYPE, ARROW_STREAM.to_string()),
+            ("x-row-count".parse().expect("header name"), table.rows.to_string()),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// The table and column indices a caller may stream, in this order of checks: authentication
+/// (an anonymous caller gets the same 401 for a missing table as for a protected one), then
+/// whether the table exists (404), the token's scope (403), the table's soundness (503) and
+/// the query (400).
+fn check_request<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    name: &str,
+    query: Option<&str>,
+) -> Result<(&'a ServedTable, Option<Vec<usize>>), ApiError> {
+    let table = state.tables.get(name);
+    let readable = table.is_some_and(|t| t.tier <= caller.tier);
+    if !readable && caller.holder.is_none() && matches!(state.access, Access::Tokens(_)) {
+        return Err(access::unauthorized());
+    }
+    let Some(table) = table else {
+        let known: Vec<_> = state.tables.keys().map(String::as_str).collect();
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_table",
+            format!("no table {name:?} in this dataset; it has {}", known.join(", ")),
+        ));
+    };
+    if !readable {
+        return Err(access::forbidden());
+    }
+    let Ok(schema) = &table.schema else { return Err(unavailable(name)) };
+    let columns = projection(query, name, schema)?;
+    Ok((table, columns))
+}
+
+fn unavailable(table: &str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "table_unavailable",
+        format!(
+            "table {table} cannot be read from the dataset; the operator must regenerate or re-import it \
+             (the server log says why); the other tables can be read"
+        ),
+    );
+    e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
+    e
+}
+
+/// Opens a table's Parquet file for streaming, reading only `columns` (file order).
+async fn open_batches(
+    path: &Path,
+    columns: Option<Vec<usize>>,
+) -> Result<ParquetRecordBatchStream<tokio::fs::File>, String> {
+    let file = tokio::fs::File::open(path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut builder = ParquetRecordBatchStreamBuilder::new(file).await.map_err(|e| e.to_string())?;
+    if let Some(indices) = columns {
+        let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+        builder = builder.with_projection(mask);
+    }
+    builder.with_batch_size(BATCH_ROWS).build().map_err(|e| e.to_string())
+}
+
+/// Where a table stream is.
+enum Phase {
+    /// The schema message is next.
+    Head(Bytes),
+    /// Record batches are next.
+    Batches,
+    /// The end-of-stream marker was sent.
+    Ended,
+    /// Nothing more (after an error).
+    Done,
+}
+
+/// One table stream in flight: its reader and encoder, and the guard that audits it and holds
+/// its stream permits until the response ends, however it ends.
+struct Streaming {
+    batches: ParquetRecordBatchStream<tokio::fs::File>,
+    encoder: IpcEncoder,
+    order: Option<Vec<usize>>,
+    phase: Phase,
+    deadline: tokio::time::Instant,
+    guard: StreamGuard,
+}
+
+impl Streaming {
+    /// The next piece of the response body, read from the file only when the client has taken
+    /// the previous one (so at most one batch per stream is in memory).
+    async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        let chunk = match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Head(head) => {
+                self.phase = Phase::Batches;
+                head
+            }
+            Phase::Batches => {
+                if tokio::time::Instant::now() >= self.deadline {
+                    return Some(Err(
+                        self.fail(Outcome::Aborted, "the stream took longer than the stream time limit")
+                    ));
+                }
+                match self.batches.next().await {
+                    None => {
+                        self.phase = Phase::Ended;
+                        Bytes::from_static(&END_OF_STREAM)
+                    }
+                    Some(Err(e)) => {
+                        return Some(Err(self.fail(Outcome::Error, &format!("read failed mid-stream: {e}"))));
+                    }
+                    Some(Ok(batch)) => {
+                        let batch = match &self.order {
+                            Some(order) => batch.project(order),
+                            None => Ok(batch),
+                        };
+                        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows) as u64;
+                        match batch.map_err(std::io::Error::other).and_then(|b| self.encoder.batch(&b)) {
+                            Ok(bytes) => {
+                                self.phase = Phase::Batches;
+                                self.guard.record.rows += rows;
+                                bytes
+                            }
+                            Err(e) => {
+                                return Some(
+                                    Err(self.fail(Outcome::Error, &format!("encoding failed: {e}"))),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            Phase::Ended => {
+                self.guard.record.outcome = Outcome::Complete;
+                return None;
+            }
+            Phase::Done => return None,
+        };
+        self.guard.record.bytes += chunk.len() as u64;
+        Some(Ok(chunk))
+    }
+
+    /// Ends the stream with an error: the connection is cut, so the client sees a truncated
+    /// stream, never a short one that looks complete.
+    fn fail(&mut self, outcome: Outcome, detail: &str) -> std::io::Error {
+        tracing::error!(table = %self.guard.record.table, "{detail}");
+        self.guard.record.outcome = outcome;
+        std::io::Error::other(detail.to_owned())
+    }
+}
+
+/// Writes the audit record and frees the stream permits when the response ends (completed,
+/// failed, or dropped because the client went away).
+struct StreamGuard {
+    state: Arc<AppState>,
+    record: Record,
+    _permits: StreamPermits,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.record.time = audit::now();
+        let r = &self.record;
+        tracing::info!(
+            table = %r.table, token = r.token.as_deref().unwrap_or("-"), scope = %r.scope, client = %r.client,
+            rows = r.rows, bytes = r.bytes, outcome = ?r.outcome, "table stream ended"
+        );
+        if let Some(log) = &self.state.audit {
+            log.write(&self.record);
+        }
+    }
+}
+
+/// The IPC end-of-stream marker: continuation token and a zero length.
+const END_OF_STREAM: [u8; 8] = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+
+/// Encodes record batches as IPC stream messages, handing out each message's bytes.
+struct IpcEncoder {
+    writer: StreamWriter<Vec<u8>>,
+}
+
+impl IpcEncoder {
+    /// Starts a stream; its schema message is the first [`take`](Self::take).
+    fn new(schema: &SchemaRef) -> Result<Self, arrow_schema::ArrowError> {
+        Ok(Self { writer: StreamWriter::try_new(Vec::new(), schema)? })
+    }
+
+    fn take(&mut self) -> Bytes {
+        Bytes::from(std::mem::take(self.writer.get_mut()))
+    }
+
+    fn batch(&mut self, batch: &RecordBatch) -> Result<Bytes, std::io::Error> {
+        self.writer.write(batch).map_err(std::io::Error::other)?;
+        Ok(self.take())
+    }
+}
