@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(spec) = ChartSpec::from_json(text) else { return };
     let engine = cohortlens_fuzz::small_engine();
-    if let Ok(chart) = spec.chart(engine, cohortlens::privacy::Policy::Aou) {
+    if let Ok(chart) = engine.chart(&spec, cohortlens::privacy::Policy::Aou) {
         let _ = chart.svg(None, None);
     }
 });

@@ -9,7 +9,7 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use cohortlens::cdm::{self, ColumnType, TableSpec};
-use cohortlens::cohort::Engine;
+use cohortlens::engine::Engine;
 use cohortlens::store::{Store, Table};
 
 /// Persons in the small engine.
