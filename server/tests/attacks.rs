@@ -103,7 +103,7 @@ fn person_item(mean: f64) -> Value {
 
 /// A condition item (with descendants), optionally at a minimum age at the event.
 fn condition_item(concept: i64, min_age: u32) -> Value {
-    json!({"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": concept, "group": true}],
+    json!({"type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": concept, "standard": true, "group": true}],
         "modifiers": [{"name": "AGE_AT_EVENT", "operator": "GREATER_THAN_OR_EQUAL_TO", "operands": [min_age.to_string()]}]})
 }
 
