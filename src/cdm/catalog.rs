@@ -57,14 +57,15 @@ pub struct CatalogDataset {
 pub struct CatalogTable {
     /// The table name.
     pub name: String,
-    /// Its number of rows.
-    #[serde(default)]
-    pub rows: u64,
+    /// Its number of rows (absent for a locked table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     /// The lowest tier that may read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<Tier>,
-    /// Its columns, in file order (empty when the catalog does not list them).
-    #[serde(default)]
+    /// Its columns, in file order (empty when the catalog does not list them, as for a locked
+    /// table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<CatalogColumn>,
     /// The caller's token may not read it (the catalog then gives only its name and tier).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -207,7 +207,7 @@ mod tests {
     fn catalog(tables: &[(&str, &[&str])]) -> Catalog {
         let table = |&(name, columns): &(&str, &[&str])| CatalogTable {
             name: name.to_owned(),
-            rows: 1,
+            rows: Some(1),
             tier: None,
             columns: columns
                 .iter()

@@ -59,6 +59,12 @@ function updateRows() {
     const row = $('tables').querySelector(`tr[data-table="${CSS.escape(t.name)}"]`);
     const status = rows === undefined ? 'waiting' : rows.done ? 'loaded' : 'loading';
     // Only what changed is written: an unchanged text costs no style or layout work.
+    if (t.locked) {
+      // A table the token may not read: named, never counted or loaded.
+      setText(row.cells[1], '—');
+      setText(row.cells[2], 'needs a token of a higher scope');
+      continue;
+    }
     setText(row.cells[1], rows === undefined ? fmt.format(t.rows) : `${fmt.format(rows.rows)} / ${fmt.format(t.rows)}`);
     setText(row.cells[2], status === 'loading' ? 'loading…' : status);
     if (row.dataset.status !== status) row.dataset.status = status;

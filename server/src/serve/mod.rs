@@ -481,7 +481,7 @@ async fn catalog(
         .map(|(name, t)| {
             let mut entry = CatalogTable {
                 name: name.to_owned(),
-                rows: 0,
+                rows: None,
                 tier: Some(t.tier),
                 columns: Vec::new(),
                 locked: t.tier > caller.tier,
@@ -490,7 +490,7 @@ async fn catalog(
             if entry.locked {
                 return entry;
             }
-            entry.rows = t.rows;
+            entry.rows = Some(t.rows);
             match &t.schema {
                 Ok(schema) => {
                     entry.columns = schema
