@@ -97,8 +97,8 @@ function downloadSizes(generated) {
 
 // -- the page
 
-async function newPage(browser) {
-  const page = await browser.newPage();
+async function newPage(browser, options = {}) {
+  const page = await browser.newPage(options);
   page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) log(`  page: HTTP ${r.status()} for ${r.url()}`); });
   page.on('console', (m) => { if ((m.type() === 'error' && !m.text().startsWith('Failed to load resource')) || m.text().startsWith('cohortlens loaded')) log(`  page: ${m.text()}`); });
   return page;
@@ -106,7 +106,9 @@ async function newPage(browser) {
 
 /** Runs `module.run(args)` in the page at `origin`, failing on a page error, a crash or the timeout. */
 async function inPage(state, origin, moduleUrl, args, timeoutMs, fn = 'run') {
-  if (!state.page || state.page.isClosed()) state.page = await newPage(state.browser);
+  // The bench scripts come from the asset server, another origin than the one the server's
+  // Content-Security-Policy allows: these harness pages bypass it (the app page does not).
+  if (!state.page || state.page.isClosed()) state.page = await newPage(state.browser, { bypassCSP: true });
   const page = state.page;
   await page.goto(new URL('api/v1/catalog', origin).href); // same origin as the server, fresh realm
   let onError, onCrash, timer;

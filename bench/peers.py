@@ -60,7 +60,8 @@ def build_sql(data_dir, columns):
         else:
             present = set(columns.get(table) or [])
         sources[table] = (f"{SCHEMA}.{table}", present)
-    return workbench.build_sql(WORKBENCH, sources)
+    # The OMOP tables as views over `ds` (loaded once already); the search tables as tables.
+    return workbench.build_sql(WORKBENCH, sources, views=True)
 
 
 def total_sql(definition):

@@ -266,17 +266,18 @@ def load(con, dataset_dir):
     return schema
 
 
-def build_sql(s, sources):
+def build_sql(s, sources, views=False):
     """The statements that build schema `s`: the OMOP tables of TABLES (from `sources`, table ->
-    (FROM clause, set of its column names); a column or table not there is NULL or empty), then
-    the search tables, then `s.loaded`."""
+    (FROM clause, set of its column names); a column or table not there is NULL or empty; with
+    `views`, views over the sources instead of copies), then the search tables, then `s.loaded`."""
     statements = [f"CREATE SCHEMA IF NOT EXISTS {s}"]
     for table, columns in TABLES.items():
         if table in sources:
             source, present = sources[table]
             cols = ", ".join(f"CAST({n} AS {t}) AS {n}" if n in present else f"NULL::{t} AS {n}"
                              for n, t in (c.split() for c in columns.split(", ")))
-            statements.append(f"CREATE OR REPLACE TABLE {s}.{table} AS SELECT {cols} FROM {source}")
+            kind = "VIEW" if views else "TABLE"
+            statements.append(f"CREATE OR REPLACE {kind} {s}.{table} AS SELECT {cols} FROM {source}")
         else:
             statements.append(f"CREATE OR REPLACE TABLE {s}.{table} ({columns})")
     # date(birth_datetime); cohortlens falls back to year/month/day when it is null.
@@ -284,25 +285,23 @@ def build_sql(s, sources):
         SELECT person_id, coalesce(CAST(birth_datetime AS DATE),
             make_date(year_of_birth, coalesce(month_of_birth, 1), coalesce(day_of_birth, 1)))
             AS dob FROM {s}.person""")
-    statements.append(f"CREATE OR REPLACE TABLE {s}.cb_search_all_events AS "
-                      f"SELECT * FROM ({_events_flat(s)})")
-    # Blood pressure: the diastolic of the same person and datetime on the systolic row and
-    # the reverse (build-search-all-events.sh, "update ... diastolic/systolic").
-    statements.append(f"""CREATE OR REPLACE TABLE {s}.cb_search_all_events AS
-        SELECT e.*,
-            CASE WHEN e.concept_id = {SYSTOLIC} THEN e.value_as_number
-                 WHEN e.concept_id = {DIASTOLIC} THEN (
-                    SELECT max(m.value_as_number) FROM {s}.cb_search_all_events m
-                    WHERE m.person_id = e.person_id AND m.entry_datetime = e.entry_datetime
-                      AND m.is_standard = e.is_standard AND m.concept_id = {SYSTOLIC}) END
-                AS systolic,
-            CASE WHEN e.concept_id = {DIASTOLIC} THEN e.value_as_number
-                 WHEN e.concept_id = {SYSTOLIC} THEN (
-                    SELECT max(m.value_as_number) FROM {s}.cb_search_all_events m
-                    WHERE m.person_id = e.person_id AND m.entry_datetime = e.entry_datetime
-                      AND m.is_standard = e.is_standard AND m.concept_id = {DIASTOLIC}) END
-                AS diastolic
-        FROM {s}.cb_search_all_events e""")
+    # Blood pressure: on a systolic row its own value and the diastolic of the same person
+    # and datetime, and the reverse (build-search-all-events.sh, "update ... diastolic/systolic"),
+    # updated in place on those rows only.
+    bp = f"({SYSTOLIC}, {DIASTOLIC})"
+    statements.append(f"CREATE OR REPLACE TABLE {s}.cb_search_all_events AS SELECT *, "
+                      f"CASE WHEN concept_id = {SYSTOLIC} THEN value_as_number END AS systolic, "
+                      f"CASE WHEN concept_id = {DIASTOLIC} THEN value_as_number END AS diastolic "
+                      f"FROM ({_events_flat(s)})")
+    statements.append(f"""UPDATE {s}.cb_search_all_events AS e
+        SET systolic = CASE WHEN e.concept_id = {SYSTOLIC} THEN e.systolic ELSE pair.systolic END,
+            diastolic = CASE WHEN e.concept_id = {DIASTOLIC} THEN e.diastolic ELSE pair.diastolic END
+        FROM (SELECT person_id, entry_datetime, is_standard, max(systolic) AS systolic,
+                     max(diastolic) AS diastolic
+              FROM {s}.cb_search_all_events WHERE concept_id IN {bp}
+              GROUP BY person_id, entry_datetime, is_standard) AS pair
+        WHERE e.concept_id IN {bp} AND pair.person_id = e.person_id
+          AND pair.entry_datetime = e.entry_datetime AND pair.is_standard = e.is_standard""")
     statements.append(_search_person(s))
     statements.extend(_criteria(s))
     # Extension (cohortlens): DEATH events, by cause concept (is_standard 1 / 0) and, for a
