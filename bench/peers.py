@@ -24,6 +24,7 @@ dataset's values).
 """
 
 import argparse
+import datetime
 import json
 import os
 import statistics
@@ -64,9 +65,16 @@ def build_sql(data_dir, columns):
     return workbench.build_sql(WORKBENCH, sources, views=True)
 
 
+def cohort_sql(definition):
+    """`workbench.cohort_sql` with today's (UTC) date as a literal for `current_date`, which
+    DuckDB-wasm 1.32 cannot evaluate (the page dies with "function signature mismatch")."""
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    return workbench.cohort_sql(WORKBENCH, definition).replace("current_date", f"DATE '{today}'")
+
+
 def total_sql(definition):
     """The cohort total (as bench/cohort_duckdb.py)."""
-    return f"SELECT count(*) AS n FROM ({workbench.cohort_sql(WORKBENCH, definition)})"
+    return f"SELECT count(*) AS n FROM ({cohort_sql(definition)})"
 
 
 def label_sql(column, concept_alias):
@@ -201,7 +209,7 @@ ORDER BY g.unknown, g.label, coalesce(g.unit, -2147483648), g.slot"""
 
 def all_sql(data_dir, named, columns=None):
     cdr = stats_oracle.reference_date(data_dir)
-    scope = workbench.cohort_sql(WORKBENCH, named[0]["definition"])
+    scope = cohort_sql(named[0]["definition"])
     stat_sql = {"age_by_sex": age_by_sex_sql(cdr, scope),
                 "top_conditions": top_conditions_sql(scope, 20),
                 "hba1c_values": measurement_values_sql(scope, 3004410)}
