@@ -1,9 +1,10 @@
 // Cohort-count benchmark: the five definitions of bench/cohort-definitions.json on each dataset,
-// cohortlens in headless Chromium next to DuckDB running the oracle's SQL natively, same run.
+// cohortlens in headless Chromium next to native DuckDB running the Workbench oracle's SQL
+// (oracle/cohortlens_oracle/workbench.py: search tables built once, then one query per count), same run.
 // Browser: one page served by `cohortlens serve` opens `Lens.open(url)` (only the columns cohorts
 // read; timed), then per definition cold = the first `lens.cohort(def).count()`, warm = median
-// of REPEATS more. DuckDB: bench/cohort_duckdb.py (cold = fresh connection, warm =
-// median). The browser's disclosed count must equal DuckDB's raw count rounded the All of Us
+// of REPEATS more. DuckDB: bench/cohort_duckdb.py (the search tables built once from the
+// Parquet files, timed apart like Lens.open; cold = first count query, warm = median). The browser's disclosed count must equal DuckDB's raw count rounded the All of Us
 // way; any mismatch fails the run (exit 1). Prints a table per dataset and a final JSON line.
 // Usage: BENCH_PYTHON=.venv/bin/python node bench/cohort.mjs DATASET_DIR ...
 import { execFileSync } from 'node:child_process';
@@ -25,7 +26,8 @@ const aouRound = (n) => (n === 0 ? 0 : n <= 20 ? 20 : Math.ceil(n / 20) * 20);
 function duckdb(dir) {
   const out = execFileSync(PYTHON, [join(ROOT, 'bench/cohort_duckdb.py'), '--data', dir,
     '--definitions', DEFINITIONS, '--repeats', String(REPEATS)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return out.trim().split('\n').map((line) => JSON.parse(line));
+  const [build, ...counts] = out.trim().split('\n').map((line) => JSON.parse(line));
+  return { buildMs: build.buildMs, counts };
 }
 
 async function browserRun(chromiumBrowser, dir, openOptions) {
@@ -100,7 +102,7 @@ try {
         lens = { error, results: [] };
       }
     }
-    const rows = duck.map((d) => {
+    const rows = duck.counts.map((d) => {
       const b = lens.results.find((r) => r.name === d.name);
       const expected = aouRound(d.raw);
       if (b && b.shown.value !== expected) {
@@ -110,7 +112,7 @@ try {
       return { name: d.name, duckdbRaw: d.raw, duckdbColdMs: d.coldMs, duckdbWarmMs: d.warmMs,
         shown: b?.shown.value, lensColdMs: b?.coldMs, lensWarmMs: b?.warmMs };
     });
-    all.push({ persons, openedTables: lens.openedTables, openMs: lens.openMs, memoryBytes: lens.memoryBytes,
+    all.push({ persons, duckdbBuildMs: duck.buildMs, openedTables: lens.openedTables, openMs: lens.openMs, memoryBytes: lens.memoryBytes,
       wasmMemory: lens.wasmMemory, loadedRows: lens.rows, tables: lens.tables, error: lens.error, definitions: rows });
 
     const ms = (x) => (x === undefined ? 'n/a' : x < 10 ? x.toFixed(2) : x.toFixed(0));
@@ -120,7 +122,8 @@ try {
       ? `cohortlens FAILED: Lens.open did not complete (${lens.error})\n`
       : `Lens.open (${opened}) ${(lens.openMs / 1e3).toFixed(1)} s, ${(lens.rows / 1e6).toFixed(1)} M rows, ` +
         `tables ${(lens.memoryBytes / 2 ** 20).toFixed(0)} MiB, wasm memory ${(lens.wasmMemory / 2 ** 20).toFixed(0)} MiB\n` +
-        `  per table (MiB): ${lens.tables.map((t) => `${t.name} ${(t.memoryBytes / 2 ** 20).toFixed(0)}`).join(', ')}\n`));
+        `  per table (MiB): ${lens.tables.map((t) => `${t.name} ${(t.memoryBytes / 2 ** 20).toFixed(0)}`).join(', ')}\n`)
+      + `DuckDB: Parquet → tables → Workbench search tables ${(duck.buildMs / 1e3).toFixed(1)} s\n`);
     line(['definition', 'count shown (DuckDB raw)', 'cohortlens cold ms', 'cohortlens warm ms', 'DuckDB cold ms', 'DuckDB warm ms', 'warm ratio (cohortlens / DuckDB)']);
     line(Array(7).fill('---'));
     for (const r of rows) {

@@ -9,10 +9,14 @@
         tables (timed: ingest), then runs the same SQL: cold (first run) and warm (median of
         N more). Prints one JSON object with the raw results and times.
 
-Counts: the SQL is oracle/cohortlens_oracle/cohort.py's translation (docs/cohort-semantics.md) with one
-change — a concept set is a subquery over `concept_ancestor` instead of a literal list looked up
-in Python beforehand, so the engine running the SQL resolves concept sets itself, as cohortlens
-does. Statistics: docs/statistics.md, written as SQL that returns the final rows in the
+Counts: the SQL of the Workbench oracle (oracle/cohortlens_oracle/workbench.py,
+docs/cohort-semantics.md). At ingest, after the tables are loaded into schema `ds`, every DuckDB
+peer runs `workbench.build_sql` over them: the OMOP tables the oracle reads (the loaded columns;
+the others NULL, the tables not loaded empty) and the Workbench search tables built from them
+(cb_search_all_events, cb_search_person, the criteria and drug trees) in schema `wb` — as
+cohortlens builds its index once at ingest. A count is then `SELECT count(*)` over
+`workbench.cohort_sql`, which resolves concept sets itself (subqueries over the criteria trees).
+Statistics: docs/statistics.md, written as SQL that returns the final rows in the
 engine's order with their labels, following tests/python/test_stats_oracle.py (which checks the
 engine against the same text): Age × Sex (`dataBrowser` bands, age now), top-20 CONDITION
 concepts, and the measurement-value histogram of a concept (bins set per unit on the whole
@@ -20,18 +24,24 @@ dataset's values).
 """
 
 import argparse
+import datetime
 import json
 import os
 import statistics
 import time
 
-from cohortlens_oracle import cohort as oracle
+import duckdb
+from cohortlens_oracle import cohort as stats_oracle
+from cohortlens_oracle import workbench
 
 SCHEMA = "ds"
-# The tables the five definitions and the three statistics read.
+# The schema of the Workbench search tables built from `ds`.
+WORKBENCH = workbench.Schema("wb")
+# The tables the five definitions and the three statistics read (death: an AGE criterion
+# leaves the deceased out).
 TABLES = ["person", "concept", "concept_ancestor", "visit_occurrence", "condition_occurrence",
           "drug_exposure", "procedure_occurrence", "measurement", "observation",
-          "device_exposure"]
+          "device_exposure", "death"]
 STATS = [
     ("age_by_sex", {"kind": "ageBySex", "bands": "dataBrowser"}),
     ("top_conditions", {"kind": "topConcepts", "domain": "CONDITION", "limit": 20}),
@@ -39,57 +49,32 @@ STATS = [
 ]
 
 
-class ConceptSet(str):
-    """A concept set as an SQL subquery (resolved by the engine running the query)."""
+def build_sql(data_dir, columns):
+    """The statements building the Workbench tables in `wb` from the tables loaded in `ds`
+    (`columns`: table -> loaded columns; None: every column of its Parquet file)."""
+    sources = {}
+    for table in TABLES:
+        if columns is None:
+            file = os.path.abspath(os.path.join(data_dir, f"{table}.parquet"))
+            present = {r[0] for r in duckdb.execute(
+                "SELECT name FROM parquet_schema(?)", [file]).fetchall()}
+        else:
+            present = set(columns.get(table) or [])
+        sources[table] = (f"{SCHEMA}.{table}", present)
+    # The OMOP tables as views over `ds` (loaded once already); the search tables as tables.
+    return workbench.build_sql(WORKBENCH, sources, views=True)
 
 
-_is_in = oracle.is_in
+def cohort_sql(definition):
+    """`workbench.cohort_sql` with today's (UTC) date as a literal for `current_date`, which
+    DuckDB-wasm 1.32 cannot evaluate (the page dies with "function signature mismatch")."""
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    return workbench.cohort_sql(WORKBENCH, definition).replace("current_date", f"DATE '{today}'")
 
 
-def is_in(column, ids):
-    if isinstance(ids, ConceptSet):
-        return f"{column} IN ({ids})"
-    return _is_in(column, ids)
-
-
-oracle.is_in = is_in
-
-
-def descendants_sql(concept):
-    return ConceptSet(f"SELECT descendant_concept_id FROM {SCHEMA}.concept_ancestor "
-                      f"WHERE ancestor_concept_id = {int(concept)}")
-
-
-class SubqueryTranslation(oracle.Translation):
-    """The oracle's translation, concept sets as subqueries over concept_ancestor."""
-
-    def descendants(self, concept):
-        return descendants_sql(concept)
-
-    def concept_set(self, param):
-        concept = int(param["conceptId"])
-        if param.get("group", False) or param.get("ancestorData", False):
-            return ConceptSet(f"SELECT {concept} UNION {descendants_sql(concept)}")
-        return [concept]
-
-
-def translation(cdr_date, definition):
-    t = SubqueryTranslation(None, SCHEMA, cdr_date,
-                            bool(definition.get("restrictToObservationPeriod", False)))
-    t.cohort(definition)
-    return t
-
-
-def total_sql(cdr_date, definition):
-    """The cohort total only (as bench/cohort_duckdb.py)."""
-    t = translation(cdr_date, definition)
-    t.counts = []
-    return t.sql()
-
-
-def persons_sql(cdr_date, definition):
-    t = translation(cdr_date, definition)
-    return t.with_clause() + "\nSELECT DISTINCT person_id FROM cohort"
+def total_sql(definition):
+    """The cohort total (as bench/cohort_duckdb.py)."""
+    return f"SELECT count(*) AS n FROM ({cohort_sql(definition)})"
 
 
 def label_sql(column, concept_alias):
@@ -107,7 +92,7 @@ BANDS = [(18, "18–29"), (30, "30–39"), (40, "40–49"), (50, "50–59"), (60
 
 def age_by_sex_sql(cdr_date, scope):
     s = SCHEMA
-    age = oracle.age_on("birth_date", f"DATE '{cdr_date}'")
+    age = stats_oracle.age_on("birth_date", f"DATE '{cdr_date}'")
     band = ("CASE WHEN age IS NULL THEN 'Unknown' WHEN age < 18 THEN 'Under 18' "
             + " ".join(f"WHEN age < {BANDS[i + 1][0]} THEN '{lb}'" for i, (_, lb) in
                        enumerate(BANDS[:-1]))
@@ -222,9 +207,9 @@ WHERE (g.slot BETWEEN g.first AND g.last) OR sl.n > 0
 ORDER BY g.unknown, g.label, coalesce(g.unit, -2147483648), g.slot"""
 
 
-def all_sql(data_dir, named):
-    cdr = oracle.reference_date(data_dir)
-    scope = persons_sql(cdr, named[0]["definition"])
+def all_sql(data_dir, named, columns=None):
+    cdr = stats_oracle.reference_date(data_dir)
+    scope = cohort_sql(named[0]["definition"])
     stat_sql = {"age_by_sex": age_by_sex_sql(cdr, scope),
                 "top_conditions": top_conditions_sql(scope, 20),
                 "hba1c_values": measurement_values_sql(scope, 3004410)}
@@ -232,9 +217,8 @@ def all_sql(data_dir, named):
         "schema": SCHEMA,
         "tables": TABLES,
         "reference_date": cdr,
-        "data_filters": {name.lower(): oracle.data_filter_persons(SCHEMA, name)
-                         for name in oracle.DATA_FILTERS},
-        "counts": [{"name": e["name"], "sql": total_sql(cdr, e["definition"])} for e in named],
+        "build": build_sql(data_dir, columns),
+        "counts": [{"name": e["name"], "sql": total_sql(e["definition"])} for e in named],
         "stats": [{"name": name, "request": request, "sql": stat_sql[name]}
                   for name, request in STATS],
     }
@@ -247,9 +231,8 @@ def timed(fn):
 
 
 def native(args, named):
-    import duckdb
-    queries = all_sql(args.data, named)
     columns = json.loads(args.columns) if args.columns else {}
+    queries = all_sql(args.data, named, columns or None)
     con = duckdb.connect()
 
     def ingest():
@@ -258,8 +241,8 @@ def native(args, named):
             file = os.path.abspath(os.path.join(args.data, f"{table}.parquet")).replace("'", "''")
             cols = ", ".join(f'"{c}"' for c in columns.get(table, [])) or "*"
             con.execute(f"CREATE TABLE {SCHEMA}.{table} AS SELECT {cols} FROM read_parquet('{file}')")
-        for name, sql in queries["data_filters"].items():
-            con.execute(f"CREATE TABLE {SCHEMA}.{name} AS {sql}")
+        for statement in queries["build"]:
+            con.execute(statement)
 
     _, ingest_ms = timed(ingest)
     memory = con.execute("SELECT sum(memory_usage_bytes) FROM duckdb_memory()").fetchone()[0]
@@ -275,7 +258,7 @@ def native(args, named):
         return value, cold, statistics.median(warm)
 
     for q in queries["counts"]:
-        raw, cold, warm = run(q["sql"], lambda rows: rows[0][3])
+        raw, cold, warm = run(q["sql"], lambda rows: rows[0][0])
         out["counts"].append({"name": q["name"], "raw": raw, "coldMs": cold, "warmMs": warm})
     for q in queries["stats"]:
         table, cold, warm = run(q["sql"], lambda rows: {
@@ -296,7 +279,8 @@ def main():
     with open(args.definitions) as f:
         named = json.load(f)
     if args.mode == "sql":
-        print(json.dumps(all_sql(args.data, named)))
+        print(json.dumps(all_sql(args.data, named,
+                                 json.loads(args.columns) if args.columns else None)))
     else:
         native(args, named)
 

@@ -126,7 +126,8 @@ export async function run({ assets, urls, named, stats, referenceDate, repeats }
     if (p.type === 'AGE') {
       let table = T.birth;
       const conditions = (p.attributes ?? []).map((a) => {
-        if (a.name === 'AGE' || a.name === 'AGE_AT_CDR') return compare(ageExpr('d.birth', String(cdr)), a.operator, a.operands);
+        // The Workbench's AGE: completed years today (UTC), the deceased left out (below).
+        if (a.name === 'AGE') return compare(ageExpr('d.birth', String(Math.floor(Date.now() / DAY) * DAY)), a.operator, a.operands);
         if (a.name === 'AGE_AT_CONSENT') {
           if (!table.columnNames().includes('consent')) {
             table = table.join_left(T.observation.filter(`d.observation_type_concept_id === ${SURVEY_TYPE}`)
@@ -136,6 +137,10 @@ export async function run({ assets, urls, named, stats, referenceDate, repeats }
         }
         throw new Unsupported(`attribute ${a.name} on AGE`);
       });
+      if ((p.attributes ?? []).some((a) => a.name === 'AGE')) {
+        if (!T.death) throw new Unsupported('AGE without the death table');
+        table = table.antijoin(T.death, 'person_id');
+      }
       return table.filter(conditions.join(' && ') || 'true').select('person_id');
     }
     throw new Unsupported(`PERSON type ${p.type}`);

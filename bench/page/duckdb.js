@@ -1,7 +1,7 @@
 // DuckDB-wasm in the page (EH bundle, in a Worker): the same Arrow IPC streams cohortlens
-// fetched, inserted with insertArrowFromIPCStream into schema `ds`, the data-filter person
-// tables built once (as cohortlens builds its index once), then the oracle's SQL for the five
-// counts and the statistics SQL of bench/peers.py, cold and warm.
+// fetched, inserted with insertArrowFromIPCStream into schema `ds`, the Workbench oracle's
+// search tables built from them once in schema `wb` (as cohortlens builds its index once), then
+// the oracle's cohort SQL for the five counts and the statistics SQL of bench/peers.py, cold and warm.
 import { coldWarm, fetchArrow, tableOf } from './common.js';
 
 export async function run({ assets, urls, sql, repeats }) {
@@ -23,9 +23,7 @@ export async function run({ assets, urls, sql, repeats }) {
       arrowBytes += bytes.byteLength;
       await conn.insertArrowFromIPCStream(bytes, { schema: sql.schema, name: tableOf(url), create: true });
     }
-    for (const [name, select] of Object.entries(sql.data_filters)) {
-      await conn.query(`CREATE TABLE ${sql.schema}.${name} AS ${select}`);
-    }
+    for (const statement of sql.build) await conn.query(statement);
     const ingestMs = performance.now() - t;
     const memory = (await conn.query('SELECT sum(memory_usage_bytes)::DOUBLE AS m FROM duckdb_memory()')).toArray()[0].m;
     const counts = [];

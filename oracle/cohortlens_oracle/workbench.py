@@ -253,49 +253,60 @@ def load(con, dataset_dir):
         return schema
     except duckdb.CatalogException:
         pass
-    s = schema
     con.execute("SET enable_progress_bar = false")
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-    for table, columns in TABLES.items():
+    sources = {}
+    for table in TABLES:
         file = os.path.join(path, f"{table}.parquet")
         if os.path.exists(file):
             present = {r[0] for r in con.execute(
                 "SELECT name FROM parquet_schema(?)", [file]).fetchall()}
+            sources[table] = (f"read_parquet('{file.replace(chr(39), chr(39) * 2)}')", present)
+    for statement in build_sql(schema, sources):
+        con.execute(statement)
+    return schema
+
+
+def build_sql(s, sources, views=False):
+    """The statements that build schema `s`: the OMOP tables of TABLES (from `sources`, table ->
+    (FROM clause, set of its column names); a column or table not there is NULL or empty; with
+    `views`, views over the sources instead of copies), then the search tables, then `s.loaded`."""
+    statements = [f"CREATE SCHEMA IF NOT EXISTS {s}"]
+    for table, columns in TABLES.items():
+        if table in sources:
+            source, present = sources[table]
             cols = ", ".join(f"CAST({n} AS {t}) AS {n}" if n in present else f"NULL::{t} AS {n}"
                              for n, t in (c.split() for c in columns.split(", ")))
-            select = f"SELECT {cols} FROM read_parquet('{file.replace(chr(39), chr(39) * 2)}')"
-            con.execute(f"CREATE OR REPLACE TABLE {s}.{table} AS {select}")
+            kind = "VIEW" if views else "TABLE"
+            statements.append(f"CREATE OR REPLACE {kind} {s}.{table} AS SELECT {cols} FROM {source}")
         else:
-            con.execute(f"CREATE OR REPLACE TABLE {s}.{table} ({columns})")
+            statements.append(f"CREATE OR REPLACE TABLE {s}.{table} ({columns})")
     # date(birth_datetime); cohortlens falls back to year/month/day when it is null.
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_person_dob AS
+    statements.append(f"""CREATE OR REPLACE TABLE {s}.cb_person_dob AS
         SELECT person_id, coalesce(CAST(birth_datetime AS DATE),
             make_date(year_of_birth, coalesce(month_of_birth, 1), coalesce(day_of_birth, 1)))
             AS dob FROM {s}.person""")
-    con.execute(f"CREATE OR REPLACE TABLE {s}.cb_search_all_events AS "
-                f"SELECT * FROM ({_events_flat(s)})")
-    # Blood pressure: the diastolic of the same person and datetime on the systolic row and
-    # the reverse (build-search-all-events.sh, "update ... diastolic/systolic").
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_search_all_events AS
-        SELECT e.*,
-            CASE WHEN e.concept_id = {SYSTOLIC} THEN e.value_as_number
-                 WHEN e.concept_id = {DIASTOLIC} THEN (
-                    SELECT max(m.value_as_number) FROM {s}.cb_search_all_events m
-                    WHERE m.person_id = e.person_id AND m.entry_datetime = e.entry_datetime
-                      AND m.is_standard = e.is_standard AND m.concept_id = {SYSTOLIC}) END
-                AS systolic,
-            CASE WHEN e.concept_id = {DIASTOLIC} THEN e.value_as_number
-                 WHEN e.concept_id = {SYSTOLIC} THEN (
-                    SELECT max(m.value_as_number) FROM {s}.cb_search_all_events m
-                    WHERE m.person_id = e.person_id AND m.entry_datetime = e.entry_datetime
-                      AND m.is_standard = e.is_standard AND m.concept_id = {DIASTOLIC}) END
-                AS diastolic
-        FROM {s}.cb_search_all_events e""")
-    _search_person(con, s)
-    _criteria(con, s)
+    # Blood pressure: on a systolic row its own value and the diastolic of the same person
+    # and datetime, and the reverse (build-search-all-events.sh, "update ... diastolic/systolic"),
+    # updated in place on those rows only.
+    bp = f"({SYSTOLIC}, {DIASTOLIC})"
+    statements.append(f"CREATE OR REPLACE TABLE {s}.cb_search_all_events AS SELECT *, "
+                      f"CASE WHEN concept_id = {SYSTOLIC} THEN value_as_number END AS systolic, "
+                      f"CASE WHEN concept_id = {DIASTOLIC} THEN value_as_number END AS diastolic "
+                      f"FROM ({_events_flat(s)})")
+    statements.append(f"""UPDATE {s}.cb_search_all_events AS e
+        SET systolic = CASE WHEN e.concept_id = {SYSTOLIC} THEN e.systolic ELSE pair.systolic END,
+            diastolic = CASE WHEN e.concept_id = {DIASTOLIC} THEN e.diastolic ELSE pair.diastolic END
+        FROM (SELECT person_id, entry_datetime, is_standard, max(systolic) AS systolic,
+                     max(diastolic) AS diastolic
+              FROM {s}.cb_search_all_events WHERE concept_id IN {bp}
+              GROUP BY person_id, entry_datetime, is_standard) AS pair
+        WHERE e.concept_id IN {bp} AND pair.person_id = e.person_id
+          AND pair.entry_datetime = e.entry_datetime AND pair.is_standard = e.is_standard""")
+    statements.append(_search_person(s))
+    statements.extend(_criteria(s))
     # Extension (cohortlens): DEATH events, by cause concept (is_standard 1 / 0) and, for a
     # parameter without cause, every death row (is_standard 2).
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_death_events AS
+    statements.append(f"""CREATE OR REPLACE TABLE {s}.cb_death_events AS
         SELECT d.person_id, d.death_date AS entry_date, k.is_standard,
             CASE k.is_standard WHEN 0 THEN d.cause_source_concept_id ELSE d.cause_concept_id END
                 AS concept_id,
@@ -305,8 +316,8 @@ def load(con, dataset_dir):
             NULL::DOUBLE AS systolic, NULL::DOUBLE AS diastolic
         FROM {s}.death d JOIN {s}.cb_person_dob p ON p.person_id = d.person_id,
             (VALUES (0), (1), (2)) k(is_standard)""")
-    con.execute(f"CREATE TABLE {s}.loaded AS SELECT 1 AS done")
-    return schema
+    statements.append(f"CREATE OR REPLACE TABLE {s}.loaded AS SELECT 1 AS done")
+    return statements
 
 
 def _events_flat(s):
@@ -324,8 +335,8 @@ def _events_flat(s):
     return sql
 
 
-def _search_person(con, s):
-    """cb_search_person (build-cb-search-person.sh)."""
+def _search_person(s):
+    """The statement building cb_search_person (build-cb-search-person.sh)."""
     ehr_tables = ("visit_occurrence", "condition_occurrence", "drug_exposure",
                   "procedure_occurrence", "device_exposure")
     ehr = " UNION ".join(f"SELECT person_id FROM {s}.{t}" for t in ehr_tables)
@@ -337,7 +348,7 @@ def _search_person(con, s):
     def flag(select):
         return f"CASE WHEN p.person_id IN ({select}) THEN 1 ELSE 0 END"
 
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_search_person AS
+    return (f"""CREATE OR REPLACE TABLE {s}.cb_search_person AS
         WITH cdr AS (SELECT max(entry_date) AS day FROM {s}.cb_search_all_events),
         consent AS (
             SELECT p.person_id, coalesce(
@@ -372,9 +383,10 @@ def _search_person(con, s):
         JOIN consent ON consent.person_id = p.person_id""")
 
 
-def _criteria(con, s):
-    """The criteria tree as a closure table, and the drug tree with cb_criteria_ancestor."""
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_criteria_tree AS
+def _criteria(s):
+    """The statements building the criteria tree as a closure table, and the drug tree with
+    cb_criteria_ancestor."""
+    return [f"""CREATE OR REPLACE TABLE {s}.cb_criteria_tree AS
         -- the standard trees, and the survey tree (PPI modules over questions: a source tree)
         SELECT a.ancestor_concept_id, a.descendant_concept_id,
             CASE WHEN c.vocabulary_id = 'PPI' THEN 0 ELSE 1 END AS is_standard
@@ -388,8 +400,8 @@ def _criteria(con, s):
         UNION
         -- every concept is its own node, in both kinds of tree
         SELECT concept_id, concept_id, 0 FROM {s}.concept
-        UNION SELECT concept_id, concept_id, 1 FROM {s}.concept""")
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_drug_tree AS
+        UNION SELECT concept_id, concept_id, 1 FROM {s}.concept""",
+            f"""CREATE OR REPLACE TABLE {s}.cb_drug_tree AS
         WITH nodes AS (
             SELECT concept_id FROM {s}.concept
             WHERE vocabulary_id = 'ATC'
@@ -399,13 +411,13 @@ def _criteria(con, s):
         FROM {s}.concept_ancestor a
         WHERE a.ancestor_concept_id IN (SELECT concept_id FROM nodes)
           AND a.descendant_concept_id IN (SELECT concept_id FROM nodes)
-        UNION SELECT concept_id, concept_id FROM nodes""")
-    con.execute(f"""CREATE OR REPLACE TABLE {s}.cb_criteria_ancestor AS
+        UNION SELECT concept_id, concept_id FROM nodes""",
+            f"""CREATE OR REPLACE TABLE {s}.cb_criteria_ancestor AS
         SELECT a.ancestor_concept_id AS ancestor_id, a.descendant_concept_id AS descendant_id
         FROM {s}.concept_ancestor a JOIN {s}.concept c ON c.concept_id = a.ancestor_concept_id
         WHERE c.vocabulary_id IN ('RxNorm', 'RxNorm Extension')
           AND c.concept_class_id = 'Ingredient' AND c.standard_concept = 'S'
-          AND a.descendant_concept_id IN (SELECT drug_concept_id FROM {s}.drug_exposure)""")
+          AND a.descendant_concept_id IN (SELECT drug_concept_id FROM {s}.drug_exposure)"""]
 
 
 # -- SearchGroupItemQueryBuilder ------------------------------------------------------------
@@ -755,6 +767,27 @@ def persons_sql(con, dataset_dir, definition):
     """SQL selecting the `person_id` of every person in the cohort of one definition."""
     persons = sorted(_evaluate(con, dataset_dir, definition)[1])
     return f"SELECT unnest([{', '.join(map(str, persons))}]::BIGINT[]) AS person_id"
+
+
+def cohort_sql(s, definition):
+    """One query selecting the `person_id` of every person in the cohort of a definition, over
+    the search tables of schema `s` (what `count` computes as its total, as a single statement:
+    QueryBuilder.addWhereClause's include INTERSECT / exclude EXCEPT, then addDataFilters)."""
+    s = Schema(s).restricted(definition.get("restrictToObservationPeriod"))
+    includes = definition.get("includes") or []
+    excludes = definition.get("excludes") or []
+    if not includes and not excludes:
+        raise Unsupported("includes[] and excludes[] cannot both be empty")
+    conditions = [f"person_id IN ({group_sql(s, g)})" for g in includes]
+    # With no include group, `_evaluate` keeps the persons of every exclude group.
+    negate = "NOT " if includes else ""
+    conditions += [f"{negate}person_id IN ({group_sql(s, g)})" for g in excludes]
+    for name in definition.get("dataFilters") or []:
+        column = name.lower()
+        if not column.isidentifier():
+            raise Unsupported(f"data filter {name!r}")
+        conditions.append(f"{column} = 1")
+    return f"SELECT person_id FROM {s}.cb_search_person WHERE " + " AND ".join(conditions)
 
 
 def _temporal_item_persons(s, item, group):

@@ -1,5 +1,5 @@
 // The cohort engine in the browser, through the release wasm build, checked against the
-// independent DuckDB oracle (oracle/cohortlens_oracle/cohort.py) on the synthetic 10k dataset (seed 42) and on
+// independent DuckDB oracle (oracle/cohortlens_oracle/workbench.py) on the synthetic 10k dataset (seed 42) and on
 // Eunomia imported with `cohortlens import`: every hand-written case of that dataset plus seeded
 // random definitions (tests/python/random_definitions.py).
 //

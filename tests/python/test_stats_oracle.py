@@ -1,7 +1,7 @@
 """Statistics (`cohortlens stats --raw`) checked against independent DuckDB SQL.
 
 Every table of docs/statistics.md is computed here from the dataset's Parquet files, from that
-text alone, for several cohorts (their persons from `oracle.persons_sql`) and several concepts,
+text alone, for several cohorts (their persons from `workbench_oracle.persons_sql`) and several concepts,
 on the synthetic 10k dataset and on Eunomia imported from Parquet; every raw cell must agree
 exactly, and the disclosed table must follow the All of Us rule from the raw numbers (cells
 rounded up to multiples of 20, 1–20 shown as "≤ 20", the remainder row = disclosed total − Σ
