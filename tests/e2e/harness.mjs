@@ -19,9 +19,9 @@ export function generate(persons, seed = 42) {
   return { out, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `cohortlens serve` on a free loopback port; resolves to {url, stop}. */
-export function serve(data) {
-  const child = spawn(BIN, ['serve', '--data', data, '--addr', '127.0.0.1:0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts `cohortlens serve` on a free loopback port (with `args` added); resolves to {url, stop}. */
+export function serve(data, args = []) {
+  const child = spawn(BIN, ['serve', '--data', data, '--addr', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolvePromise, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.once('line', (line) => {
