@@ -94,8 +94,8 @@ fn counts_of_a_generated_dataset_match_a_direct_scan() {
     let dead = persons_where(&data, "death", &persons, |_, _| true);
     assert!(t2dm > 20 && high_a1c > 20 && women > 20, "the dataset is big enough: {t2dm} {high_a1c} {women}");
 
-    let condition = |id: i32| json!({"id": "c", "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": id}]});
-    let a1c = json!({"id": "m", "type": "MEASUREMENT", "searchParameters": [{"domain": "MEASUREMENT", "conceptId": 3004410,
+    let condition = |id: i32| json!({"id": "c", "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": id, "standard": true}]});
+    let a1c = json!({"id": "m", "type": "MEASUREMENT", "searchParameters": [{"domain": "MEASUREMENT", "conceptId": 3004410, "standard": true,
         "attributes": [{"name": "NUM", "operator": "GREATER_THAN", "operands": ["7"]}]}]});
     let woman = json!({"id": "w", "type": "PERSON", "searchParameters": [{"domain": "PERSON", "type": "GENDER", "conceptId": 8532}]});
     let deceased =
