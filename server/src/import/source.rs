@@ -1,6 +1,7 @@
 //! The source side of an import: finding one file per table in the source directory (names and
 //! extensions in any letter case) and reading it as a stream of Arrow batches, whatever its
-//! format (Parquet, comma- or tab-separated text), with the header-row quirk undone.
+//! format (Parquet, comma- or tab-separated text, OHDSI Athena's unquoted vocabulary files), with
+//! the header-row quirk undone.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -27,7 +28,8 @@ pub const EXTENSIONS: &[&str] = &["parquet", "csv", "tsv"];
 pub enum Format {
     /// Apache Parquet.
     Parquet,
-    /// Delimited text with a header row; comma or tab, decided from the header line.
+    /// Delimited text with a header row; comma or tab, decided from the header line. A
+    /// tab-separated `.csv` file is read as OHDSI Athena writes its vocabulary files: no quoting.
     Csv,
     /// Tab-separated text with a header row.
     Tsv,
@@ -164,7 +166,32 @@ impl TableReader {
 /// A source file whose column names are known, ready to stream its batches.
 enum Opener {
     Parquet(ParquetRecordBatchReaderBuilder<File>),
-    Csv { schema: Arc<Schema>, delimiter: u8 },
+    Csv { schema: Arc<Schema>, dialect: Dialect },
+}
+
+/// How a delimited text file separates and quotes its fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Dialect {
+    delimiter: u8,
+    /// Whether a field may be quoted with `"` (RFC 4180). Athena's files are not: a `"` there
+    /// is an ordinary character, even at the start of a field.
+    quoting: bool,
+}
+
+impl Dialect {
+    /// Comma-separated, quoted.
+    const CSV: Dialect = Dialect { delimiter: b',', quoting: true };
+    /// Tab-separated, quoted (as DuckDB and pandas write `.tsv`).
+    const TSV: Dialect = Dialect { delimiter: b'\t', quoting: true };
+    /// Athena's vocabulary files: tab-separated, no quoting.
+    const ATHENA: Dialect = Dialect { delimiter: b'\t', quoting: false };
+
+    /// The quote byte for the CSV reader. arrow-csv cannot turn quoting off, so an unquoted
+    /// dialect names 0xFF, a byte that never occurs in UTF-8 text (and a file that is not
+    /// UTF-8 is rejected anyway).
+    fn quote(self) -> u8 {
+        if self.quoting { b'"' } else { 0xFF }
+    }
 }
 
 /// Batches of a source file, as its reader yields them.
@@ -183,16 +210,16 @@ impl Opener {
                 Ok((names, Opener::Parquet(builder)))
             }
             Format::Csv | Format::Tsv => {
-                let delimiter = match file.format {
-                    Format::Tsv => b'\t',
-                    _ => sniff_delimiter(path)?,
+                let dialect = match file.format {
+                    Format::Tsv => Dialect::TSV,
+                    _ => sniff_dialect(path)?,
                 };
-                let raw = csv_header(path, delimiter)?;
+                let raw = csv_header(path, dialect)?;
                 let names = raw.iter().map(|n| normalize(n)).collect();
                 // Every column is read as text; `coerce` turns it into the CDM type.
                 let fields: Vec<_> =
                     raw.iter().map(|n| Field::new(n.as_str(), DataType::Utf8, true)).collect();
-                Ok((names, Opener::Csv { schema: Arc::new(Schema::new(fields)), delimiter }))
+                Ok((names, Opener::Csv { schema: Arc::new(Schema::new(fields)), dialect }))
             }
         }
     }
@@ -214,12 +241,13 @@ impl Opener {
                     .map_err(|source| ImportError::Parquet { path: path.to_owned(), source })?;
                 Ok(Box::new(reader))
             }
-            Opener::Csv { schema, delimiter } => {
+            Opener::Csv { schema, dialect } => {
                 let f =
                     File::open(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
                 let mut builder = arrow_csv::ReaderBuilder::new(schema)
                     .with_header(true)
-                    .with_delimiter(delimiter)
+                    .with_delimiter(dialect.delimiter)
+                    .with_quote(dialect.quote())
                     .with_batch_size(BATCH_ROWS);
                 if let Some(indices) = projection {
                     builder = builder.with_projection(indices);
@@ -261,21 +289,24 @@ fn header_from_first_row(batch: &RecordBatch, expected: &[&str]) -> Option<Vec<S
     expected.iter().all(|e| names.iter().any(|n| n == e)).then_some(names)
 }
 
-/// Comma unless the header line has tabs and no commas (Athena's vocabulary "CSV" files are
-/// tab-separated).
-fn sniff_delimiter(path: &Path) -> Result<u8, ImportError> {
+/// Comma-separated and quoted, unless the header line has tabs and no commas: then the file is
+/// one of Athena's vocabulary "CSV" files, tab-separated and unquoted.
+fn sniff_dialect(path: &Path) -> Result<Dialect, ImportError> {
     let f = File::open(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
     let mut line = Vec::new();
     BufReader::new(f)
         .read_until(b'\n', &mut line)
         .map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
-    Ok(if line.contains(&b'\t') && !line.contains(&b',') { b'\t' } else { b',' })
+    Ok(if line.contains(&b'\t') && !line.contains(&b',') { Dialect::ATHENA } else { Dialect::CSV })
 }
 
 /// The column names in the header line of a delimited text file.
-fn csv_header(path: &Path, delimiter: u8) -> Result<Vec<String>, ImportError> {
+fn csv_header(path: &Path, dialect: Dialect) -> Result<Vec<String>, ImportError> {
     let f = File::open(path).map_err(|source| ImportError::Io { path: path.to_owned(), source })?;
-    let format = arrow_csv::reader::Format::default().with_header(true).with_delimiter(delimiter);
+    let format = arrow_csv::reader::Format::default()
+        .with_header(true)
+        .with_delimiter(dialect.delimiter)
+        .with_quote(dialect.quote());
     let (schema, _) = format
         .infer_schema(BufReader::new(f), Some(0))
         .map_err(|source| ImportError::Read { path: path.to_owned(), source })?;

@@ -316,21 +316,85 @@ fn wrong_kind_of_column_and_bad_reference_date_are_errors() {
     assert!(matches!(err, ImportError::BadReferenceDate(_)), "{err}");
 }
 
+/// Athena's `CONCEPT.csv` header line.
+const ATHENA_CONCEPT_HEADER: &str = "concept_id\tconcept_name\tdomain_id\tvocabulary_id\tconcept_class_id\tstandard_concept\tconcept_code\tvalid_start_date\tvalid_end_date\tinvalid_reason\n";
+
+/// Names as Athena writes them: quotes anywhere (at the start, unbalanced, doubled, alone),
+/// commas, apostrophes and non-ASCII text, none of them quoted or escaped.
+const ATHENA_NAMES: &[&str] = &[
+    "\"Dirty\" hands finding",
+    "\"Open quote that never closes",
+    "Word associated with \"tiny\", small",
+    "\"\"",
+    "\"",
+    "Trailing quote\"",
+    "O'Brien's \"sign, left",
+    "Müller-Weiss disease",
+];
+
 #[test]
-fn athena_vocabulary_files_are_tab_separated_with_compact_dates() {
+fn athena_vocabulary_files_are_read_exactly_as_written() {
     let t = minimal("athena");
-    t.write(
-        "CONCEPT.csv",
-        "concept_id\tconcept_name\tdomain_id\tvocabulary_id\tconcept_class_id\tstandard_concept\tconcept_code\tvalid_start_date\tvalid_end_date\tinvalid_reason\n\
-         35810807\tWord associated with \"tiny\", small\tObservation\tSNOMED\tQualifier Value\t\t1\t19700101\t20991231\t\n",
-    );
+    let mut concept = ATHENA_CONCEPT_HEADER.to_owned();
+    for (i, name) in ATHENA_NAMES.iter().enumerate() {
+        let code = 1000 + i;
+        concept.push_str(&format!(
+            "{}\t{name}\tObservation\tSNOMED\tQualifier Value\t\t\"{code}\t19700101\t20991231\t\n",
+            4_000_000 + i
+        ));
+    }
+    t.write("CONCEPT.csv", &concept);
     fs::remove_file(t.src().join("concept.csv")).unwrap();
+    t.write(
+        "CONCEPT_ANCESTOR.csv",
+        "ancestor_concept_id\tdescendant_concept_id\tmin_levels_of_separation\tmax_levels_of_separation\n\
+         4000000\t4000000\t0\t0\n4000000\t4000001\t1\t1\n",
+    );
+    fs::remove_file(t.src().join("concept_ancestor.csv")).unwrap();
     run(&t.options()).unwrap();
+
     let concept = read(&t.out(), "concept");
-    assert_eq!(concept.column(1).as_string::<i32>().value(0), "Word associated with \"tiny\", small");
-    assert!(concept.column(5).is_null(0));
+    let names = concept.column_by_name("concept_name").unwrap().as_string::<i32>();
+    let codes = concept.column_by_name("concept_code").unwrap().as_string::<i32>();
+    for (i, name) in ATHENA_NAMES.iter().enumerate() {
+        assert_eq!(names.value(i), *name, "row {i}");
+        assert_eq!(codes.value(i), format!("\"{}", 1000 + i), "row {i}");
+    }
+    assert!(concept.column_by_name("standard_concept").unwrap().is_null(0));
     let start = concept.column_by_name("valid_start_date").unwrap().as_primitive::<Date32Type>();
-    assert_eq!((start.value(0), start.len()), (0, 7), "one source concept and six demographic ones");
+    let end = concept.column_by_name("valid_end_date").unwrap().as_primitive::<Date32Type>();
+    assert_eq!((start.value(0), end.value(0)), (0, 47_481), "19700101 and 20991231");
+    assert_eq!(start.len(), ATHENA_NAMES.len() + 6, "the source concepts and six demographic ones");
+    assert_eq!(read(&t.out(), "concept_ancestor").num_rows(), 2);
+}
+
+#[test]
+fn malformed_athena_line_reports_its_line_in_the_file() {
+    let t = minimal("athena-malformed");
+    // Line 1 is the header; line 3 opens a quote that never closes; line 5 lacks a field.
+    let mut concept = ATHENA_CONCEPT_HEADER.to_owned();
+    concept.push_str("1\tFirst\tObservation\tSNOMED\tQualifier Value\t\t1\t19700101\t20991231\t\n");
+    concept.push_str("2\t\"Unclosed\tObservation\tSNOMED\tQualifier Value\t\t2\t19700101\t20991231\t\n");
+    concept.push_str("3\tThird\tObservation\tSNOMED\tQualifier Value\t\t3\t19700101\t20991231\t\n");
+    concept.push_str("4\tFourth\tObservation\tSNOMED\tQualifier Value\t3\t19700101\t20991231\t\n");
+    concept.push_str("5\tFifth\tObservation\tSNOMED\tQualifier Value\t\t5\t19700101\t20991231\t\n");
+    t.write("CONCEPT.csv", &concept);
+    fs::remove_file(t.src().join("concept.csv")).unwrap();
+    let err = t.fails();
+    assert!(err.contains("CONCEPT.csv"), "{err}");
+    assert!(err.contains("incorrect number of fields for line 5, expected 10 got 9"), "{err}");
+
+    // A bad date on line 4 is data row 3 (the header is not a data row).
+    let mut concept = ATHENA_CONCEPT_HEADER.to_owned();
+    concept.push_str("1\t\"Open\tObservation\tSNOMED\tQualifier Value\t\t1\t19700101\t20991231\t\n");
+    concept.push_str("2\tSecond\tObservation\tSNOMED\tQualifier Value\t\t2\t19700101\t20991231\t\n");
+    concept.push_str("3\tThird\tObservation\tSNOMED\tQualifier Value\t\t3\t19701301\t20991231\t\n");
+    t.write("CONCEPT.csv", &concept);
+    let err = t.fails();
+    assert!(
+        err.contains("table concept, column valid_start_date, data row 3: cannot read \"19701301\""),
+        "{err}"
+    );
 }
 
 #[test]
