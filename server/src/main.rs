@@ -17,6 +17,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use axum::http::HeaderValue;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -36,6 +37,10 @@ enum Command {
         /// Random seed: the same persons and seed give byte-identical files.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The date current ages are computed at, YYYY-MM-DD, on or after 2023-10-01 where the
+        /// synthetic data ends (default: 2023-10-01).
+        #[arg(long)]
+        reference_date: Option<String>,
         /// Output dataset directory (must not exist, unless --force).
         #[arg(long)]
         out: PathBuf,
@@ -69,12 +74,13 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        /// Directory of the web pages.
-        #[arg(long, default_value = "www")]
-        www: PathBuf,
-        /// Directory of the wasm-pack build.
-        #[arg(long, default_value = "pkg")]
-        pkg: PathBuf,
+        /// Directory of the web pages (default: the www/ next to or above the binary, else in
+        /// or above the current directory).
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// Directory of the wasm-pack build (default: found as www/ is).
+        #[arg(long)]
+        pkg: Option<PathBuf>,
         /// Tokens file (`cohortlens token create`): registered and controlled tables then need a
         /// bearer token of that scope. Required for a dataset that is not synthetic.
         #[arg(long)]
@@ -89,6 +95,10 @@ enum Command {
         /// Write the request logs (stderr) as JSON lines.
         #[arg(long)]
         log_json: bool,
+        /// Let pages of this origin (scheme://host[:port]) read the catalog and the row API
+        /// from a browser (CORS); repeat for several. The public API is open to every origin.
+        #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = serve::cors::parse_origin)]
+        allow_origins: Vec<HeaderValue>,
         /// Requests a minute per address to the catalog and the public API.
         #[arg(long, default_value_t = NonZeroU32::new(60).expect("non-zero"))]
         rate_per_minute: NonZeroU32,
@@ -215,8 +225,10 @@ fn token(action: TokenAction) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), Box<dyn std::error::Error>> = match cli.command {
-        Command::Generate { persons, seed, out, force } => {
-            generate::run(&generate::Options { persons, seed, out, force }).map(|_| ()).map_err(Into::into)
+        Command::Generate { persons, seed, out, force, reference_date } => {
+            generate::run(&generate::Options { persons, seed, out, force, reference_date })
+                .map(|_| ())
+                .map_err(Into::into)
         }
         Command::Import { from, out, name, reference_date, force } => {
             import::run(&import::Options { from, out, name, reference_date, force })
@@ -232,6 +244,7 @@ fn main() -> ExitCode {
             insecure_serve_rows_without_tokens,
             audit,
             log_json,
+            allow_origins,
             rate_per_minute,
             rate_burst,
             max_streams,
@@ -246,6 +259,7 @@ fn main() -> ExitCode {
             insecure_serve_rows_without_tokens,
             audit,
             log_json,
+            allow_origins,
             limits: serve::Limits {
                 public_per_minute: rate_per_minute,
                 public_burst: rate_burst,

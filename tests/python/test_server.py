@@ -8,6 +8,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -28,10 +30,11 @@ class Server:
     """A `cohortlens serve` process on a free loopback port; `args` are more serve options.
     Its log (stderr) goes to a temporary file, read by `log()`."""
 
-    def __init__(self, binary, data_dir, *args):
+    def __init__(self, binary, data_dir, *args, cwd=None):
         self.log_file = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
             [str(binary), "serve", "--data", str(data_dir), "--addr", "127.0.0.1:0", *map(str, args)],
+            cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=self.log_file,
             text=True,
@@ -179,6 +182,41 @@ def test_static_pages_and_wasm_are_served(server):
     assert page.headers["Content-Type"].startswith("text/html")
     assert b"cohortlens" in page.read()
     assert server.get("/cohortlens/worker.js").headers["Content-Type"].startswith("text/javascript")
+
+
+def test_pages_and_wasm_are_found_wherever_the_server_starts(binary, dataset, tmp_path):
+    """Without --www/--pkg: started from an unrelated directory, the repository's binary finds
+    them above itself; a copy of the binary outside the repository, started inside it, finds
+    them above the current directory; --www still overrides."""
+    repo = Path(__file__).resolve().parents[2]
+    page, wasm_js = (repo / "www" / "index.html").read_bytes(), (repo / "pkg" / "cohortlens.js").read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    copy = tmp_path / "bin" / "cohortlens"
+    copy.parent.mkdir()
+    shutil.copy2(binary, copy)
+    for exe, cwd in [(repo / "target" / "release" / "cohortlens", elsewhere), (copy, repo / "server" / "src")]:
+        s = Server(exe, dataset, cwd=cwd)
+        try:
+            assert s.get("/").read() == page, (exe, cwd)
+            assert s.get("/pkg/cohortlens.js").read() == wasm_js, (exe, cwd)
+            assert f"www from {repo / 'www'}" in s.log(), s.log()
+        finally:
+            s.stop()
+    s = Server(copy, dataset, cwd=elsewhere)
+    try:
+        assert s.get("/api/v1/catalog").status == 200
+        assert "no www/ directory with index.html found" in s.log() and "pass --www DIR" in s.log(), s.log()
+    finally:
+        s.stop()
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "index.html").write_text("<!doctype html><title>own pages</title>")
+    s = Server(binary, dataset, "--www", own, cwd=elsewhere)
+    try:
+        assert s.get("/").read() == (own / "index.html").read_bytes()
+    finally:
+        s.stop()
 
 
 def test_disconnects_mid_stream_free_their_resources(server):

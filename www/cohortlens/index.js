@@ -20,6 +20,23 @@ function authHeaders(token) {
 }
 
 /**
+ * The real cause of a network failure reaching `base` from a page of another origin: when the
+ * server answers a `no-cors` request (an opaque response), it is running and the browser refused
+ * its answer to this origin, so the error says that and how to allow it (code `cross_origin`).
+ * Otherwise (same origin, or no answer at all) `error` as it was.
+ */
+async function crossOriginCause(base, error) {
+  const origin = globalThis.location?.origin;
+  if (!origin || origin === 'null' || new URL(base).origin === origin) return error;
+  try {
+    await fetch(new URL('api/v1/catalog', base), { mode: 'no-cors', cache: 'no-store' });
+  } catch {
+    return error;
+  }
+  return Object.assign(new Error(`the cohortlens server at ${base} is running but does not allow pages of ${origin} to read it (CORS); start it with: cohortlens serve --allow-origin ${origin}`), { code: 'cross_origin' });
+}
+
+/**
  * Reads `GET /api/v1/catalog` of the dataset at `baseUrl`: `{dataset, tables}`. Rejects with an
  * `Error` whose `code` is `unauthorized` (HTTP 401/403), `http` or `network`.
  */
@@ -29,7 +46,7 @@ export async function fetchCatalog(baseUrl, { token, signal } = {}) {
     response = await fetch(new URL('api/v1/catalog', withSlash(baseUrl)), { headers: authHeaders(token), signal });
   } catch (e) {
     if (signal?.aborted) throw Object.assign(new Error('loading was cancelled'), { code: 'cancelled' });
-    throw Object.assign(new Error(`cannot reach the server at ${baseUrl} (${e.message}); is cohortlens serve running?`), { code: 'network' });
+    throw await crossOriginCause(withSlash(baseUrl), Object.assign(new Error(`cannot reach the server at ${baseUrl} (${e.message}); is cohortlens serve running?`), { code: 'network' }));
   }
   if (!response.ok) {
     let detail = '';
@@ -103,7 +120,7 @@ export async function open(baseUrl, options = {}) {
     opened = await call('open', base, { tables, columns, policy, token }, onProgress ? Comlink.proxy((p) => onProgress(p)) : undefined);
   } catch (e) {
     worker.terminate();
-    throw e;
+    throw e.code === 'network' ? await crossOriginCause(base, e) : e;
   } finally {
     signal?.removeEventListener('abort', abort);
   }

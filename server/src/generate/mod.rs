@@ -35,6 +35,9 @@ pub struct Options {
     pub out: PathBuf,
     /// Replace `out` if it exists.
     pub force: bool,
+    /// Reference date `YYYY-MM-DD`, on or after the end of the generated data (default: that
+    /// end, 2023-10-01): current ages are computed at it.
+    pub reference_date: Option<String>,
 }
 
 /// Why a dataset could not be generated.
@@ -49,6 +52,12 @@ pub enum GenerateError {
     /// Writing the dataset failed.
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// `--reference-date` is not a date on or after the end of the generated data.
+    #[error(
+        "--reference-date {0:?} must be a date YYYY-MM-DD on or after {end}, where the synthetic data ends",
+        end = person::REFERENCE_TEXT
+    )]
+    BadReferenceDate(String),
     /// A generator thread stopped without delivering its chunk.
     #[error("a generator thread stopped unexpectedly; no dataset was written")]
     Worker,
@@ -62,6 +71,15 @@ pub fn run(o: &Options) -> Result<Manifest, GenerateError> {
     if o.persons > MAX_PERSONS {
         return Err(GenerateError::TooManyPersons(o.persons));
     }
+    let reference_date = match &o.reference_date {
+        None => person::REFERENCE_TEXT.to_owned(),
+        Some(text) => match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+            Ok(d) if d.format("%Y-%m-%d").to_string().as_str() >= person::REFERENCE_TEXT => {
+                d.format("%Y-%m-%d").to_string()
+            }
+            _ => return Err(GenerateError::BadReferenceDate(text.clone())),
+        },
+    };
     let started = Instant::now();
     let mut ds = DatasetWriter::create(&o.out, o.force)?;
     let mut writers = tables::Writers::open(&ds)?;
@@ -120,10 +138,12 @@ pub fn run(o: &Options) -> Result<Manifest, GenerateError> {
             o.persons, o.seed
         ),
         cdm_version: "5.4".to_owned(),
-        reference_date: person::REFERENCE_TEXT.to_owned(),
-        date_shift_note: "All dates are synthetic, generated up to the 2023-10-01 reference date; \
-                          no real dates exist, so none were shifted."
-            .to_owned(),
+        date_shift_note: format!(
+            "All dates are synthetic, generated up to {}; ages are at the reference date {reference_date}; \
+             no real dates exist, so none were shifted.",
+            person::REFERENCE_TEXT
+        ),
+        reference_date,
         synthetic: true,
         tables: Default::default(),
     })?;

@@ -37,7 +37,7 @@ impl Drop for TempDir {
 
 fn generate(tmp: &TempDir, name: &str, persons: u64, seed: u64) -> PathBuf {
     let out = tmp.0.join(name);
-    run(&Options { persons, seed, out: out.clone(), force: false }).unwrap();
+    run(&Options { persons, seed, out: out.clone(), force: false, reference_date: None }).unwrap();
     out
 }
 
@@ -396,8 +396,39 @@ fn surveys_are_stored_the_all_of_us_way() {
 #[test]
 fn zero_persons_is_a_clear_error() {
     let tmp = TempDir::new("zero");
-    let err = run(&Options { persons: 0, seed: 1, out: tmp.0.join("x"), force: false }).unwrap_err();
+    let err = run(&Options { persons: 0, seed: 1, out: tmp.0.join("x"), force: false, reference_date: None })
+        .unwrap_err();
     assert!(matches!(err, GenerateError::NoPersons));
     assert_eq!(err.to_string(), "--persons must be at least 1");
     assert!(!tmp.0.join("x").exists());
+}
+
+#[test]
+fn reference_date_is_explicit_and_never_before_the_data_ends() {
+    let tmp = TempDir::new("reference");
+    for bad in ["2023-09-30", "2024-02-30", "yesterday"] {
+        let o = Options {
+            persons: 5,
+            seed: 1,
+            out: tmp.0.join("x"),
+            force: false,
+            reference_date: Some(bad.into()),
+        };
+        let err = run(&o).unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("--reference-date {bad:?} must be a date")) && err.contains("2023-10-01"),
+            "{err}"
+        );
+        assert!(!tmp.0.join("x").exists());
+    }
+    let o = Options {
+        persons: 5,
+        seed: 1,
+        out: tmp.0.join("y"),
+        force: false,
+        reference_date: Some("2025-01-15".into()),
+    };
+    assert_eq!(run(&o).unwrap().reference_date, "2025-01-15");
+    let manifest = std::fs::read_to_string(tmp.0.join("y/manifest.json")).unwrap();
+    assert!(manifest.contains("2025-01-15"), "{manifest}");
 }

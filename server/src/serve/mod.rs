@@ -8,7 +8,9 @@
 //! request ([`crate::audit`]) and security headers on every response ([`headers`]).
 
 mod access;
+pub mod cors;
 mod headers;
+pub mod pages;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -71,10 +73,10 @@ pub struct Options {
     pub data: PathBuf,
     /// Listen address.
     pub addr: SocketAddr,
-    /// Web pages directory.
-    pub www: PathBuf,
-    /// wasm-pack output directory.
-    pub pkg: PathBuf,
+    /// Web pages directory (`None`: found by [`pages::locate`]).
+    pub www: Option<PathBuf>,
+    /// wasm-pack output directory (`None`: found by [`pages::locate`]).
+    pub pkg: Option<PathBuf>,
     /// Tokens file: registered and controlled tables need a bearer token.
     pub tokens: Option<PathBuf>,
     /// Serve a non-synthetic dataset's rows without tokens (the operator's explicit choice).
@@ -83,6 +85,8 @@ pub struct Options {
     pub audit: Option<PathBuf>,
     /// Request logs as JSON lines instead of text.
     pub log_json: bool,
+    /// Origins whose pages may read the catalog and the row API (`--allow-origin`).
+    pub allow_origins: Vec<HeaderValue>,
     /// Rate, size, time and concurrency limits.
     pub limits: Limits,
 }
@@ -180,6 +184,28 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         logs.init();
     }
     let state = Arc::new(prepare(&options)?);
+    let [www, pkg] = [(&options.www, pages::WWW), (&options.pkg, pages::PKG)].map(|(given, wanted)| {
+        let exe = std::env::current_exe().ok();
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match pages::locate(given.clone(), wanted, exe.as_deref(), &cwd) {
+            Ok(dir) if dir.is_dir() => {
+                tracing::info!("{} from {}", wanted.name, dir.display());
+                dir
+            }
+            Ok(dir) => {
+                tracing::warn!(
+                    "{} {} is not a directory; its files will answer 404",
+                    wanted.option,
+                    dir.display()
+                );
+                dir
+            }
+            Err(e) => {
+                tracing::warn!("{e}; its files will answer 404");
+                PathBuf::from(wanted.name)
+            }
+        }
+    });
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(options.addr)
@@ -189,7 +215,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let addr = axum::serve::Listener::local_addr(&listener)?;
         let name = state.manifest.name.clone();
         let grace = state.limits.shutdown_grace;
-        let app = router(state, &options.www, &options.pkg);
+        let app = router(state, &www, &pkg, &options.allow_origins);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
@@ -261,11 +287,6 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
         Some(path) => AuditLog::open(path).map_err(|e| problems.push(e)).ok(),
         None => None,
     };
-    for (dir, what) in [(&options.www, "--www"), (&options.pkg, "--pkg")] {
-        if !dir.is_dir() {
-            tracing::warn!("{what} {} is not a directory; its files will answer 404", dir.display());
-        }
-    }
     let (Some(manifest), Some(access), true) = (manifest, access, problems.is_empty()) else {
         return Err(StartError(problems));
     };
@@ -298,7 +319,7 @@ fn read_schema(path: &Path) -> Result<SchemaRef, String> {
     Ok(meta.schema().clone())
 }
 
-fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
+fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderValue]) -> Router {
     let limits = &state.limits;
     let governor = GovernorConfigBuilder::default()
         .key_extractor(PeerIp)
@@ -332,9 +353,13 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path) -> Router {
         .route("/{*endpoint}", get(|| async { not_found("no such public endpoint") }))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]))
         .layer(rate_limited.clone());
-    let api = Router::new()
+    let mut rows = Router::new()
         .route("/api/v1/catalog", get(catalog).layer(rate_limited))
-        .route("/api/v1/tables/{table}", get(table_stream))
+        .route("/api/v1/tables/{table}", get(table_stream));
+    if let Some(cors) = cors::layer(allow_origins) {
+        rows = rows.layer(cors);
+    }
+    let api = rows
         .nest(PUBLIC_API, public)
         .route("/api/{*rest}", get(|| async { not_found("no such API endpoint; see /api/v1/catalog") }));
     api.nest_service("/pkg", ServeDir::new(pkg))
