@@ -1,5 +1,6 @@
 //! The demographic tables: persons by sex at birth, gender, race and ethnicity, by age band and
-//! by age band × sex.
+//! by age band × sex or gender. A dataset without sex at birth (an OMOP export without All of
+//! Us's `sex_at_birth_concept_id`) gets gender in its place, labelled "Gender".
 
 use std::collections::BTreeMap;
 
@@ -109,11 +110,37 @@ impl Stats<'_> {
         Ok(self.table("age", self.age_title(at).to_owned(), &["Age"], rows, self.tally(&self.persons)))
     }
 
+    /// Whether any person of the dataset (not only of the scope, so the choice reveals nothing
+    /// about it) has a sex at birth.
+    pub(super) fn records_sex_at_birth(&self) -> bool {
+        self.index.persons.sex.iter().any(|&s| s != NULL_I32)
+    }
+
     pub(super) fn age_by_sex(&self, bands: AgeBands, at: AgeAt) -> Result<TallyTable, StatError> {
+        let title = format!("{} by sex assigned at birth", self.age_title(at));
+        let rows = self.age_by(bands, at, &self.index.persons.sex)?;
+        Ok(self.table(
+            "age_by_sex",
+            title,
+            &["Age", "Sex assigned at birth"],
+            rows,
+            self.tally(&self.persons),
+        ))
+    }
+
+    pub(super) fn age_by_gender(&self, bands: AgeBands, at: AgeAt) -> Result<TallyTable, StatError> {
+        let title = format!("{} by gender", self.age_title(at));
+        let rows = self.age_by(bands, at, &self.index.persons.gender)?;
+        Ok(self.table("age_by_gender", title, &["Age", "Gender"], rows, self.tally(&self.persons)))
+    }
+
+    /// Rows of age band × the person-level concept in `column`, every combination present in
+    /// the scope (zeros included).
+    fn age_by(&self, bands: AgeBands, at: AgeAt, column: &[i32]) -> Result<Vec<TallyRow>, StatError> {
         let (labels, slots) = self.age_slots(bands, at)?;
-        let sex_of = |p: u32| concept_label(self.vocab, self.index.persons.sex[p as usize]);
-        let sexes: Vec<Label> = {
-            let mut all: Vec<Label> = self.persons.iter().map(sex_of).collect();
+        let value_of = |p: u32| concept_label(self.vocab, column[p as usize]);
+        let values: Vec<Label> = {
+            let mut all: Vec<Label> = self.persons.iter().map(value_of).collect();
             all.sort();
             all.dedup();
             all
@@ -124,22 +151,15 @@ impl Stats<'_> {
             if !(1..last).contains(&i) && persons.is_empty() {
                 continue;
             }
-            let mut by_sex: BTreeMap<Label, Vec<u32>> =
-                sexes.iter().map(|s| (s.clone(), Vec::new())).collect();
+            let mut by_value: BTreeMap<Label, Vec<u32>> =
+                values.iter().map(|s| (s.clone(), Vec::new())).collect();
             for p in persons {
-                by_sex.entry(sex_of(p)).or_default().push(p);
+                by_value.entry(value_of(p)).or_default().push(p);
             }
-            for ((_, sex), persons) in by_sex {
-                rows.push(TallyRow { labels: vec![age.clone(), sex], tally: self.tally(persons) });
+            for ((_, value), persons) in by_value {
+                rows.push(TallyRow { labels: vec![age.clone(), value], tally: self.tally(persons) });
             }
         }
-        let title = format!("{} by sex assigned at birth", self.age_title(at));
-        Ok(self.table(
-            "age_by_sex",
-            title,
-            &["Age", "Sex assigned at birth"],
-            rows,
-            self.tally(&self.persons),
-        ))
+        Ok(rows)
     }
 }

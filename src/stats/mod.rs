@@ -48,7 +48,8 @@ pub enum Scope<'a> {
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum StatRequest {
-    /// Persons by `sex_at_birth_concept_id`.
+    /// Persons by `sex_at_birth_concept_id`; by `gender_concept_id`, titled "Gender", in a
+    /// dataset that records no sex at birth (an OMOP export without All of Us's column).
     SexAtBirth,
     /// Persons by `gender_concept_id`.
     Gender,
@@ -65,8 +66,17 @@ pub enum StatRequest {
         #[serde(default)]
         at: AgeAt,
     },
-    /// Persons by age band × sex at birth (every combination, zeros included).
+    /// Persons by age band × sex at birth (every combination, zeros included); × gender, so
+    /// labelled, in a dataset that records no sex at birth (as [`StatRequest::SexAtBirth`]).
     AgeBySex {
+        /// The bands.
+        bands: AgeBands,
+        /// As for [`StatRequest::Age`].
+        #[serde(default)]
+        at: AgeAt,
+    },
+    /// Persons by age band × `gender_concept_id` (every combination, zeros included).
+    AgeByGender {
         /// The bands.
         bands: AgeBands,
         /// As for [`StatRequest::Age`].
@@ -173,12 +183,18 @@ pub(crate) fn compute(
     let s = Stats::new(vocab, index, scope)?;
     let persons = &s.index.persons;
     Ok(match request {
+        StatRequest::SexAtBirth if !s.records_sex_at_birth() => {
+            s.demographic("gender", "Gender", &persons.gender)
+        }
         StatRequest::SexAtBirth => s.demographic("sex_at_birth", "Sex assigned at birth", &persons.sex),
         StatRequest::Gender => s.demographic("gender", "Gender identity", &persons.gender),
         StatRequest::Race => s.demographic("race", "Race", &persons.race),
         StatRequest::Ethnicity => s.demographic("ethnicity", "Ethnicity", &persons.ethnicity),
         StatRequest::Age { bands, at } => s.age(*bands, *at)?,
-        StatRequest::AgeBySex { bands, at } => s.age_by_sex(*bands, *at)?,
+        StatRequest::AgeBySex { bands, at } if s.records_sex_at_birth() => s.age_by_sex(*bands, *at)?,
+        StatRequest::AgeBySex { bands, at } | StatRequest::AgeByGender { bands, at } => {
+            s.age_by_gender(*bands, *at)?
+        }
         StatRequest::TopConcepts { domain, limit } => s.top_concepts(domain, *limit)?,
         StatRequest::MeasurementValues { concept_id } => s.measurement_values(*concept_id)?,
         StatRequest::SurveyAnswers { question_concept_id } => s.survey_answers(*question_concept_id)?,

@@ -282,3 +282,48 @@ fn fitbit_months_count_persons_with_activity_from_the_first_month_to_the_last() 
     let t = stat(&plain, Scope::Concept(DM), json!({"kind": "fitbitMonthly"})).unwrap();
     assert_eq!((t.rows.len(), t.total.raw()), (0, 0), "a dataset without Fitbit has no months");
 }
+
+#[test]
+fn without_sex_at_birth_the_sex_tables_fall_back_to_gender_so_labelled() {
+    // The same persons with gender only, as an OMOP export without All of Us's column has.
+    let mut store = store();
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5])
+            .ints("year_of_birth", [Some(1950), Some(2000), None, Some(2010), Some(1930)])
+            .ints("gender_concept_id", [Some(FEMALE), Some(MALE), Some(FEMALE), Some(0), Some(MALE)])
+            .ints("race_concept_id", [Some(0); 5])
+            .ints("ethnicity_concept_id", [Some(0); 5]),
+    ));
+    let omop = Engine::build(&store, Some("2024-06-30")).unwrap();
+    let t = stat(&omop, Scope::Concept(T2DM), json!({"kind": "sexAtBirth"})).unwrap();
+    assert_eq!(
+        (t.name.as_str(), t.title.as_str(), t.dimensions.clone()),
+        ("gender", "Gender", vec!["Gender".to_owned()])
+    );
+    assert_eq!(raw(&t), vec![(vec!["Female"], 2), (vec!["Male"], 1)]);
+    let request = json!({"kind": "ageBySex", "bands": "cohortBuilder"});
+    let t = stat(&omop, Scope::Concept(MALE), request).unwrap();
+    assert_eq!((t.name.as_str(), t.title.as_str()), ("age_by_gender", "Current age by gender"));
+    assert_eq!(t.dimensions, vec!["Age", "Gender"]);
+    // Person 2 (24, male) and person 5 (94, male): no "Not recorded" column.
+    assert_eq!(
+        raw(&t),
+        vec![(vec!["18–44", "Male"], 1), (vec!["45–64", "Male"], 0), (vec!["65+", "Male"], 1)]
+    );
+
+    // With sex at birth recorded, ageBySex stays by sex at birth and ageByGender is offered.
+    let aou = engine();
+    let by_sex =
+        stat(&aou, Scope::Concept(MALE), json!({"kind": "ageBySex", "bands": "cohortBuilder"})).unwrap();
+    assert_eq!(
+        (by_sex.name.as_str(), by_sex.dimensions[1].as_str()),
+        ("age_by_sex", "Sex assigned at birth")
+    );
+    assert!(raw(&by_sex).contains(&(vec!["65+", "Not recorded"], 1)));
+    let by_gender =
+        stat(&aou, Scope::Concept(MALE), json!({"kind": "ageByGender", "bands": "cohortBuilder"})).unwrap();
+    assert_eq!(raw(&by_gender), raw(&t));
+    let t = stat(&aou, Scope::Concept(T2DM), json!({"kind": "sexAtBirth"})).unwrap();
+    assert_eq!((t.name.as_str(), t.title.as_str()), ("sex_at_birth", "Sex assigned at birth"));
+}

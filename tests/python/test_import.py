@@ -190,6 +190,11 @@ def test_report_lists_every_table(imported):
     assert "its first row held the column names" in err
 
 
+def test_report_says_sex_at_birth_is_missing_and_what_that_changes(imported):
+    assert ("note: person has no sex_at_birth_concept_id (an All of Us column): Sex at birth and "
+            "Age × Sex use gender_concept_id, labelled Gender") in imported.process.stderr
+
+
 def test_csv_and_parquet_imports_agree(parquet_import, csv_import):
     def rows(imp):
         return {t: e["rows"] for t, e in imp.manifest["tables"].items()}

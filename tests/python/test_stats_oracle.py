@@ -70,6 +70,7 @@ def requests(concept_scope, survey):
            {"kind": "age", "bands": "dataBrowser"}, {"kind": "age", "bands": "cohortBuilder"},
            {"kind": "ageBySex", "bands": "cohortBuilder"},
            {"kind": "ageBySex", "bands": "dataBrowser"},
+           {"kind": "ageByGender", "bands": "cohortBuilder"},
            {"kind": "fitbitSteps"}, {"kind": "fitbitMonthly"}]
     if concept_scope:
         out += [{"kind": "age", "bands": "dataBrowser", "at": "event"},
@@ -121,6 +122,11 @@ class Oracle:
         person_columns = {row[0] for row in self.q(f"DESCRIBE {self.s}.person")}
         self.demographic = {c: c if c in person_columns else "CAST(NULL AS INTEGER)"
                             for c in DEMOGRAPHICS}
+        # docs/statistics.md: a dataset where no person has a sex at birth (plain OMOP, e.g.
+        # Eunomia) gets gender in its place, in the table named and titled "gender".
+        recorded = self.q(f"SELECT count({self.demographic['sex_at_birth_concept_id']}) "
+                          f"FROM {self.s}.person")[0][0]
+        self.sex = "sex_at_birth_concept_id" if recorded else "gender_concept_id"
         self.columns = {t: {row[0] for row in self.q(f"DESCRIBE {self.s}.{t}")}
                         for t, *_ in EVENT_TABLES}
         self.q(f"CREATE OR REPLACE TEMP TABLE birth AS SELECT person_id, "
@@ -239,9 +245,9 @@ class Oracle:
         rows = [([lb], by_age.get(lb, 0)) for lb in self.age_labels(bands, by_age)]
         return rows, self.scope_total(), None
 
-    def age_by_sex_table(self, bands_name, at):
+    def age_by_sex_table(self, bands_name, at, column):
         bands = AGE_BANDS[bands_name]
-        sex = dict(self.q(f"SELECT s.person_id, {self.demographic['sex_at_birth_concept_id']} "
+        sex = dict(self.q(f"SELECT s.person_id, {self.demographic[column]} "
                           f"FROM scope AS s JOIN {self.s}.person USING (person_id)"))
         cells, by_age = {}, {}
         for person, age in self.ages(at).items():
@@ -416,13 +422,15 @@ class Oracle:
         kind = request["kind"]
         at = request.get("at", "now")
         if kind in ("sexAtBirth", "gender", "race", "ethnicity"):
-            column = {"sexAtBirth": "sex_at_birth_concept_id", "gender": "gender_concept_id",
+            column = {"sexAtBirth": self.sex, "gender": "gender_concept_id",
                       "race": "race_concept_id", "ethnicity": "ethnicity_concept_id"}[kind]
             return self.demographic_table(column)
         if kind == "age":
             return self.age_table(request["bands"], at)
         if kind == "ageBySex":
-            return self.age_by_sex_table(request["bands"], at)
+            return self.age_by_sex_table(request["bands"], at, self.sex)
+        if kind == "ageByGender":
+            return self.age_by_sex_table(request["bands"], at, "gender_concept_id")
         if kind == "topConcepts":
             return self.top_table(request["domain"], request["limit"])
         if kind == "measurementValues":
@@ -527,6 +535,32 @@ def test_eunomia_statistics(binary, parquet_import, con, tmp_path):
                       scopes(EUNOMIA_CASES, EUNOMIA_COHORTS, EUNOMIA_CONCEPTS),
                       EUNOMIA_EXTRA, False, tmp_path)
     assert n > 100
+
+
+def test_eunomia_without_sex_at_birth_is_charted_by_gender(binary, parquet_import, source, tmp_path):
+    """Eunomia (plain OMOP) has no sex_at_birth_concept_id: Sex at birth and Age × Sex come by
+    gender, so labelled, and agree with DuckDB's gender breakdown over the Eunomia database."""
+    requests_ = [{"kind": "sexAtBirth"}, {"kind": "ageBySex", "bands": "dataBrowser"},
+                 {"kind": "ageByGender", "bands": "dataBrowser"}]
+    sex, age_sex, age_gender = run_stats(binary, parquet_import.out_dir, {"concept": GI_BLEED},
+                                         requests_, tmp_path)
+    assert (sex["name"], sex["title"], sex["dimensions"]) == ("gender", "Gender", ["Gender"])
+    assert (age_sex["name"], age_sex["dimensions"]) == ("age_by_gender", ["Age", "Gender"])
+    assert age_sex["title"] == "Current age by gender"
+    assert age_sex["raw"] == age_gender["raw"]
+    names = {8507: "MALE", 8532: "FEMALE"}
+    persons = ("SELECT person_id FROM condition_occurrence WHERE condition_concept_id IN "
+               "(SELECT descendant_concept_id FROM concept_ancestor WHERE ancestor_concept_id = ?)")
+    expected = sorted((names[g], n) for g, n in source.execute(
+        f"SELECT gender_concept_id, count(*) FROM person WHERE person_id IN ({persons}) GROUP BY 1",
+        [GI_BLEED]).fetchall())
+    engine = [(r["labels"][0], r["count"]) for r in sex["raw"]["rows"]]
+    assert engine == expected and len(expected) == 2 and min(n for _, n in expected) > 20, engine
+    by_gender = {}
+    for r in age_sex["raw"]["rows"]:
+        by_gender[r["labels"][1]] = by_gender.get(r["labels"][1], 0) + r["count"]
+    assert sorted(by_gender.items()) == expected
+    assert all("Not recorded" not in r["labels"] for r in age_sex["raw"]["rows"])
 
 
 def test_tables_are_not_trivial(binary, synthetic, tmp_path):

@@ -243,6 +243,12 @@ pub fn run(o: &Options) -> Result<Manifest, ImportError> {
         total_rows += rows;
         imported.report("concept", rows);
     }
+    if !tracker.sex_at_birth {
+        eprintln!(
+            "  note: person has no sex_at_birth_concept_id (an All of Us column): Sex at birth and \
+             Age × Sex use gender_concept_id, labelled Gender"
+        );
+    }
     if tracker.dangling_ancestors > 0 {
         eprintln!(
             "  note: {} concept_ancestor rows refer to concepts not in concept (kept)",
@@ -442,6 +448,8 @@ struct Tracker {
     latest: Option<i32>,
     /// `concept_ancestor` rows naming a concept that `concept` lacks.
     dangling_ancestors: u64,
+    /// Whether any person has a `sex_at_birth_concept_id` (All of Us's; plain OMOP has none).
+    sex_at_birth: bool,
 }
 
 impl Tracker {
@@ -464,6 +472,10 @@ impl Tracker {
                 }
             }
             _ if spec.tier != Tier::Public => {
+                if spec.name == "person" {
+                    let sex = batch.column_by_name("sex_at_birth_concept_id");
+                    self.sex_at_birth |= sex.is_some_and(|a| a.null_count() < a.len());
+                }
                 for (col, array) in spec.columns.iter().zip(batch.columns()) {
                     match col.ty {
                         ColumnType::Date if counts_for_reference_date(col.name) => {
