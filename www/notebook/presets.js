@@ -4,6 +4,7 @@
 /** Chart specs without their scope (the cell adds its cohort). */
 export const CHART_PRESETS = [
   { label: 'Age × sex at birth (grouped bars)', value: { kind: 'groupedBar', data: { kind: 'ageBySex', bands: 'dataBrowser' } } },
+  { label: 'Age × gender (grouped bars)', value: { kind: 'groupedBar', data: { kind: 'ageByGender', bands: 'dataBrowser' } } },
   { label: 'Age bands (bars)', value: { kind: 'bar', data: { kind: 'age', bands: 'dataBrowser' } } },
   { label: 'Sex at birth (bars)', value: { kind: 'bar', data: { kind: 'sexAtBirth' } } },
   { label: 'Race (bars)', value: { kind: 'bar', data: { kind: 'race' } } },
@@ -19,6 +20,7 @@ export const CHART_PRESETS = [
 /** Statistics requests. */
 export const TABLE_PRESETS = [
   { label: 'Age × sex at birth', value: { kind: 'ageBySex', bands: 'dataBrowser' } },
+  { label: 'Age × gender', value: { kind: 'ageByGender', bands: 'dataBrowser' } },
   { label: 'Age bands', value: { kind: 'age', bands: 'dataBrowser' } },
   { label: 'Sex at birth', value: { kind: 'sexAtBirth' } },
   { label: 'Gender', value: { kind: 'gender' } },
