@@ -89,6 +89,11 @@ enum Command {
         /// Write the request logs (stderr) as JSON lines.
         #[arg(long)]
         log_json: bool,
+        /// Compress table streams to loopback clients too (by default they are sent plain: on
+        /// loopback compressing costs more time than it saves). For benchmarks that emulate a
+        /// slow link in the browser.
+        #[arg(long)]
+        compress_loopback: bool,
         /// Requests a minute per address to the catalog and the public API.
         #[arg(long, default_value_t = NonZeroU32::new(60).expect("non-zero"))]
         rate_per_minute: NonZeroU32,
@@ -232,6 +237,7 @@ fn main() -> ExitCode {
             insecure_serve_rows_without_tokens,
             audit,
             log_json,
+            compress_loopback,
             rate_per_minute,
             rate_burst,
             max_streams,
@@ -246,6 +252,7 @@ fn main() -> ExitCode {
             insecure_serve_rows_without_tokens,
             audit,
             log_json,
+            compress_loopback,
             limits: serve::Limits {
                 public_per_minute: rate_per_minute,
                 public_burst: rate_burst,
