@@ -17,6 +17,7 @@
 // and the engine's Worker, after a garbage collection; the worker's also before it).
 //
 // Usage: BENCH_PYTHON=.venv/bin/python node bench/open.mjs [--links loopback,100,20] DATASET_DIR ...
+// (or scripts/bench open [PERSONS ...]; BENCH_LINKS sets the links). Not part of scripts/test.
 // Prints one Markdown table per dataset and a final JSON line of every figure.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { chromium } from 'playwright-core';
 import { serve, ROOT } from '../tests/e2e/harness.mjs';
 
 const { values: args, positionals: dirs } = parseArgs({
-  options: { links: { type: 'string', default: 'loopback,100,20' } },
+  options: { links: { type: 'string', default: process.env.BENCH_LINKS ?? 'loopback,100,20' } },
   allowPositionals: true,
 });
 const LINKS = args.links.split(',').map((l) => (l === 'loopback' ? null : Number(l)));
@@ -187,6 +188,7 @@ function runDuckdbNative(dir, urls) {
 import duckdb, json, sys, time
 dir, tables = sys.argv[1], json.loads(sys.argv[2])
 con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 t = time.perf_counter()
 for t_ in tables:
     cols = ', '.join('"%s"' % c for c in t_['columns']) if t_['columns'] else '*'
@@ -196,7 +198,7 @@ n = con.execute('SELECT count(*) FROM person').fetchone()[0]
 first = time.perf_counter() - t
 print(json.dumps({'loadMs': load * 1000, 'firstQueryMs': first * 1000, 'persons': n}))
 `;
-  return JSON.parse(execFileSync(PYTHON, ['-c', script, dir, JSON.stringify(tables)], { encoding: 'utf8' }).trim());
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, dir, JSON.stringify(tables)], { encoding: 'utf8' }).trim().split('\n').pop());
 }
 
 /**
