@@ -99,6 +99,11 @@ enum Command {
         /// from a browser (CORS); repeat for several. The public API is open to every origin.
         #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = serve::cors::parse_origin)]
         allow_origins: Vec<HeaderValue>,
+        /// Compress table streams to loopback clients too (by default they are sent plain: on
+        /// loopback compressing costs more time than it saves). For benchmarks that emulate a
+        /// slow link in the browser.
+        #[arg(long)]
+        compress_loopback: bool,
         /// Requests a minute per address to the catalog and the public API.
         #[arg(long, default_value_t = NonZeroU32::new(60).expect("non-zero"))]
         rate_per_minute: NonZeroU32,
@@ -245,6 +250,7 @@ fn main() -> ExitCode {
             audit,
             log_json,
             allow_origins,
+            compress_loopback,
             rate_per_minute,
             rate_burst,
             max_streams,
@@ -260,6 +266,7 @@ fn main() -> ExitCode {
             audit,
             log_json,
             allow_origins,
+            compress_loopback,
             limits: serve::Limits {
                 public_per_minute: rate_per_minute,
                 public_burst: rate_burst,

@@ -86,4 +86,8 @@ pub struct CatalogColumn {
     /// Whether it may hold nulls.
     #[serde(default)]
     pub nullable: bool,
+    /// Every value is null (the Parquet statistics say so): a loader asking for the used
+    /// columns skips it, since it would carry nothing but its length.
+    #[serde(rename = "allNull", default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_null: bool,
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::EngineError;
-use crate::cdm::{self, catalog::Catalog};
+use crate::cdm::{self, catalog::Catalog, catalog::CatalogColumn};
 use crate::index;
 use crate::privacy::Policy;
 
@@ -116,7 +116,8 @@ pub fn catalog_url(base_url: &str) -> String {
 /// The tables to fetch from the server at `base_url`: the ones asked for (or all of the
 /// catalog), each once, in [`cdm::load_order`] (the index then holds nothing back), each with
 /// only the columns the engine reads unless every column was asked for (a catalog without
-/// column lists gets whole tables; a table of which the engine reads nothing is skipped).
+/// column lists gets whole tables; columns the catalog marks entirely null are left out, and a
+/// table of which the engine reads nothing is skipped).
 pub fn plan(
     base_url: &str,
     catalog: &Catalog,
@@ -148,16 +149,14 @@ pub fn plan(
     let mut requests = Vec::new();
     for name in names {
         let mut url = format!("{base}/api/v1/tables/{name}");
-        let listed: Vec<&str> = catalog
-            .tables
-            .iter()
-            .filter(|t| t.name == name)
-            .flat_map(|t| &t.columns)
-            .map(|c| c.name.as_str())
-            .collect();
+        let listed: Vec<&CatalogColumn> =
+            catalog.tables.iter().filter(|t| t.name == name).flat_map(|t| &t.columns).collect();
         if options.columns == Columns::Used && !listed.is_empty() {
-            let used: Vec<String> =
-                listed.into_iter().filter(|c| index::uses_column(&name, c)).map(encode_component).collect();
+            let used: Vec<String> = listed
+                .into_iter()
+                .filter(|c| !c.all_null && index::uses_column(&name, &c.name))
+                .map(|c| encode_component(&c.name))
+                .collect();
             if used.is_empty() {
                 continue;
             }
@@ -211,7 +210,12 @@ mod tests {
             tier: None,
             columns: columns
                 .iter()
-                .map(|c| CatalogColumn { name: (*c).to_owned(), data_type: "Int64".into(), nullable: true })
+                .map(|c| CatalogColumn {
+                    name: c.trim_end_matches(" (null)").to_owned(),
+                    data_type: "Int64".into(),
+                    nullable: true,
+                    all_null: c.ends_with(" (null)"),
+                })
                 .collect(),
             locked: false,
             unavailable: false,
@@ -248,7 +252,7 @@ mod tests {
     fn plans_fetch_each_table_once_in_load_order_with_the_used_columns() {
         let c = catalog(&[
             ("measurement", &["person_id", "measurement_concept_id", "value_source_value", "a b"]),
-            ("person", &["person_id", "year_of_birth", "provider_id"]),
+            ("person", &["person_id", "year_of_birth", "month_of_birth (null)", "provider_id"]),
             ("concept", &[]),
             ("location", &["location_id"]),
         ]);
@@ -264,7 +268,7 @@ mod tests {
                     "http://h/api/v1/tables/measurement?columns=person_id,measurement_concept_id"
                 ),
             ],
-            "location is read by nothing; concept lists no columns"
+            "location is read by nothing; concept lists no columns; month_of_birth is entirely null"
         );
         let all = LoadOptions {
             tables: Some(vec!["person".into(), "person".into()]),

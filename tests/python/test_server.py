@@ -151,16 +151,62 @@ def test_projection_accepts_percent_encoded_commas(server):
     assert schema.names == ["year_of_birth", "person_id"]
 
 
-@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
-def test_compression_is_negotiated(server, dataset, encoding):
-    response = server.get("/api/v1/tables/condition_occurrence", {"Accept-Encoding": encoding})
-    assert response.headers["Content-Encoding"] == encoding
-    body = response.read()
-    if encoding == "gzip":
-        schema, batches = read_stream(pa.BufferReader(gzip.decompress(body)))
-        assert sum(b.num_rows for b in batches) == pq.read_metadata(dataset / "condition_occurrence.parquet").num_rows
+def test_table_streams_go_plain_to_loopback_clients(server):
+    """Compressing costs more than it saves on loopback (docs/loading.md): even a client asking
+    for zstd gets the plain stream; pages are still compressed."""
     plain = server.get("/api/v1/tables/condition_occurrence").read()
-    assert len(body) < len(plain) / 2, "compressed body is not smaller"
+    response = server.get("/api/v1/tables/condition_occurrence", {"Accept-Encoding": "zstd, gzip"})
+    assert "Content-Encoding" not in response.headers
+    assert response.read() == plain
+    page = server.get("/cohortlens/worker.js", {"Accept-Encoding": "gzip"})
+    assert page.headers["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_compression_is_negotiated_with_compress_loopback(binary, dataset, encoding):
+    s = Server(binary, dataset, "--compress-loopback")
+    try:
+        response = s.get("/api/v1/tables/condition_occurrence", {"Accept-Encoding": encoding})
+        assert response.headers["Content-Encoding"] == encoding
+        body = response.read()
+        if encoding == "gzip":
+            schema, batches = read_stream(pa.BufferReader(gzip.decompress(body)))
+            assert sum(b.num_rows for b in batches) == pq.read_metadata(dataset / "condition_occurrence.parquet").num_rows
+        plain = s.get("/api/v1/tables/condition_occurrence").read()
+        assert len(body) < len(plain) / 2, "compressed body is not smaller"
+    finally:
+        s.stop()
+
+
+def test_catalog_marks_the_columns_that_are_entirely_null(binary, dataset, tmp_path):
+    """`allNull` is exactly the set of columns pyarrow finds with only nulls, in every table
+    (person is rewritten with race_source_value all null and one null birth month)."""
+    copy = tmp_path / "nulls"
+    copy.mkdir()
+    for f in dataset.iterdir():
+        (copy / f.name).symlink_to(f)
+    person = pq.read_table(dataset / "person.parquet")
+    race = person.schema.get_field_index("race_source_value")
+    month = person.schema.get_field_index("month_of_birth")
+    person = person.set_column(race, person.schema.field(race), pa.nulls(person.num_rows, person.schema.field(race).type))
+    months = person.column(month).to_pylist()
+    months[0] = None
+    person = person.set_column(month, person.schema.field(month), pa.array(months, person.schema.field(month).type))
+    (copy / "person.parquet").unlink()
+    pq.write_table(person, copy / "person.parquet", row_group_size=20_000)
+    s = Server(binary, copy)
+    try:
+        catalog = json.load(s.get("/api/v1/catalog"))
+    finally:
+        s.stop()
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    for table in catalog["tables"]:
+        data = pq.read_table(copy / manifest["tables"][table["name"]]["file"])
+        expected = {c for c in data.column_names if data.num_rows and data.column(c).null_count == data.num_rows}
+        assert {c["name"] for c in table["columns"] if c.get("allNull")} == expected, table["name"]
+    person_columns = {c["name"]: c for c in next(t for t in catalog["tables"] if t["name"] == "person")["columns"]}
+    assert person_columns["race_source_value"]["allNull"] is True
+    assert "allNull" not in person_columns["month_of_birth"]
 
 
 def test_errors_are_json_with_code_and_message(server):

@@ -1,6 +1,9 @@
 //! The thin server: the dataset catalog, each table as a streamed Arrow IPC response read from
 //! Parquet row group by row group (so memory stays flat whatever the table size), and the
-//! static pages and wasm build. Compression is negotiated by tower-http.
+//! static pages and wasm build. Compression is negotiated by tower-http: table streams at the
+//! fastest level (zstd 1, gzip 1: compressing at the default level took longer than sending
+//! on fast links) and not at all to loopback clients (docs/loading.md); everything else at
+//! the default level.
 //!
 //! Hardening (docs/operator.md): tokens and tiers ([`access`]), per-address rate limits on the
 //! public endpoints (tower_governor), request size and time limits, caps on concurrent
@@ -42,7 +45,8 @@ use tokio_io_timeout::TimeoutStream;
 use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -87,6 +91,8 @@ pub struct Options {
     pub log_json: bool,
     /// Origins whose pages may read the catalog and the row API (`--allow-origin`).
     pub allow_origins: Vec<HeaderValue>,
+    /// Compress table streams to loopback clients too (by default they go plain).
+    pub compress_loopback: bool,
     /// Rate, size, time and concurrency limits.
     pub limits: Limits,
 }
@@ -134,12 +140,13 @@ impl Default for Limits {
 const MAX_BODY_BYTES: usize = 1024;
 
 /// One servable table: its file, row count, tier and Arrow schema (from the Parquet footer),
-/// or why it cannot be served.
+/// or why it cannot be served, and the columns its statistics say are entirely null.
 struct ServedTable {
     path: PathBuf,
     rows: u64,
     tier: Tier,
     schema: Result<SchemaRef, String>,
+    all_null: Vec<String>,
 }
 
 struct AppState {
@@ -150,6 +157,18 @@ struct AppState {
     failures: FailedAuthLimit,
     streams: StreamCaps,
     limits: Limits,
+    compress_loopback: bool,
+}
+
+/// A response extension: send this response as it is, uncompressed. As a compression
+/// predicate: compress only responses without it.
+#[derive(Clone, Copy)]
+struct SendPlain;
+
+impl Predicate for SendPlain {
+    fn should_compress<B: axum::body::HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
+        response.extensions().get::<SendPlain>().is_none()
+    }
 }
 
 /// Why the server cannot start: every problem found, each with what to do.
@@ -293,11 +312,16 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
     let mut tables = BTreeMap::new();
     for (name, entry) in &manifest.tables {
         let path = options.data.join(&entry.file);
-        let schema = read_schema(&path);
-        if let Err(e) = &schema {
+        let footer = read_footer(&path);
+        if let Err(e) = &footer {
             tracing::error!(table = %name, "{e}; requests for it answer 503 until the dataset is regenerated or re-imported (the other tables are served)");
         }
-        tables.insert(name.clone(), ServedTable { path, rows: entry.rows, tier: entry.tier, schema });
+        let (schema, all_null) = match footer {
+            Ok((schema, all_null)) => (Ok(schema), all_null),
+            Err(e) => (Err(e), Vec::new()),
+        };
+        tables
+            .insert(name.clone(), ServedTable { path, rows: entry.rows, tier: entry.tier, schema, all_null });
     }
     let l = &options.limits;
     Ok(AppState {
@@ -308,15 +332,38 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
         failures: FailedAuthLimit::new(l.auth_failures_per_minute, l.auth_failures_per_minute),
         streams: StreamCaps::new(l.max_streams, l.max_streams_per_caller),
         limits: l.clone(),
+        compress_loopback: options.compress_loopback,
     })
 }
 
-/// A table file's Arrow schema, from its Parquet footer.
-fn read_schema(path: &Path) -> Result<SchemaRef, String> {
+/// A table file's Arrow schema and the names of its top-level columns that hold only nulls,
+/// from its Parquet footer: a column is entirely null when every row group has statistics
+/// and their null count equals the row group's rows (a file without statistics has none).
+fn read_footer(path: &Path) -> Result<(SchemaRef, Vec<String>), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let meta = ArrowReaderMetadata::load(&file, Default::default())
         .map_err(|e| format!("{}: not a readable Parquet file ({e})", path.display()))?;
-    Ok(meta.schema().clone())
+    let parquet = meta.metadata();
+    let leaves = parquet.file_metadata().schema_descr().columns();
+    let row_groups = parquet.row_groups();
+    let leaf_all_null = |leaf: usize| {
+        !row_groups.is_empty()
+            && row_groups.iter().all(|rg| {
+                rg.column(leaf).statistics().and_then(|s| s.null_count_opt()) == Some(rg.num_rows() as u64)
+            })
+    };
+    let all_null = meta
+        .schema()
+        .fields()
+        .iter()
+        .filter(|field| {
+            let mut under =
+                leaves.iter().enumerate().filter(|(_, l)| l.path().parts()[0] == *field.name()).peekable();
+            under.peek().is_some() && under.all(|(leaf, _)| leaf_all_null(leaf))
+        })
+        .map(|field| field.name().clone())
+        .collect();
+    Ok((meta.schema().clone(), all_null))
 }
 
 fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderValue]) -> Router {
@@ -353,9 +400,14 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderV
         .route("/{*endpoint}", get(|| async { not_found("no such public endpoint") }))
         .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]))
         .layer(rate_limited.clone());
-    let mut rows = Router::new()
-        .route("/api/v1/catalog", get(catalog).layer(rate_limited))
-        .route("/api/v1/tables/{table}", get(table_stream));
+    let mut rows = Router::new().route("/api/v1/catalog", get(catalog).layer(rate_limited)).route(
+        "/api/v1/tables/{table}",
+        get(table_stream).layer(
+            CompressionLayer::new()
+                .quality(CompressionLevel::Fastest)
+                .compress_when(DefaultPredicate::new().and(SendPlain)),
+        ),
+    );
     if let Some(cors) = cors::layer(allow_origins) {
         rows = rows.layer(cors);
     }
@@ -364,7 +416,11 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderV
         .route("/api/{*rest}", get(|| async { not_found("no such API endpoint; see /api/v1/catalog") }));
     api.nest_service("/pkg", ServeDir::new(pkg))
         .fallback_service(ServeDir::new(www))
-        .layer(CompressionLayer::new())
+        // Table streams were compressed (or left plain) by their own layer above.
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(NotForContentType::const_new(ARROW_STREAM))),
+        )
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(headers::security))
@@ -525,6 +581,7 @@ async fn catalog(
                             name: f.name().clone(),
                             data_type: f.data_type().to_string(),
                             nullable: f.is_nullable(),
+                            all_null: t.all_null.contains(f.name()),
                         })
                         .collect();
                 }
@@ -674,14 +731,18 @@ async fn table_stream(
     // Fused: the compression layer polls once more after the end.
     let body =
         stream::unfold(streaming, |mut s| async move { s.next_chunk().await.map(|chunk| (chunk, s)) }).fuse();
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, ARROW_STREAM.to_string()),
             ("x-row-count".parse().expect("header name"), table.rows.to_string()),
         ],
         Body::from_stream(body),
     )
-        .into_response())
+        .into_response();
+    if client.ip().to_canonical().is_loopback() && !state.compress_loopback {
+        response.extensions_mut().insert(SendPlain);
+    }
+    Ok(response)
 }
 
 /// The table and column indices a caller may stream, in this order of checks: authentication

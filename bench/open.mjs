@@ -1,0 +1,270 @@
+// Load benchmark (issue 15): how long a user waits for a dataset, and what crosses the wire.
+//
+// Per dataset and link, in one headless Chromium (a fresh page per engine):
+//   cohortlens   `open(origin)` of www/cohortlens (the engine in its Worker), every table of the
+//                catalog with the used columns — what a user's page does — then a first count
+//                (the first definition of bench/cohort-definitions.json).
+//   DuckDB-wasm  the same Arrow streams (the URLs cohortlens fetched, from the same server),
+//                fetched and inserted with insertArrowFromIPCStream, then `SELECT count(*) FROM
+//                person`. Its instantiation is timed apart and left out of its load time.
+//   DuckDB native (Python) the same columns of the same tables from the Parquet files into
+//                tables (`CREATE TABLE … AS SELECT … FROM read_parquet(…)`), then the count.
+// Links: loopback (the server sends table streams plain to loopback clients) and links
+// throttled by Chromium's network emulation (CDP Network.emulateNetworkConditions, 20 ms
+// latency); for those the server runs with --compress-loopback, so it compresses as it would
+// for a remote client. Measured: load time (to the loaded engine), time to first query, bytes
+// on the wire (encodedBodySize of the table responses) and the JS heap after load (main thread
+// and the engine's Worker, after a garbage collection; the worker's also before it).
+//
+// Usage: BENCH_PYTHON=.venv/bin/python node bench/open.mjs [--links loopback,100,20] DATASET_DIR ...
+// (or scripts/bench open [PERSONS ...]; BENCH_LINKS sets the links). Not part of scripts/test.
+// Prints one Markdown table per dataset and a final JSON line of every figure.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { serve, ROOT } from '../tests/e2e/harness.mjs';
+
+const { values: args, positionals: dirs } = parseArgs({
+  options: { links: { type: 'string', default: process.env.BENCH_LINKS ?? 'loopback,100,20' } },
+  allowPositionals: true,
+});
+const LINKS = args.links.split(',').map((l) => (l === 'loopback' ? null : Number(l)));
+const PYTHON = process.env.BENCH_PYTHON ?? join(ROOT, '.venv/bin/python');
+const DEFINITION = JSON.parse(readFileSync(join(ROOT, 'bench/cohort-definitions.json'), 'utf8'))[0].definition;
+const DUCKDB_DIST = '/node_modules/@duckdb/duckdb-wasm/dist';
+const log = (...a) => console.error(...a);
+const MiB = (b) => (b / 2 ** 20).toFixed(1);
+const secs = (ms) => (ms == null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+
+/** Headless Chromium; --expose-gc and precise memory figures for the heap measurement. */
+function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info',
+      '--js-flags=--expose-gc --max-old-space-size=8192'],
+  });
+}
+
+/**
+ * A fresh page on the server's origin with the link emulated (`mbit` null: loopback as is);
+ * `route` answers the DuckDB-wasm bundle's URLs.
+ */
+async function freshPage(browser, origin, mbit, route = null) {
+  const page = await browser.newPage({ bypassCSP: true });
+  if (route) {
+    await page.route('**/bench-duckdb/**', route);
+    await page.route(`**${DUCKDB_DIST}/**`, route);
+  }
+  page.on('pageerror', (e) => log(`  page error: ${e.message}`));
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  if (mbit) {
+    const bytesPerSecond = (mbit * 1e6) / 8;
+    await cdp.send('Network.emulateNetworkConditions',
+      { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+  }
+  await page.goto(new URL('api/v1/catalog', origin).href);
+  return { page, cdp };
+}
+
+/** The main thread's JS heap after a garbage collection, in bytes. */
+async function mainHeap(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+}
+
+/**
+ * The JS heap of every dedicated worker of the browser, in bytes, before and after a garbage
+ * collection (`{before, after}`):
+ * each worker target is attached through the browser's CDP session (unflattened, so its
+ * commands travel inside Target.sendMessageToTarget).
+ */
+async function workerHeaps(browser) {
+  const session = await browser.newBrowserCDPSession();
+  try {
+    const { targetInfos } = await session.send('Target.getTargets');
+    const heaps = [];
+    for (const target of targetInfos.filter((t) => t.type === 'worker')) {
+      const { sessionId } = await session.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+      let id = 0;
+      const call = (method, params = {}) => new Promise((resolve, reject) => {
+        const mine = ++id;
+        const onMessage = (e) => {
+          if (e.sessionId !== sessionId) return;
+          const message = JSON.parse(e.message);
+          if (message.id !== mine) return;
+          session.off('Target.receivedMessageFromTarget', onMessage);
+          if (message.error) reject(new Error(message.error.message));
+          else resolve(message.result);
+        };
+        session.on('Target.receivedMessageFromTarget', onMessage);
+        session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: mine, method, params }) }).catch(reject);
+      });
+      const before = (await call('Runtime.getHeapUsage')).usedSize;
+      await call('HeapProfiler.collectGarbage');
+      heaps.push({ before, after: (await call('Runtime.getHeapUsage')).usedSize });
+      await session.send('Target.detachFromTarget', { sessionId });
+    }
+    return heaps;
+  } finally {
+    await session.detach();
+  }
+}
+
+/** cohortlens: open every table (used columns), then the first count. */
+async function runCohortlens(browser, origin, mbit) {
+  const { page, cdp } = await freshPage(browser, origin, mbit);
+  try {
+    const r = await page.evaluate(async ({ definition }) => {
+      const { open } = await import('/cohortlens/index.js');
+      const t0 = performance.now();
+      const lens = await open(location.origin);
+      const loadMs = performance.now() - t0;
+      const count = await lens.count(definition);
+      const firstQueryMs = performance.now() - t0;
+      globalThis.benchLens = lens; // kept open while the heap is measured
+      return { loadMs, firstQueryMs, count: count.value ?? count };
+    }, { definition: DEFINITION });
+    const worker = page.workers()[0];
+    const inWorker = await worker.evaluate(() => {
+      const tables = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/tables/'));
+      return {
+        urls: tables.map((e) => e.name),
+        wireBytes: tables.reduce((s, e) => s + e.encodedBodySize, 0),
+        bodyBytes: tables.reduce((s, e) => s + e.decodedBodySize, 0),
+      };
+    });
+    const [heap = {}] = await workerHeaps(browser).catch((e) => { log(`  worker heap: ${e.message}`); return []; });
+    return { ...r, ...inWorker, workerHeap: heap.after ?? null, workerHeapBeforeGc: heap.before ?? null, mainHeap: await mainHeap(cdp) };
+  } finally {
+    await page.close();
+  }
+}
+
+/** DuckDB-wasm: instantiate (timed apart), then fetch and insert every stream, then a count. */
+async function runDuckdbWasm(browser, origin, mbit, urls, route) {
+  const { page, cdp } = await freshPage(browser, origin, mbit, route);
+  try {
+    const r = await page.evaluate(async ({ urls, dist }) => {
+      const duckdb = await import('/bench-duckdb/duckdb-browser.mjs');
+      const workerUrl = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(`${location.origin}${dist}/duckdb-browser-eh.worker.js`)});`], { type: 'text/javascript' }));
+      const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), new Worker(workerUrl));
+      let t = performance.now();
+      await db.instantiate(`${location.origin}${dist}/duckdb-eh.wasm`);
+      const conn = await db.connect();
+      const instantiateMs = performance.now() - t;
+      t = performance.now();
+      for (const url of urls) {
+        const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+        const name = new URL(url).pathname.split('/').pop();
+        await conn.insertArrowFromIPCStream(bytes, { name, create: true });
+      }
+      const loadMs = performance.now() - t;
+      const n = Number((await conn.query('SELECT count(*) AS n FROM person')).toArray()[0].n);
+      const firstQueryMs = performance.now() - t;
+      globalThis.benchDb = { db, conn };
+      const tables = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/tables/'));
+      return { instantiateMs, loadMs, firstQueryMs, persons: n, wireBytes: tables.reduce((s, e) => s + e.encodedBodySize, 0) };
+    }, { urls, dist: DUCKDB_DIST });
+    const heaps = await workerHeaps(browser).catch(() => []);
+    const sum = (key) => (heaps.length ? heaps.reduce((a, h) => a + h[key], 0) : null);
+    return { ...r, mainHeap: await mainHeap(cdp), workerHeap: sum('after'), workerHeapBeforeGc: sum('before') };
+  } finally {
+    await page.close();
+  }
+}
+
+/** Native DuckDB: the same columns of the same tables from Parquet into tables, then a count. */
+function runDuckdbNative(dir, urls) {
+  const tables = urls.map((u) => {
+    const url = new URL(u);
+    return { name: url.pathname.split('/').pop(), columns: url.searchParams.get('columns')?.split(',') ?? null };
+  });
+  const script = `
+import duckdb, json, sys, time
+dir, tables = sys.argv[1], json.loads(sys.argv[2])
+con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
+t = time.perf_counter()
+for t_ in tables:
+    cols = ', '.join('"%s"' % c for c in t_['columns']) if t_['columns'] else '*'
+    con.execute("CREATE TABLE \\"%s\\" AS SELECT %s FROM read_parquet('%s/%s.parquet')" % (t_['name'], cols, dir, t_['name']))
+load = time.perf_counter() - t
+n = con.execute('SELECT count(*) FROM person').fetchone()[0]
+first = time.perf_counter() - t
+print(json.dumps({'loadMs': load * 1000, 'firstQueryMs': first * 1000, 'persons': n}))
+`;
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, dir, JSON.stringify(tables)], { encoding: 'utf8' }).trim().split('\n').pop());
+}
+
+/**
+ * The DuckDB-wasm bundle as the page fetches it from the server's origin (through a page
+ * route): duckdb-browser.mjs importing apache-arrow 17 (its build dependency) from its UMD build.
+ */
+async function duckdbRoute() {
+  const dist = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/dist');
+  const arrow17 = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/node_modules/apache-arrow/Arrow.es2015.min.js');
+  const keys = Object.keys(createRequire(import.meta.url)(arrow17)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
+  const files = {
+    '/bench-duckdb/arrow17.mjs': `const module = { exports: {} }; const exports = module.exports;\n${readFileSync(arrow17, 'utf8')}\nexport const { ${keys.join(', ')} } = module.exports;\n`,
+    '/bench-duckdb/duckdb-browser.mjs': readFileSync(join(dist, 'duckdb-browser.mjs'), 'utf8').replaceAll('from"apache-arrow"', 'from"./arrow17.mjs"'),
+  };
+  return async (r) => {
+    const path = new URL(r.request().url()).pathname;
+    if (files[path]) return r.fulfill({ body: files[path], contentType: 'text/javascript' });
+    const file = join(dist, path.slice(DUCKDB_DIST.length));
+    return r.fulfill({ body: readFileSync(file), contentType: file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
+  };
+}
+
+const browser = await launch();
+const figures = [];
+try {
+  const route = await duckdbRoute();
+  for (const dir of dirs) {
+    const persons = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).name.match(/synthetic-(\d+)/)?.[1] ?? dir;
+    for (const mbit of LINKS) {
+      const link = mbit ? `${mbit} Mbit/s` : 'loopback';
+      const server = await serve(dir, mbit ? ['--compress-loopback'] : []);
+      const origin = server.url;
+      const row = { persons, link };
+      try {
+        log(`${persons} persons, ${link}: cohortlens`);
+        row.cohortlens = await runCohortlens(browser, origin, mbit);
+        log(`  ${JSON.stringify({ ...row.cohortlens, urls: row.cohortlens.urls.length })}`);
+        log(`${persons} persons, ${link}: DuckDB-wasm`);
+        try {
+          row.duckdbWasm = await runDuckdbWasm(browser, origin, mbit, row.cohortlens.urls, route);
+        } catch (e) {
+          row.duckdbWasm = { failed: e.message.split('\n')[0] };
+        }
+        log(`  ${JSON.stringify(row.duckdbWasm)}`);
+        if (!mbit) {
+          log(`${persons} persons: DuckDB native`);
+          row.duckdbNative = runDuckdbNative(dir, row.cohortlens.urls);
+          log(`  ${JSON.stringify(row.duckdbNative)}`);
+        }
+      } finally {
+        server.stop();
+      }
+      figures.push(row);
+    }
+  }
+} finally {
+  await browser.close();
+}
+
+for (const row of figures) delete row.cohortlens?.urls;
+console.log('\n| persons | link | engine | load | first query | on the wire | JS heap after load |');
+console.log('|---|---|---|---|---|---|---|');
+for (const { persons, link, cohortlens: c, duckdbWasm: w, duckdbNative: n } of figures) {
+  console.log(`| ${persons} | ${link} | cohortlens | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB Arrow) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
+  if (w.failed) console.log(`| ${persons} | ${link} | DuckDB-wasm | failed: ${w.failed} | | | |`);
+  else console.log(`| ${persons} | ${link} | DuckDB-wasm | ${secs(w.loadMs)} (+ ${secs(w.instantiateMs)} instantiation) | ${secs(w.firstQueryMs)} | ${MiB(w.wireBytes)} MiB | ${MiB(w.mainHeap)} MiB page + ${w.workerHeap == null ? 'n/a' : `${MiB(w.workerHeap)} MiB`} worker (${w.workerHeapBeforeGc == null ? 'n/a' : MiB(w.workerHeapBeforeGc)} MiB before GC) |`);
+  if (n) console.log(`| ${persons} | ${link} | DuckDB native | ${secs(n.loadMs)} | ${secs(n.firstQueryMs)} | (local Parquet) | |`);
+}
+console.log(JSON.stringify(figures));
