@@ -14,6 +14,7 @@ mod tally;
 mod tests;
 
 pub use table::{DisclosedRow, DisclosedTable, TallyRow, TallyTable};
+#[cfg(feature = "engine")]
 pub(crate) use tally::PersonKeys;
 pub use tally::Tally;
 use tally::mix;
