@@ -134,17 +134,20 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
-    /// Statistics of a cohort or a concept: one JSON line per request with the disclosed table.
+    /// Statistics of a cohort, a concept or the dataset: one JSON line per request with the disclosed table.
     Stats {
         /// Dataset directory written by `generate` or `import`.
         #[arg(long)]
         data: PathBuf,
         /// JSON file with one Cohort Builder definition: the scope is its cohort.
-        #[arg(long, conflicts_with = "concept", required_unless_present = "concept")]
+        #[arg(long, conflicts_with_all = ["concept", "dataset"], required_unless_present_any = ["concept", "dataset"])]
         definition: Option<PathBuf>,
         /// A concept id: the scope is the persons with it or a descendant.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "dataset")]
         concept: Option<i32>,
+        /// The scope is every person of the dataset (the Data Browser's population).
+        #[arg(long)]
+        dataset: bool,
         /// One statistics request as JSON, e.g. '{"kind": "age", "bands": "dataBrowser"}', or an array.
         #[arg(long)]
         stat: String,
@@ -270,8 +273,9 @@ fn main() -> ExitCode {
             };
         }
         // `stats` too: 2 for wrong options or a failed request.
-        Command::Stats { data, definition, concept, stat, policy, raw } => {
-            return match stats::run(&stats::Options { data, definition, concept, stat, policy, raw }) {
+        Command::Stats { data, definition, concept, dataset, stat, policy, raw } => {
+            return match stats::run(&stats::Options { data, definition, concept, dataset, stat, policy, raw })
+            {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -104,7 +104,7 @@ impl Stats<'_> {
             .zip(slots)
             .enumerate()
             .filter(|(i, (_, persons))| (1..last).contains(i) || !persons.is_empty())
-            .map(|(_, (label, persons))| TallyRow { labels: vec![label], tally: self.tally(persons) })
+            .map(|(_, (label, persons))| TallyRow::new(vec![label], self.tally(persons)))
             .collect();
         Ok(self.table("age", self.age_title(at).to_owned(), &["Age"], rows, self.tally(&self.persons)))
     }
@@ -130,7 +130,7 @@ impl Stats<'_> {
                 by_sex.entry(sex_of(p)).or_default().push(p);
             }
             for ((_, sex), persons) in by_sex {
-                rows.push(TallyRow { labels: vec![age.clone(), sex], tally: self.tally(persons) });
+                rows.push(TallyRow::new(vec![age.clone(), sex], self.tally(persons)));
             }
         }
         let title = format!("{} by sex assigned at birth", self.age_title(at));
