@@ -8,6 +8,7 @@ mod dataset;
 mod generate;
 mod import;
 mod load;
+mod publish;
 mod serve;
 mod stats;
 mod tokens;
@@ -104,6 +105,16 @@ enum Command {
         /// Seconds a client may leave a response unread before it is disconnected.
         #[arg(long, default_value_t = 60)]
         write_timeout_secs: u64,
+        /// Serve the public aggregates and the pages only: refuse every table row (no tokens
+        /// needed, whatever the dataset).
+        #[arg(long, conflicts_with_all = ["tokens", "insecure_serve_rows_without_tokens"])]
+        public_only: bool,
+    },
+    /// Compute the public aggregates (the Data Browser's statistics, `aou` policy) into DIR/public.
+    Publish {
+        /// Dataset directory.
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Create, list or revoke the bearer tokens `serve --tokens` accepts.
     Token {
@@ -240,7 +251,9 @@ fn main() -> ExitCode {
             max_streams,
             max_streams_per_token,
             write_timeout_secs,
+            public_only,
         } => serve::run(serve::Options {
+            public_only,
             data,
             addr,
             www,
@@ -257,6 +270,18 @@ fn main() -> ExitCode {
                 write_timeout: std::time::Duration::from_secs(write_timeout_secs.max(1)),
                 ..serve::Limits::default()
             },
+        }),
+        Command::Publish { data } => publish::run(&data).map_err(Into::into).map(|m| {
+            println!(
+                "published the public aggregates of {} into {} ({} policy, {}): domains {}; snapshot {}; per concept {}",
+                m.dataset,
+                data.join(publish::DIR).display(),
+                m.policy.name(),
+                m.published,
+                m.domains.join(", "),
+                m.snapshot.join(", "),
+                m.concept.join(", ")
+            )
         }),
         Command::Token { action } => token(action),
         Command::Audit { log, json } => {
