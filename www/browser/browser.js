@@ -129,6 +129,8 @@ async function search(q, domain) {
   }));
   $('results').hidden = false;
   $('concept').hidden = true;
+  $('snapshot').hidden = false;
+  $('surveys').hidden = false;
   say(found.concepts.length ? `Concepts matching “${q}”${domain ? ` in ${DOMAINS[domain] ?? domain}` : ''}.`
     : `No concept with participants matches “${q}”.`);
 }
@@ -149,6 +151,8 @@ async function showConcept(id) {
   }
   $('concept').hidden = false;
   $('results').hidden = true;
+  $('snapshot').hidden = true;
+  $('surveys').hidden = true;
   say('');
   $('concept-title').focus();
 }
@@ -166,6 +170,8 @@ async function route() {
     } else {
       $('concept').hidden = true;
       $('results').hidden = true;
+      $('snapshot').hidden = false;
+      $('surveys').hidden = false;
       say('');
     }
   } catch (error) {
