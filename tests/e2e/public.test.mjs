@@ -118,6 +118,9 @@ test('the resource guide on another origin renders every embed and the iframe, r
   assert.deepEqual(p.errors, []);
   assert.deepEqual(await axeViolations(p), []);
   await p.screenshot({ path: screenshotPath('public-guide-1280'), fullPage: true });
+  // A full-page capture leaves an out-of-process (cross-origin) iframe blank: capture its box in view.
+  await p.locator('#labs').scrollIntoViewIfNeeded();
+  await p.locator('#labs').screenshot({ path: screenshotPath('public-guide-iframe-1280') });
   await p.setViewportSize({ width: 390, height: 900 });
   await p.waitForTimeout(600);
   assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
