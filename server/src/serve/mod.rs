@@ -373,16 +373,19 @@ fn router(state: Arc<AppState>, public: Option<public::PublicData>, www: &Path, 
     // The public API: open to every origin, rate-limited.
     let public = match public {
         Some(data) => public::routes(Arc::new(data)),
-        None => Router::new().fallback(|| async {
-            let mut e = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "public_unavailable",
-                "the public aggregates could not be published; the operator must run `cohortlens publish --data DIR` \
-                 (the server log says why)",
-            );
-            e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
-            e
-        }),
+        None => {
+            let unavailable = || async {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "public_unavailable",
+                    "the public aggregates could not be published; the operator must run `cohortlens publish --data \
+                     DIR` (the server log says why)",
+                );
+                e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
+                e
+            };
+            Router::new().route("/", get(unavailable)).route("/{*endpoint}", get(unavailable))
+        }
     };
     let public = public
         .layer(

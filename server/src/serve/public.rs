@@ -79,9 +79,16 @@ pub fn routes<S: Clone + Send + Sync + 'static>(data: Arc<PublicData>) -> Router
         .route("/concepts", get(search))
         .route("/concepts/{id}", get(concept))
         .route("/concepts/{id}/{statistic}", get(concept_table))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such public endpoint; see /api/public/v1")
-        })
+        .route(
+            "/{*endpoint}",
+            get(|| async {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such public endpoint; see /api/public/v1",
+                )
+            }),
+        )
         .with_state(data)
 }
 
