@@ -51,14 +51,17 @@ ensure_toolchain() {
   fi
 }
 
-# Release build of the wasm package (wasm-opt applied) and of the server; the page's front-end
-# packages bundled from node_modules into www/vendor/.
+# Release build of the wasm package (wasm-opt applied), of the embeds' chart-only wasm
+# (embed/ into www/embed-pkg/) and of the server; the page's front-end packages bundled from
+# node_modules into www/vendor/.
 build_all() {
   ensure_toolchain
   say "bundling the page's front-end packages into www/vendor (esbuild)"
   node scripts/vendor.mjs
   say "building the wasm package (release, wasm-opt)"
   wasm-pack --log-level warn build --target web --release
+  say "building the embeds' chart-only wasm (release, wasm-opt) into www/embed-pkg"
+  (cd embed && wasm-pack --log-level warn build --target web --release --no-pack --out-dir ../www/embed-pkg)
   say "building the server (release)"
   cargo build --release -p cohortlens-server --quiet
 }

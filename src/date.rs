@@ -88,6 +88,11 @@ impl Birth {
         Birth { year, month, day }
     }
 
+    /// The day number of the birth date.
+    pub(crate) fn days(self) -> i32 {
+        days_from_civil(self.year, self.month, self.day)
+    }
+
     /// Age in completed years on the day `days` (a birthday on that day counts).
     pub(crate) fn age_on(self, days: i32) -> i32 {
         let (y, m, d) = civil_from_days(days);

@@ -58,12 +58,13 @@ fn quote(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::privacy::{Policy, Tally, TallyRow, TallyTable};
+    use crate::privacy::{PercentOf, Policy, Tally, TallyRow, TallyTable};
 
     fn disclosed(policy: Policy) -> DisclosedTable {
         let row = |label: &str, n: u64, key: u64| TallyRow {
             labels: vec![label.into()],
             tally: Tally::new(n, key),
+            of: None,
         };
         policy.disclose_table(&TallyTable {
             name: "answers".into(),
@@ -73,6 +74,7 @@ mod tests {
             total: Tally::new(150, 4),
             remainder: Some("Did not answer".into()),
             rank: None,
+            percent_of: PercentOf::Total,
         })
     }
 

@@ -15,22 +15,36 @@
 //!   charts of disclosed results (canvas and SVG);
 //! - [`engine`] the facade over all of them, with one error type;
 //! - `web` the JavaScript bindings (wasm32 only), which convert types and delegate.
+//!
+//! Everything but `privacy` and `chart` belongs to the default feature `engine`; without it the
+//! crate is the chart-only build of the embeds (`embed/`), drawing tables already disclosed.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "engine")]
 pub mod cdm;
 pub mod chart;
+#[cfg(feature = "engine")]
 pub mod cohort;
+#[cfg(feature = "engine")]
 mod columns;
+#[cfg(feature = "engine")]
 mod date;
+#[cfg(feature = "engine")]
 pub mod engine;
+#[cfg(feature = "engine")]
 pub mod export;
+#[cfg(feature = "engine")]
 pub mod index;
+#[cfg(feature = "engine")]
 pub mod ingest;
 pub mod privacy;
+#[cfg(feature = "engine")]
 pub mod stats;
+#[cfg(feature = "engine")]
 pub mod store;
+#[cfg(feature = "engine")]
 pub mod vocab;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "engine", target_arch = "wasm32"))]
 pub mod web;

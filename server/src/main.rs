@@ -8,6 +8,7 @@ mod dataset;
 mod generate;
 mod import;
 mod load;
+mod publish;
 mod serve;
 mod stats;
 mod tokens;
@@ -119,6 +120,16 @@ enum Command {
         /// Seconds a client may leave a response unread before it is disconnected.
         #[arg(long, default_value_t = 60)]
         write_timeout_secs: u64,
+        /// Serve the public aggregates and the pages only: refuse every table row (no tokens
+        /// needed, whatever the dataset).
+        #[arg(long, conflicts_with_all = ["tokens", "insecure_serve_rows_without_tokens"])]
+        public_only: bool,
+    },
+    /// Compute the public aggregates (the Data Browser's statistics, `aou` policy) into DIR/public.
+    Publish {
+        /// Dataset directory.
+        #[arg(long)]
+        data: PathBuf,
     },
     /// Create, list or revoke the bearer tokens `serve --tokens` accepts.
     Token {
@@ -149,17 +160,20 @@ enum Command {
         #[arg(long)]
         timing: bool,
     },
-    /// Statistics of a cohort or a concept: one JSON line per request with the disclosed table.
+    /// Statistics of a cohort, a concept or the dataset: one JSON line per request with the disclosed table.
     Stats {
         /// Dataset directory written by `generate` or `import`.
         #[arg(long)]
         data: PathBuf,
         /// JSON file with one Cohort Builder definition: the scope is its cohort.
-        #[arg(long, conflicts_with = "concept", required_unless_present = "concept")]
+        #[arg(long, conflicts_with_all = ["concept", "dataset"], required_unless_present_any = ["concept", "dataset"])]
         definition: Option<PathBuf>,
         /// A concept id: the scope is the persons with it or a descendant.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "dataset")]
         concept: Option<i32>,
+        /// The scope is every person of the dataset (the Data Browser's population).
+        #[arg(long)]
+        dataset: bool,
         /// One statistics request as JSON, e.g. '{"kind": "age", "bands": "dataBrowser"}', or an array.
         #[arg(long)]
         stat: String,
@@ -256,7 +270,9 @@ fn main() -> ExitCode {
             max_streams,
             max_streams_per_token,
             write_timeout_secs,
+            public_only,
         } => serve::run(serve::Options {
+            public_only,
             data,
             addr,
             www,
@@ -276,6 +292,18 @@ fn main() -> ExitCode {
                 ..serve::Limits::default()
             },
         }),
+        Command::Publish { data } => publish::run(&data).map_err(Into::into).map(|m| {
+            println!(
+                "published the public aggregates of {} into {} ({} policy, {}): domains {}; snapshot {}; per concept {}",
+                m.dataset,
+                data.join(publish::DIR).display(),
+                m.policy.name(),
+                m.published,
+                m.domains.join(", "),
+                m.snapshot.join(", "),
+                m.concept.join(", ")
+            )
+        }),
         Command::Token { action } => token(action),
         Command::Audit { log, json } => {
             audit::summary(&log, json).map(|text| print!("{text}")).map_err(Into::into)
@@ -291,8 +319,9 @@ fn main() -> ExitCode {
             };
         }
         // `stats` too: 2 for wrong options or a failed request.
-        Command::Stats { data, definition, concept, stat, policy, raw } => {
-            return match stats::run(&stats::Options { data, definition, concept, stat, policy, raw }) {
+        Command::Stats { data, definition, concept, dataset, stat, policy, raw } => {
+            return match stats::run(&stats::Options { data, definition, concept, dataset, stat, policy, raw })
+            {
                 Ok(code) => code,
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -1,5 +1,5 @@
 //! `cohortlens stats`: the operator's statistics. Loads a dataset, takes the persons of a cohort
-//! definition or of a concept, computes one statistics request or a JSON array of them and
+//! definition, of a concept or of the whole dataset, computes one statistics request or a JSON array of them and
 //! prints one JSON line per request — the table disclosed under a policy and, with `--raw`, its
 //! exact cells.
 
@@ -25,6 +25,8 @@ pub struct Options {
     pub definition: Option<PathBuf>,
     /// A concept whose persons are the scope, unless `definition` is given.
     pub concept: Option<i32>,
+    /// The scope is every person of the dataset.
+    pub dataset: bool,
     /// One statistics request or a JSON array of them.
     pub stat: String,
     /// The disclosure policy name.
@@ -105,7 +107,7 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
         one => vec![one],
     };
     let definition = match (&options.definition, options.concept) {
-        (Some(path), None) => {
+        (Some(path), None) if !options.dataset => {
             let bad = |detail: String| StatsError::Usage(format!("{}: {detail}", path.display()));
             let text = std::fs::read_to_string(path)
                 .map_err(|e| bad(format!("cannot read the definition file ({e}); check the path")))?;
@@ -114,10 +116,11 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
             })?;
             Some(CohortDefinition::from_value(value).map_err(EngineError::from)?)
         }
-        (None, Some(_)) => None,
+        (None, Some(_)) if !options.dataset => None,
+        (None, None) if options.dataset => None,
         _ => {
             return Err(StatsError::Usage(
-                "give the scope as either --definition FILE or --concept ID".into(),
+                "give the scope as one of --definition FILE, --concept ID or --dataset".into(),
             ));
         }
     };
@@ -127,7 +130,7 @@ pub fn run(options: &Options) -> Result<ExitCode, StatsError> {
     let scope = match (&cohort, options.concept) {
         (Some(c), _) => Scope::Cohort(c),
         (None, Some(id)) => Scope::Concept(id),
-        (None, None) => unreachable!("the scope was checked above"),
+        (None, None) => Scope::Dataset,
     };
     let mut failed = false;
     for (i, value) in requests.into_iter().enumerate() {

@@ -30,8 +30,10 @@ pub use text::BrowserFont;
 pub use text::EmbeddedFont;
 pub use text::{FAMILY, Measure};
 
+#[cfg(feature = "engine")]
 use crate::cohort::{GroupPreview, ItemPreview, Preview};
 use crate::privacy::{Disclosed, DisclosedTable, Policy};
+#[cfg(feature = "engine")]
 use crate::stats::StatRequest;
 
 /// The SVG width when the spec gives none, in CSS pixels.
@@ -171,10 +173,12 @@ pub enum Data {
     /// A statistics table.
     Table(DisclosedTable),
     /// A cohort's preview counts.
+    #[cfg(feature = "engine")]
     Preview(Preview),
 }
 
 /// A preview object as JavaScript hands it back, every count checked on reading.
+#[cfg(feature = "engine")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PreviewForm {
@@ -184,6 +188,7 @@ struct PreviewForm {
     excludes: Vec<GroupForm>,
 }
 
+#[cfg(feature = "engine")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GroupForm {
@@ -193,6 +198,7 @@ struct GroupForm {
     items: Vec<ItemForm>,
 }
 
+#[cfg(feature = "engine")]
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ItemForm {
@@ -200,6 +206,7 @@ struct ItemForm {
     count: Disclosed,
 }
 
+#[cfg(feature = "engine")]
 impl PreviewForm {
     fn into_preview(self) -> Result<Preview, ChartError> {
         let policy = self.total.policy();
@@ -246,9 +253,11 @@ impl ChartSpec {
         let title = self.title.as_deref();
         match data {
             Data::Table(table) => Chart::of_table(self.kind, &table, title, &self.options),
+            #[cfg(feature = "engine")]
             Data::Preview(preview) if self.kind == ChartKind::Preview => {
                 Ok(Chart::of_preview(&preview, title, &self.options))
             }
+            #[cfg(feature = "engine")]
             Data::Preview(_) => Err(invalid(format!(
                 "spec.kind: a preview's counts are drawn by kind 'preview', not {:?}",
                 self.kind
@@ -258,6 +267,7 @@ impl ChartSpec {
 
     /// What the spec's data is: a disclosed result it carries (checked on reading), or what
     /// to compute — a cohort's preview or a statistics request over one scope.
+    #[cfg(feature = "engine")]
     pub fn source(&self) -> Result<Source, ChartError> {
         let data = &self.data;
         let has = |key: &str| data.get(key).is_some();
@@ -316,6 +326,7 @@ impl ChartSpec {
 }
 
 /// What a [`ChartSpec`]'s data is.
+#[cfg(feature = "engine")]
 #[derive(Clone, Debug)]
 pub enum Source {
     /// A result cohortlens already disclosed, passed back by JavaScript.
@@ -327,6 +338,7 @@ pub enum Source {
 }
 
 /// Whose statistics a spec asks for.
+#[cfg(feature = "engine")]
 #[derive(Clone, Debug)]
 pub enum SourceScope {
     /// The persons of this Cohort Builder definition (JSON).
@@ -455,6 +467,7 @@ fn footnote(total: &Disclosed, percent: bool, note: Option<String>) -> String {
 }
 
 /// A group or item id as text.
+#[cfg(feature = "engine")]
 fn id_text(id: &Value) -> String {
     match id {
         Value::String(s) => s.clone(),
@@ -631,6 +644,7 @@ impl Chart {
 
     /// A chart of the Cohort Builder's preview: the cohort, then each include and exclude group
     /// with its items, as horizontal bars; `options.labels` names groups and items by id.
+    #[cfg(feature = "engine")]
     pub fn of_preview(preview: &Preview, title: Option<&str>, options: &ChartOptions) -> Chart {
         let name = |id: &Value, fallback: &str| {
             let id = id_text(id);

@@ -11,7 +11,7 @@ use super::draw::PALETTE;
 use super::*;
 use crate::cohort::CohortDefinition;
 use crate::engine::{Engine, EngineError};
-use crate::privacy::{Tally, TallyRow, TallyTable};
+use crate::privacy::{PercentOf, Tally, TallyRow, TallyTable};
 use crate::store::{Store, Table};
 
 /// A rectangle of the SVG.
@@ -149,11 +149,13 @@ fn stat_table(name: &str, title: &str, dims: &[&str], rows: &[(&[&str], u64)], t
             .map(|(i, (labels, n))| TallyRow {
                 labels: labels.iter().map(|l| l.to_string()).collect(),
                 tally: Tally::new(*n, 0x9e37_79b9 * (i as u64 + 1)),
+                of: None,
             })
             .collect(),
         total: Tally::new(total, 0xdead_beef),
         remainder: None,
         rank: None,
+        percent_of: PercentOf::Total,
     }
 }
 

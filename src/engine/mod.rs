@@ -203,6 +203,12 @@ impl Engine {
         Ok(stats::compute(&self.vocab, &self.index, scope, request)?)
     }
 
+    /// The concepts the Data Browser lists in `domain` (those with participants in the whole
+    /// dataset), by id: the concept pages a publisher enumerates.
+    pub fn data_browser_concepts(&self, domain: stats::EhrDomain) -> Vec<stats::DataBrowserConcept> {
+        stats::concepts_with_participants(&self.vocab, &self.index, domain)
+    }
+
     /// The statistics table `request` asks for over `scope`, disclosed under `policy`.
     pub fn disclosed_statistics(
         &self,

@@ -54,6 +54,11 @@ pub(crate) struct Buckets {
 }
 
 impl Buckets {
+    /// Every concept with rows.
+    pub(crate) fn concepts(&self) -> impl Iterator<Item = i32> + '_ {
+        self.ranges.keys().copied()
+    }
+
     /// The rows of concept `c`.
     pub(crate) fn rows(&self, c: i32) -> Rows<'_> {
         match self.ranges.get(&c) {

@@ -13,7 +13,8 @@ mod tally;
 #[cfg(test)]
 mod tests;
 
-pub use table::{DisclosedRow, DisclosedTable, TallyRow, TallyTable};
+pub use table::{DisclosedRow, DisclosedTable, PercentOf, TallyRow, TallyTable};
+#[cfg(feature = "engine")]
 pub(crate) use tally::PersonKeys;
 pub use tally::Tally;
 use tally::mix;

@@ -25,6 +25,31 @@ pub struct TallyTable {
     /// (largest first; equal counts keep the order given) and keeps this many
     /// ([`Policy::ranked`]).
     pub rank: Option<usize>,
+    /// What each row's percent is a share of.
+    pub percent_of: PercentOf,
+}
+
+/// What a row's percent is a share of; every percent is computed from disclosed numbers only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum PercentOf {
+    /// The table's total, to one decimal.
+    #[default]
+    Total,
+    /// The row's own denominator ([`TallyRow::of`], disclosed like any cell), as a whole
+    /// percent: the Data Browser's Sex and Age charts (a share of the domain's participants of
+    /// that sex or age group).
+    Row,
+    /// The sum of the disclosed counts of the rows that share the row's first label, to one
+    /// decimal: the Data Browser's "% of age group" in Age + Sex.
+    Group,
+}
+
+impl PercentOf {
+    fn is_total(&self) -> bool {
+        *self == PercentOf::Total
+    }
 }
 
 /// One row of a [`TallyTable`].
@@ -34,6 +59,16 @@ pub struct TallyRow {
     pub labels: Vec<String>,
     /// The persons counted in this cell.
     pub tally: Tally,
+    /// The persons the row's percent is a share of, when the table's percents are
+    /// [`PercentOf::Row`].
+    pub of: Option<Tally>,
+}
+
+impl TallyRow {
+    /// A row without its own denominator.
+    pub fn new(labels: Vec<String>, tally: Tally) -> TallyRow {
+        TallyRow { labels, tally, of: None }
+    }
 }
 
 /// A statistics table as it may be shown or exported: every cell disclosed under one policy.
@@ -53,6 +88,9 @@ pub struct DisclosedTable {
     pub rows: Vec<DisclosedRow>,
     /// The persons in scope.
     pub total: Disclosed,
+    /// What each row's percent is a share of (absent: the total).
+    #[serde(default, skip_serializing_if = "PercentOf::is_total")]
+    pub percent_of: PercentOf,
 }
 
 /// One row of a [`DisclosedTable`].
@@ -64,8 +102,11 @@ pub struct DisclosedRow {
     pub labels: Vec<String>,
     /// The disclosed count.
     pub count: Disclosed,
-    /// Percent of the disclosed total, computed from disclosed numbers only.
+    /// Percent of what [`DisclosedTable::percent_of`] says, computed from disclosed numbers only.
     pub percent: Option<f64>,
+    /// The row's own denominator, disclosed ([`PercentOf::Row`] tables only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<Disclosed>,
 }
 
 /// A [`DisclosedTable`] as read from JSON, before its cells are checked.
@@ -78,6 +119,8 @@ struct TableForm {
     dimensions: Vec<String>,
     rows: Vec<DisclosedRow>,
     total: Disclosed,
+    #[serde(default)]
+    percent_of: PercentOf,
 }
 
 impl TryFrom<TableForm> for DisclosedTable {
@@ -86,7 +129,7 @@ impl TryFrom<TableForm> for DisclosedTable {
     /// Accepts a table whose cells (each already checked) all carry the table's policy and
     /// whose rows have one label per dimension; percents are computed again from the cells.
     fn try_from(t: TableForm) -> Result<DisclosedTable, String> {
-        let cells = t.rows.iter().map(|r| &r.count).chain([&t.total]);
+        let cells = t.rows.iter().flat_map(|r| [Some(&r.count), r.of.as_ref()]).flatten().chain([&t.total]);
         if let Some(other) = cells.map(Disclosed::policy).find(|&p| p != t.policy) {
             return Err(format!(
                 "the table is marked {} but has a cell disclosed under {}; pass tables exactly as \
@@ -103,8 +146,11 @@ impl TryFrom<TableForm> for DisclosedTable {
                 t.dimensions.len()
             ));
         }
-        let rows =
-            t.rows.into_iter().map(|r| DisclosedRow { percent: percent(&r.count, &t.total), ..r }).collect();
+        if t.percent_of == PercentOf::Row && t.rows.iter().any(|r| r.of.is_none()) {
+            return Err("a table of row percents needs every row's denominator (of)".to_owned());
+        }
+        let mut rows = t.rows;
+        set_percents(&mut rows, &t.total, t.percent_of);
         Ok(DisclosedTable {
             name: t.name,
             title: t.title,
@@ -112,6 +158,7 @@ impl TryFrom<TableForm> for DisclosedTable {
             dimensions: t.dimensions,
             rows,
             total: t.total,
+            percent_of: t.percent_of,
         })
     }
 }
@@ -121,6 +168,39 @@ fn percent(count: &Disclosed, total: &Disclosed) -> Option<f64> {
     match (count.value, total.value) {
         (Some(c), Some(t)) if t > 0 => Some((c as f64 * 1000.0 / t as f64).round() / 10.0),
         _ => None,
+    }
+}
+
+/// `count / of × 100` as the Data Browser's charts compute it (a JavaScript division, then
+/// `toFixed(decimals)`: halves round up), or none when a number is withheld or `of` is 0.
+fn share(count: Option<u64>, of: Option<u64>, decimals: i32) -> Option<f64> {
+    match (count, of) {
+        (Some(c), Some(o)) if o > 0 => {
+            let scale = 10f64.powi(decimals);
+            Some(((c as f64 / o as f64) * 100.0 * scale).round() / scale)
+        }
+        _ => None,
+    }
+}
+
+/// Sets every row's percent as `percent_of` says.
+fn set_percents(rows: &mut [DisclosedRow], total: &Disclosed, percent_of: PercentOf) {
+    let groups: Vec<Option<u64>> = match percent_of {
+        PercentOf::Group => rows
+            .iter()
+            .map(|r| {
+                let same = rows.iter().filter(|o| o.labels.first() == r.labels.first());
+                same.map(|o| o.count.value).sum()
+            })
+            .collect(),
+        _ => vec![None; rows.len()],
+    };
+    for (row, group) in rows.iter_mut().zip(groups) {
+        row.percent = match percent_of {
+            PercentOf::Total => percent(&row.count, total),
+            PercentOf::Row => share(row.count.value, row.of.as_ref().and_then(Disclosed::value), 0),
+            PercentOf::Group => share(row.count.value, group, 1),
+        };
     }
 }
 
@@ -161,11 +241,16 @@ impl Policy {
         if self == Policy::Suppress {
             suppress_secondary(&labels, &raw, &mut counts);
         }
-        let rows = labels
+        let mut ofs: Vec<Option<Disclosed>> =
+            table.rows.iter().map(|r| r.of.map(|t| self.disclose(t))).collect();
+        ofs.resize(labels.len(), None);
+        let mut rows: Vec<DisclosedRow> = labels
             .into_iter()
             .zip(counts)
-            .map(|(labels, count)| DisclosedRow { percent: percent(&count, &total), labels, count })
+            .zip(ofs)
+            .map(|((labels, count), of)| DisclosedRow { percent: None, labels, count, of })
             .collect();
+        set_percents(&mut rows, &total, table.percent_of);
         DisclosedTable {
             name: table.name.clone(),
             title: table.title.clone(),
@@ -173,6 +258,7 @@ impl Policy {
             dimensions: table.dimensions.clone(),
             rows,
             total,
+            percent_of: table.percent_of,
         }
     }
 }

@@ -12,6 +12,7 @@ pub struct Tally {
 
 impl Tally {
     /// The tally of the persons (ordinals) in `persons`.
+    #[cfg(feature = "engine")]
     pub(crate) fn of(persons: impl IntoIterator<Item = u32>, keys: &PersonKeys) -> Tally {
         let mut t = Tally::default();
         persons.into_iter().for_each(|p| t.add(keys.key(p)));
@@ -19,6 +20,7 @@ impl Tally {
     }
 
     /// Counts one more person, with key `person_key`.
+    #[cfg(feature = "engine")]
     #[inline]
     pub(crate) fn add(&mut self, person_key: u64) {
         self.count += 1;
@@ -42,9 +44,11 @@ impl Tally {
 /// keyed hash of `person_id`; the salt is derived from the dataset's own ids, so the same
 /// dataset always perturbs the same way (anyone holding the rows can recompute it: perturbation
 /// protects what is shown, not the rows themselves).
+#[cfg(feature = "engine")]
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PersonKeys(Vec<u64>);
 
+#[cfg(feature = "engine")]
 impl PersonKeys {
     /// Keys for the persons with these `person_id`s, in ordinal order.
     pub(crate) fn new(person_ids: &[i64]) -> PersonKeys {

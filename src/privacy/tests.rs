@@ -94,11 +94,13 @@ fn table(dimensions: &[&str], rows: &[(&[&str], u64)], total: u64, remainder: Op
             .map(|(i, (labels, n))| TallyRow {
                 labels: labels.iter().map(|l| l.to_string()).collect(),
                 tally: Tally::new(*n, mix(i as u64 + 1)),
+                of: None,
             })
             .collect(),
         total: Tally::new(total, mix(999)),
         remainder: remainder.map(str::to_owned),
         rank: None,
+        percent_of: PercentOf::Total,
     }
 }
 
@@ -177,7 +179,7 @@ fn rankings_follow_the_disclosed_counts_under_every_policy() {
     // 60 concepts of 100–159 persons, each its own person set: under `perturbed` the noise
     // reorders them, so a ranking by raw counts would contradict the numbers shown.
     let rows: Vec<TallyRow> = (0..60u64)
-        .map(|i| TallyRow { labels: vec![format!("c{i:02}")], tally: Tally::new(100 + i, mix(i + 7)) })
+        .map(|i| TallyRow::new(vec![format!("c{i:02}")], Tally::new(100 + i, mix(i + 7))))
         .collect();
     let ranking = TallyTable {
         name: "top_concepts".into(),
@@ -187,6 +189,7 @@ fn rankings_follow_the_disclosed_counts_under_every_policy() {
         total: Tally::new(5_000, mix(1)),
         remainder: None,
         rank: Some(25),
+        percent_of: PercentOf::Total,
     };
     for policy in [Policy::Aou, Policy::Suppress, Policy::Perturbed] {
         let shown = policy.disclose_table(&ranking);
@@ -277,4 +280,50 @@ fn disclosed_tables_read_back_with_percents_from_their_cells() {
     json["rows"][1]["count"] = serde_json::json!({"value": 40, "label": "40", "policy": "suppress"});
     let e = serde_json::from_value::<DisclosedTable>(json).unwrap_err().to_string();
     assert!(e.contains("marked aou"), "{e}");
+}
+
+#[test]
+fn row_and_group_percents_use_disclosed_numbers_and_survive_json() {
+    let row = |labels: &[&str], n: u64, of: Option<u64>, k: u64| TallyRow {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        tally: Tally::new(n, mix(k)),
+        of: of.map(|o| Tally::new(o, mix(k + 100))),
+    };
+    let by_row = TallyTable {
+        name: "data_browser_sex".into(),
+        title: "Sex".into(),
+        dimensions: vec!["Sex".into()],
+        // 45 → 60 of 130 → 140: 42.86 % shows as 43; 5 → 20 of 0: no percent.
+        rows: vec![row(&["Female"], 45, Some(130), 1), row(&["Male"], 5, Some(0), 2)],
+        total: Tally::new(50, mix(9)),
+        remainder: None,
+        rank: None,
+        percent_of: PercentOf::Row,
+    };
+    let shown = Policy::Aou.disclose_table(&by_row);
+    assert_eq!(shown.rows[0].of.as_ref().and_then(Disclosed::value), Some(140));
+    assert_eq!(shown.rows.iter().map(|r| r.percent).collect::<Vec<_>>(), [Some(43.0), None]);
+    let json = serde_json::to_string(&shown).unwrap();
+    assert!(json.contains("\"percentOf\":\"row\""), "{json}");
+    assert_eq!(serde_json::from_str::<DisclosedTable>(&json).unwrap(), shown);
+    let no_of = json.replace("\"of\":", "\"ignored\":");
+    assert!(serde_json::from_str::<DisclosedTable>(&no_of).is_err(), "a row percent needs its denominator");
+    // Group: 41 → 60 and 20 → 20 in one age group (80): 75.0 % and 25.0 %; 7 → 20 alone: 100 %.
+    let by_group = TallyTable {
+        rows: vec![
+            row(&["18-29", "Male"], 41, None, 3),
+            row(&["18-29", "Female"], 20, None, 4),
+            row(&["30-39", "Male"], 7, None, 5),
+        ],
+        percent_of: PercentOf::Group,
+        dimensions: vec!["Age".into(), "Sex".into()],
+        ..by_row
+    };
+    let shown = Policy::Aou.disclose_table(&by_group);
+    assert_eq!(
+        shown.rows.iter().map(|r| r.percent).collect::<Vec<_>>(),
+        [Some(75.0), Some(25.0), Some(100.0)]
+    );
+    let plain = Policy::Aou.disclose_table(&table(&["A"], &[(&["x"], 30)], 100, None));
+    assert!(!serde_json::to_string(&plain).unwrap().contains("percentOf"), "the default is not written");
 }

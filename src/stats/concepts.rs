@@ -66,10 +66,8 @@ impl Stats<'_> {
         // Every concept with persons in scope, by label then id: the policy ranks them by their
         // disclosed counts (equal counts keep this order) and keeps `limit`.
         counted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-        let rows = counted
-            .into_iter()
-            .map(|((_, label), _, tally)| TallyRow { labels: vec![label], tally })
-            .collect();
+        let rows =
+            counted.into_iter().map(|((_, label), _, tally)| TallyRow::new(vec![label], tally)).collect();
         let title = format!("Top {} concepts", domain.to_lowercase().replace('_', " "));
         let table = self.table("top_concepts", title, &["Concept"], rows, self.tally(&self.persons));
         Ok(TallyTable { rank: Some(limit), ..table })
@@ -121,7 +119,7 @@ impl Stats<'_> {
                     continue;
                 }
                 let tally = self.tally(distinct(persons));
-                rows.push(TallyRow { labels: vec![unit.clone(), bins.label(i)], tally });
+                rows.push(TallyRow::new(vec![unit.clone(), bins.label(i)], tally));
             }
         }
         let name = &concept_label(self.vocab, concept_id).1;
@@ -156,7 +154,7 @@ impl Stats<'_> {
             all.union_with(&found);
             let persons: Vec<u32> = found.ordinals().filter(|&p| self.member.contains(p)).collect();
             if !persons.is_empty() {
-                out.push(TallyRow { labels: vec![table.to_owned()], tally: self.tally(persons) });
+                out.push(TallyRow::new(vec![table.to_owned()], self.tally(persons)));
             }
         }
         let total: Vec<u32> = all.ordinals().filter(|&p| self.member.contains(p)).collect();

@@ -105,7 +105,7 @@ impl Stats<'_> {
             .zip(slots)
             .enumerate()
             .filter(|(i, (_, persons))| (1..last).contains(i) || !persons.is_empty())
-            .map(|(_, (label, persons))| TallyRow { labels: vec![label], tally: self.tally(persons) })
+            .map(|(_, (label, persons))| TallyRow::new(vec![label], self.tally(persons)))
             .collect();
         Ok(self.table("age", self.age_title(at).to_owned(), &["Age"], rows, self.tally(&self.persons)))
     }
@@ -157,7 +157,7 @@ impl Stats<'_> {
                 by_value.entry(value_of(p)).or_default().push(p);
             }
             for ((_, value), persons) in by_value {
-                rows.push(TallyRow { labels: vec![age.clone(), value], tally: self.tally(persons) });
+                rows.push(TallyRow::new(vec![age.clone(), value], self.tally(persons)));
             }
         }
         Ok(rows)

@@ -35,7 +35,7 @@ impl Stats<'_> {
         let rows = labels
             .zip(slots)
             .filter(|(label, persons)| *label != "No step data" || !persons.is_empty())
-            .map(|(label, persons)| TallyRow { labels: vec![label.to_owned()], tally: self.tally(persons) })
+            .map(|(label, persons)| TallyRow::new(vec![label.to_owned()], self.tally(persons)))
             .collect();
         self.table(
             "fitbit_steps",
@@ -57,6 +57,7 @@ impl Stats<'_> {
                 .map(|month| TallyRow {
                     labels: vec![format!("{:04}-{:02}", month.div_euclid(12), month.rem_euclid(12) + 1)],
                     tally: scoped.get(&month).map_or_else(Tally::default, |found| self.tally(found)),
+                    of: None,
                 })
                 .collect(),
             _ => Vec::new(),

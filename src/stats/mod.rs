@@ -11,10 +11,12 @@
 //! The rules of each table are on [`StatRequest`] and in docs/statistics.md.
 //!
 //! One file per family: `demographics` (sex, gender, race, ethnicity, ages), `concepts` (top
-//! concepts, measurement values, record sources), `survey`, `fitbit`; `bins` the histogram bins.
+//! concepts, measurement values, record sources), `survey`, `fitbit`; `bins` the histogram bins;
+//! `data_browser` the public Data Browser's own statistics, computed its way.
 
 mod bins;
 mod concepts;
+mod data_browser;
 mod demographics;
 mod fitbit;
 mod survey;
@@ -26,10 +28,13 @@ use std::collections::BTreeMap;
 use roaring::RoaringBitmap;
 use serde::Deserialize;
 
+pub(crate) use data_browser::concepts_with_participants;
+pub use data_browser::{DataBrowserConcept, DataBrowserRequest, EhrDomain};
+
 use crate::cohort::Cohort;
 use crate::columns::NULL_I32;
 use crate::index::{Dense, Index};
-use crate::privacy::{Tally, TallyRow, TallyTable};
+use crate::privacy::{PercentOf, Tally, TallyRow, TallyTable};
 use crate::vocab::Vocab;
 
 /// Whose statistics.
@@ -41,6 +46,8 @@ pub enum Scope<'a> {
     /// column (standard, source, survey answer) or as a demographic concept — the persons the
     /// Data Browser counts for a concept.
     Concept(i32),
+    /// Every person of the dataset: the population the Data Browser's statistics describe.
+    Dataset,
 }
 
 /// Which statistic to compute (JSON: `{"kind": "age", "bands": "dataBrowser", "at": "now"}`).
@@ -117,6 +124,10 @@ pub enum StatRequest {
         /// The concept.
         concept_id: i32,
     },
+    /// A statistic of the public Data Browser, computed its way:
+    /// `{"kind": "dataBrowser", "chart": "age", "domain": "condition", "conceptId": 201826}`
+    /// ([`DataBrowserRequest`]).
+    DataBrowser(DataBrowserRequest),
 }
 
 /// Age bands: the Data Browser's or the Cohort Builder's.
@@ -201,6 +212,7 @@ pub(crate) fn compute(
         StatRequest::FitbitSteps => s.fitbit_steps(),
         StatRequest::FitbitMonthly => s.fitbit_monthly(),
         StatRequest::RecordSources { concept_id } => s.record_sources(*concept_id)?,
+        StatRequest::DataBrowser(request) => s.data_browser(request)?,
     })
 }
 
@@ -265,6 +277,7 @@ impl<'a> Stats<'a> {
                 let set = concept_set(vocab, *id)?;
                 (index.concept_persons(&set).to_roaring(), Some(set))
             }
+            Scope::Dataset => ((0..index.persons.len() as u32).collect(), None),
         };
         let mut member = Dense::new(index.persons.len());
         persons.iter().for_each(|p| member.insert(p));
@@ -291,6 +304,7 @@ impl<'a> Stats<'a> {
             total,
             remainder: None,
             rank: None,
+            percent_of: PercentOf::Total,
         }
     }
 
@@ -301,6 +315,7 @@ impl<'a> Stats<'a> {
             .map(|((_, label), persons)| TallyRow {
                 labels: vec![label],
                 tally: self.tally(distinct(persons)),
+                of: None,
             })
             .collect()
     }

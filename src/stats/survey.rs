@@ -49,7 +49,7 @@ impl Stats<'_> {
         // With one answer per person, "Did not answer" is the Data Browser's derived remainder;
         // answers of a multiple-choice question overlap, so it is counted instead.
         if multiple {
-            rows.push(TallyRow { labels: vec!["Did not answer".to_owned()], tally: self.tally(no_answer) });
+            rows.push(TallyRow::new(vec!["Did not answer".to_owned()], self.tally(no_answer)));
         } else {
             table.remainder = Some("Did not answer".to_owned());
         }

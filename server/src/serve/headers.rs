@@ -19,6 +19,13 @@ pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 
 /// The route a resource guide may put in an iframe: its policy lets any page frame it.
 pub const EMBED_ROUTE: &str = "/embed.html";
 
+/// Whether `path` is a file another origin's page loads to show an embed: `embed.js` and the
+/// chart-only wasm build. Module scripts and wasm are fetched in CORS mode, so these (static,
+/// public) files may be read by any origin.
+pub fn is_embed_asset(path: &str) -> bool {
+    path == "/embed.js" || path.starts_with("/embed-pkg/")
+}
+
 /// The longest request target accepted (path and query), in bytes.
 pub const MAX_URI_BYTES: usize = 8 * 1024;
 
@@ -66,6 +73,9 @@ fn with_headers(mut response: Response, path: &str) -> Response {
     if path != EMBED_ROUTE {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     }
+    if is_embed_asset(path) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
     response
 }
 
@@ -81,5 +91,14 @@ mod tests {
         assert!(!csp_for("/embed.html").contains("frame-ancestors 'self'"));
         assert_eq!(csp_for("/embed.html").replace("frame-ancestors *", "frame-ancestors 'self'"), CSP);
         assert!(!CSP.contains("script-src 'self' 'unsafe-inline'"), "no inline script");
+    }
+
+    #[test]
+    fn only_the_embed_script_and_its_wasm_are_readable_by_other_origins() {
+        assert!(is_embed_asset("/embed.js"));
+        assert!(is_embed_asset("/embed-pkg/cohortlens_embed_bg.wasm"));
+        assert!(!is_embed_asset("/pkg/cohortlens_bg.wasm"));
+        assert!(!is_embed_asset("/api/v1/tables/person"));
+        assert!(!is_embed_asset("/embed.html"));
     }
 }

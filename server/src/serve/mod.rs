@@ -9,11 +9,16 @@
 //! public endpoints (tower_governor), request size and time limits, caps on concurrent
 //! streams, a write timeout that cuts off clients that stop reading, an audit record per table
 //! request ([`crate::audit`]) and security headers on every response ([`headers`]).
+//!
+//! The public API ([`public`]) answers from the aggregates `cohortlens publish` stored, which
+//! the server publishes at start when they are missing or stale; `--public-only` serves those
+//! and the pages, and refuses every row.
 
 mod access;
 pub mod cors;
 mod headers;
 pub mod pages;
+mod public;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -57,6 +62,7 @@ use tracing::Level;
 
 use crate::audit::{self, AuditLog, Outcome, Record};
 use crate::dataset::{self, Manifest};
+use crate::publish;
 use crate::tokens::TokenStore;
 use access::{Access, Caller, FailedAuthLimit, StreamCaps, StreamPermits};
 use cohortlens::cdm::Tier;
@@ -95,6 +101,9 @@ pub struct Options {
     pub compress_loopback: bool,
     /// Rate, size, time and concurrency limits.
     pub limits: Limits,
+    /// Serve the public API and the pages only: every table request is refused, and the
+    /// catalog lists the tables by name alone.
+    pub public_only: bool,
 }
 
 /// The server's limits (docs/operator.md, "Limits").
@@ -151,6 +160,7 @@ struct ServedTable {
 
 struct AppState {
     manifest: Manifest,
+    public_only: bool,
     tables: BTreeMap<String, ServedTable>,
     access: Access,
     audit: Option<AuditLog>,
@@ -234,7 +244,8 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let addr = axum::serve::Listener::local_addr(&listener)?;
         let name = state.manifest.name.clone();
         let grace = state.limits.shutdown_grace;
-        let app = router(state, &www, &pkg, &options.allow_origins);
+        let public = published(&options.data);
+        let app = router(state, public, &www, &pkg, &options.allow_origins);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
@@ -265,6 +276,10 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
     let mut problems = Vec::new();
     let manifest = dataset::read_manifest_only(&options.data).map_err(|e| problems.push(e.to_string())).ok();
     let access = match (&options.tokens, &manifest) {
+        (_, Some(_)) if options.public_only => {
+            tracing::info!("--public-only: the public API and the pages are served; every row is refused");
+            Some(Access::Open)
+        }
         (Some(path), _) => match TokenStore::open(path) {
             Ok(store) => {
                 if store.count() == 0 {
@@ -326,6 +341,7 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
     let l = &options.limits;
     Ok(AppState {
         manifest,
+        public_only: options.public_only,
         tables,
         access,
         audit,
@@ -366,7 +382,40 @@ fn read_footer(path: &Path) -> Result<(SchemaRef, Vec<String>), String> {
     Ok((meta.schema().clone(), all_null))
 }
 
-fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderValue]) -> Router {
+/// The published aggregates of the dataset, published first when missing or stale (none, with
+/// the reason logged, when that fails: the public API then answers 503).
+fn published(data: &Path) -> Option<public::PublicData> {
+    if !publish::is_fresh(data) {
+        tracing::info!(
+            "publishing the public aggregates (missing or stale): cohortlens publish --data {}",
+            data.display()
+        );
+        match publish::run(data) {
+            Ok(m) => {
+                tracing::info!(published = %m.published, policy = %m.policy.name(), "public aggregates published")
+            }
+            Err(e) => {
+                tracing::error!("cannot publish the public aggregates: {e}; the public API answers 503");
+                return None;
+            }
+        }
+    }
+    match publish::read(data) {
+        Ok(p) => Some(public::PublicData::new(p)),
+        Err(e) => {
+            tracing::error!("cannot read the public aggregates: {e}; the public API answers 503");
+            None
+        }
+    }
+}
+
+fn router(
+    state: Arc<AppState>,
+    public: Option<public::PublicData>,
+    www: &Path,
+    pkg: &Path,
+    allow_origins: &[HeaderValue],
+) -> Router {
     let limits = &state.limits;
     let governor = GovernorConfigBuilder::default()
         .key_extractor(PeerIp)
@@ -395,10 +444,30 @@ fn router(state: Arc<AppState>, www: &Path, pkg: &Path, allow_origins: &[HeaderV
         err.headers.push((header::RETRY_AFTER, HeaderValue::from(wait.max(1))));
         err.into_response()
     });
-    // The public API: open to every origin, rate-limited. Nothing is published there yet.
-    let public = Router::new()
-        .route("/{*endpoint}", get(|| async { not_found("no such public endpoint") }))
-        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET]))
+    // The public API: open to every origin, rate-limited.
+    let public = match public {
+        Some(data) => public::routes(Arc::new(data)),
+        None => {
+            let unavailable = || async {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "public_unavailable",
+                    "the public aggregates could not be published; the operator must run `cohortlens publish --data \
+                     DIR` (the server log says why)",
+                );
+                e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
+                e
+            };
+            Router::new().route("/", get(unavailable)).route("/{*endpoint}", get(unavailable))
+        }
+    };
+    let public = public
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::HEAD])
+                .expose_headers([header::ETAG, header::CACHE_CONTROL]),
+        )
         .layer(rate_limited.clone());
     let mut rows = Router::new().route("/api/v1/catalog", get(catalog).layer(rate_limited)).route(
         "/api/v1/tables/{table}",
@@ -565,7 +634,7 @@ async fn catalog(
                 rows: None,
                 tier: Some(t.tier),
                 columns: Vec::new(),
-                locked: t.tier > caller.tier,
+                locked: state.public_only || t.tier > caller.tier,
                 unavailable: false,
             };
             if entry.locked {
@@ -755,6 +824,14 @@ fn check_request<'a>(
     name: &str,
     query: Option<&str>,
 ) -> Result<(&'a ServedTable, Option<Vec<usize>>), ApiError> {
+    if state.public_only {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "public_only",
+            "this server serves the public aggregates only (serve --public-only): no table rows; the public \
+             API is at /api/public/v1/",
+        ));
+    }
     let table = state.tables.get(name);
     let readable = table.is_some_and(|t| t.tier <= caller.tier);
     if !readable && caller.holder.is_none() && matches!(state.access, Access::Tokens(_)) {

@@ -1,0 +1,187 @@
+//! The Data Browser statistics on a small hand-checked dataset (reference date 2024-06-30).
+
+use cohortlens_fixture::Fixture;
+use serde_json::json;
+
+use crate::engine::{Engine, EngineError};
+use crate::privacy::{PercentOf, Policy, TallyTable};
+use crate::stats::{EhrDomain, Scope};
+use crate::store::{Store, Table};
+
+const T2DM: i32 = 201_826;
+const E11: i32 = 45_576_876;
+const E10: i32 = 45_533_017;
+
+fn table(fixture: Fixture) -> Table {
+    let batch = fixture.batch();
+    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
+}
+
+/// Persons: 1 female born 1950-01-01, 2 male born 2000-06-15, 3 female born 1990-01-01,
+/// 4 with gender 0 born 1970-01-01, 5 with gender 8551 (Unknown) born 1930-01-01.
+/// Conditions (person, standard, source, date): 1 T2DM/E11 2019-12-31 (10956 + 14610 days:
+/// CEIL(25566 / 365.25) = 70, where completed years are 69), 1 T2DM 1980-01-01 (30),
+/// 2 T2DM 2020-01-01 (CEIL(7139 / 365.25) = 20), 3 0/E10 2015-06-01 (26), 4 T2DM 2021-01-01
+/// (52), 5 0/E10 2010-01-01 (exactly 80).
+fn engine() -> Engine {
+    let mut store = Store::default();
+    let concepts = [
+        (T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
+        (E11, "Type 2 diabetes mellitus (ICD-10 E11)", "Condition", "ICD10CM"),
+        (E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
+        (8_507, "MALE", "Gender", "Gender"),
+        (8_532, "FEMALE", "Gender", "Gender"),
+    ];
+    store.insert(table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|c| c.2))
+            .texts("vocabulary_id", concepts.map(|c| c.3))
+            .texts("concept_class_id", concepts.map(|_| "Clinical Finding"))
+            .texts("concept_code", concepts.map(|_| "x")),
+    ));
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5])
+            .ints("year_of_birth", [Some(1950), Some(2000), Some(1990), Some(1970), Some(1930)])
+            .ints("month_of_birth", [Some(1), Some(6), Some(1), Some(1), Some(1)])
+            .ints("day_of_birth", [Some(1), Some(15), Some(1), Some(1), Some(1)])
+            .ints("gender_concept_id", [Some(8_532), Some(8_507), Some(8_532), Some(0), Some(8_551)])
+            .ints("race_concept_id", [Some(0); 5])
+            .ints("ethnicity_concept_id", [Some(0); 5]),
+    ));
+    store.insert(table(
+        Fixture::new("condition_occurrence")
+            .ids("person_id", [1, 1, 2, 3, 4, 5])
+            .ints("condition_concept_id", [Some(T2DM), Some(T2DM), Some(T2DM), Some(0), Some(T2DM), Some(0)])
+            .ints("condition_source_concept_id", [Some(E11), None, None, Some(E10), None, Some(E10)])
+            .days("condition_start_date", [18_261, 3_652, 18_262, 16_587, 18_628, 14_610]),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
+    engine.statistics(&Scope::Dataset, &serde_json::from_value(request).unwrap())
+}
+
+/// Rows as (labels, raw count, raw denominator).
+fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64, Option<u64>)> {
+    t.rows
+        .iter()
+        .map(|r| (r.labels.iter().map(String::as_str).collect(), r.tally.raw(), r.of.map(|o| o.raw())))
+        .collect()
+}
+
+#[test]
+fn domains_count_every_participant_with_a_record() {
+    let t = stat(&engine(), json!({"kind": "dataBrowser", "chart": "domains"})).unwrap();
+    let rows: Vec<(&str, u64)> = t.rows.iter().map(|r| (r.labels[0].as_str(), r.tally.raw())).collect();
+    assert_eq!(
+        rows,
+        [
+            ("Condition", 5),
+            ("Drug", 0),
+            ("Procedure", 0),
+            ("Observation", 0),
+            ("Measurement", 0),
+            ("Physical Measurements", 0),
+            ("Fitbit", 0)
+        ]
+    );
+    assert_eq!(t.total.raw(), 5);
+}
+
+#[test]
+fn concepts_are_exact_and_list_unmapped_source_concepts() {
+    let engine = engine();
+    let t =
+        stat(&engine, json!({"kind": "dataBrowser", "chart": "concepts", "domain": "condition"})).unwrap();
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Type 1 diabetes mellitus (ICD-10 E10)", "45533017"], 2, None),
+            (vec!["Type 2 diabetes mellitus", "201826"], 3, None),
+            (vec!["Type 2 diabetes mellitus (ICD-10 E11)", "45576876"], 1, None),
+        ]
+    );
+    assert_eq!(t.rank, Some(3), "the policy orders the list by disclosed counts");
+    let listed: Vec<(i32, bool)> = engine
+        .data_browser_concepts(EhrDomain::Condition)
+        .iter()
+        .map(|c| (c.concept_id, c.standard))
+        .collect();
+    assert_eq!(listed, [(T2DM, true), (E10, false), (E11, false)], "by id");
+    assert!(engine.data_browser_concepts(EhrDomain::Drug).is_empty(), "no concept without participants");
+}
+
+#[test]
+fn sex_shares_are_of_the_domain_participants_of_that_sex() {
+    let engine = engine();
+    let t = stat(
+        &engine,
+        json!({"kind": "dataBrowser", "chart": "sex", "domain": "condition", "conceptId": T2DM}),
+    )
+    .unwrap();
+    assert_eq!(
+        raw(&t),
+        [(vec!["Female"], 1, Some(2)), (vec!["Male"], 1, Some(1)), (vec!["Other"], 1, Some(1))]
+    );
+    assert_eq!((t.total.raw(), t.percent_of), (3, PercentOf::Row));
+    let shown = Policy::Suppress.disclose_table(&t);
+    assert!(shown.rows.iter().all(|r| r.percent.is_none()), "withheld cells give no percent");
+}
+
+#[test]
+fn age_is_at_first_occurrence_rounded_up_and_age_sex_is_per_record() {
+    let engine = engine();
+    let ask = |chart: &str, concept: i32| {
+        stat(
+            &engine,
+            json!({"kind": "dataBrowser", "chart": chart, "domain": "condition", "conceptId": concept}),
+        )
+        .unwrap()
+    };
+    let age = ask("age", T2DM);
+    // Person 1's first record is at 30 (not their 70 of 2019); the domain's participants by
+    // age at each record are 18-29: 2, 2; 30-39: 1; 50-59: 4.
+    assert_eq!(
+        raw(&age),
+        [(vec!["18-29"], 1, Some(2)), (vec!["30-39"], 1, Some(1)), (vec!["50-59"], 1, Some(1))]
+    );
+    assert_eq!(raw(&ask("age", E10)), [(vec!["18-29"], 1, Some(2)), (vec!["80-89"], 1, Some(1))]);
+    let age_sex = ask("ageSex", T2DM);
+    let cells: Vec<(Vec<&str>, u64)> = raw(&age_sex).into_iter().map(|(l, n, _)| (l, n)).collect();
+    let expected = [
+        (["18-29", "Male"], 1),
+        (["18-29", "Female"], 0),
+        (["18-29", "Other"], 0),
+        (["30-39", "Male"], 0),
+        (["30-39", "Female"], 1),
+        (["30-39", "Other"], 0),
+        (["50-59", "Male"], 0),
+        (["50-59", "Female"], 0),
+        (["50-59", "Other"], 1),
+        (["70-79", "Male"], 0),
+        (["70-79", "Female"], 1),
+        (["70-79", "Other"], 0),
+    ];
+    assert_eq!(cells, expected.map(|(l, n)| (l.to_vec(), n)));
+    assert_eq!(age_sex.percent_of, PercentOf::Group);
+    let shown = Policy::Aou.disclose_table(&age_sex);
+    assert_eq!(shown.rows[0].percent, Some(100.0), "20 of a group of 20");
+    assert_eq!(shown.rows[1].percent, Some(0.0));
+}
+
+#[test]
+fn a_concept_outside_the_domain_is_a_clear_error() {
+    let engine = engine();
+    let e =
+        stat(&engine, json!({"kind": "dataBrowser", "chart": "age", "domain": "drug", "conceptId": T2DM}))
+            .unwrap_err();
+    assert!(e.to_string().contains("no records in the Data Browser's Drug domain"), "{e}");
+    let e =
+        stat(&engine, json!({"kind": "dataBrowser", "chart": "sex", "domain": "condition", "conceptId": 7}))
+            .unwrap_err();
+    assert_eq!(e, EngineError::UnknownConcept(7));
+}

@@ -1,0 +1,214 @@
+// The public tier in headless Chromium: the sample resource guide (embed-demo.html) served from
+// a second loopback port — another origin, a plain static server like a library's — renders
+// every embed and the iframe; no embed ever requests /api/v1/tables/; a snippet copied from the
+// Data Browser page works pasted into a page on the other origin; an unreachable server is said
+// plainly with a link to the Data Browser; axe-core finds no serious or critical violation on the
+// Data Browser page and the guide; the embed's whole download is at most 250 KB gzipped;
+// screenshots at 1280 and 390 px.
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { ROOT, browser, generate, serve, screenshotPath } from './harness.mjs';
+
+const AXE = readFileSync(join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+const ELEMENTS = 'cohortlens-chart, cohortlens-count, cohortlens-snapshot';
+
+/** A plain static server on another loopback port: `www/` and the files of `extra`. */
+function staticOrigin(extra) {
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^\/+/, '');
+    for (const dir of [extra, join(ROOT, 'www')]) {
+      try {
+        const body = readFileSync(join(dir, path));
+        response.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' });
+        return response.end(body);
+      } catch { /* try the next directory */ }
+    }
+    response.writeHead(404).end();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/`, stop: () => server.close(),
+  })));
+}
+
+const f = {};
+before(async () => {
+  f.dataset = generate(2000, 42);
+  f.server = await serve(f.dataset.out, ['--rate-per-minute', '100000', '--rate-burst', '100000']);
+  f.pages = mkdtempSync(join(tmpdir(), 'cohortlens-guide-'));
+  f.origin = await staticOrigin(f.pages);
+  f.chromium = await browser();
+});
+after(async () => {
+  await f.chromium?.close();
+  f.origin?.stop();
+  f.server?.stop();
+  f.dataset?.remove();
+  if (f.pages) rmSync(f.pages, { recursive: true, force: true });
+});
+
+/** A page that records errors and every request URL, frames included. */
+async function open(url, width = 1280) {
+  const p = await f.chromium.newPage({ viewport: { width, height: 900 } });
+  p.errors = [];
+  p.requests = [];
+  p.on('pageerror', (e) => p.errors.push(String(e)));
+  p.on('console', (m) => { if (m.type() === 'error') p.errors.push(m.text()); });
+  p.on('request', (r) => p.requests.push(r.url()));
+  await p.goto(url);
+  return p;
+}
+
+/** Waits until every embed of the page (and of its frames) is ready or failed; returns their states. */
+async function settled(p) {
+  const states = [];
+  for (const frame of p.frames()) {
+    await frame.waitForFunction((sel) => [...document.querySelectorAll(sel)].length > 0
+      && [...document.querySelectorAll(sel)].every((e) => ['ready', 'error'].includes(e.dataset.state)), ELEMENTS,
+    { timeout: 60_000 }).catch(() => {});
+    states.push(...await frame.evaluate((sel) => [...document.querySelectorAll(sel)].map((e) => ({
+      tag: e.localName, state: e.dataset.state, attrs: e.getAttribute('statistic') ?? e.getAttribute('concept'),
+      concept: e.getAttribute('concept'),
+      label: e.shadowRoot.querySelector('canvas')?.getAttribute('aria-label') ?? e.shadowRoot.querySelector('.body').textContent.trim().slice(0, 160),
+      inked: (() => {
+        const c = e.shadowRoot.querySelector('canvas');
+        if (!c) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 200 || d[i + 1] < 200 || d[i + 2] < 200)) ink++;
+        return ink;
+      })(),
+    })), ELEMENTS));
+  }
+  return states;
+}
+
+async function axeViolations(p) {
+  await p.evaluate(AXE);
+  const result = await p.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.filter((v) => ['serious', 'critical'].includes(v.impact))
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join('; ')})`);
+}
+
+test('the resource guide on another origin renders every embed and the iframe, reading public aggregates only', async () => {
+  const p = await open(`${f.origin.url}embed-demo.html?server=${encodeURIComponent(f.server.url)}`);
+  await p.waitForFunction(() => document.querySelector('iframe').contentDocument !== null || true);
+  await p.frameLocator('iframe').locator('cohortlens-chart').waitFor({ timeout: 60_000 });
+  const states = await settled(p);
+  const kinds = new Set(states.map((s) => s.tag));
+  assert.ok(states.length >= 7, JSON.stringify(states));
+  assert.deepEqual([...kinds].sort(), ['cohortlens-chart', 'cohortlens-count', 'cohortlens-snapshot']);
+  for (const s of states) {
+    assert.equal(s.state, 'ready', JSON.stringify(s));
+    if (s.inked !== null) assert.ok(s.inked > 2000, `a drawn chart, not an empty box: ${JSON.stringify(s)}`);
+  }
+  assert.equal(p.frames().length, 2, 'the iframe embed');
+  assert.ok(p.frames()[1].url().startsWith(`${f.server.url}embed.html?`));
+  const server = new URL(f.server.url).origin;
+  const fromServer = p.requests.filter((u) => u.startsWith(server));
+  assert.ok(fromServer.some((u) => u.includes('/api/public/v1/')), fromServer.join('\n'));
+  assert.deepEqual(p.requests.filter((u) => u.includes('/api/v1/')), [], 'an embed never requests /api/v1/…');
+  assert.equal(p.requests.filter((u) => u.endsWith('cohortlens_embed_bg.wasm')).length, 2,
+    'the wasm is fetched once per page (the guide, the iframe) however many elements');
+  assert.deepEqual(p.errors, []);
+  assert.deepEqual(await axeViolations(p), []);
+  await p.screenshot({ path: screenshotPath('public-guide-1280'), fullPage: true });
+  // A full-page capture leaves an out-of-process (cross-origin) iframe blank: capture its box in view.
+  await p.locator('#labs').scrollIntoViewIfNeeded();
+  await p.locator('#labs').screenshot({ path: screenshotPath('public-guide-iframe-1280') });
+  await p.setViewportSize({ width: 390, height: 900 });
+  await p.waitForTimeout(600);
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
+  await p.screenshot({ path: screenshotPath('public-guide-390'), fullPage: true });
+  await p.close();
+});
+
+test('a snippet copied from the Data Browser page shows a live chart on another origin, as element and as iframe', async () => {
+  const p = await open(`${f.server.url}browser.html`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  await p.getByRole('searchbox').fill('diabetes');
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.locator('#results-table tbody a').first().click();
+  await p.waitForSelector('#concept:not([hidden]) cohortlens-chart');
+  await settled(p);
+  await p.getByRole('button', { name: /Embed this chart: .*Age \+ Sex/ }).click();
+  const element = await p.locator('#snippet-element').inputValue();
+  const iframe = await p.locator('#snippet-iframe').inputValue();
+  assert.match(element, /<script type="module" src="http:\/\/127\.0\.0\.1:\d+\/embed\.js"><\/script>/);
+  assert.match(element, /<cohortlens-chart [^>]*statistic="ageSex"/);
+  assert.match(iframe, /<iframe src="http:\/\/127\.0\.0\.1:\d+\/embed\.html\?element=chart&amp;concept=\d+/);
+  assert.deepEqual(await axeViolations(p), []);
+  await p.screenshot({ path: screenshotPath('public-browser-embed-dialog') });
+  await p.close();
+  writeFileSync(join(f.pages, 'pasted.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>A librarian's page</title><link rel="icon" href="data:,"></head><body><h1>Diabetes in the data</h1>\n${element}\n${iframe}\n</body></html>`);
+  const guide = await open(`${f.origin.url}pasted.html`);
+  await guide.frameLocator('iframe').locator('cohortlens-chart').waitFor({ timeout: 60_000 });
+  const states = await settled(guide);
+  assert.equal(states.length, 2);
+  for (const s of states) assert.ok(s.state === 'ready' && s.inked > 2000, JSON.stringify(s));
+  assert.deepEqual(guide.errors, []);
+  await guide.close();
+});
+
+test('the Data Browser page: search across data types, a concept page with its charts, the snapshot; axe at 1280 and 390 px', async () => {
+  const p = await open(`${f.server.url}browser.html`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const snapshot = await settled(p);
+  assert.ok(snapshot.length >= 2 && snapshot.every((s) => s.state === 'ready'), JSON.stringify(snapshot));
+  await p.screenshot({ path: screenshotPath('public-browser-1280'), fullPage: true });
+  await p.getByRole('searchbox').fill('a');
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.waitForSelector('#results:not([hidden])');
+  const domains = await p.locator('#results-table tbody tr td:nth-child(2)').allTextContents();
+  assert.ok(new Set(domains).size >= 3, `results across data types: ${[...new Set(domains)]}`);
+  const counts = await p.locator('#results-table tbody td.num').allTextContents();
+  assert.ok(counts.length > 10 && counts.every((c) => c === '≤ 20' || (Number(c) >= 20 && Number(c) % 20 === 0)), counts.join());
+  await p.locator('#results-table tbody a').first().click();
+  await p.waitForSelector('#concept:not([hidden]) cohortlens-chart');
+  const charts = await settled(p);
+  const concept = charts.filter((s) => s.tag === 'cohortlens-chart' && s.concept);
+  assert.ok(concept.length >= 3 && concept.every((s) => s.state === 'ready' && s.inked > 2000), JSON.stringify(charts));
+  assert.equal(await p.getByRole('button', { name: /^Embed this/ }).count(), concept.length + 1, 'a button per chart and one for the count');
+  assert.ok(await p.locator('#snapshot').isHidden(), 'the concept page alone');
+  assert.deepEqual(p.requests.filter((u) => u.includes('/api/v1/')), [], 'the Data Browser reads public data only');
+  assert.deepEqual(await axeViolations(p), []);
+  await p.screenshot({ path: screenshotPath('public-concept-1280'), fullPage: true });
+  await p.setViewportSize({ width: 390, height: 900 });
+  await p.waitForTimeout(600);
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
+  assert.deepEqual(await axeViolations(p), []);
+  await p.screenshot({ path: screenshotPath('public-concept-390'), fullPage: true });
+  assert.deepEqual(p.errors, []);
+  await p.close();
+});
+
+test('an embed whose server cannot be reached says so and links to the Data Browser', async () => {
+  writeFileSync(join(f.pages, 'down.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>down</title>
+<script type="module" src="${f.server.url}embed.js"></script></head><body>
+<cohortlens-chart server="http://127.0.0.1:9" concept="201826" statistic="sex"></cohortlens-chart>
+<cohortlens-count server="http://127.0.0.1:9" concept="201826"></cohortlens-count></body></html>`);
+  const p = await open(`${f.origin.url}down.html`);
+  const states = await settled(p);
+  assert.equal(states.length, 2);
+  for (const s of states) {
+    assert.equal(s.state, 'error');
+    assert.match(s.label, /cannot be reached/);
+  }
+  const link = await p.locator('cohortlens-chart').evaluate((e) => e.shadowRoot.querySelector('[role="alert"] a').href);
+  assert.equal(link, 'http://127.0.0.1:9/browser.html#concept/201826');
+  await p.close();
+});
+
+test("the embed's whole download (embed.js, the wasm glue and the wasm) is at most 250 KB gzipped", () => {
+  const files = ['www/embed.js', 'www/embed-pkg/cohortlens_embed.js', 'www/embed-pkg/cohortlens_embed_bg.wasm'];
+  const sizes = Object.fromEntries(files.map((file) => [file, gzipSync(readFileSync(join(ROOT, file)), { level: 9 }).length]));
+  const total = Object.values(sizes).reduce((a, b) => a + b, 0);
+  console.log(`embed download, gzipped: ${JSON.stringify(sizes)}; total ${(total / 1024).toFixed(1)} KB`);
+  assert.ok(total <= 250 * 1024, `${total} bytes`);
+});

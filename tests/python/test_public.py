@@ -1,0 +1,238 @@
+"""The public tier against a real server on loopback: `cohortlens publish` (files, manifest,
+atomic replacement, staleness), the published participant counts against DuckDB, a scraper
+over every public endpoint (JSON and Arrow) that finds no count from 1 to 19 and no row-level
+column, the CORS and cache headers, the rate limit, and `serve --public-only` refusing rows.
+"""
+
+import hashlib
+import json
+import math
+import shutil
+import subprocess
+import time
+import urllib.error
+
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+import pytest
+
+from test_server import Server
+
+# Keys of numbers that are not counts of persons.
+NOT_COUNTS = {"conceptId", "percent", "questionConceptId"}
+# Columns and keys that only row-level data has.
+ROW_LEVEL = {
+    "person_id", "personId", "birth_datetime", "year_of_birth", "month_of_birth", "day_of_birth",
+    "condition_start_date", "visit_occurrence_id", "measurement_id", "observation_id", "value_as_number",
+    "person_source_value", "location_id", "provider_id", "drug_exposure_id", "procedure_occurrence_id",
+}
+EMBED_ROUTES = ("embed.js", "embed.html", "embed-pkg/cohortlens_embed.js", "embed-pkg/cohortlens_embed_bg.wasm")
+
+
+def aou(n):
+    """The `aou` policy, written here independently: 0, else 20 for 1–20, else up to a multiple of 20."""
+    return 0 if n == 0 else max(20, math.ceil(n / 20) * 20)
+
+
+@pytest.fixture(scope="module")
+def small(binary, tmp_path_factory):
+    """A 3,000-person synthetic dataset, published with `cohortlens publish`."""
+    out = tmp_path_factory.mktemp("public") / "synthetic-3k"
+    run = subprocess.run([str(binary), "generate", "--persons", "3000", "--seed", "7", "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([str(binary), "publish", "--data", str(out)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    assert "published the public aggregates" in run.stdout and "aou policy" in run.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(binary, small):
+    """The published dataset served with a rate limit high enough for the scraper."""
+    s = Server(binary, small, "--rate-per-minute", "1000000", "--rate-burst", "1000000")
+    yield s
+    s.stop()
+
+
+def get_json(server, path, headers=None):
+    with server.get(path, headers) as r:
+        return r.status, r.headers, json.loads(r.read())
+
+
+def test_publish_writes_the_aggregates_and_a_manifest(small):
+    public = small / "public"
+    assert sorted(p.name for p in public.iterdir()) == ["concepts.parquet", "publish.json", "tables.parquet"]
+    assert not [p for p in small.iterdir() if p.name.startswith(".public")], "no partial or old directory is left"
+    manifest = json.loads((public / "publish.json").read_text())
+    assert manifest["policy"] == "aou"
+    assert manifest["dataset_fingerprint"] == hashlib.sha256((small / "manifest.json").read_bytes()).hexdigest()
+    assert set(manifest["domains"]) == {"condition", "drug", "procedure", "observation", "measurement"}
+    assert {"sex", "age", "ageSex"} <= set(manifest["concept"])
+    assert time.time() - time.mktime(time.strptime(manifest["published"], "%Y-%m-%dT%H:%M:%SZ")) < 24 * 3600
+    tables = pq.read_table(public / "tables.parquet")
+    assert tables.column_names == ["scope", "id", "statistic", "table"]
+    for text in tables.column("table").to_pylist():
+        assert json.loads(text)["policy"] == "aou"
+
+
+def test_published_condition_counts_match_duckdb(small, con):
+    """Every standard condition concept's participants are the persons with a condition_occurrence
+    of exactly that concept (Data Browser analysis 3000), rounded by the `aou` rule."""
+    concepts = pq.read_table(small / "public" / "concepts.parquet").to_pylist()
+    conditions = [c for c in concepts if c["domain"] == "condition" and c["standard"]]
+    assert len(conditions) >= 10
+    path = small / "condition_occurrence.parquet"
+    exact = dict(con.execute(
+        f"SELECT condition_concept_id, count(DISTINCT person_id) FROM read_parquet('{path}') GROUP BY 1").fetchall())
+    for c in conditions:
+        assert c["participants"] == aou(exact[c["concept_id"]]), c
+        assert c["participants_label"] == ("≤ 20" if c["participants"] == 20 else str(c["participants"]))
+
+
+def check_json(value, where, key=None):
+    """No number under a count's key from 1 to 19; every disclosed count 0 or a multiple of 20; no row-level key."""
+    if isinstance(value, dict):
+        assert not (ROW_LEVEL & set(value)), f"{where}: row-level key in {sorted(value)}"
+        if {"value", "label", "policy"} <= set(value):
+            v = value["value"]
+            assert v is None or v == 0 or (v >= 20 and v % 20 == 0), f"{where}: disclosed {value}"
+        for k, v in value.items():
+            check_json(v, where, k)
+    elif isinstance(value, list):
+        for v in value:
+            check_json(v, where, key)
+    elif isinstance(value, bool) or value is None:
+        pass
+    elif isinstance(value, (int, float)) and key not in NOT_COUNTS:
+        assert not (1 <= value <= 19), f"{where}: {key} = {value}"
+
+
+def check_arrow(server, path):
+    with server.get(path + ("&" if "?" in path else "?") + "format=arrow") as r:
+        assert r.headers["Content-Type"] == "application/vnd.apache.arrow.stream"
+        table = ipc.open_stream(r.read()).read_all()
+    assert not (ROW_LEVEL & set(table.column_names)), (path, table.column_names)
+    for name in ("count", "participants"):
+        if name in table.column_names:
+            for v in table.column(name).to_pylist():
+                assert v is None or v == 0 or (v >= 20 and v % 20 == 0), (path, name, v)
+    return table
+
+
+def test_a_scraper_finds_no_small_count_and_no_row(server):
+    paths = ["/api/public/v1", "/api/public/v1/manifest", "/api/public/v1/snapshot"]
+    _, _, manifest = get_json(server, "/api/public/v1/manifest")
+    _, _, snapshot = get_json(server, "/api/public/v1/snapshot")
+    for name in snapshot["tables"]:
+        paths.append(f"/api/public/v1/snapshot/{name}")
+        check_arrow(server, f"/api/public/v1/snapshot/{name}")
+    concepts = []
+    for domain in manifest["domains"]:
+        path = f"/api/public/v1/concepts?domain={domain}&limit=200"
+        paths.append(path)
+        concepts += get_json(server, path)[2]["concepts"]
+        check_arrow(server, path)
+    assert len(concepts) > 50
+    for c in concepts:
+        paths.append(f"/api/public/v1/concepts/{c['conceptId']}")
+    for c in concepts[:40]:
+        for statistic in manifest["concept"]:
+            paths.append(f"/api/public/v1/concepts/{c['conceptId']}/{statistic}")
+            check_arrow(server, f"/api/public/v1/concepts/{c['conceptId']}/{statistic}")
+    seen_small = False
+    for path in paths:
+        _, _, body = get_json(server, path)
+        check_json(body, path)
+        seen_small |= '"≤ 20"' in json.dumps(body, ensure_ascii=False)
+    assert seen_small, "the scraper saw the small-count label, so it walked tables with small cells"
+    for path in EMBED_ROUTES:
+        with server.get("/" + path) as r:
+            assert r.status == 200
+            assert b"person_id" not in r.read()
+
+
+def test_search_matches_names_codes_and_ids(server):
+    _, _, found = get_json(server, "/api/public/v1/concepts?q=diabetes&limit=20")
+    assert found["concepts"] and all("diabetes" in c["name"].lower() for c in found["concepts"])
+    first = found["concepts"][0]
+    _, _, by_id = get_json(server, f"/api/public/v1/concepts?q={first['conceptId']}")
+    assert by_id["concepts"][0]["conceptId"] == first["conceptId"]
+    counts = [c["participants"]["value"] for c in found["concepts"]]
+    assert counts == sorted(counts, reverse=True), "most participants first"
+    code, body = server.error("/api/public/v1/concepts?limit=5000")
+    assert code == 400 and "limit" in body["error"]["message"]
+    code, body = server.error("/api/public/v1/concepts?sql=select")
+    assert code == 400 and body["error"]["code"] == "bad_query", "no ad-hoc query"
+    code, body = server.error("/api/public/v1/concepts/123456789")
+    assert code == 404 and body["error"]["code"] == "unknown_concept"
+
+
+def test_public_answers_carry_cors_and_cache_headers(server):
+    origin = {"Origin": "http://library.example"}
+    status, headers, _ = get_json(server, "/api/public/v1/snapshot", origin)
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Cache-Control"] == "public, max-age=300"
+    etag = headers["ETag"]
+    assert etag.startswith('"') and len(etag) > 10
+    with pytest.raises(urllib.error.HTTPError) as info:
+        server.get("/api/public/v1/snapshot", {"If-None-Match": etag})
+    assert info.value.code == 304, "a client holding the body gets 304"
+    for path in EMBED_ROUTES[:1] + EMBED_ROUTES[2:]:
+        with server.get("/" + path, origin) as r:
+            assert r.headers["Access-Control-Allow-Origin"] == "*", path
+    with server.get("/api/v1/catalog", origin) as r:
+        assert "Access-Control-Allow-Origin" not in r.headers, "CORS is open on the public API only"
+    with server.get("/embed.html") as r:
+        assert "frame-ancestors *" in r.headers["Content-Security-Policy"]
+
+
+def test_public_endpoints_are_rate_limited(binary, small):
+    s = Server(binary, small, "--rate-per-minute", "60", "--rate-burst", "10")
+    try:
+        codes = []
+        for _ in range(25):
+            try:
+                with s.get("/api/public/v1/manifest") as r:
+                    codes.append(r.status)
+            except urllib.error.HTTPError as e:
+                codes.append(e.code)
+                assert e.headers["Retry-After"]
+        assert codes[:10] == [200] * 10 and 429 in codes
+    finally:
+        s.stop()
+
+
+def test_public_only_refuses_every_row(binary, small):
+    s = Server(binary, small, "--public-only")
+    try:
+        for table in ("person", "condition_occurrence", "observation", "concept"):
+            code, body = s.error(f"/api/v1/tables/{table}")
+            assert code == 403 and body["error"]["code"] == "public_only", table
+        _, _, catalog = get_json(s, "/api/v1/catalog")
+        assert catalog["tables"] and all(t["locked"] and not t.get("columns") and t.get("rows") is None
+                                         for t in catalog["tables"])
+        _, _, snapshot = get_json(s, "/api/public/v1/snapshot")
+        assert snapshot["policy"] == "aou"
+        with s.get("/browser.html") as r:
+            assert r.status == 200
+    finally:
+        s.stop()
+
+
+def test_serve_republishes_a_stale_publication(binary, small, tmp_path):
+    data = tmp_path / "copy"
+    shutil.copytree(small, data)
+    before = json.loads((data / "public" / "publish.json").read_text())
+    manifest = json.loads((data / "manifest.json").read_text())
+    manifest["name"] = "renamed"
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    s = Server(binary, data)
+    try:
+        _, _, m = get_json(s, "/api/public/v1/manifest")
+        assert m["dataset"] == "renamed"
+    finally:
+        s.stop()
+    after = json.loads((data / "public" / "publish.json").read_text())
+    assert after["dataset_fingerprint"] != before["dataset_fingerprint"]
+    assert after["dataset_fingerprint"] == hashlib.sha256((data / "manifest.json").read_bytes()).hexdigest()

@@ -1,0 +1,213 @@
+// The Data Browser page: the public aggregates only (/api/public/v1/), like the All of Us Data
+// Browser — search across data types with participant counts, a concept page with its charts,
+// the survey explorer and the participant snapshot. Every chart is a <cohortlens-chart>
+// (embed.js) with an "Embed this chart" button giving both snippets.
+
+const BASE = new URL('.', location.href);
+const API = new URL('api/public/v1/', BASE);
+
+/** Titles of the published statistics. */
+const TITLES = {
+  sex: 'Sex', age: 'Age at first occurrence', ageSex: 'Age + Sex', values: 'Values', sources: 'Sources',
+  answers: 'Answers', answersBySex: 'Answers by sex',
+  answersByAge: 'Answers by age', answersByAgeSex: 'Answers by age + sex',
+};
+/** Titles of the snapshot's statistics (the whole dataset). */
+const SNAPSHOT_TITLES = {
+  domains: 'Participants by data type', sexAtBirth: 'Sex assigned at birth', gender: 'Gender identity',
+  race: 'Race', ethnicity: 'Ethnicity', age: 'Age today',
+};
+const DOMAINS = {
+  condition: 'Conditions', drug: 'Drug exposures', procedure: 'Procedures', observation: 'Observations',
+  measurement: 'Labs and measurements',
+};
+
+const $ = (id) => document.getElementById(id);
+
+async function getJson(path) {
+  const response = await fetch(new URL(path, API));
+  const body = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(body?.error?.message ?? `the server answered ${response.status}`);
+  return body;
+}
+
+function say(text) { $('status').textContent = text; }
+
+/** The two snippets that show `tag` with `attributes` on another page. */
+function snippets(tag, attributes) {
+  const server = BASE.href.replace(/\/$/, '');
+  const attrs = Object.entries({ server, ...attributes })
+    .map(([k, v]) => ` ${k}="${String(v).replaceAll('&', '&amp;').replaceAll('"', '&quot;')}"`).join('');
+  const element = `<script type="module" src="${server}/embed.js"></script>\n<${tag}${attrs}></${tag}>`;
+  const query = new URLSearchParams({ element: tag.replace('cohortlens-', ''), ...attributes });
+  const height = Number(attributes.height ?? 320) + (tag === 'cohortlens-chart' ? 90 : 40);
+  const title = String(attributes.title ?? 'cohortlens chart').replaceAll('"', '&quot;');
+  const iframe = `<iframe src="${server}/embed.html?${query.toString().replaceAll('&', '&amp;')}" title="${title}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
+  return { element, iframe };
+}
+
+function openEmbedDialog(tag, attributes) {
+  const { element, iframe } = snippets(tag, attributes);
+  $('snippet-element').value = element;
+  $('snippet-iframe').value = iframe;
+  $('embed-dialog').showModal();
+}
+
+/** A box with a heading, the element, and its "Embed this chart" button. */
+function chartBox(heading, tag, attributes) {
+  const box = document.createElement('div');
+  box.className = 'chart-box';
+  const h = document.createElement('h3');
+  h.textContent = heading;
+  const element = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, v);
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'embed';
+  button.textContent = tag === 'cohortlens-chart' ? 'Embed this chart' : 'Embed this';
+  button.setAttribute('aria-label', `${button.textContent}: ${heading}`);
+  button.addEventListener('click', () => openEmbedDialog(tag, attributes));
+  box.append(h, element, button);
+  return box;
+}
+
+async function showSnapshot(manifest) {
+  const charts = $('snapshot-charts');
+  charts.replaceChildren(chartBox('Participants', 'cohortlens-snapshot', { title: `${manifest.dataset}: participants and data types` }));
+  for (const statistic of manifest.snapshot) {
+    const title = SNAPSHOT_TITLES[statistic] ?? statistic;
+    charts.append(chartBox(title, 'cohortlens-chart', { statistic, title, height: 320 }));
+  }
+}
+
+async function showSurveys(manifest) {
+  const list = $('survey-list');
+  if (!manifest.surveys?.length) {
+    list.innerHTML = '<p>No survey answers were published for this dataset.</p>';
+    return;
+  }
+  list.replaceChildren(...manifest.surveys.map((survey) => {
+    const details = document.createElement('details');
+    details.className = 'survey';
+    const summary = document.createElement('summary');
+    summary.textContent = survey.name;
+    details.append(summary);
+    details.addEventListener('toggle', () => {
+      if (!details.open || details.dataset.loaded) return;
+      details.dataset.loaded = 'yes';
+      for (const q of survey.questions) {
+        const charts = document.createElement('div');
+        charts.className = 'charts';
+        for (const statistic of manifest.question ?? ['answers']) {
+          charts.append(chartBox(`${q.name}: ${TITLES[statistic] ?? statistic}`, 'cohortlens-chart',
+            { question: q.conceptId, statistic, title: q.name, height: 320 }));
+        }
+        details.append(charts);
+      }
+    });
+    return details;
+  }));
+}
+
+async function search(q, domain) {
+  say(`Searching for “${q}”…`);
+  const params = new URLSearchParams({ q, limit: 100 });
+  if (domain) params.set('domain', domain);
+  const found = await getJson(`concepts?${params}`);
+  const body = $('results-table').tBodies[0];
+  body.replaceChildren(...found.concepts.map((c) => {
+    const row = document.createElement('tr');
+    const name = document.createElement('td');
+    const link = document.createElement('a');
+    link.href = `#concept/${c.conceptId}`;
+    link.textContent = c.name;
+    name.append(link);
+    const cells = [DOMAINS[c.domain] ?? c.domain, `${c.vocabulary} ${c.code}`, c.participants.label]
+      .map((text, i) => { const td = document.createElement('td'); td.textContent = text; if (i === 2) td.className = 'num'; return td; });
+    row.append(name, ...cells);
+    return row;
+  }));
+  $('results').hidden = false;
+  $('concept').hidden = true;
+  $('snapshot').hidden = false;
+  $('surveys').hidden = false;
+  say(found.concepts.length ? `Concepts matching “${q}”${domain ? ` in ${DOMAINS[domain] ?? domain}` : ''}.`
+    : `No concept with participants matches “${q}”.`);
+}
+
+async function showConcept(id) {
+  say('Loading the concept…');
+  const { concept, statistics } = await getJson(`concepts/${encodeURIComponent(id)}`);
+  $('concept-title').textContent = concept.name;
+  $('concept-meta').textContent = `${DOMAINS[concept.domain] ?? concept.domain} · ${concept.vocabulary} ${concept.code} · `
+    + `concept ${concept.conceptId} · ${concept.participants.label} participants`;
+  const charts = $('concept-charts');
+  charts.replaceChildren(chartBox('Participants', 'cohortlens-count', { concept: concept.conceptId, title: concept.name }));
+  const order = ['sex', 'age', 'ageSex', 'values', 'sources'];
+  const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
+  for (const statistic of Object.keys(statistics).sort((a, b) => rank(a) - rank(b))) {
+    charts.append(chartBox(TITLES[statistic] ?? statistic, 'cohortlens-chart',
+      { concept: concept.conceptId, statistic, title: `${concept.name}: ${TITLES[statistic] ?? statistic}`, height: 320 }));
+  }
+  $('concept').hidden = false;
+  $('results').hidden = true;
+  $('snapshot').hidden = true;
+  $('surveys').hidden = true;
+  say('');
+  $('concept-title').focus();
+}
+
+async function route() {
+  const [view, ...rest] = location.hash.slice(1).split('/');
+  try {
+    if (view === 'concept' && rest[0]) {
+      await showConcept(decodeURIComponent(rest[0]));
+    } else if (view === 'search') {
+      const params = new URLSearchParams(rest.join('/'));
+      $('q').value = params.get('q') ?? '';
+      $('domain').value = params.get('domain') ?? '';
+      await search($('q').value, $('domain').value);
+    } else {
+      $('concept').hidden = true;
+      $('results').hidden = true;
+      $('snapshot').hidden = false;
+      $('surveys').hidden = false;
+      say('');
+    }
+  } catch (error) {
+    say(`Cannot show this: ${error.message}`);
+  }
+}
+
+async function start() {
+  $('concept-title').tabIndex = -1;
+  $('search').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams({ q: $('q').value.trim() });
+    if ($('domain').value) params.set('domain', $('domain').value);
+    location.hash = `search/${params}`;
+  });
+  $('back').addEventListener('click', (event) => { event.preventDefault(); location.hash = ''; });
+  for (const button of document.querySelectorAll('button.copy')) {
+    button.addEventListener('click', async () => {
+      const area = $(button.dataset.copy);
+      area.select();
+      try { await navigator.clipboard.writeText(area.value); button.textContent = 'Copied'; } catch { button.textContent = 'Selected: press Ctrl+C'; }
+    });
+  }
+  window.addEventListener('hashchange', route);
+  try {
+    const manifest = await getJson('manifest');
+    $('dataset').textContent = `${manifest.dataset}, published ${manifest.published.slice(0, 10)} under the ${manifest.policy} policy`;
+    for (const domain of manifest.domains) {
+      $('domain').append(new Option(DOMAINS[domain] ?? domain, domain));
+    }
+    await Promise.all([showSnapshot(manifest), showSurveys(manifest), route()]);
+    document.body.dataset.state = 'ready';
+  } catch (error) {
+    say(`The public aggregates cannot be read: ${error.message}`);
+    document.body.dataset.state = 'error';
+  }
+}
+
+start();
