@@ -31,6 +31,69 @@ GENDER_STRATUM = {8507: "Male", 8532: "Female", 8521: "Other", 0: "Other", 8551:
 AGE_STRATUM = {"2": "18-29", "3": "30-39", "4": "40-49", "5": "50-59", "6": "60-69",
                "7": "70-79", "8": "80-89", "9": "89+"}
 
+# LOCATION_STRATUM_MAP of the Data Browser's charts (and AchillesAnalysisService).
+LOCATION_STRATUM = {
+    "us-ak": "Alaska",
+    "us-al": "Alabama",
+    "us-ar": "Arkansas",
+    "us-as": "American Samoa",
+    "us-az": "Arizona",
+    "us-ca": "California",
+    "us-co": "Colorado",
+    "us-ct": "Connecticut",
+    "us-dc": "District of Columbia",
+    "us-de": "Delaware",
+    "us-fl": "Florida",
+    "us-fm": "Federated States of Micronesia",
+    "us-ga": "Georgia",
+    "us-gu": "Guam",
+    "us-hi": "Hawaii",
+    "us-ia": "Iowa",
+    "us-id": "Idaho",
+    "us-il": "Illinois",
+    "us-in": "Indiana",
+    "us-ks": "Kansas",
+    "us-ky": "Kentucky",
+    "us-la": "Louisiana",
+    "us-ma": "Massachusetts",
+    "us-md": "Maryland",
+    "us-me": "Maine",
+    "us-mh": "Marshall Islands",
+    "us-mi": "Michigan",
+    "us-mn": "Minnesota",
+    "us-mo": "Missouri",
+    "us-mp": "Northern Mariana Islands",
+    "us-ms": "Mississippi",
+    "us-mt": "Montana",
+    "us-nc": "North Carolina",
+    "us-nd": "North Dakota",
+    "us-ne": "Nebraska",
+    "us-nh": "New Hampshire",
+    "us-nj": "New Jersey",
+    "us-nm": "New Mexico",
+    "us-nv": "Nevada",
+    "us-ny": "New York",
+    "us-oh": "Ohio",
+    "us-ok": "Oklahoma",
+    "us-or": "Oregon",
+    "us-pa": "Pennsylvania",
+    "us-pr": "Puerto Rico",
+    "us-pw": "Palau",
+    "us-ri": "Rhode Island",
+    "us-sc": "South Carolina",
+    "us-sd": "South Dakota",
+    "us-tn": "Tennessee",
+    "us-tx": "Texas",
+    "us-ut": "Utah",
+    "us-va": "Virginia",
+    "us-vi": "Virgin Islands",
+    "us-vt": "Vermont",
+    "us-wa": "Washington",
+    "us-wi": "Wisconsin",
+    "us-wv": "West Virginia",
+    "us-wy": "Wyoming",
+}
+
 # The script's age stratum of an age column `a`.
 STRATUM_SQL = ("CASE WHEN {a} >= 18 AND {a} <= 29 THEN '2' WHEN {a} > 89 THEN '9' "
                "WHEN {a} >= 30 AND {a} <= 89 THEN CAST(CAST(FLOOR({a} / 10) AS INTEGER) AS VARCHAR) "
@@ -185,6 +248,21 @@ class DataBrowser:
                 for s in groups for sex, g in (("Male", 8507), ("Female", 8532), ("Other", 0))]
         return rows, self.concept_total(domain, concept_id)
 
+    def location(self, domain, concept_id):
+        """Analysis 3108: participants with the concept by the state of their PII State answer,
+        named by the Data Browser's map (an unknown code as it is; no state: not shown)."""
+        counts = self.q(
+            f"WITH state_information AS (SELECT ob.person_id, lower(concat('us-', "
+            f"regexp_extract(c.concept_name, 'PII State: (.*)', 1))) AS location "
+            f"FROM db_observation ob JOIN db_concept c ON ob.value_source_concept_id = c.concept_id "
+            f"WHERE ob.observation_source_concept_id = 1585249 "
+            f"AND c.concept_name LIKE '%PII State: %') "
+            f"SELECT s.location, count(DISTINCT r.person_id) FROM "
+            f"({self.concept_rows_sql(domain, concept_id)}) r "
+            f"JOIN state_information s ON s.person_id = r.person_id GROUP BY s.location")
+        rows = sorted(([LOCATION_STRATUM.get(code, code)], n, None) for code, n in counts)
+        return rows, self.concept_total(domain, concept_id)
+
     def table(self, request):
         """The expected raw table of a `dataBrowser` request."""
         chart = request["chart"]
@@ -192,5 +270,6 @@ class DataBrowser:
             return self.domain_counts()
         if chart == "concepts":
             return self.concepts(request["domain"])
-        method = {"sex": self.sex, "age": self.age, "ageSex": self.age_sex}[chart]
+        method = {"sex": self.sex, "age": self.age, "ageSex": self.age_sex,
+                  "location": self.location}[chart]
         return method(request["domain"], request["conceptId"])

@@ -75,7 +75,7 @@ def check_dataset(binary, con, data_dir, extra):
         # Every concept of small domains; a spread sample of large ones, plus the named ones.
         sample = sorted(set(ids[:: max(1, len(ids) // 12)] + [c for c in extra.get(name, []) if c in ids]))
         for concept in sample:
-            for chart in ("sex", "age", "ageSex"):
+            for chart in ("sex", "age", "ageSex", "location"):
                 requests.append({"kind": "dataBrowser", "chart": chart, "domain": name, "conceptId": concept})
                 charted += 1
     lines = run_stats(binary, data_dir, requests)
@@ -86,11 +86,11 @@ def check_dataset(binary, con, data_dir, extra):
 
 
 def test_synthetic_data_browser(binary, synthetic, con):
-    assert check_dataset(binary, con, synthetic, SYNTHETIC_EXTRA) > 60
+    assert check_dataset(binary, con, synthetic, SYNTHETIC_EXTRA) > 80
 
 
 def test_eunomia_data_browser(binary, parquet_import, con):
-    assert check_dataset(binary, con, parquet_import.out_dir, EUNOMIA_EXTRA) > 30
+    assert check_dataset(binary, con, parquet_import.out_dir, EUNOMIA_EXTRA) > 40
 
 
 def test_the_tables_are_not_trivial(binary, synthetic):
