@@ -306,6 +306,18 @@ impl Lens {
         statistics(self.engine()?, &Scope::Concept(concept_id), self.policy, request, format)
     }
 
+    /// A Data Browser statistics table of the whole dataset, e.g.
+    /// `{kind: 'dataBrowser', chart: 'age', domain: 'condition', conceptId: 201826}`: like
+    /// `cohort.statistics(request, format)`.
+    #[wasm_bindgen(js_name = datasetStatistics, unchecked_return_type = "DisclosedTable | string")]
+    pub fn dataset_statistics(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StatRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"csv\" | \"json\" | undefined")] format: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        statistics(self.engine()?, &Scope::Dataset, self.policy, request, format)
+    }
+
     /// The policy every count of this lens is disclosed under: `'aou'`, `'suppress'` or
     /// `'perturbed'`.
     #[wasm_bindgen(getter)]

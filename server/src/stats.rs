@@ -82,12 +82,19 @@ struct RawTable {
 struct RawRow {
     labels: Vec<String>,
     count: u64,
+    /// The row's own denominator (tables of row percents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    of: Option<u64>,
 }
 
 impl RawTable {
     fn of(t: &TallyTable) -> RawTable {
         RawTable {
-            rows: t.rows.iter().map(|r| RawRow { labels: r.labels.clone(), count: r.tally.raw() }).collect(),
+            rows: t
+                .rows
+                .iter()
+                .map(|r| RawRow { labels: r.labels.clone(), count: r.tally.raw(), of: r.of.map(|o| o.raw()) })
+                .collect(),
             total: t.total.raw(),
             remainder: t.remainder.clone(),
         }

@@ -32,7 +32,7 @@ pub use text::{FAMILY, Measure};
 
 #[cfg(feature = "engine")]
 use crate::cohort::{GroupPreview, ItemPreview, Preview};
-use crate::privacy::{Disclosed, DisclosedTable, Policy};
+use crate::privacy::{Disclosed, DisclosedTable, PercentOf, Policy};
 #[cfg(feature = "engine")]
 use crate::stats::StatRequest;
 
@@ -314,6 +314,7 @@ impl ChartSpec {
                     "spec: give either cohort or conceptId, not both: the statistics are of one scope",
                 ));
             }
+            (None, None) if matches!(request, StatRequest::DataBrowser(_)) => SourceScope::Dataset,
             (None, None) => {
                 return Err(invalid(
                     "spec: say whose statistics to chart: spec.cohort (a Cohort Builder definition) or \
@@ -345,6 +346,8 @@ pub enum SourceScope {
     Cohort(Value),
     /// The persons with this concept or a descendant.
     Concept(i32),
+    /// Every person of the dataset (a `dataBrowser` request without cohort or conceptId).
+    Dataset,
 }
 
 /// One bar: a disclosed count and its percent of the disclosed total.
@@ -456,12 +459,19 @@ pub fn policy_note(policy: Policy) -> &'static str {
     }
 }
 
-fn footnote(total: &Disclosed, percent: bool, note: Option<String>) -> String {
+fn footnote(total: &Disclosed, percent: Option<PercentOf>, note: Option<String>) -> String {
     let mut parts =
         vec![format!("Total: {} participants.", shown(total)), policy_note(total.policy()).to_owned()];
-    if percent {
-        parts.push("Percentages are of the total, from the counts shown.".to_owned());
-    }
+    parts.extend(percent.map(|of| {
+        match of {
+            PercentOf::Total => "Percentages are of the total, from the counts shown.",
+            PercentOf::Row => {
+                "Percentages are of the domain's participants in the same group, from the counts shown."
+            }
+            PercentOf::Group => "Percentages are of the age group, from the counts shown.",
+        }
+        .to_owned()
+    }));
     parts.extend(note);
     parts.join(" ")
 }
@@ -636,7 +646,7 @@ impl Chart {
             category_axis,
             percent,
             policy: table.policy,
-            footnote: footnote(&table.total, percent, note),
+            footnote: footnote(&table.total, percent.then_some(table.percent_of), note),
             columns,
             rows,
         })

@@ -232,6 +232,9 @@ impl Engine {
             Source::Statistics(request, SourceScope::Concept(concept)) => {
                 Data::Table(self.disclosed_statistics(&Scope::Concept(concept), &request, policy)?)
             }
+            Source::Statistics(request, SourceScope::Dataset) => {
+                Data::Table(self.disclosed_statistics(&Scope::Dataset, &request, policy)?)
+            }
         };
         Ok(spec.chart(data)?)
     }

@@ -106,7 +106,7 @@ impl<'a> EhrTable<'a> {
     }
 
     /// The person ordinal of row `r`.
-    fn person(&self, r: usize) -> u32 {
+    pub(super) fn person(&self, r: usize) -> u32 {
         self.events.person[r]
     }
 }
@@ -120,7 +120,7 @@ impl Stats<'_> {
     }
 
     /// The rows of a concept in a domain, or an error saying where the Data Browser lists it.
-    fn db_concept_rows(&self, t: &EhrTable<'_>, concept: i32) -> Result<Vec<usize>, StatError> {
+    pub(super) fn db_concept_rows(&self, t: &EhrTable<'_>, concept: i32) -> Result<Vec<usize>, StatError> {
         self.vocab.concept(concept).ok_or(StatError::UnknownConcept(concept))?;
         t.rows(concept).ok_or_else(|| {
             StatError::Statistic(format!(

@@ -4,12 +4,14 @@
 //! as the `chart-*-react.component.tsx` files draw them. Every rule and the query it follows are
 //! in docs/statistics.md.
 //!
-//! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex).
+//! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
+//! (participants by state).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
 
 mod ehr;
+mod location;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
@@ -63,6 +65,15 @@ pub enum DataBrowserRequest {
     /// (analysis 3105; a participant counts in every age group they have a record in), each
     /// cell a percent (one decimal) of its age group's disclosed sum.
     AgeSex {
+        /// The domain whose table is read.
+        domain: EhrDomain,
+        /// The concept.
+        concept_id: i32,
+    },
+    /// Participants with the concept by the state of their answer to the PII State question
+    /// (analysis 3108: a participant counts in each state they answered), states by name; the
+    /// total is the participants with the concept.
+    Location {
         /// The domain whose table is read.
         domain: EhrDomain,
         /// The concept.
@@ -174,6 +185,7 @@ impl Stats<'_> {
             DataBrowserRequest::Sex { domain, concept_id } => self.db_sex(*domain, *concept_id),
             DataBrowserRequest::Age { domain, concept_id } => self.db_age(*domain, *concept_id),
             DataBrowserRequest::AgeSex { domain, concept_id } => self.db_age_sex(*domain, *concept_id),
+            DataBrowserRequest::Location { domain, concept_id } => self.db_location(*domain, *concept_id),
         }
     }
 }

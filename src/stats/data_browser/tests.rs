@@ -22,7 +22,8 @@ fn table(fixture: Fixture) -> Table {
 /// Conditions (person, standard, source, date): 1 T2DM/E11 2019-12-31 (10956 + 14610 days:
 /// CEIL(25566 / 365.25) = 70, where completed years are 69), 1 T2DM 1980-01-01 (30),
 /// 2 T2DM 2020-01-01 (CEIL(7139 / 365.25) = 20), 3 0/E10 2015-06-01 (26), 4 T2DM 2021-01-01
-/// (52), 5 0/E10 2010-01-01 (exactly 80).
+/// (52), 5 0/E10 2010-01-01 (exactly 80). PII State answers: 1 NY and MA, 2 NY, 3 ZZ (a
+/// code without a name).
 fn engine() -> Engine {
     let mut store = Store::default();
     let concepts = [
@@ -31,6 +32,10 @@ fn engine() -> Engine {
         (E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
         (8_507, "MALE", "Gender", "Gender"),
         (8_532, "FEMALE", "Gender", "Gender"),
+        (1_585_249, "State of residence", "Observation", "PPI"),
+        (1_585_297, "PII State: NY", "Observation", "PPI"),
+        (1_585_266, "PII State: MA", "Observation", "PPI"),
+        (1_585_999, "PII State: ZZ", "Observation", "PPI"),
     ];
     store.insert(table(
         Fixture::new("concept")
@@ -58,6 +63,17 @@ fn engine() -> Engine {
             .ints("condition_source_concept_id", [Some(E11), None, None, Some(E10), None, Some(E10)])
             .days("condition_start_date", [18_261, 3_652, 18_262, 16_587, 18_628, 14_610]),
     ));
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("person_id", [1, 1, 2, 3])
+            .ints("observation_concept_id", [Some(0); 4])
+            .ints("observation_source_concept_id", [Some(1_585_249); 4])
+            .ints(
+                "value_source_concept_id",
+                [Some(1_585_297), Some(1_585_266), Some(1_585_297), Some(1_585_999)],
+            )
+            .days("observation_date", [18_262; 4]),
+    ));
     Engine::build(&store, Some("2024-06-30")).unwrap()
 }
 
@@ -83,7 +99,7 @@ fn domains_count_every_participant_with_a_record() {
             ("Condition", 5),
             ("Drug", 0),
             ("Procedure", 0),
-            ("Observation", 0),
+            ("Observation", 3),
             ("Measurement", 0),
             ("Physical Measurements", 0),
             ("Fitbit", 0)
@@ -184,4 +200,21 @@ fn a_concept_outside_the_domain_is_a_clear_error() {
         stat(&engine, json!({"kind": "dataBrowser", "chart": "sex", "domain": "condition", "conceptId": 7}))
             .unwrap_err();
     assert_eq!(e, EngineError::UnknownConcept(7));
+}
+
+#[test]
+fn location_counts_a_participant_in_each_state_answered() {
+    let t = stat(
+        &engine(),
+        json!({"kind": "dataBrowser", "chart": "location", "domain": "condition", "conceptId": T2DM}),
+    )
+    .unwrap();
+    assert_eq!(raw(&t), [(vec!["Massachusetts"], 1, None), (vec!["New York"], 2, None)]);
+    assert_eq!(t.total.raw(), 3, "person 4 has no state and still counts in the total");
+    let t = stat(
+        &engine(),
+        json!({"kind": "dataBrowser", "chart": "location", "domain": "condition", "conceptId": E10}),
+    )
+    .unwrap();
+    assert_eq!(raw(&t), [(vec!["us-zz"], 1, None)], "an unknown code keeps its code");
 }
