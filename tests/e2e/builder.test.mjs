@@ -205,6 +205,69 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   await p.close();
 });
 
+test('a lab with categorical answers picks its value concepts (CAT), counted as cohortlens count counts', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  await p.getByRole('button', { name: '+ Add criteria to include' }).click();
+  const dialog = p.locator('dialog[open]');
+  await dialog.getByRole('button', { name: /^Labs and measurements/ }).click();
+  await dialog.getByRole('searchbox').fill('94500-6');
+  await dialog.getByRole('status').filter({ hasText: '“94500-6”' }).waitFor();
+  const row = dialog.locator('.cb-concept').first();
+  assert.match(await row.locator('.cb-concept-name').innerText(), /SARS-CoV-2/);
+  await row.locator('summary', { hasText: 'Value' }).click();
+  // The answers some participant has, each with a disclosed count (as the Workbench's
+  // "Categorical Values" with their counts).
+  const categories = row.locator('.cb-categorical:not([hidden])');
+  await categories.getByRole('checkbox').first().waitFor();
+  const answers = await categories.locator('label').allInnerTexts();
+  assert.deepEqual(answers.map((a) => a.trim()).sort(), ['Negative', 'Positive']);
+  assert.equal(await categories.locator('[data-count]').count(), 2);
+  await assertNoSmallCounts(p);
+  await p.screenshot({ path: screenshotPath('builder-categorical-1280') });
+  assert.deepEqual(await axeViolations(p), []);
+  await categories.getByLabel('Positive').check();
+  await row.getByRole('button', { name: 'Select with this value' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  const total = await settledTotal(p);
+  const request = JSON.parse(await jsonTab(p));
+  const lab = request.includes[0].items[0].searchParameters[0];
+  // attributes-page.tsx paramWithAttributes: the parameter with a CAT attribute of the value
+  // concept ids as strings, its id the concept and the value concepts, its name the answers.
+  assert.deepEqual(lab, {
+    parameterId: `param${lab.conceptId}45884084`,
+    name: `${lab.name.replace(/ \(Positive\)$/, '')} (Positive)`,
+    domain: 'MEASUREMENT', type: 'LOINC', group: false,
+    attributes: [{ name: 'CAT', operator: 'IN', operands: ['45884084'] }],
+    ancestorData: false, standard: true, conceptId: 706163,
+  });
+  assert.match(lab.name, /^SARS-CoV-2 .* \(Positive\)$/);
+  const engine = engineCount(request);
+  assert.notEqual(engine.label, '0', 'some participants tested positive');
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engine.label);
+
+  // A value range and an answer together: NUM or CAT, as the Workbench combines them.
+  await p.getByRole('button', { name: 'Add more to Labs and Measurements' }).click();
+  await dialog.getByRole('searchbox').fill('94500-6');
+  await dialog.getByRole('status').filter({ hasText: '“94500-6”' }).waitFor();
+  const again = dialog.locator('.cb-concept').first();
+  await again.locator('summary', { hasText: 'Value' }).click();
+  await again.locator('.cb-categorical:not([hidden])').getByLabel('Negative').check();
+  await again.getByRole('combobox').selectOption('GREATER_THAN_OR_EQUAL_TO');
+  await again.getByRole('spinbutton').first().fill('1');
+  await again.getByRole('button', { name: 'Select with this value' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  const both = await settledTotal(p);
+  const extended = JSON.parse(await jsonTab(p));
+  const second = extended.includes[0].items[0].searchParameters[1];
+  assert.deepEqual(second.attributes, [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [1] }, { name: 'CAT', operator: 'IN', operands: ['45878583'] }]);
+  assert.equal(second.parameterId, 'param7061630245878583');
+  assert.match(second.name, /\(>= 1, Negative\)$/);
+  assert.equal(both.replace(/\s*participants$/, '').replace(/,/g, ''), engineCount(extended).label);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 // Requests exactly as the Workbench UI sends them (utils.ts mapRequest; ids from generateId).
 const WORKBENCH_REQUESTS = {
   'condition by ICD10CM code with descendants': {
@@ -217,6 +280,10 @@ const WORKBENCH_REQUESTS = {
   },
   'physical measurement with a value range, and blood pressure': {
     includes: [{ id: 'includes_pm0000001', items: [{ id: 'items_pm0000002', type: 'PHYSICAL_MEASUREMENT', searchParameters: [{ parameterId: 'param90312102', name: 'Weight (>= 100 kg)', domain: 'PHYSICAL_MEASUREMENT', type: 'PPI', group: false, attributes: [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [100] }], ancestorData: false, standard: false, conceptId: 903121 }], modifiers: [] }, { id: 'items_bp0000003', type: 'PHYSICAL_MEASUREMENT', searchParameters: [{ parameterId: 'param3279990202', name: 'Hypertensive (Systolic >= 140 / Diastolic >= 90)', domain: 'PHYSICAL_MEASUREMENT', type: 'PPI', group: false, attributes: [{ conceptId: 903118, name: 'NUM', operands: ['140'], operator: 'GREATER_THAN_OR_EQUAL_TO' }, { conceptId: 903115, name: 'NUM', operands: ['90'], operator: 'GREATER_THAN_OR_EQUAL_TO' }], ancestorData: false, standard: false }], modifiers: [] }], temporal: false }],
+    excludes: [], dataFilters: [],
+  },
+  'lab with a value range or a categorical answer': {
+    includes: [{ id: 'includes_lb0000001', items: [{ id: 'items_lb0000002', type: 'MEASUREMENT', searchParameters: [{ parameterId: 'param70616345884084', name: 'SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory specimen by NAA with probe detection (Positive)', domain: 'MEASUREMENT', type: 'LOINC', group: false, attributes: [{ name: 'CAT', operator: 'IN', operands: ['45884084'] }], ancestorData: false, standard: true, conceptId: 706163 }, { parameterId: 'param30044100245884084', name: 'Hemoglobin A1c/Hemoglobin.total in Blood (>= 6.5, Positive)', domain: 'MEASUREMENT', type: 'LOINC', group: false, attributes: [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [6.5] }, { name: 'CAT', operator: 'IN', operands: ['45884084'] }], ancestorData: false, standard: true, conceptId: 3004410 }], modifiers: [] }], temporal: false }],
     excludes: [], dataFilters: [],
   },
   'survey answer': {

@@ -314,9 +314,27 @@ test('save → open, the share link and the report keep the outputs', async () =
 
   const [report] = await Promise.all([p.waitForEvent('download'), p.click('#export-report')]);
   const html = readFileSync(await report.path(), 'utf8');
-  assert.match(html, /<svg/);
-  assert.match(html, /All of Us policy/);
   assert.doesNotMatch(html, /<script/i);
+  // One section per cell, in order; each with outputs names the policy; the chart cell is an
+  // SVG, and the cohort cell has its five review charts (sex, race, ethnicity, age × sex, top
+  // conditions) as SVG too.
+  const sections = [...html.matchAll(/<section>([\s\S]*?)<\/section>/g)].map((m) => m[1]);
+  assert.deepEqual(sections.length, doc.cells.length, 'a section per cell');
+  doc.cells.forEach((cell, i) => {
+    const section = sections[i];
+    const svgs = (section.match(/<svg[\s>]/g) ?? []).length;
+    if (cell.kind !== 'markdown') assert.match(section, /Counts under the All of Us policy/, `${cell.name}: the policy is named`);
+    if (cell.kind === 'chart') assert.equal(svgs, 1, `${cell.name}: the chart as SVG`);
+    if (cell.kind === 'cohort') {
+      assert.equal(svgs, 5, `${cell.name}: the five review charts as SVG`);
+      const titles = [...section.matchAll(/<svg[^>]*>\s*<title>([^<]*)<\/title>/g)].map((m) => m[1]).join(' | ');
+      for (const title of [/Sex assigned at birth/, /Race/, /Ethnicity/, /age by sex/i, /condition/i]) assert.match(titles, title, `${cell.name}: review charts ${titles}`);
+    }
+    if (cell.kind === 'table') assert.match(section, /<table class="stat">/, `${cell.name}: the table`);
+  });
+  // No count from 1 to 19 in the report's tables or charts.
+  const small = [...html.matchAll(/<span class="count"[^>]*>(\d[\d,]*)<\/span>/g)].map((m) => Number(m[1].replace(/,/g, ''))).filter((n) => n >= 1 && n <= 19);
+  assert.deepEqual(small, [], 'no count from 1 to 19 in the report');
   for (const c of before.filter((o) => o.total)) assert.ok(html.includes(c.total), `the report shows ${c.total}`);
   assert.deepEqual(errors, []);
   await p.close();

@@ -90,22 +90,27 @@ const OPERATOR_CODES = { ANY: 'Any', EQUAL: '01', GREATER_THAN_OR_EQUAL_TO: '02'
 const OPERATOR_DISPLAY = { EQUAL: '= ', GREATER_THAN_OR_EQUAL_TO: '>= ', LESS_THAN_OR_EQUAL_TO: '<= ', BETWEEN: '' };
 
 /**
- * A measurement or physical measurement with a value range, or any value (`range` null)
+ * A measurement or physical measurement with a value range, or any value (`range` null), and for
+ * a lab with categorical answers the value concepts picked (`categories`: `[{conceptId, name}]`,
+ * a `CAT` attribute with the `value_as_concept_id`s, combined with the range by OR)
  * (attributes-page.tsx paramWithAttributes, paramId and getParamName).
  */
-export function valueParameter(hit, domain, range, unit) {
+export function valueParameter(hit, domain, range, unit, categories = []) {
   const operator = range?.operator;
-  const code = operator ? OPERATOR_CODES[operator] : 'Any';
-  const shown = operator
-    ? OPERATOR_DISPLAY[operator] + range.operands.map((v) => Number(v).toLocaleString('en-US')).join('-') + (unit ? ` ${unit}` : '')
-    : 'Any value';
+  const code = operator ? OPERATOR_CODES[operator] : categories.length ? '' : 'Any';
+  const shown = [];
+  if (operator) shown.push(OPERATOR_DISPLAY[operator] + range.operands.map((v) => Number(v).toLocaleString('en-US')).join('-'));
+  shown.push(...categories.map((c) => c.name));
+  const attributes = operator ? [numAttribute(operator, range.operands)] : [];
+  if (categories.length) attributes.push({ name: 'CAT', operator: 'IN', operands: categories.map((c) => String(c.conceptId)) });
   return parameter({
-    parameterId: `param${hit.conceptId}${domain === 'MEASUREMENT' ? hit.code : ''}${code}`,
-    name: `${hit.name} (${shown})`,
+    // attributes-page.tsx paramId: the concept, the operator's code, the value concepts.
+    parameterId: `param${hit.conceptId}${code}${categories.map((c) => c.conceptId).join('')}`,
+    name: `${hit.name} (${shown.length ? shown.join(', ') + (operator && unit ? ` ${unit}` : '') : 'Any value'})`,
     domain,
     type: domain === 'PHYSICAL_MEASUREMENT' ? 'PPI' : hit.vocabulary.toUpperCase(),
     group: false,
-    attributes: operator ? [numAttribute(operator, range.operands)] : [],
+    attributes,
     ancestorData: false,
     standard: domain !== 'PHYSICAL_MEASUREMENT' && hit.standard,
     conceptId: hit.conceptId,
