@@ -268,6 +268,73 @@ test('a lab with categorical answers picks its value concepts (CAT), counted as 
   await p.close();
 });
 
+test('procedures, visits, a survey answer, blood pressure, Fitbit and a data filter added by clicking count as cohortlens count', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  const dialog = p.locator('dialog[open]');
+  const domain = async (opener, name) => {
+    await opener.click();
+    await dialog.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+  };
+  const firstHit = async (search) => {
+    await dialog.getByRole('searchbox').fill(search);
+    await dialog.getByRole('status').filter({ hasText: `“${search}”` }).waitFor();
+    await dialog.locator('.cb-concept').first().getByRole('button', { name: /^Select / }).click();
+    await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+    await dialog.waitFor({ state: 'detached' });
+  };
+  const toGroup = p.getByRole('button', { name: '+ Add criteria to this group' });
+  await domain(p.getByRole('button', { name: '+ Add criteria to include' }), 'Procedures');
+  await firstHit('colonoscopy');
+  await domain(toGroup, 'Visits');
+  await firstHit('emergency');
+  // A survey answer: Lifestyle, its first question, its first answer.
+  await domain(toGroup, 'Surveys');
+  await dialog.locator('summary', { hasText: 'Questions of Lifestyle' }).click();
+  await dialog.locator('.cb-question summary').first().click();
+  await dialog.locator('.cb-questions .cb-option').first().getByRole('button', { name: /^Select / }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  // Blood pressure, the Hypertensive category.
+  await domain(toGroup, 'Physical measurements');
+  await dialog.getByRole('button', { name: 'Hypertensive', exact: true }).click();
+  await dialog.getByRole('button', { name: 'Select blood pressure with these values' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  // Fitbit flags are added at once.
+  await domain(toGroup, 'Fitbit');
+  await dialog.getByRole('button', { name: /^Has Any Fitbit Data/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await settledTotal(p);
+
+  const request = JSON.parse(await jsonTab(p));
+  const items = request.includes[0].items;
+  assert.deepEqual(items.map((it) => it.type), ['PROCEDURE', 'VISIT', 'SURVEY', 'PHYSICAL_MEASUREMENT', 'FITBIT']);
+  // CPT4 codes are source concepts in the Workbench's criteria (OMOP marks them standard).
+  assert.deepEqual([items[0].searchParameters[0].type, items[0].searchParameters[0].standard], ['CPT4', false]);
+  assert.equal(items[2].searchParameters[0].subtype, 'ANSWER');
+  assert.deepEqual(items[3].searchParameters[0].attributes.map((a) => [a.conceptId, a.operator, a.operands.map(Number)]),
+    [[903118, 'GREATER_THAN_OR_EQUAL_TO', [140]], [903115, 'GREATER_THAN_OR_EQUAL_TO', [90]]]);
+  // Each item's count is the count of a cohort of that item alone.
+  const shown = await p.locator('.cb-item-count').allInnerTexts();
+  items.forEach((item, i) => {
+    const alone = { includes: [{ id: 'alone', items: [item], temporal: false }], excludes: [], dataFilters: [] };
+    const label = engineCount(alone).label;
+    assert.notEqual(label, '0', `the ${item.type} item matches someone`);
+    assert.equal(shown[i].replace(/\s*participants$/, '').replace(/,/g, '').trim(), label, `the ${item.type} item`);
+  });
+  // A data filter; the total counts as cohortlens count does.
+  await p.getByLabel('Only participants with electronic health record data').check();
+  const total = await settledTotal(p);
+  const filtered = JSON.parse(await jsonTab(p));
+  assert.deepEqual(filtered.dataFilters, ['HAS_EHR_DATA']);
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engineCount(filtered).label);
+  await assertNoSmallCounts(p);
+  await p.screenshot({ path: screenshotPath('builder-domains-1280'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 // Requests exactly as the Workbench UI sends them (utils.ts mapRequest; ids from generateId).
 const WORKBENCH_REQUESTS = {
   'condition by ICD10CM code with descendants': {

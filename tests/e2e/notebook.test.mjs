@@ -418,3 +418,79 @@ test('a running cell shows it and can be cancelled; cells move, delete, and a te
   assert.deepEqual(errors.filter((e) => !blocked.test(e)), []);
   await p.close();
 });
+
+test('a newcomer picks a tutorial, runs it to the end, builds a cohort by clicking, charts it, saves and shares it; no engine work on the main thread', async () => {
+  const errors = [];
+  const p = await newPage(errors);
+  // Every way to start WebAssembly, counted on the page's main thread (init scripts do not run in workers).
+  await p.addInitScript(() => {
+    globalThis.mainThreadWasm = [];
+    for (const name of ['instantiate', 'instantiateStreaming', 'compile', 'compileStreaming']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = function (...args) { globalThis.mainThreadWasm.push(name); return original.apply(this, args); };
+    }
+    const Module = WebAssembly.Module;
+    WebAssembly.Module = function (...args) { globalThis.mainThreadWasm.push('Module'); return new Module(...args); };
+  });
+  await p.goto(served.server.url);
+  await settled(p);
+  await p.getByRole('button', { name: 'Tutorials' }).click();
+  await p.locator('#tutorial-list button', { hasText: 'Your first cohort' }).click();
+  await p.waitForFunction(() => document.getElementById('notebook-title').value === '1. Your first cohort');
+  await p.getByRole('button', { name: 'Run all' }).click();
+  await settled(p);
+  assert.deepEqual(await cellErrors(p), [], 'the tutorial runs to the end');
+  assert.ok(await p.locator('#cells [data-check]').count() > 0, 'its check answered');
+
+  // Their own cohort, by clicking: the new cell's ages 18–65 and essential hypertension.
+  await p.getByRole('button', { name: 'Cohort', exact: true }).click();
+  const cell = p.locator('#cells > li.cell').last();
+  const name = await cell.getAttribute('data-name');
+  await cell.locator('.cb').waitFor();
+  await cell.getByRole('button', { name: '+ Add another include group' }).click();
+  const dialog = p.locator('dialog[open]');
+  await dialog.getByRole('button', { name: /^Conditions/ }).click();
+  await dialog.getByRole('searchbox').fill('essential hypertension');
+  await dialog.getByRole('status').filter({ hasText: '“essential hypertension”' }).waitFor();
+  await dialog.locator('.cb-concept').filter({ has: p.locator('.cb-meta', { hasText: /^SNOMED / }) }).first()
+    .getByRole('button', { name: /^Select / }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await p.waitForFunction((n) => {
+    const c = document.querySelector(`li[data-name="${n}"]`);
+    return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
+  }, name, { timeout: 60_000 });
+
+  // …charted: a new Chart cell takes the last cohort and draws it.
+  await p.getByRole('button', { name: 'Chart', exact: true }).click();
+  const chart = p.locator('#cells > li.cell').last();
+  assert.equal(await chart.locator('select.cohort-picker').inputValue(), name);
+  await chart.locator('canvas.chart[role="img"]').waitFor({ timeout: 60_000 });
+  await settled(p);
+  assert.deepEqual(await cellErrors(p), []);
+  const before = await outputs(p);
+
+  // …saved: the file holds the clicked definition, and its count is what cohortlens count says.
+  const [saved] = await Promise.all([p.waitForEvent('download'), p.click('#save-notebook')]);
+  const doc = JSON.parse(readFileSync(await saved.path(), 'utf8'));
+  const mine = doc.cells.find((c) => c.name === name);
+  assert.equal(mine.definition.includes.length, 2);
+  assert.deepEqual(doc.cells.at(-1), { ...doc.cells.at(-1), kind: 'chart', cohort: name });
+  const [want] = cliCounts([mine.definition]);
+  assert.equal(before.find((o) => o.name === name).total.replace(/,/g, ''), want.label.replace(/,/g, ''));
+
+  // …shared: the link opens the same notebook with the same outputs.
+  await p.click('#share-notebook');
+  await p.waitForFunction(() => location.hash.startsWith('#nb='));
+  const shared = await newPage(errors);
+  await shared.goto(await p.evaluate(() => location.href));
+  await settled(shared);
+  assert.deepEqual(await outputs(shared), before, 'outputs from the share link');
+  await shared.close();
+
+  // The engine ran in the worker only.
+  assert.deepEqual(await p.evaluate(() => globalThis.mainThreadWasm), [], 'WebAssembly started on the main thread');
+  assert.ok(p.workers().some((w) => w.url().endsWith('/cohortlens/worker.js')), 'the engine worker runs');
+  assert.deepEqual(await smallCounts(p), []);
+  assert.deepEqual(errors, []);
+  await p.close();
+});

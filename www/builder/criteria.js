@@ -4,7 +4,7 @@
 import { countBadge, debounce, h, openDialog } from './dom.js';
 import {
   BP_PRESETS, DIASTOLIC, DOMAIN_TITLES, SYSTOLIC, ageParameter, bloodPressureParameter, conceptParameter,
-  demographicParameter, flagParameter, surveyParameter, valueParameter,
+  demographicParameter, flagParameter, isStandard, surveyParameter, valueParameter,
 } from './model.js';
 
 /** The criteria menu (build-cb-criteria-menu.sh): program data, then EHR domains. */
@@ -194,7 +194,7 @@ function conceptPanel(lens, domain, label, finish) {
     const li = h('li', { class: 'cb-concept' },
       h('div', { class: 'cb-concept-main' },
         h('span', { class: 'cb-concept-name' }, hit.name),
-        h('span', { class: 'cb-meta' }, `${hit.vocabulary} ${hit.code} · ${hit.standard ? 'standard' : 'source'} · id ${hit.conceptId}`)),
+        h('span', { class: 'cb-meta' }, `${hit.vocabulary} ${hit.code} · ${isStandard(hit) ? 'standard' : 'source'} · id ${hit.conceptId}`)),
       h('div', { class: 'cb-concept-counts' },
         h('span', {}, countBadge(hit.count), ' with this concept'),
         hit.children?.length ? h('span', {}, countBadge(hit.countWithDescendants), ' with it or a descendant') : null),

@@ -63,18 +63,31 @@ export function parameter({ parameterId, name, domain, type, group = false, attr
   return p;
 }
 
+/**
+ * Vocabularies whose codes the Workbench's criteria trees hold as source codes even where OMOP
+ * marks them standard: their events are source events only (docs/cohort-semantics.md), so a
+ * parameter naming one says `standard: false`, as the Workbench's does.
+ */
+const SOURCE_VOCABULARIES = new Set(['CPT4', 'ICD9PROC', 'ICD10PCS']);
+
+/** Whether the Workbench treats the concept of a search hit as standard (its `is_standard`). */
+export function isStandard(hit) {
+  return hit.standard && !SOURCE_VOCABULARIES.has(hit.vocabulary.toUpperCase());
+}
+
 /** A concept picked from a search or the hierarchy (list-search.tsx selectItem, getParamId). */
 export function conceptParameter(hit, domain, descendants) {
   const hasChildren = hit.children?.length > 0;
+  const standard = isStandard(hit);
   return parameter({
-    parameterId: `param${hit.conceptId}${hit.code}${hit.standard}`,
+    parameterId: `param${hit.conceptId}${hit.code}${standard}`,
     name: hit.name,
     domain,
     type: hit.vocabulary.toUpperCase(),
     group: descendants && hasChildren,
     // Every drug criterion carries ancestor data (build-cb-criteria-drug.sh has_ancestor_data = 1).
     ancestorData: domain === 'DRUG' ? descendants : false,
-    standard: hit.standard,
+    standard,
     conceptId: hit.conceptId,
   });
 }
@@ -112,7 +125,7 @@ export function valueParameter(hit, domain, range, unit, categories = []) {
     group: false,
     attributes,
     ancestorData: false,
-    standard: domain !== 'PHYSICAL_MEASUREMENT' && hit.standard,
+    standard: domain !== 'PHYSICAL_MEASUREMENT' && isStandard(hit),
     conceptId: hit.conceptId,
   });
 }
