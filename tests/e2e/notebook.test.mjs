@@ -494,3 +494,24 @@ test('a newcomer picks a tutorial, runs it to the end, builds a cohort by clicki
   assert.deepEqual(errors, []);
   await p.close();
 });
+
+test('index.d.ts declares every export and every lens method of the client, with JSON shapes the wasm build generates', () => {
+  const js = readFileSync(join(ROOT, 'www/cohortlens/index.js'), 'utf8');
+  const dts = readFileSync(join(ROOT, 'www/cohortlens/index.d.ts'), 'utf8');
+  const generated = readFileSync(join(ROOT, 'pkg/cohortlens.d.ts'), 'utf8');
+  const exported = [...js.matchAll(/^export (?:async )?function (\w+)/gm)].map((m) => m[1]);
+  assert.deepEqual(exported.sort(), ['fetchCatalog', 'open']);
+  for (const name of exported) assert.match(dts, new RegExp(`^export function ${name}\\(`, 'm'), `export ${name}`);
+  // The lens object's members, as index.js builds it.
+  const body = js.slice(js.indexOf('const lens = {'), js.indexOf('return lens;'));
+  const members = [...body.matchAll(/^ {4}(?:async )?(\w+)(?::|\()/gm)].map((m) => m[1]);
+  const lensInterface = dts.slice(dts.indexOf('export interface Lens {'), dts.indexOf('\n}', dts.indexOf('export interface Lens {')));
+  const declared = [...lensInterface.matchAll(/^ {2}(?:readonly )?(\w+)[(:]/gm)].map((m) => m[1]);
+  assert.ok(members.length >= 12, `lens members found: ${members}`);
+  assert.deepEqual([...new Set(members)].sort(), [...new Set(declared)].sort(), 'lens members and their declarations');
+  // Every JSON shape it imports is generated from the Rust types.
+  const imported = dts.slice(dts.indexOf('import type {') + 13, dts.indexOf("} from '../../pkg/cohortlens'")).split(',')
+    .map((s) => s.trim().split(/\s+as\s+/)[0]).filter(Boolean);
+  assert.ok(imported.length >= 10);
+  for (const name of imported) assert.match(generated, new RegExp(`export (type|interface) ${name}\\b`), `${name} in pkg/cohortlens.d.ts`);
+});
