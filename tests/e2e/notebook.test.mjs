@@ -335,6 +335,16 @@ test('save → open, the share link and the report keep the outputs', async () =
   // No count from 1 to 19 in the report's tables or charts.
   const small = [...html.matchAll(/<span class="count"[^>]*>(\d[\d,]*)<\/span>/g)].map((m) => Number(m[1].replace(/,/g, ''))).filter((n) => n >= 1 && n <= 19);
   assert.deepEqual(small, [], 'no count from 1 to 19 in the report');
+  // How the report looks, at both widths (no script runs in it; it reads without the server).
+  const view = await newPage(errors);
+  await view.setContent(html);
+  for (const width of [1280, 390]) {
+    await view.setViewportSize({ width, height: 900 });
+    const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the report scrolls sideways by ${overflow} px at ${width} px`);
+    await view.screenshot({ path: screenshotPath(`notebook-report-${width}`), fullPage: true });
+  }
+  await view.close();
   for (const c of before.filter((o) => o.total)) assert.ok(html.includes(c.total), `the report shows ${c.total}`);
   assert.deepEqual(errors, []);
   await p.close();

@@ -225,11 +225,12 @@ function conceptPanel(lens, domain, label, finish) {
     const mine = ++seq;
     status.textContent = 'Searching…';
     try {
-      const hits = await lens.searchConcepts(query.value.trim(), { domain, limit: 30 });
+      const hits = await lens.searchConcepts(text, { domain, limit: 30 });
       if (mine !== seq) return;
+      // Said of the text searched, not of what the box holds now (typing may have gone on).
       status.textContent = hits.length
-        ? `${hits.length === 30 ? 'The first 30' : hits.length} ${hits.length === 1 ? 'concept' : 'concepts'}${query.value.trim() ? ` matching “${query.value.trim()}”` : ', most frequent first'}.`
-        : `No ${label.toLowerCase()} match “${query.value.trim()}”. Try other words or a code.`;
+        ? `${hits.length === 30 ? 'The first 30' : hits.length} ${hits.length === 1 ? 'concept' : 'concepts'}${text ? ` matching “${text}”` : ', most frequent first'}.`
+        : `No ${label.toLowerCase()} match “${text}”. Try other words or a code.`;
       results.replaceChildren(h('ul', { class: 'cb-concepts', 'aria-label': 'Search results' }, hits.map(row)));
     } catch (e) {
       if (mine === seq) status.textContent = `The search failed: ${e.message}`;
