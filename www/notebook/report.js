@@ -44,9 +44,12 @@ export async function exportReport(notebook, lens) {
       parts.push(`<section>${heading}<pre>${escapeHtml(cell.source)}</pre>${output ? `<p>Result:</p><pre>${escapeHtml(output)}</pre>` : ''}${policyNote(lens.policy).outerHTML}</section>`);
     }
   }
+  // The title, unless the notebook's first text already opens with it.
+  const first = doc.cells[0]?.kind === 'markdown' ? renderMarkdown(doc.cells[0].source).querySelector('h1')?.textContent.trim() : undefined;
+  const title = first === doc.title.trim() ? '' : `<h1>${escapeHtml(doc.title)}</h1>`;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(doc.title)}</title><style>${STYLE}</style></head><body><h1>${escapeHtml(doc.title)}</h1>
-<p class="policy-note">Report of a cohortlens notebook, ${new Date().toISOString().slice(0, 10)}. Every count is disclosed under the ${escapeHtml(lens.policy)} policy named beside it.</p>
+<title>${escapeHtml(doc.title)}</title><style>${STYLE}</style></head><body>${title}
+<p class="policy-note">Report of a cohortlens notebook, ${new Date().toISOString().slice(0, 10)}. ${escapeHtml(policyNote(lens.policy).textContent)}</p>
 ${parts.join('\n')}</body></html>`;
   download(new Blob([html], { type: 'text/html' }), `${doc.title.replace(/[^\w-]+/g, '-').toLowerCase() || 'notebook'}-report.html`);
   return html;
