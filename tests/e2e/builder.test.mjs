@@ -226,6 +226,12 @@ test('a lab with categorical answers picks its value concepts (CAT), counted as 
   await assertNoSmallCounts(p);
   await p.screenshot({ path: screenshotPath('builder-categorical-1280') });
   assert.deepEqual(await axeViolations(p), []);
+  await p.setViewportSize({ width: 390, height: 844 });
+  const overflow = await dialog.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(overflow <= 0, `the dialog scrolls sideways by ${overflow} px at 390 px`);
+  await row.scrollIntoViewIfNeeded();
+  await p.screenshot({ path: screenshotPath('builder-categorical-390') });
+  await p.setViewportSize({ width: 1280, height: 900 });
   await categories.getByLabel('Positive').check();
   await row.getByRole('button', { name: 'Select with this value' }).click();
   await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
