@@ -6,7 +6,7 @@ import { renderMarkdown } from './markdown.js';
 import { download } from './store.js';
 
 const STYLE = `body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d2430}
-h1{font-size:1.8rem}section{border-top:1px solid #d5dae1;padding:1rem 0}table{border-collapse:collapse;margin:.5rem 0}
+h1{font-size:1.8rem}section{border-top:1px solid #d5dae1;padding:1rem 0}body>section:first-child{border-top:0}table{border-collapse:collapse;margin:.5rem 0}
 th,td{border-bottom:1px solid #e3e7ec;padding:.2rem .6rem;text-align:left}.num{text-align:right}caption{text-align:left;font-weight:600}
 .policy-note{color:#4a5566;font-size:.9rem}svg{max-width:100%;height:auto}.review{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}pre{background:#f4f6f8;padding:.6rem;overflow:auto}`;
 
@@ -49,6 +49,7 @@ export async function exportReport(notebook, lens) {
   const title = first === doc.title.trim() ? '' : `<h1>${escapeHtml(doc.title)}</h1>`;
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(doc.title)}</title><style>${STYLE}</style></head><body>${title}
+${title ? '' : parts.shift()}
 <p class="policy-note">Report of a cohortlens notebook, ${new Date().toISOString().slice(0, 10)}. ${escapeHtml(policyNote(lens.policy).textContent)}</p>
 ${parts.join('\n')}</body></html>`;
   download(new Blob([html], { type: 'text/html' }), `${doc.title.replace(/[^\w-]+/g, '-').toLowerCase() || 'notebook'}-report.html`);
