@@ -341,6 +341,29 @@ test('procedures, visits, a survey answer, blood pressure, Fitbit and a data fil
   await p.close();
 });
 
+test('a temporal group built by clicking (first atrial fibrillation within 30 days of warfarin) counts as cohortlens count', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  await addConcept(p, p.getByRole('button', { name: '+ Add criteria to include' }), 'Conditions', 'atrial fibrillation', 'Atrial fibrillation', 'SNOMED');
+  await p.getByRole('switch', { name: 'Temporal' }).check();
+  await p.getByLabel(/which mention/).selectOption('FIRST_MENTION');
+  await p.getByLabel(/time relation/).selectOption('WITHIN_X_DAYS_OF');
+  await p.getByLabel(/number of days/).fill('30');
+  // The second side of the group: what the first criteria are related to.
+  await addConcept(p, p.locator('[data-focus="includes:0:add1"]'), 'Drugs', 'warfarin', 'warfarin', 'RxNorm');
+  const total = await settledTotal(p);
+  const request = JSON.parse(await jsonTab(p));
+  const [group] = request.includes;
+  assert.deepEqual([group.temporal, group.mention, group.time, group.timeValue], [true, 'FIRST_MENTION', 'WITHIN_X_DAYS_OF', 30]);
+  assert.deepEqual(group.items.map((it) => [it.type, it.temporalGroup]), [['CONDITION', 0], ['DRUG', 1]]);
+  const engine = engineCount(request);
+  assert.notEqual(engine.label, '0', 'some first atrial fibrillation is within 30 days of warfarin');
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engine.label);
+  await assertNoSmallCounts(p);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 // Requests exactly as the Workbench UI sends them (utils.ts mapRequest; ids from generateId).
 const WORKBENCH_REQUESTS = {
   'condition by ICD10CM code with descendants': {
