@@ -168,6 +168,7 @@ export function createCohortBuilder({ lens, definition, onChange, jsonTab = true
       }
       total = result.total;
       paintCounts();
+      performance.clearMeasures('cohortlens:preview'); // only the latest is kept
       performance.measure('cohortlens:preview', { start: started, end: performance.now() });
     } catch (e) {
       if (mine !== seq || destroyed) return;
