@@ -16,9 +16,11 @@ group item into SQL over them. This module does both, in that order and with the
   `cb_criteria_tree(ancestor_concept_id, descendant_concept_id, is_standard)`: the concepts of
   the selectable nodes in the subtree of a concept's rank-1 node — what CHILD_LOOKUP_SQL's
   `path LIKE` finds. Standard trees come from `concept_ancestor` (the survey tree, PPI, is a
-  source tree); the ICD9CM/ICD10CM (and
-  ICD9Proc/ICD10PCS/CPT4) source hierarchies, which `concept_ancestor` lacks, from the codes
-  (a code is under every shorter code of its vocabulary it starts with, E11 > E11.6 > E11.65);
+  source tree); the CPT4 source tree (prep_cpt in build-cb-criteria-cpt4.sh: the CPT4
+  Hierarchy classes over the codes) from `concept_ancestor` among CPT4 concepts; the
+  ICD9CM/ICD10CM (and ICD9Proc/ICD10PCS) source hierarchies, which `concept_ancestor` lacks,
+  from the codes (a code is under every shorter code of its vocabulary it starts with, E11 >
+  E11.6 > E11.65);
 - the drug tree (ATC classes over RxNorm ingredients, build-cb-criteria-drug.sh) as
   `cb_drug_tree` and `cb_criteria_ancestor(ancestor_id, descendant_id)`: ingredient to every
   drug concept of `drug_exposure` below it in `concept_ancestor`;
@@ -126,7 +128,7 @@ NOT_IN_OMOP = ("WHOLE_GENOME_VARIANT", "ARRAY_DATA", "LR_WHOLE_GENOME_VARIANT",
                "ETM_EMORECOG", "ETM_FLANKER", "ETM_GRADCPT")
 FITBIT_TABLES = ("activity_summary", "heart_rate_intraday", "heart_rate_summary",
                  "steps_intraday", "sleep_daily_summary", "sleep_level")
-SOURCE_HIERARCHIES = ("ICD9CM", "ICD10CM", "ICD9Proc", "ICD10PCS", "CPT4")
+SOURCE_HIERARCHIES = ("ICD9CM", "ICD10CM", "ICD9Proc", "ICD10PCS")
 
 # OperatorUtils.getSqlOperator.
 SQL_OPERATORS = {
@@ -392,7 +394,14 @@ def _criteria(s):
             CASE WHEN c.vocabulary_id = 'PPI' THEN 0 ELSE 1 END AS is_standard
         FROM {s}.concept_ancestor a JOIN {s}.concept c ON c.concept_id = a.descendant_concept_id
         UNION
-        -- source hierarchies by code
+        -- the CPT4 tree (build-cb-criteria-cpt4.sh from prep_cpt: the CPT4 Hierarchy classes
+        -- over the codes) is a source tree: concept_ancestor among CPT4 concepts
+        SELECT a.ancestor_concept_id, a.descendant_concept_id, 0
+        FROM {s}.concept_ancestor a
+        JOIN {s}.concept c ON c.concept_id = a.ancestor_concept_id AND c.vocabulary_id = 'CPT4'
+        JOIN {s}.concept d ON d.concept_id = a.descendant_concept_id AND d.vocabulary_id = 'CPT4'
+        UNION
+        -- ICD source hierarchies by code
         SELECT a.concept_id, d.concept_id, 0
         FROM {s}.concept a JOIN {s}.concept d ON d.vocabulary_id = a.vocabulary_id
             AND starts_with(d.concept_code, a.concept_code)

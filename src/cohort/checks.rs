@@ -104,7 +104,12 @@ fn searched(table: EventTable, source: bool, c: &Concept) -> bool {
 }
 
 /// Source vocabularies whose hierarchy is read from the codes (`E11` > `E11.65`).
-const CODE_HIERARCHIES: [&str; 5] = ["ICD9CM", "ICD10CM", "ICD9Proc", "ICD10PCS", "CPT4"];
+const CODE_HIERARCHIES: [&str; 4] = ["ICD9CM", "ICD10CM", "ICD9Proc", "ICD10PCS"];
+
+/// The source vocabulary whose hierarchy is its part of `concept_ancestor` besides PPI (the
+/// survey tree): CPT4, the CPT4 Hierarchy classes over the codes that the Workbench's
+/// `prep_cpt` holds (`build-cb-criteria-cpt4.sh`); CPT4 codes prefix nothing.
+const CPT4: &str = "CPT4";
 
 /// Criteria types the Workbench sends (vocabularies and person criteria), upper case.
 const TYPES: &[&str] = &[
@@ -249,18 +254,23 @@ impl Checker<'_> {
     }
 
     /// The concepts below `ids` in the criteria tree (`CHILD_LOOKUP_SQL`), the ids included:
-    /// standard lookups through `concept_ancestor` (the standard trees, built from it); source
-    /// lookups through `concept_ancestor` among PPI concepts (the survey tree) and, in the ICD
-    /// and CPT vocabularies, through the codes.
+    /// standard lookups through `concept_ancestor` (the standard trees, built from it) outside
+    /// PPI; source lookups through `concept_ancestor` among CPT4 concepts below a CPT4 concept
+    /// and among PPI concepts otherwise (the survey tree), and through the codes in the ICD
+    /// vocabularies.
     pub(super) fn tree_set(&self, ids: impl Iterator<Item = i32>, source: bool) -> Vec<i32> {
-        let ppi = |d: i32| self.vocab.concept(d).is_some_and(|c| c.vocabulary == "PPI");
+        let vocabulary = |d: i32| self.vocab.concept(d).map(|c| c.vocabulary.as_str());
         let mut set = Vec::new();
         for id in ids {
             set.push(id);
-            set.extend(self.vocab.descendants(id).iter().copied().filter(|&d| ppi(d) == source));
-            if source {
-                set.extend(self.vocab.code_descendants(id, &CODE_HIERARCHIES));
+            let below = self.vocab.descendants(id).iter().copied();
+            if !source {
+                set.extend(below.filter(|&d| vocabulary(d) != Some("PPI")));
+                continue;
             }
+            let tree = if vocabulary(id) == Some(CPT4) { CPT4 } else { "PPI" };
+            set.extend(below.filter(|&d| vocabulary(d) == Some(tree)));
+            set.extend(self.vocab.code_descendants(id, &CODE_HIERARCHIES));
         }
         sorted(set)
     }

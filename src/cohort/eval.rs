@@ -12,7 +12,7 @@ use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
 use crate::columns::NULL_I32;
 use crate::date::today;
-use crate::index::{Dense, Events, Index, NO_VISIT};
+use crate::index::{Dense, Events, Index, NO_MOMENT, NO_VISIT};
 use crate::privacy::Tally;
 
 /// One event: a row that a parameter selected.
@@ -49,13 +49,6 @@ impl Sink for Tagged<'_> {
     #[inline]
     fn push(&mut self, e: Event) {
         self.events.push(Event { part: self.part, ..e });
-    }
-}
-
-impl Sink for Vec<Event> {
-    #[inline]
-    fn push(&mut self, e: Event) {
-        Vec::push(self, e);
     }
 }
 
@@ -164,10 +157,12 @@ impl Evaluator<'_> {
 
     /// The persons of an item.
     fn item_persons(&self, item: &ItemPlan) -> Dense {
-        if item.mods.occurrences.is_some() {
-            let mut p = Dense::new(self.n);
-            self.item_events(item).iter().for_each(|e| p.insert(e.person));
-            return p;
+        if let Some(count) = &item.mods.occurrences {
+            let mut days = Days::default();
+            for (_, c) in &item.criteria {
+                self.criterion(c, &item.mods, &mut days);
+            }
+            return days.persons(count, self.n);
         }
         let mut p = Dense::new(self.n);
         for (_, c) in &item.criteria {
@@ -177,18 +172,6 @@ impl Evaluator<'_> {
             }
         }
         p
-    }
-
-    /// The events of an (event) item after all its modifiers.
-    fn item_events(&self, item: &ItemPlan) -> Vec<Event> {
-        let mut events = Vec::new();
-        for (_, c) in &item.criteria {
-            self.criterion(c, &item.mods, &mut events);
-        }
-        if let Some(counts) = &item.mods.occurrences {
-            occurrences(&mut events, counts);
-        }
-        events
     }
 
     fn criterion<S: Sink>(&self, c: &Criterion, mods: &Modifiers, sink: &mut S) {
@@ -279,7 +262,8 @@ impl Evaluator<'_> {
 
     /// Blood-pressure rows whose readings of the same person and datetime pass: a systolic
     /// (903118) row's own value and a diastolic row's value at its datetime, or the reverse
-    /// (`build-search-all-events.sh` pairs them by `measurement_datetime`).
+    /// (`build-search-all-events.sh` pairs them by `measurement_datetime`; the index numbers
+    /// those moments at load, [`crate::index::Events::blood_pressure`]).
     fn blood_pressure<S: Sink>(
         &self,
         source: bool,
@@ -290,33 +274,37 @@ impl Evaluator<'_> {
     ) {
         let ev = self.index.events(EventTable::Measurement);
         let buckets = if source { &ev.by_source } else { &ev.by_concept };
-        // The passing readings of each side, by (person, datetime).
-        let passing = |concept: i32, cmp: Option<&Cmp<f64>>| {
-            let mut keys = Vec::new();
-            buckets.rows(concept).each(|r| {
+        let bp = &ev.blood_pressure;
+        let passes = |cmp: Option<&Cmp<f64>>, r: usize| {
+            cmp.is_none_or(|c| {
                 let v = ev.value(r);
-                if let Some(time) = ev.bp_time(r)
-                    && cmp.is_none_or(|c| !v.is_nan() && c.test(v))
+                !v.is_nan() && c.test(v)
+            })
+        };
+        // The moments at which a reading of `concept` passes `cmp`.
+        let passing = |concept: i32, cmp: Option<&Cmp<f64>>| {
+            let mut ok = vec![false; bp.count(source)];
+            let mut moments = bp.moments(source, concept).iter();
+            buckets.rows(concept).each(|r| {
+                if let Some(&m) = moments.next()
+                    && m != NO_MOMENT
+                    && passes(cmp, r)
                 {
-                    keys.push((ev.person[r], time));
+                    ok[m as usize] = true;
                 }
             });
-            keys.sort_unstable();
-            keys.dedup();
-            keys
+            ok
         };
-        let (sys_ok, dia_ok) = (passing(SYSTOLIC, systolic), passing(DIASTOLIC, diastolic));
-        for (concept, own, other, other_ok) in
-            [(SYSTOLIC, systolic, diastolic, &dia_ok), (DIASTOLIC, diastolic, systolic, &sys_ok)]
+        for (concept, own, other, other_concept) in
+            [(SYSTOLIC, systolic, diastolic, DIASTOLIC), (DIASTOLIC, diastolic, systolic, SYSTOLIC)]
         {
+            // Without a bound on the other side, any reading of this side qualifies.
+            let other_ok = other.map(|cmp| passing(other_concept, Some(cmp)));
+            let mut moments = bp.moments(source, concept).iter();
             buckets.rows(concept).each(|r| {
-                let v = ev.value(r);
-                if own.is_some_and(|c| v.is_nan() || !c.test(v)) {
-                    return;
-                }
-                let paired = other.is_none()
-                    || ev.bp_time(r).is_some_and(|t| other_ok.binary_search(&(ev.person[r], t)).is_ok());
-                if paired {
+                let m = moments.next().copied().unwrap_or(NO_MOMENT);
+                let paired = other_ok.as_ref().is_none_or(|ok| m != NO_MOMENT && ok[m as usize]);
+                if paired && passes(own, r) {
                     self.row(ev, EventTable::Measurement, r, concept, &[], true, mods, sink);
                 }
             });
@@ -472,21 +460,46 @@ fn attribute(ev: &Events, r: usize, a: &RowAttr) -> bool {
     }
 }
 
-/// Keeps the events of the (person, concept) pairs whose number of distinct dates satisfies
-/// the comparison (the Workbench counts `SELECT DISTINCT person_id, entry_date, concept_id`).
-fn occurrences(events: &mut Vec<Event>, count: &Cmp<f64>) {
-    events.sort_unstable_by_key(|e| (e.person, e.concept, e.date));
-    let mut keep = Vec::with_capacity(events.len());
-    let mut i = 0;
-    while i < events.len() {
-        let (p, c) = (events[i].person, events[i].concept);
-        let end = i + events[i..].partition_point(|e| e.person == p && e.concept == c);
-        let run = &events[i..end];
-        let dates = 1 + run.windows(2).filter(|w| w[0].date != w[1].date).count();
-        if count.test(dates as f64) {
-            keep.extend_from_slice(run);
+/// An item's events after its row modifiers as (person, date) keys per concept, for
+/// `NUM_OF_OCCURRENCES` (the Workbench counts `SELECT DISTINCT person_id, entry_date,
+/// concept_id`). Events arrive in runs of one concept, so a concept is looked up once per run.
+#[derive(Default)]
+struct Days {
+    /// Per concept, `person << 32 | biased date` of each event.
+    keys: Vec<(i32, Vec<u64>)>,
+    of_concept: std::collections::HashMap<i32, usize>,
+    last: usize,
+}
+
+impl Sink for Days {
+    #[inline]
+    fn push(&mut self, e: Event) {
+        if self.keys.get(self.last).is_none_or(|(c, _)| *c != e.concept) {
+            let next = self.keys.len();
+            self.last = *self.of_concept.entry(e.concept).or_insert(next);
+            if self.last == next {
+                self.keys.push((e.concept, Vec::new()));
+            }
         }
-        i = end;
+        // Biasing the date keeps its order in the unsigned key (a null date is one more date).
+        let day = u64::from((e.date as u32) ^ 0x8000_0000);
+        self.keys[self.last].1.push(u64::from(e.person) << 32 | day);
     }
-    *events = keep;
+}
+
+impl Days {
+    /// The persons with a concept whose number of distinct dates satisfies `count`.
+    fn persons(mut self, count: &Cmp<f64>, n: usize) -> Dense {
+        let mut out = Dense::new(n);
+        for (_, keys) in &mut self.keys {
+            keys.sort_unstable();
+            keys.dedup();
+            for run in keys.chunk_by(|a, b| a >> 32 == b >> 32) {
+                if count.test(run.len() as f64) {
+                    out.insert((run[0] >> 32) as u32);
+                }
+            }
+        }
+        out
+    }
 }

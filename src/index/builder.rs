@@ -5,7 +5,7 @@
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::model::{Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
+use super::model::{BloodPressure, Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
 use super::{Dense, IndexError};
 use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, PHYSICAL_EXAM, SURVEY_TYPE, SYSTOLIC};
@@ -755,6 +755,7 @@ impl IndexBuilder {
             })
             .collect();
         bp_time.sort_unstable();
+        let blood_pressure = BloodPressure::pair(&by_concept, &by_source, &person, &bp_time);
         Ok(Events {
             runs,
             by_source,
@@ -767,7 +768,7 @@ impl IndexBuilder {
             unit,
             value_source,
             by_concept,
-            bp_time,
+            blood_pressure,
         })
     }
 

@@ -15,7 +15,7 @@ mod model;
 
 pub(crate) use builder::IndexBuilder;
 pub(crate) use dense::Dense;
-pub(crate) use model::{Events, Index, NO_VISIT};
+pub(crate) use model::{Events, Index, NO_MOMENT, NO_VISIT};
 
 use crate::cdm::EventTable;
 use crate::columns::ColumnError;

@@ -8,6 +8,7 @@ use roaring::RoaringBitmap;
 
 use super::Dense;
 use crate::cdm::EventTable;
+use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
 use crate::columns::NULL_I32;
 use crate::date::{Birth, Calendar};
 use crate::privacy::{PersonKeys, Tally};
@@ -113,9 +114,78 @@ pub(crate) struct Events {
     pub by_source: Buckets,
     /// Rows by `value_source_concept_id` (observation only).
     pub by_value_source: Buckets,
-    /// `measurement_datetime` (microseconds) of the blood-pressure rows (903118 or 903115 in
-    /// either concept column), by row, sorted.
-    pub bp_time: Vec<(u32, i64)>,
+    /// The blood-pressure readings paired by person and `measurement_datetime` (measurement
+    /// only).
+    pub blood_pressure: BloodPressure,
+}
+
+/// A blood-pressure row's moment when it has no `measurement_datetime` (it pairs with nothing).
+pub(crate) const NO_MOMENT: u32 = u32::MAX;
+
+/// The blood-pressure readings paired once, at load, as the search events pair them
+/// (`build-search-all-events.sh`: a 903118 row and a 903115 row of the same person and
+/// `measurement_datetime` are one reading): per concept column, the moments — distinct (person,
+/// datetime) — numbered, and the moment of every systolic and diastolic row in the order of its
+/// concept's bucket. A query then marks the moments whose readings pass and checks the other
+/// side's rows against the marks: no hashing, sorting or searching per query.
+#[derive(Debug, Default)]
+pub(crate) struct BloodPressure {
+    /// `[standard, source][systolic, diastolic]`: the moment of each row of that concept's
+    /// bucket, in [`Rows::each`] order ([`NO_MOMENT`] without a datetime).
+    moments: [[Vec<u32>; 2]; 2],
+    /// Number of moments of the standard and of the source column.
+    count: [usize; 2],
+}
+
+impl BloodPressure {
+    /// Pairs the rows of 903118 and 903115 in `by_concept` and in `by_source`; `times` holds
+    /// `(row, measurement_datetime in microseconds)` of the rows that have one, sorted by row.
+    pub(crate) fn pair(
+        by_concept: &Buckets,
+        by_source: &Buckets,
+        person: &[u32],
+        times: &[(u32, i64)],
+    ) -> Self {
+        let time = |r: usize| {
+            let i = times.binary_search_by_key(&(r as u32), |&(row, _)| row).ok()?;
+            Some(times[i].1)
+        };
+        let mut out = BloodPressure::default();
+        for (kind, buckets) in [by_concept, by_source].into_iter().enumerate() {
+            let key = |r: usize| time(r).map(|t| (person[r], t));
+            let mut keys: Vec<(u32, i64)> = Vec::new();
+            for concept in [SYSTOLIC, DIASTOLIC] {
+                buckets.rows(concept).each(|r| keys.extend(key(r)));
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            for (side, concept) in [SYSTOLIC, DIASTOLIC].into_iter().enumerate() {
+                let moments = &mut out.moments[kind][side];
+                buckets.rows(concept).each(|r| {
+                    let m = key(r).and_then(|k| keys.binary_search(&k).ok());
+                    moments.push(m.map_or(NO_MOMENT, |m| m as u32));
+                });
+            }
+            out.count[kind] = keys.len();
+        }
+        out
+    }
+
+    /// The moment of each row of the bucket of `concept` (903118 or 903115; another concept
+    /// has none), standard or source column, in [`Rows::each`] order.
+    pub(crate) fn moments(&self, source: bool, concept: i32) -> &[u32] {
+        let side = match concept {
+            SYSTOLIC => 0,
+            DIASTOLIC => 1,
+            _ => return &[],
+        };
+        &self.moments[usize::from(source)][side]
+    }
+
+    /// Number of moments of the standard or the source column.
+    pub(crate) fn count(&self, source: bool) -> usize {
+        self.count[usize::from(source)]
+    }
 }
 
 /// A numeric column (`value_as_number`) in as little memory as holds it exactly: decimals of
@@ -170,12 +240,6 @@ impl Events {
     #[inline]
     pub(crate) fn unit(&self, r: usize) -> i32 {
         self.unit.get(r).copied().unwrap_or(NULL_I32)
-    }
-
-    /// `measurement_datetime` of blood-pressure row `r`, if it has one.
-    pub(crate) fn bp_time(&self, r: usize) -> Option<i64> {
-        let i = self.bp_time.binary_search_by_key(&(r as u32), |&(row, _)| row).ok()?;
-        Some(self.bp_time[i].1)
     }
 
     /// Number of rows kept (those of persons in `person`).

@@ -205,6 +205,165 @@ test('the concept search shows the hierarchy with disclosed counts and adds a la
   await p.close();
 });
 
+test('a lab with categorical answers picks its value concepts (CAT), counted as cohortlens count counts', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  await p.getByRole('button', { name: '+ Add criteria to include' }).click();
+  const dialog = p.locator('dialog[open]');
+  await dialog.getByRole('button', { name: /^Labs and measurements/ }).click();
+  await dialog.getByRole('searchbox').fill('94500-6');
+  await dialog.getByRole('status').filter({ hasText: '“94500-6”' }).waitFor();
+  const row = dialog.locator('.cb-concept').first();
+  assert.match(await row.locator('.cb-concept-name').innerText(), /SARS-CoV-2/);
+  await row.locator('summary', { hasText: 'Value' }).click();
+  // The answers some participant has, each with a disclosed count (as the Workbench's
+  // "Categorical Values" with their counts).
+  const categories = row.locator('.cb-categorical:not([hidden])');
+  await categories.getByRole('checkbox').first().waitFor();
+  const answers = await categories.locator('label').allInnerTexts();
+  assert.deepEqual(answers.map((a) => a.trim()).sort(), ['Negative', 'Positive']);
+  assert.equal(await categories.locator('[data-count]').count(), 2);
+  await assertNoSmallCounts(p);
+  await p.screenshot({ path: screenshotPath('builder-categorical-1280') });
+  assert.deepEqual(await axeViolations(p), []);
+  await p.setViewportSize({ width: 390, height: 844 });
+  const overflow = await dialog.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(overflow <= 0, `the dialog scrolls sideways by ${overflow} px at 390 px`);
+  await row.scrollIntoViewIfNeeded();
+  await p.screenshot({ path: screenshotPath('builder-categorical-390') });
+  await p.setViewportSize({ width: 1280, height: 900 });
+  await categories.getByLabel('Positive').check();
+  await row.getByRole('button', { name: 'Select with this value' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  const total = await settledTotal(p);
+  const request = JSON.parse(await jsonTab(p));
+  const lab = request.includes[0].items[0].searchParameters[0];
+  // attributes-page.tsx paramWithAttributes: the parameter with a CAT attribute of the value
+  // concept ids as strings, its id the concept and the value concepts, its name the answers.
+  assert.deepEqual(lab, {
+    parameterId: `param${lab.conceptId}45884084`,
+    name: `${lab.name.replace(/ \(Positive\)$/, '')} (Positive)`,
+    domain: 'MEASUREMENT', type: 'LOINC', group: false,
+    attributes: [{ name: 'CAT', operator: 'IN', operands: ['45884084'] }],
+    ancestorData: false, standard: true, conceptId: 706163,
+  });
+  assert.match(lab.name, /^SARS-CoV-2 .* \(Positive\)$/);
+  const engine = engineCount(request);
+  assert.notEqual(engine.label, '0', 'some participants tested positive');
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engine.label);
+
+  // A value range and an answer together: NUM or CAT, as the Workbench combines them.
+  await p.getByRole('button', { name: 'Add more to Labs and Measurements' }).click();
+  await dialog.getByRole('searchbox').fill('94500-6');
+  await dialog.getByRole('status').filter({ hasText: '“94500-6”' }).waitFor();
+  const again = dialog.locator('.cb-concept').first();
+  await again.locator('summary', { hasText: 'Value' }).click();
+  await again.locator('.cb-categorical:not([hidden])').getByLabel('Negative').check();
+  await again.getByRole('combobox').selectOption('GREATER_THAN_OR_EQUAL_TO');
+  await again.getByRole('spinbutton').first().fill('1');
+  await again.getByRole('button', { name: 'Select with this value' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  const both = await settledTotal(p);
+  const extended = JSON.parse(await jsonTab(p));
+  const second = extended.includes[0].items[0].searchParameters[1];
+  assert.deepEqual(second.attributes, [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [1] }, { name: 'CAT', operator: 'IN', operands: ['45878583'] }]);
+  assert.equal(second.parameterId, 'param7061630245878583');
+  assert.match(second.name, /\(>= 1, Negative\)$/);
+  assert.equal(both.replace(/\s*participants$/, '').replace(/,/g, ''), engineCount(extended).label);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test('procedures, visits, a survey answer, blood pressure, Fitbit and a data filter added by clicking count as cohortlens count', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  const dialog = p.locator('dialog[open]');
+  const domain = async (opener, name) => {
+    await opener.click();
+    await dialog.getByRole('button', { name: new RegExp(`^${name}`) }).click();
+  };
+  const firstHit = async (search) => {
+    await dialog.getByRole('searchbox').fill(search);
+    await dialog.getByRole('status').filter({ hasText: `“${search}”` }).waitFor();
+    await dialog.locator('.cb-concept').first().getByRole('button', { name: /^Select / }).click();
+    await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+    await dialog.waitFor({ state: 'detached' });
+  };
+  const toGroup = p.getByRole('button', { name: '+ Add criteria to this group' });
+  await domain(p.getByRole('button', { name: '+ Add criteria to include' }), 'Procedures');
+  await firstHit('colonoscopy');
+  await domain(toGroup, 'Visits');
+  await firstHit('emergency');
+  // A survey answer: Lifestyle, its first question, its first answer.
+  await domain(toGroup, 'Surveys');
+  await dialog.locator('summary', { hasText: 'Questions of Lifestyle' }).click();
+  await dialog.locator('.cb-question summary').first().click();
+  await dialog.locator('.cb-questions .cb-option').first().getByRole('button', { name: /^Select / }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  // Blood pressure, the Hypertensive category.
+  await domain(toGroup, 'Physical measurements');
+  await dialog.getByRole('button', { name: 'Hypertensive', exact: true }).click();
+  await dialog.getByRole('button', { name: 'Select blood pressure with these values' }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  // Fitbit flags are added at once.
+  await domain(toGroup, 'Fitbit');
+  await dialog.getByRole('button', { name: /^Has Any Fitbit Data/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await settledTotal(p);
+
+  const request = JSON.parse(await jsonTab(p));
+  const items = request.includes[0].items;
+  assert.deepEqual(items.map((it) => it.type), ['PROCEDURE', 'VISIT', 'SURVEY', 'PHYSICAL_MEASUREMENT', 'FITBIT']);
+  // CPT4 codes are source concepts in the Workbench's criteria (OMOP marks them standard).
+  assert.deepEqual([items[0].searchParameters[0].type, items[0].searchParameters[0].standard], ['CPT4', false]);
+  assert.equal(items[2].searchParameters[0].subtype, 'ANSWER');
+  assert.deepEqual(items[3].searchParameters[0].attributes.map((a) => [a.conceptId, a.operator, a.operands.map(Number)]),
+    [[903118, 'GREATER_THAN_OR_EQUAL_TO', [140]], [903115, 'GREATER_THAN_OR_EQUAL_TO', [90]]]);
+  // Each item's count is the count of a cohort of that item alone.
+  const shown = await p.locator('.cb-item-count').allInnerTexts();
+  items.forEach((item, i) => {
+    const alone = { includes: [{ id: 'alone', items: [item], temporal: false }], excludes: [], dataFilters: [] };
+    const label = engineCount(alone).label;
+    assert.notEqual(label, '0', `the ${item.type} item matches someone`);
+    assert.equal(shown[i].replace(/\s*participants$/, '').replace(/,/g, '').trim(), label, `the ${item.type} item`);
+  });
+  // A data filter; the total counts as cohortlens count does.
+  await p.getByLabel('Only participants with electronic health record data').check();
+  const total = await settledTotal(p);
+  const filtered = JSON.parse(await jsonTab(p));
+  assert.deepEqual(filtered.dataFilters, ['HAS_EHR_DATA']);
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engineCount(filtered).label);
+  await assertNoSmallCounts(p);
+  await p.screenshot({ path: screenshotPath('builder-domains-1280'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test('a temporal group built by clicking (first atrial fibrillation within 30 days of warfarin) counts as cohortlens count', async () => {
+  const errors = [];
+  const p = await openBuilder(errors);
+  await addConcept(p, p.getByRole('button', { name: '+ Add criteria to include' }), 'Conditions', 'atrial fibrillation', 'Atrial fibrillation', 'SNOMED');
+  await p.getByRole('switch', { name: 'Temporal' }).check();
+  await p.getByLabel(/which mention/).selectOption('FIRST_MENTION');
+  await p.getByLabel(/time relation/).selectOption('WITHIN_X_DAYS_OF');
+  await p.getByLabel(/number of days/).fill('30');
+  // The second side of the group: what the first criteria are related to.
+  await addConcept(p, p.locator('[data-focus="includes:0:add1"]'), 'Drugs', 'warfarin', 'warfarin', 'RxNorm');
+  const total = await settledTotal(p);
+  const request = JSON.parse(await jsonTab(p));
+  const [group] = request.includes;
+  assert.deepEqual([group.temporal, group.mention, group.time, group.timeValue], [true, 'FIRST_MENTION', 'WITHIN_X_DAYS_OF', 30]);
+  assert.deepEqual(group.items.map((it) => [it.type, it.temporalGroup]), [['CONDITION', 0], ['DRUG', 1]]);
+  const engine = engineCount(request);
+  assert.notEqual(engine.label, '0', 'some first atrial fibrillation is within 30 days of warfarin');
+  assert.equal(total.replace(/\s*participants$/, '').replace(/,/g, ''), engine.label);
+  await assertNoSmallCounts(p);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 // Requests exactly as the Workbench UI sends them (utils.ts mapRequest; ids from generateId).
 const WORKBENCH_REQUESTS = {
   'condition by ICD10CM code with descendants': {
@@ -217,6 +376,10 @@ const WORKBENCH_REQUESTS = {
   },
   'physical measurement with a value range, and blood pressure': {
     includes: [{ id: 'includes_pm0000001', items: [{ id: 'items_pm0000002', type: 'PHYSICAL_MEASUREMENT', searchParameters: [{ parameterId: 'param90312102', name: 'Weight (>= 100 kg)', domain: 'PHYSICAL_MEASUREMENT', type: 'PPI', group: false, attributes: [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [100] }], ancestorData: false, standard: false, conceptId: 903121 }], modifiers: [] }, { id: 'items_bp0000003', type: 'PHYSICAL_MEASUREMENT', searchParameters: [{ parameterId: 'param3279990202', name: 'Hypertensive (Systolic >= 140 / Diastolic >= 90)', domain: 'PHYSICAL_MEASUREMENT', type: 'PPI', group: false, attributes: [{ conceptId: 903118, name: 'NUM', operands: ['140'], operator: 'GREATER_THAN_OR_EQUAL_TO' }, { conceptId: 903115, name: 'NUM', operands: ['90'], operator: 'GREATER_THAN_OR_EQUAL_TO' }], ancestorData: false, standard: false }], modifiers: [] }], temporal: false }],
+    excludes: [], dataFilters: [],
+  },
+  'lab with a value range or a categorical answer': {
+    includes: [{ id: 'includes_lb0000001', items: [{ id: 'items_lb0000002', type: 'MEASUREMENT', searchParameters: [{ parameterId: 'param70616345884084', name: 'SARS-CoV-2 (COVID-19) RNA [Presence] in Respiratory specimen by NAA with probe detection (Positive)', domain: 'MEASUREMENT', type: 'LOINC', group: false, attributes: [{ name: 'CAT', operator: 'IN', operands: ['45884084'] }], ancestorData: false, standard: true, conceptId: 706163 }, { parameterId: 'param30044100245884084', name: 'Hemoglobin A1c/Hemoglobin.total in Blood (>= 6.5, Positive)', domain: 'MEASUREMENT', type: 'LOINC', group: false, attributes: [{ name: 'NUM', operator: 'GREATER_THAN_OR_EQUAL_TO', operands: [6.5] }, { name: 'CAT', operator: 'IN', operands: ['45884084'] }], ancestorData: false, standard: true, conceptId: 3004410 }], modifiers: [] }], temporal: false }],
     excludes: [], dataFilters: [],
   },
   'survey answer': {

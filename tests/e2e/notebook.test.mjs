@@ -314,9 +314,37 @@ test('save → open, the share link and the report keep the outputs', async () =
 
   const [report] = await Promise.all([p.waitForEvent('download'), p.click('#export-report')]);
   const html = readFileSync(await report.path(), 'utf8');
-  assert.match(html, /<svg/);
-  assert.match(html, /All of Us policy/);
   assert.doesNotMatch(html, /<script/i);
+  // One section per cell, in order; each with outputs names the policy; the chart cell is an
+  // SVG, and the cohort cell has its five review charts (sex, race, ethnicity, age × sex, top
+  // conditions) as SVG too.
+  const sections = [...html.matchAll(/<section>([\s\S]*?)<\/section>/g)].map((m) => m[1]);
+  assert.deepEqual(sections.length, doc.cells.length, 'a section per cell');
+  doc.cells.forEach((cell, i) => {
+    const section = sections[i];
+    const svgs = (section.match(/<svg[\s>]/g) ?? []).length;
+    if (cell.kind !== 'markdown') assert.match(section, /Counts under the All of Us policy/, `${cell.name}: the policy is named`);
+    if (cell.kind === 'chart') assert.equal(svgs, 1, `${cell.name}: the chart as SVG`);
+    if (cell.kind === 'cohort') {
+      assert.equal(svgs, 5, `${cell.name}: the five review charts as SVG`);
+      const titles = [...section.matchAll(/<svg[^>]*>\s*<title>([^<]*)<\/title>/g)].map((m) => m[1]).join(' | ');
+      for (const title of [/Sex assigned at birth/, /Race/, /Ethnicity/, /age by sex/i, /condition/i]) assert.match(titles, title, `${cell.name}: review charts ${titles}`);
+    }
+    if (cell.kind === 'table') assert.match(section, /<table class="stat">/, `${cell.name}: the table`);
+  });
+  // No count from 1 to 19 in the report's tables or charts.
+  const small = [...html.matchAll(/<span class="count"[^>]*>(\d[\d,]*)<\/span>/g)].map((m) => Number(m[1].replace(/,/g, ''))).filter((n) => n >= 1 && n <= 19);
+  assert.deepEqual(small, [], 'no count from 1 to 19 in the report');
+  // How the report looks, at both widths (no script runs in it; it reads without the server).
+  const view = await newPage(errors);
+  await view.setContent(html);
+  for (const width of [1280, 390]) {
+    await view.setViewportSize({ width, height: 900 });
+    const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the report scrolls sideways by ${overflow} px at ${width} px`);
+    await view.screenshot({ path: screenshotPath(`notebook-report-${width}`), fullPage: true });
+  }
+  await view.close();
   for (const c of before.filter((o) => o.total)) assert.ok(html.includes(c.total), `the report shows ${c.total}`);
   assert.deepEqual(errors, []);
   await p.close();
@@ -399,4 +427,101 @@ test('a running cell shows it and can be cancelled; cells move, delete, and a te
   assert.ok(errors.some((e) => blocked.test(e)), 'the CSP blocked the handler');
   assert.deepEqual(errors.filter((e) => !blocked.test(e)), []);
   await p.close();
+});
+
+test('a newcomer picks a tutorial, runs it to the end, builds a cohort by clicking, charts it, saves and shares it; no engine work on the main thread', async () => {
+  const errors = [];
+  const p = await newPage(errors);
+  // Every way to start WebAssembly, counted on the page's main thread (init scripts do not run in workers).
+  await p.addInitScript(() => {
+    globalThis.mainThreadWasm = [];
+    for (const name of ['instantiate', 'instantiateStreaming', 'compile', 'compileStreaming']) {
+      const original = WebAssembly[name];
+      WebAssembly[name] = function (...args) { globalThis.mainThreadWasm.push(name); return original.apply(this, args); };
+    }
+    const Module = WebAssembly.Module;
+    WebAssembly.Module = function (...args) { globalThis.mainThreadWasm.push('Module'); return new Module(...args); };
+  });
+  await p.goto(served.server.url);
+  await settled(p);
+  await p.getByRole('button', { name: 'Tutorials' }).click();
+  await p.locator('#tutorial-list button', { hasText: 'Your first cohort' }).click();
+  await p.waitForFunction(() => document.getElementById('notebook-title').value === '1. Your first cohort');
+  await p.getByRole('button', { name: 'Run all' }).click();
+  await settled(p);
+  assert.deepEqual(await cellErrors(p), [], 'the tutorial runs to the end');
+  assert.ok(await p.locator('#cells [data-check]').count() > 0, 'its check answered');
+
+  // Their own cohort, by clicking: the new cell's ages 18–65 and essential hypertension.
+  await p.getByRole('button', { name: 'Cohort', exact: true }).click();
+  const cell = p.locator('#cells > li.cell').last();
+  const name = await cell.getAttribute('data-name');
+  await cell.locator('.cb').waitFor();
+  await cell.getByRole('button', { name: '+ Add another include group' }).click();
+  const dialog = p.locator('dialog[open]');
+  await dialog.getByRole('button', { name: /^Conditions/ }).click();
+  await dialog.getByRole('searchbox').fill('essential hypertension');
+  await dialog.getByRole('status').filter({ hasText: '“essential hypertension”' }).waitFor();
+  await dialog.locator('.cb-concept').filter({ has: p.locator('.cb-meta', { hasText: /^SNOMED / }) }).first()
+    .getByRole('button', { name: /^Select / }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await p.waitForFunction((n) => {
+    const c = document.querySelector(`li[data-name="${n}"]`);
+    return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
+  }, name, { timeout: 60_000 });
+
+  // …charted: a new Chart cell takes the last cohort and draws it.
+  await p.getByRole('button', { name: 'Chart', exact: true }).click();
+  const chart = p.locator('#cells > li.cell').last();
+  assert.equal(await chart.locator('select.cohort-picker').inputValue(), name);
+  await chart.locator('canvas.chart[role="img"]').waitFor({ timeout: 60_000 });
+  await settled(p);
+  assert.deepEqual(await cellErrors(p), []);
+  const before = await outputs(p);
+
+  // …saved: the file holds the clicked definition, and its count is what cohortlens count says.
+  const [saved] = await Promise.all([p.waitForEvent('download'), p.click('#save-notebook')]);
+  const doc = JSON.parse(readFileSync(await saved.path(), 'utf8'));
+  const mine = doc.cells.find((c) => c.name === name);
+  assert.equal(mine.definition.includes.length, 2);
+  assert.deepEqual(doc.cells.at(-1), { ...doc.cells.at(-1), kind: 'chart', cohort: name });
+  const [want] = cliCounts([mine.definition]);
+  assert.equal(before.find((o) => o.name === name).total.replace(/,/g, ''), want.label.replace(/,/g, ''));
+
+  // …shared: the link opens the same notebook with the same outputs.
+  await p.click('#share-notebook');
+  await p.waitForFunction(() => location.hash.startsWith('#nb='));
+  const shared = await newPage(errors);
+  await shared.goto(await p.evaluate(() => location.href));
+  await settled(shared);
+  assert.deepEqual(await outputs(shared), before, 'outputs from the share link');
+  await shared.close();
+
+  // The engine ran in the worker only.
+  assert.deepEqual(await p.evaluate(() => globalThis.mainThreadWasm), [], 'WebAssembly started on the main thread');
+  assert.ok(p.workers().some((w) => w.url().endsWith('/cohortlens/worker.js')), 'the engine worker runs');
+  assert.deepEqual(await smallCounts(p), []);
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
+test('index.d.ts declares every export and every lens method of the client, with JSON shapes the wasm build generates', () => {
+  const js = readFileSync(join(ROOT, 'www/cohortlens/index.js'), 'utf8');
+  const dts = readFileSync(join(ROOT, 'www/cohortlens/index.d.ts'), 'utf8');
+  const generated = readFileSync(join(ROOT, 'pkg/cohortlens.d.ts'), 'utf8');
+  const exported = [...js.matchAll(/^export (?:async )?function (\w+)/gm)].map((m) => m[1]);
+  assert.deepEqual(exported.sort(), ['fetchCatalog', 'open']);
+  for (const name of exported) assert.match(dts, new RegExp(`^export function ${name}\\(`, 'm'), `export ${name}`);
+  // The lens object's members, as index.js builds it.
+  const body = js.slice(js.indexOf('const lens = {'), js.indexOf('return lens;'));
+  const members = [...body.matchAll(/^ {4}(?:async )?(\w+)(?::|\()/gm)].map((m) => m[1]);
+  const lensInterface = dts.slice(dts.indexOf('export interface Lens {'), dts.indexOf('\n}', dts.indexOf('export interface Lens {')));
+  const declared = [...lensInterface.matchAll(/^ {2}(?:readonly )?(\w+)[(:]/gm)].map((m) => m[1]);
+  assert.ok(members.length >= 12, `lens members found: ${members}`);
+  assert.deepEqual([...new Set(members)].sort(), [...new Set(declared)].sort(), 'lens members and their declarations');
+  // Every JSON shape it imports is generated from the Rust types.
+  const imported = dts.slice(dts.indexOf('import type {') + 13, dts.indexOf("} from '../../pkg/cohortlens'")).split(',')
+    .map((s) => s.trim().split(/\s+as\s+/)[0]).filter(Boolean);
+  assert.ok(imported.length >= 10);
+  for (const name of imported) assert.match(generated, new RegExp(`export (type|interface) ${name}\\b`), `${name} in pkg/cohortlens.d.ts`);
 });

@@ -21,6 +21,7 @@ E11, E11_9, E11_65 = 200, 201, 202
 INGREDIENT, PRODUCT, ATC_CLASS = 300, 301, 302
 LAB, POSITIVE, LAB_PANEL, LOINC_WEIGHT = 400, 401, 402, 3025315
 TEMPORAL_B = 600
+CPT4_DIGESTIVE, COLONOSCOPY = 700, 701
 SYSTOLIC, DIASTOLIC, PM_WEIGHT = 903118, 903115, 903121
 THE_BASICS, BASICS_QUESTION, YES, NO, NUMERIC_QUESTION, CONSENT = (
     1586134, 500, 501, 502, 503, 1585482)
@@ -48,6 +49,10 @@ CONCEPTS = [
     (POSITIVE, "Positive", "Meas Value", "SNOMED", "Qualifier Value", "S", "10828004"),
     (LOINC_WEIGHT, "Body weight", "Measurement", "LOINC", "Clinical Observation", "S", "29463-7"),
     (TEMPORAL_B, "Temporal B", "Procedure", "SNOMED", "Procedure", "S", "600"),
+    # A CPT4 class over a code: the class code (1006933) does not prefix the code (45378).
+    (CPT4_DIGESTIVE, "Surgical Procedures on the Digestive System", "Procedure", "CPT4",
+     "CPT4 Hierarchy", "C", "1006933"),
+    (COLONOSCOPY, "Colonoscopy", "Procedure", "CPT4", "CPT4", "S", "45378"),
     (SYSTOLIC, "Systolic", "Measurement", "PPI", "Clinical Observation", "", "systolic"),
     (DIASTOLIC, "Diastolic", "Measurement", "PPI", "Clinical Observation", "", "diastolic"),
     (PM_WEIGHT, "Weight", "Measurement", "PPI", "Clinical Observation", "", "weight"),
@@ -71,6 +76,7 @@ _STANDARD = [c[0] for c in CONCEPTS if c[5] in ("S", "C")]
 ANCESTORS = [(c, c) for c in _STANDARD] + [
     (DIABETES, T2DM), (INGREDIENT, PRODUCT), (ATC_CLASS, INGREDIENT), (ATC_CLASS, PRODUCT),
     (LAB_PANEL, LAB), (THE_BASICS, BASICS_QUESTION), (THE_BASICS, NUMERIC_QUESTION),
+    (CPT4_DIGESTIVE, COLONOSCOPY),
 ]
 
 
@@ -106,6 +112,8 @@ PROCEDURES = [
     (19, TEMPORAL_B, 0, "2020-06-01", None),
     (20, TEMPORAL_B, 0, "2020-06-11", 2000),
     (29, TEMPORAL_B, 0, "2020-03-12", None),
+    (16, COLONOSCOPY, COLONOSCOPY, "2020-01-15", None),
+    (18, COLONOSCOPY, COLONOSCOPY, "2020-01-16", None),
 ]
 DRUGS = [
     (1, PRODUCT, 0, "2020-01-10", None),
@@ -314,6 +322,10 @@ CASES = [
     ("icd10_hierarchy", request(item(
         "CONDITION", param("CONDITION", E11, "ICD10CM", False, group=True))),
      3, 0, "E11 with descendants finds E11.9 and E11.65 through the ICD10CM codes"),
+    ("cpt4_class_descendants", request(item(
+        "PROCEDURE", param("PROCEDURE", CPT4_DIGESTIVE, "CPT4", False, group=True))),
+     2, 0, "a CPT4 class with descendants finds its codes through concept_ancestor (the "
+           "Workbench's prep_cpt tree), not through code prefixes"),
     ("mixed_standard_and_source_with_occurrences", request(item(
         "CONDITION", param("CONDITION", DIABETES, "SNOMED", True, group=True),
         param("CONDITION", E11_65, "ICD10CM", False),

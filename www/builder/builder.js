@@ -150,6 +150,9 @@ export function createCohortBuilder({ lens, definition, onChange, jsonTab = true
       return;
     }
     running.hidden = false;
+    // The time from the debounce firing to the count on screen, as a User Timing measure
+    // ("cohortlens:preview"; read by bench/notebook.mjs).
+    const started = performance.now();
     try {
       const result = await lens.preview(request);
       if (mine !== seq || destroyed) return;
@@ -165,6 +168,8 @@ export function createCohortBuilder({ lens, definition, onChange, jsonTab = true
       }
       total = result.total;
       paintCounts();
+      performance.clearMeasures('cohortlens:preview'); // only the latest is kept
+      performance.measure('cohortlens:preview', { start: started, end: performance.now() });
     } catch (e) {
       if (mine !== seq || destroyed) return;
       counts = new WeakMap();

@@ -4,7 +4,7 @@
 import { countBadge, debounce, h, openDialog } from './dom.js';
 import {
   BP_PRESETS, DIASTOLIC, DOMAIN_TITLES, SYSTOLIC, ageParameter, bloodPressureParameter, conceptParameter,
-  demographicParameter, flagParameter, surveyParameter, valueParameter,
+  demographicParameter, flagParameter, isStandard, surveyParameter, valueParameter,
 } from './model.js';
 
 /** The criteria menu (build-cb-criteria-menu.sh): program data, then EHR domains. */
@@ -141,6 +141,41 @@ async function conceptById(lens, id) {
   return hits.find((c) => c.conceptId === id) ?? null;
 }
 
+/**
+ * The categorical answers of a lab (attributes-page.tsx "Categorical Values"): the value concepts
+ * (domain "Meas Value") that some participant has as this lab's `value_as_concept_id`, each with
+ * its disclosed count, as checkboxes; loaded when first asked for. `checked()` gives the ticked
+ * ones as `[{conceptId, name}]`.
+ */
+function categoricalValues(lens, hit) {
+  const list = h('ul', { class: 'cb-options cb-categories' });
+  const element = h('fieldset', { class: 'cb-categorical', hidden: true },
+    h('legend', {}, 'Or any of these answers (categorical values)'), list);
+  const boxes = [];
+  let loading = null;
+  return {
+    element,
+    load() {
+      loading ??= (async () => {
+        const values = await lens.searchConcepts('', { domain: 'Meas Value', limit: 100 });
+        const counts = await countEach(lens, 'MEASUREMENT', values.map((v) => valueParameter(hit, 'MEASUREMENT', null, undefined, [v])));
+        const shown = values.map((v, i) => [v, counts[i]]).filter(([, n]) => n && n.label !== '0');
+        list.replaceChildren(...shown.map(([v, n]) => {
+          const box = h('input', { type: 'checkbox', id: `cb-cat-${hit.conceptId}-${v.conceptId}` });
+          boxes.push([box, { conceptId: v.conceptId, name: v.name }]);
+          return h('li', { class: 'cb-option' }, h('label', { for: box.id }, box, ` ${v.name}`), countBadge(n));
+        }));
+        element.hidden = shown.length === 0;
+      })().catch((e) => {
+        list.replaceChildren(h('li', { class: 'cb-error' }, `Could not load the categorical values: ${e.message}`));
+        element.hidden = false;
+      });
+      return loading;
+    },
+    checked: () => boxes.filter(([box]) => box.checked).map(([, v]) => v),
+  };
+}
+
 /** Concept search by words, code or id with the hierarchy to browse (list-search.tsx, tree.tsx). */
 function conceptPanel(lens, domain, label, finish) {
   const selection = selectionList(domain, finish);
@@ -159,22 +194,25 @@ function conceptPanel(lens, domain, label, finish) {
     const li = h('li', { class: 'cb-concept' },
       h('div', { class: 'cb-concept-main' },
         h('span', { class: 'cb-concept-name' }, hit.name),
-        h('span', { class: 'cb-meta' }, `${hit.vocabulary} ${hit.code} · ${hit.standard ? 'standard' : 'source'} · id ${hit.conceptId}`)),
+        h('span', { class: 'cb-meta' }, `${hit.vocabulary} ${hit.code} · ${isStandard(hit) ? 'standard' : 'source'} · id ${hit.conceptId}`)),
       h('div', { class: 'cb-concept-counts' },
         h('span', {}, countBadge(hit.count), ' with this concept'),
         hit.children?.length ? h('span', {}, countBadge(hit.countWithDescendants), ' with it or a descendant') : null),
       actions);
     if (domain === 'MEASUREMENT') {
-      const range = rangeInputs(`Value of ${hit.name}`);
+      const range = rangeInputs(`Value of ${hit.name}`, { anyLabel: 'Any number' });
+      const categories = categoricalValues(lens, hit);
       const error = h('p', { class: 'cb-error', role: 'alert', hidden: true });
-      actions.append(h('details', { class: 'cb-value' }, h('summary', {}, 'Value range'),
-        h('div', { class: 'cb-value-form' }, range.element,
+      const details = h('details', { class: 'cb-value' }, h('summary', {}, 'Value'),
+        h('div', { class: 'cb-value-form' }, range.element, categories.element,
           h('button', { type: 'button', class: 'cb-secondary', onclick: () => {
             try {
               error.hidden = true;
-              selection.toggle(valueParameter(hit, 'MEASUREMENT', range.read()));
+              selection.toggle(valueParameter(hit, 'MEASUREMENT', range.read(), undefined, categories.checked()));
             } catch (e) { error.textContent = e.message; error.hidden = false; }
-          } }, 'Select with this value'), error)));
+          } }, 'Select with this value'), error));
+      details.addEventListener('toggle', () => { if (details.open) categories.load(); });
+      actions.append(details);
     }
     return li;
   };
@@ -187,11 +225,12 @@ function conceptPanel(lens, domain, label, finish) {
     const mine = ++seq;
     status.textContent = 'Searching…';
     try {
-      const hits = await lens.searchConcepts(query.value.trim(), { domain, limit: 30 });
+      const hits = await lens.searchConcepts(text, { domain, limit: 30 });
       if (mine !== seq) return;
+      // Said of the text searched, not of what the box holds now (typing may have gone on).
       status.textContent = hits.length
-        ? `${hits.length === 30 ? 'The first 30' : hits.length} ${hits.length === 1 ? 'concept' : 'concepts'}${query.value.trim() ? ` matching “${query.value.trim()}”` : ', most frequent first'}.`
-        : `No ${label.toLowerCase()} match “${query.value.trim()}”. Try other words or a code.`;
+        ? `${hits.length === 30 ? 'The first 30' : hits.length} ${hits.length === 1 ? 'concept' : 'concepts'}${text ? ` matching “${text}”` : ', most frequent first'}.`
+        : `No ${label.toLowerCase()} match “${text}”. Try other words or a code.`;
       results.replaceChildren(h('ul', { class: 'cb-concepts', 'aria-label': 'Search results' }, hits.map(row)));
     } catch (e) {
       if (mine === seq) status.textContent = `The search failed: ${e.message}`;

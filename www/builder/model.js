@@ -63,18 +63,31 @@ export function parameter({ parameterId, name, domain, type, group = false, attr
   return p;
 }
 
+/**
+ * Vocabularies whose codes the Workbench's criteria trees hold as source codes even where OMOP
+ * marks them standard: their events are source events only (docs/cohort-semantics.md), so a
+ * parameter naming one says `standard: false`, as the Workbench's does.
+ */
+const SOURCE_VOCABULARIES = new Set(['CPT4', 'ICD9PROC', 'ICD10PCS']);
+
+/** Whether the Workbench treats the concept of a search hit as standard (its `is_standard`). */
+export function isStandard(hit) {
+  return hit.standard && !SOURCE_VOCABULARIES.has(hit.vocabulary.toUpperCase());
+}
+
 /** A concept picked from a search or the hierarchy (list-search.tsx selectItem, getParamId). */
 export function conceptParameter(hit, domain, descendants) {
   const hasChildren = hit.children?.length > 0;
+  const standard = isStandard(hit);
   return parameter({
-    parameterId: `param${hit.conceptId}${hit.code}${hit.standard}`,
+    parameterId: `param${hit.conceptId}${hit.code}${standard}`,
     name: hit.name,
     domain,
     type: hit.vocabulary.toUpperCase(),
     group: descendants && hasChildren,
     // Every drug criterion carries ancestor data (build-cb-criteria-drug.sh has_ancestor_data = 1).
     ancestorData: domain === 'DRUG' ? descendants : false,
-    standard: hit.standard,
+    standard,
     conceptId: hit.conceptId,
   });
 }
@@ -90,24 +103,29 @@ const OPERATOR_CODES = { ANY: 'Any', EQUAL: '01', GREATER_THAN_OR_EQUAL_TO: '02'
 const OPERATOR_DISPLAY = { EQUAL: '= ', GREATER_THAN_OR_EQUAL_TO: '>= ', LESS_THAN_OR_EQUAL_TO: '<= ', BETWEEN: '' };
 
 /**
- * A measurement or physical measurement with a value range, or any value (`range` null)
+ * A measurement or physical measurement with a value range, or any value (`range` null), and for
+ * a lab with categorical answers the value concepts picked (`categories`: `[{conceptId, name}]`,
+ * a `CAT` attribute with the `value_as_concept_id`s, combined with the range by OR)
  * (attributes-page.tsx paramWithAttributes, paramId and getParamName).
  */
-export function valueParameter(hit, domain, range, unit) {
+export function valueParameter(hit, domain, range, unit, categories = []) {
   const operator = range?.operator;
-  const code = operator ? OPERATOR_CODES[operator] : 'Any';
-  const shown = operator
-    ? OPERATOR_DISPLAY[operator] + range.operands.map((v) => Number(v).toLocaleString('en-US')).join('-') + (unit ? ` ${unit}` : '')
-    : 'Any value';
+  const code = operator ? OPERATOR_CODES[operator] : categories.length ? '' : 'Any';
+  const shown = [];
+  if (operator) shown.push(OPERATOR_DISPLAY[operator] + range.operands.map((v) => Number(v).toLocaleString('en-US')).join('-'));
+  shown.push(...categories.map((c) => c.name));
+  const attributes = operator ? [numAttribute(operator, range.operands)] : [];
+  if (categories.length) attributes.push({ name: 'CAT', operator: 'IN', operands: categories.map((c) => String(c.conceptId)) });
   return parameter({
-    parameterId: `param${hit.conceptId}${domain === 'MEASUREMENT' ? hit.code : ''}${code}`,
-    name: `${hit.name} (${shown})`,
+    // attributes-page.tsx paramId: the concept, the operator's code, the value concepts.
+    parameterId: `param${hit.conceptId}${code}${categories.map((c) => c.conceptId).join('')}`,
+    name: `${hit.name} (${shown.length ? shown.join(', ') + (operator && unit ? ` ${unit}` : '') : 'Any value'})`,
     domain,
     type: domain === 'PHYSICAL_MEASUREMENT' ? 'PPI' : hit.vocabulary.toUpperCase(),
     group: false,
-    attributes: operator ? [numAttribute(operator, range.operands)] : [],
+    attributes,
     ancestorData: false,
-    standard: domain !== 'PHYSICAL_MEASUREMENT' && hit.standard,
+    standard: domain !== 'PHYSICAL_MEASUREMENT' && isStandard(hit),
     conceptId: hit.conceptId,
   });
 }

@@ -3,7 +3,7 @@
 // them) and how to save itself. Counts are shown only as the engine disclosed them.
 import { Inspector, parse, walkFull } from '../vendor/runtime.js';
 import { createEditor } from './editor.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMarkdownInSteps } from './markdown.js';
 import { CHART_PRESETS, TABLE_PRESETS } from './presets.js';
 
 const AsyncFunction = (async () => {}).constructor;
@@ -203,7 +203,7 @@ function downloadButton(text, make, filename, type) {
 }
 
 /** The review charts of a cohort, as the Workbench's cohort review shows them. */
-const REVIEW_CHARTS = [
+export const REVIEW_CHARTS = [
   { kind: 'bar', data: { kind: 'sexAtBirth' } },
   { kind: 'bar', data: { kind: 'race' } },
   { kind: 'bar', data: { kind: 'ethnicity' } },
@@ -308,11 +308,8 @@ const markdown = {
   },
   definition: (cell) => ({
     inputs: [],
-    // Each text renders in a task of its own: the runtime computes every cell in one frame.
-    run: async () => {
-      await nextTask();
-      return { display: renderMarkdown(cell.data.source) };
-    },
+    // Each text renders in tasks of its own: the runtime computes every cell in one frame.
+    run: async () => ({ display: await renderMarkdownInSteps(cell.data.source, nextTask) }),
   }),
   unmount: (cell) => cell.editor?.destroy(),
 };
@@ -378,14 +375,18 @@ const cohort = {
     });
   },
   /** The visual builder works on a loaded lens: it is made again for each new one. */
-  lensChanged(cell, lens) {
+  async lensChanged(cell, lens) {
     if (!cell.builderModule) return;
     cell.builder?.destroy();
     cell.builder = null;
+    const mine = (cell.builderFor = {});
     if (!lens) {
       cell.builderPanel.replaceChildren(el('p', { className: 'hint', textContent: 'The builder opens when the dataset has loaded.' }));
       return;
     }
+    // Each cell's builder is made in a task of its own, not in the one that hands out the lens.
+    await nextTask();
+    if (cell.builderFor !== mine || !cell.el.isConnected) return;
     cell.builder = cell.builderModule.createCohortBuilder({
       lens,
       definition: cell.data.definition,
