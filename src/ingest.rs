@@ -18,6 +18,9 @@ use crate::store::Table;
 const MAX_METADATA_BYTES: usize = 16 << 20;
 /// Largest body of one message accepted, in bytes (the server sends 65,536-row batches).
 const MAX_BODY_BYTES: usize = 1 << 30;
+/// Most bytes reserved for a message before they arrive: a message declaring a larger body
+/// grows with the bytes that do arrive, so a few forged header bytes cannot claim a gigabyte.
+const MAX_RESERVE_BYTES: usize = 64 << 20;
 /// The continuation token that starts every message of the current IPC format.
 const CONTINUATION: u32 = 0xffff_ffff;
 
@@ -176,7 +179,8 @@ impl Chunk for [u8] {
 }
 
 /// Cuts a byte stream into whole, checked IPC messages, each copied once into its own
-/// allocation of exactly its size (8-byte aligned, so arrow-ipc never re-copies for alignment).
+/// allocation of exactly its size (8-byte aligned, so arrow-ipc never re-copies for alignment);
+/// a message larger than [`MAX_RESERVE_BYTES`] grows as its bytes arrive instead.
 struct Framer {
     /// The message being gathered: prefix, then metadata, then body.
     message: Vec<u8>,
@@ -217,7 +221,7 @@ impl Framer {
                         continue;
                     }
                     Frame::Known(len) => {
-                        self.message.reserve_exact(len - self.message.len());
+                        self.message.reserve_exact(len.min(MAX_RESERVE_BYTES) - self.message.len());
                         self.want = len;
                         self.known = true;
                         continue;
@@ -514,5 +518,33 @@ mod tests {
         }
         let err = ingest([b"<html>502 Bad Gateway</html>".to_vec()]).map(|t| t.finish(None));
         assert!(matches!(err, Err(_) | Ok(Err(_))));
+    }
+
+    /// An unbounded allocation for `scripts/fuzz ipc_ingest` (`-malloc_limit_mb=1024`), seen while
+    /// preparing its first run: a record batch header declaring a 1 GiB body made the framer
+    /// reserve the whole gigabyte before any of it came.
+    #[test]
+    fn a_declared_huge_body_reserves_memory_only_as_its_bytes_arrive() {
+        let (bytes, _) = stream(1);
+        // The stream: schema message, one batch message, end marker. Find the batch's metadata.
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let batch_at = 8 + word(4);
+        let meta = batch_at + 8..batch_at + 8 + word(batch_at + 4);
+        let declared = root_as_message(&bytes[meta.clone()]).unwrap().bodyLength();
+        // Forge bodyLength (an inline i64 of the flatbuffer) to the largest accepted body.
+        let mut forged = bytes[..meta.end].to_vec();
+        let needle = declared.to_le_bytes();
+        let at = meta.start + forged[meta.clone()].windows(8).position(|w| w == needle).unwrap();
+        forged[at..at + 8].copy_from_slice(&(MAX_BODY_BYTES as i64).to_le_bytes());
+        assert_eq!(root_as_message(&forged[meta.clone()]).unwrap().bodyLength(), MAX_BODY_BYTES as i64);
+        forged.extend_from_slice(&bytes[meta.end..]); // the real body, far short of 1 GiB
+        let t = ingest([forged]).unwrap();
+        let reserved = t.framer.message.capacity();
+        assert!(
+            reserved <= MAX_RESERVE_BYTES,
+            "{reserved} bytes reserved for a message that has not arrived"
+        );
+        let err = t.finish(None).unwrap_err();
+        assert!(matches!(err, IngestError::Truncated { .. }), "{err}");
     }
 }

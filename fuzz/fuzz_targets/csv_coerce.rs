@@ -7,6 +7,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
+use arrow_array::cast::AsArray;
 use arrow_schema::{DataType, Field, Schema};
 use cohortlens::cdm::ColumnType;
 use libfuzzer_sys::fuzz_target;
@@ -43,6 +44,13 @@ fuzz_target!(|data: &[u8]| {
     };
     for batch in reader {
         let Ok(batch) = batch else { return };
+        // As the importer does (`checked_utf8`): a text column holding invalid UTF-8 is refused.
+        for column in batch.columns() {
+            let (offsets, values, nulls) = column.as_string::<i32>().clone().into_parts();
+            if arrow_array::StringArray::try_new(offsets, values, nulls).is_err() {
+                return;
+            }
+        }
         for column in batch.columns() {
             for ty in TYPES.into_iter().chain([ColumnType::Datetime]) {
                 check(column, ty);

@@ -4,7 +4,10 @@
 // trap (out of memory) show clear states with Load again / Retry. Screenshots go to test-output/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { page, screenshotPath, servedDataset } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { BIN, ROOT, page, screenshotPath, servedDataset } from './harness.mjs';
 
 const served = servedDataset(3000);
 
@@ -137,6 +140,62 @@ test('a server that goes away mid-load is an error with Retry, and Retry loads',
   await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
   await p.waitForSelector('#cells > li.cell[data-kind="cohort"][data-status="done"]');
   await p.close();
+});
+
+/** A free loopback port (the OS picks it). */
+function freePort() {
+  return new Promise((resolvePort) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** `cohortlens serve` of `data` on `port`; resolves to the child process once it listens. */
+function serveOn(data, port) {
+  const child = spawn(BIN, ['serve', '--data', data, '--addr', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolveChild, reject) => {
+    createInterface({ input: child.stdout }).once('line', (line) =>
+      (line.includes(`127.0.0.1:${port}/`) ? resolveChild(child) : reject(new Error(`server did not start: ${line}`))));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+test('the real server killed mid-load: an error with Retry, no cell runs on the half-loaded dataset; Retry loads once it is back', async () => {
+  const port = await freePort();
+  let server = await serveOn(served.dataset.out, port);
+  const p = await page(served.chromium, []);
+  try {
+    // When the measurement stream is asked for, the server process dies (SIGKILL): streams in
+    // flight are cut, later requests are refused.
+    await p.route(/\/api\/v1\/tables\/measurement(\?|$)/, async (route) => {
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((r) => server.once('exit', r));
+        server.kill('SIGKILL');
+        await exited;
+      }
+      await route.continue().catch(() => {});
+    });
+    await p.goto(`http://127.0.0.1:${port}/`);
+    await p.waitForSelector('body[data-state="error"]', { timeout: 60_000 });
+    // The first table to fail is named (the one refused, or one cut mid-stream by the kill).
+    assert.match(await p.locator('#error').textContent(), /table \w+: .*(cohortlens server is running|cut off)/);
+    assert.equal(await p.locator('#reload').textContent(), 'Retry');
+    await p.waitForFunction(() => [...document.querySelectorAll('#cells > li.cell[data-kind="cohort"]')]
+      .every((c) => c.dataset.status === 'error' && /did not load/.test(c.textContent)));
+    assert.equal(await p.locator('.cohort-result').count(), 0);
+    assert.ok(await p.locator('tr[data-table="measurement"]:not([data-status="loaded"])').count() === 1);
+    await p.unrouteAll();
+    server = await serveOn(served.dataset.out, port);
+    await p.click('#reload');
+    await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+    await p.waitForSelector('#cells > li.cell[data-kind="cohort"][data-status="done"]');
+    assert.ok(await p.locator('.cohort-result').count() > 0);
+  } finally {
+    await p.close();
+    server.kill('SIGKILL');
+  }
 });
 
 test('a refused token (HTTP 401) asks to sign in; the token goes in the Authorization header, never the URL', async () => {

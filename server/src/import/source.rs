@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, Schema};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -159,8 +159,26 @@ impl TableReader {
         if let Some(first) = self.first.take() {
             return Ok(Some(first));
         }
-        self.rest.next().transpose().map_err(|source| ImportError::Read { path: self.path.clone(), source })
+        let batch = self.rest.next().transpose().and_then(|b| b.map(checked_utf8).transpose());
+        batch.map_err(|source| ImportError::Read { path: self.path.clone(), source })
     }
+}
+
+/// The batch with every text column checked to be UTF-8: arrow-csv can hand back text columns
+/// holding invalid UTF-8 (`scripts/fuzz csv_coerce` found one), which string code must never see.
+fn checked_utf8(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|c| match c.as_string_opt::<i32>() {
+            Some(text) => {
+                let (offsets, values, nulls) = text.clone().into_parts();
+                Ok(Arc::new(StringArray::try_new(offsets, values, nulls)?) as ArrayRef)
+            }
+            None => Ok(c.clone()),
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// A source file whose column names are known, ready to stream its batches.
@@ -316,6 +334,23 @@ fn csv_header(path: &Path, dialect: Dialect) -> Result<Vec<String>, ImportError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The regression test of `scripts/fuzz csv_coerce`'s crash (a heap-buffer-overflow in
+    /// `str::trim` on a text column that held invalid UTF-8): such a column is refused.
+    #[test]
+    fn a_text_column_holding_invalid_utf8_is_refused() {
+        let values = arrow_buffer::Buffer::from_vec(vec![0x9fu8, b'9', b'9']);
+        let offsets = arrow_buffer::OffsetBuffer::new(vec![0i32, 3].into());
+        // SAFETY: deliberately invalid, as arrow-csv handed it over; only checked_utf8 reads it.
+        let text = unsafe { StringArray::new_unchecked(offsets, values, None) };
+        let schema = Arc::new(Schema::new(vec![Field::new("person_id", DataType::Utf8, true)]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(text)]).unwrap();
+        let err = checked_utf8(batch).unwrap_err().to_string();
+        assert!(err.to_lowercase().contains("utf"), "{err}");
+        let valid =
+            RecordBatch::try_from_iter([("person_id", Arc::new(StringArray::from(vec!["99"])) as ArrayRef)]);
+        assert!(checked_utf8(valid.unwrap()).is_ok());
+    }
 
     #[test]
     fn generic_names_are_recognised() {

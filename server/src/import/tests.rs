@@ -83,6 +83,15 @@ fn minimal(name: &str) -> TempDir {
     t
 }
 
+/// A CSV value that is not UTF-8 is an error naming the table, never a value.
+#[test]
+fn a_csv_value_that_is_not_utf8_is_a_clear_error() {
+    let t = minimal("not-utf8");
+    fs::write(t.src().join("death.csv"), b"person_id,death_date\n\x9f99,2020-01-01\n").unwrap();
+    let err = t.fails();
+    assert!(err.contains("death") && err.to_lowercase().contains("utf"), "{err}");
+}
+
 #[test]
 fn import_error_can_cross_threads() {
     fn assert_send_sync<T: Send + Sync + 'static>() {}
