@@ -1,6 +1,7 @@
 //! The vocabulary: the dataset's `concept` table (id → name, domain, vocabulary, class,
 //! standard flag, code) and its `concept_ancestor` hierarchy (all descendants of a concept;
-//! parents and children at one level of separation), and concept search for the Cohort
+//! parents and children at one level of separation), its `Maps to` rows of
+//! `concept_relationship` (the concepts that map to a standard concept), and concept search for the Cohort
 //! Builder — by id, by code or by name words, per domain — with the hierarchy of each hit (the
 //! engine adds how many persons have it, as [`Disclosed`] counts).
 
@@ -55,6 +56,9 @@ pub struct Vocab {
     children: HashMap<i32, Vec<i32>>,
     /// Distinct `vocabulary_id`s, upper case, sorted.
     vocabularies: Vec<String>,
+    /// `concept_id_2` → the `concept_id_1`s of its `Maps to` rows; `None` without a
+    /// `concept_relationship` table.
+    mapped_from: Option<HashMap<i32, Vec<i32>>>,
 }
 
 fn text(values: &mut [Option<String>], i: usize) -> String {
@@ -62,11 +66,12 @@ fn text(values: &mut [Option<String>], i: usize) -> String {
 }
 
 impl Vocab {
-    /// Builds the vocabulary from the store's `concept` and `concept_ancestor` tables (either
-    /// may be absent: the vocabulary is then empty or flat).
+    /// Builds the vocabulary from the store's `concept`, `concept_ancestor` and
+    /// `concept_relationship` tables (any may be absent: the vocabulary is then empty, flat or
+    /// without mappings).
     pub fn build(store: &Store) -> Result<Vocab, VocabError> {
         let mut vocab = Vocab::default();
-        for name in ["concept", "concept_ancestor"] {
+        for name in ["concept", "concept_ancestor", "concept_relationship"] {
             if let Some(t) = store.table(name) {
                 vocab.absorb(t)?;
             }
@@ -77,23 +82,28 @@ impl Vocab {
 
     /// Whether the vocabulary is built from `table`.
     pub(crate) fn reads(table: &str) -> bool {
-        matches!(table, "concept" | "concept_ancestor")
+        matches!(table, "concept" | "concept_ancestor" | "concept_relationship")
     }
 
-    /// Adds some batches of `concept` or `concept_ancestor` (in any order, any number of
+    /// Adds some batches of `concept`, `concept_ancestor` or `concept_relationship` (in any order, any number of
     /// times); [`Vocab::finish`] completes the vocabulary.
     pub(crate) fn absorb(&mut self, t: &Table) -> Result<(), VocabError> {
         match t.name() {
             "concept" => self.add_concepts(t),
             "concept_ancestor" => self.add_ancestors(t),
+            "concept_relationship" => self.add_relationships(t),
             _ => Ok(()),
         }
     }
 
     /// Sorts the hierarchy and lists the vocabularies.
     pub(crate) fn finish(&mut self) {
-        for list in
-            self.descendants.values_mut().chain(self.children.values_mut()).chain(self.parents.values_mut())
+        for list in self
+            .descendants
+            .values_mut()
+            .chain(self.children.values_mut())
+            .chain(self.parents.values_mut())
+            .chain(self.mapped_from.iter_mut().flat_map(|m| m.values_mut()))
         {
             list.sort_unstable();
             list.dedup();
@@ -144,6 +154,30 @@ impl Vocab {
             }
         }
         Ok(())
+    }
+
+    /// Keeps the `Maps to` rows (`relationship_id` compared without case, as the Data
+    /// Browser's MySQL query does).
+    fn add_relationships(&mut self, t: &Table) -> Result<(), VocabError> {
+        let from = columns::i32s(t, "concept_id_1", true)?;
+        let to = columns::i32s(t, "concept_id_2", true)?;
+        let relationships = columns::strings(t, "relationship_id", true)?;
+        let mapped_from = self.mapped_from.get_or_insert_with(HashMap::new);
+        for ((&a, &b), r) in from.iter().zip(&to).zip(&relationships) {
+            if a != NULL_I32
+                && b != NULL_I32
+                && r.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("maps to"))
+            {
+                mapped_from.entry(b).or_default().push(a);
+            }
+        }
+        Ok(())
+    }
+
+    /// The concepts with a `Maps to` row to `id` (`concept_id_1` of the rows whose
+    /// `concept_id_2` is `id`), sorted; `None` when the dataset has no `concept_relationship`.
+    pub fn mapped_from(&self, id: i32) -> Option<&[i32]> {
+        self.mapped_from.as_ref().map(|m| m.get(&id).map_or(&[][..], Vec::as_slice))
     }
 
     /// Every concept, in table order.

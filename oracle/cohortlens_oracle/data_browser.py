@@ -100,6 +100,11 @@ STRATUM_SQL = ("CASE WHEN {a} >= 18 AND {a} <= 29 THEN '2' WHEN {a} > 89 THEN '9
                "WHEN {a} < 18 THEN '0' END")
 
 
+def aou(n):
+    """`make-bq-public-data.sh`'s rounding of a count: 1–20 to 20, above up to a multiple of 20."""
+    return 0 if n == 0 else 20 if n <= 20 else -(-n // 20) * 20
+
+
 class DataBrowser:
     """The Data Browser's counts of one dataset directory (Parquet files)."""
 
@@ -107,7 +112,7 @@ class DataBrowser:
         self.con = con
         self.dir = os.path.abspath(data_dir)
         self.domains = {d[0]: d for d in DOMAINS}
-        for name in ["person", "concept"] + [d[1] for d in DOMAINS] + FITBIT_TABLES:
+        for name in ["person", "concept", "concept_relationship"] + [d[1] for d in DOMAINS] + FITBIT_TABLES:
             path = os.path.join(self.dir, f"{name}.parquet")
             view = f"db_{name}"
             if os.path.exists(path):
@@ -263,6 +268,49 @@ class DataBrowser:
         rows = sorted(([LOCATION_STRATUM.get(code, code)], n, None) for code, n in counts)
         return rows, self.concept_total(domain, concept_id)
 
+    # -- Sources: ConceptDao.findSourceConcepts over the concept counts of make-bq-data.sh ---------
+
+    def source_count_sql(self, domain):
+        """The script's 3000 rows of a domain with both counts: (concept_id, count_value,
+        source_count_value, the source rows' persons as a list)."""
+        _, _, domain_id, excluded, _ = self.domains[domain]
+        c, sc = self.columns(domain)
+        v = f"v_ehr_{domain}"
+        return (
+            f"SELECT co1.{c} AS concept_id, count(DISTINCT co1.person_id) AS count_value, "
+            f"(SELECT count(DISTINCT co2.person_id) FROM {v} co2 WHERE co2.{sc} = co1.{c}) "
+            f"AS source_count_value FROM {v} co1 "
+            f"JOIN db_concept c ON c.concept_id = co1.{c} AND c.domain_id = '{domain_id}' "
+            f"WHERE co1.{c} > 0 AND co1.{c} != {excluded} GROUP BY co1.{c} "
+            f"UNION ALL "
+            f"SELECT co1.{sc}, count(DISTINCT co1.person_id), count(DISTINCT co1.person_id) FROM {v} co1 "
+            f"JOIN db_concept c ON c.concept_id = co1.{sc} AND c.domain_id = '{domain_id}' "
+            f"WHERE co1.{sc} NOT IN (SELECT DISTINCT {c} FROM {v}) AND co1.{sc} != {excluded} "
+            f"GROUP BY co1.{sc}")
+
+    def sources(self, concept_id):
+        """The concepts that map to the concept with a source count above 0 (the concept
+        table's counts: the sums of their 3000 rows), ordered by their rounded `count_value`
+        (ties by label, as the engine breaks them), the first 10; the total is the participants
+        of every listed source concept's source rows."""
+        union = " UNION ALL ".join(self.source_count_sql(d) for d, *_ in DOMAINS)
+        counts = self.q(
+            f"WITH r AS ({union}), s AS (SELECT concept_id, sum(count_value) AS count_value, "
+            f"sum(source_count_value) AS source_count_value FROM r GROUP BY concept_id) "
+            f"SELECT c.concept_id, c.concept_name || ' (' || c.vocabulary_id || '-' || c.concept_code || ')', "
+            f"s.count_value, s.source_count_value FROM db_concept c "
+            f"JOIN db_concept_relationship rel ON rel.concept_id_1 = c.concept_id "
+            f"AND rel.concept_id_2 = ? AND lower(rel.relationship_id) = 'maps to' "
+            f"JOIN s ON s.concept_id = c.concept_id WHERE s.source_count_value > 0", [int(concept_id)])
+        ranked = sorted(counts, key=lambda r: (-aou(r[2]), r[1], r[0]))[:10]
+        ids = ", ".join(str(r[0]) for r in counts) or "NULL"
+        persons = " UNION ".join(
+            f"SELECT co.person_id FROM v_ehr_{d} co JOIN db_concept c ON c.concept_id = co.{self.columns(d)[1]} "
+            f"AND c.domain_id = '{self.domains[d][2]}' WHERE co.{self.columns(d)[1]} IN ({ids})"
+            for d, *_ in DOMAINS)
+        total = self.q(f"SELECT count(DISTINCT person_id) FROM ({persons})")[0][0]
+        return [([label], n, None) for _, label, _, n in ranked], total
+
     def table(self, request):
         """The expected raw table of a `dataBrowser` request."""
         chart = request["chart"]
@@ -270,6 +318,8 @@ class DataBrowser:
             return self.domain_counts()
         if chart == "concepts":
             return self.concepts(request["domain"])
+        if chart == "sources":
+            return self.sources(request["conceptId"])
         method = {"sex": self.sex, "age": self.age, "ageSex": self.age_sex,
                   "location": self.location}[chart]
         return method(request["domain"], request["conceptId"])

@@ -160,6 +160,19 @@ pub const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "concept_relationship",
+        required: false,
+        tier: Tier::Public,
+        columns: &[
+            req("concept_id_1", Int),
+            req("concept_id_2", Int),
+            req("relationship_id", Text),
+            opt("valid_start_date", Date),
+            opt("valid_end_date", Date),
+            opt("invalid_reason", Text),
+        ],
+    },
+    TableSpec {
         name: "person",
         required: true,
         tier: Tier::Registered,
@@ -399,7 +412,10 @@ mod tests {
         assert_eq!(names.len(), TABLES.len());
         for t in TABLES {
             let mut cols: Vec<_> = t.columns.iter().map(|c| c.name).collect();
-            assert!(cols.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
+            assert!(
+                cols.iter()
+                    .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_'))
+            );
             cols.sort();
             cols.dedup();
             assert_eq!(cols.len(), t.columns.len(), "duplicate column in {}", t.name);

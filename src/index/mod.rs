@@ -50,6 +50,7 @@ pub fn uses_column(table: &str, column: &str) -> bool {
             "concept_code",
         ],
         "concept_ancestor" => &["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"],
+        "concept_relationship" => &["concept_id_1", "concept_id_2", "relationship_id"],
         "person" => &[
             "person_id",
             "year_of_birth",

@@ -78,6 +78,7 @@ def check_dataset(binary, con, data_dir, extra):
             for chart in ("sex", "age", "ageSex", "location"):
                 requests.append({"kind": "dataBrowser", "chart": chart, "domain": name, "conceptId": concept})
                 charted += 1
+            requests.append({"kind": "dataBrowser", "chart": "sources", "conceptId": concept})
     lines = run_stats(binary, data_dir, requests)
     assert len(lines) == len(requests)
     for request, line in zip(requests, lines):
@@ -106,6 +107,16 @@ def test_the_tables_are_not_trivial(binary, synthetic):
     percents = [r["percent"] for r in age["rows"]]
     assert len(percents) >= 4 and all(0 < p <= 100 for p in percents) and min(percents) < 50
     assert {r["labels"][0] for r in sex["rows"]} >= {"Male", "Female"}
+
+
+def test_sources_list_the_icd_codes_of_a_condition(binary, synthetic, con):
+    """Type 2 diabetes (201826) has several ICD10CM codes coded in the synthetic data: its
+    Sources chart lists them as the Data Browser labels them, each with its own count."""
+    request = {"kind": "dataBrowser", "chart": "sources", "conceptId": 201826}
+    line, = run_stats(binary, synthetic, [request])
+    labels = [r["labels"][0] for r in line["raw"]["rows"]]
+    assert len(labels) >= 2 and all("(ICD10CM-E11" in label for label in labels), labels
+    compare(request, DataBrowser(con, synthetic).table(request), line)
 
 
 def test_bad_requests_say_what_to_ask(binary, synthetic):

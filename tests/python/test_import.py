@@ -16,7 +16,7 @@ from conftest import run_import
 
 # The tables of every cohortlens dataset (src/cdm/mod.rs, TABLES).
 CONTRACT_TABLES = [
-    "concept", "concept_ancestor", "person", "observation_period", "visit_occurrence",
+    "concept", "concept_ancestor", "concept_relationship", "person", "observation_period", "visit_occurrence",
     "condition_occurrence", "drug_exposure", "procedure_occurrence", "measurement", "observation",
     "device_exposure", "death", "activity_summary", "heart_rate_summary",
 ]

@@ -294,6 +294,7 @@ struct Counters {
 pub(super) struct Writers {
     concept: TableWriter,
     concept_ancestor: TableWriter,
+    concept_relationship: TableWriter,
     person: TableWriter,
     observation_period: TableWriter,
     visit_occurrence: TableWriter,
@@ -316,6 +317,7 @@ impl Writers {
         let writers = Self {
             concept: open("concept")?,
             concept_ancestor: open("concept_ancestor")?,
+            concept_relationship: open("concept_relationship")?,
             person: open("person")?,
             observation_period: open("observation_period")?,
             visit_occurrence: open("visit_occurrence")?,
@@ -333,12 +335,13 @@ impl Writers {
         Ok(writers)
     }
 
-    /// Writes `concept` and `concept_ancestor`.
+    /// Writes `concept`, `concept_ancestor` and `concept_relationship`.
     pub fn write_vocabulary(&mut self) -> Result<(), DatasetError> {
         let v = vocab::build();
         let rows = ancestors_batch(&vocab::ancestors(&v));
         self.concept.write(&concepts_batch(&v.concepts))?;
-        self.concept_ancestor.write(&rows)
+        self.concept_ancestor.write(&rows)?;
+        self.concept_relationship.write(&maps_to_batch(&vocab::maps_to(&v)))
     }
 
     /// Writes one chunk of person rows, giving its rows the next ids. (Tables are written one
@@ -375,6 +378,7 @@ impl Writers {
         let all = [
             self.concept,
             self.concept_ancestor,
+            self.concept_relationship,
             self.person,
             self.observation_period,
             self.visit_occurrence,
@@ -617,6 +621,20 @@ fn ancestors_batch(rows: &[Ancestor]) -> RecordBatch {
             ("descendant_concept_id", i32s(r.iter().map(|x| x.descendant))),
             ("min_levels_of_separation", i32s(r.iter().map(|x| x.min_levels))),
             ("max_levels_of_separation", i32s(r.iter().map(|x| x.max_levels))),
+        ],
+    )
+}
+
+fn maps_to_batch(rows: &[(i32, i32)]) -> RecordBatch {
+    assemble(
+        spec("concept_relationship"),
+        rows.len(),
+        vec![
+            ("concept_id_1", i32s(rows.iter().map(|r| r.0))),
+            ("concept_id_2", i32s(rows.iter().map(|r| r.1))),
+            ("relationship_id", strs(rows.iter().map(|_| "Maps to"))),
+            ("valid_start_date", dates(rows.iter().map(|_| VALID_START))),
+            ("valid_end_date", dates(rows.iter().map(|_| VALID_END))),
         ],
     )
 }

@@ -86,6 +86,23 @@ impl<'a> EhrTable<'a> {
         (!rows.is_empty()).then_some(rows)
     }
 
+    /// The view's rows with source concept `c` when analysis 3000 counts `c` in the domain
+    /// (the rows of its `source_count_value`): `c` a standard concept of the view, or an
+    /// unmapped source concept; none otherwise.
+    pub(crate) fn source_rows(&self, c: i32) -> Vec<usize> {
+        let counted = Some(c) != self.domain.excluded()
+            && ((c > 0 && self.standard.contains(&c) && self.in_domain(c)) || self.is_source(c));
+        let mut rows = Vec::new();
+        if counted {
+            self.events.by_source.rows(c).each(|r| {
+                if self.in_view[r] {
+                    rows.push(r);
+                }
+            });
+        }
+        rows
+    }
+
     /// The concepts listed in the domain (analysis 3000), by id, each with whether it is
     /// standard; the excluded concept left out.
     pub(crate) fn listed(&self) -> Vec<(i32, bool)> {

@@ -5,13 +5,14 @@
 //! in docs/statistics.md.
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
-//! (participants by state).
+//! (participants by state), `sources` (the source concepts of a standard concept).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
 
 mod ehr;
 mod location;
+mod sources;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
@@ -79,10 +80,18 @@ pub enum DataBrowserRequest {
         /// The concept.
         concept_id: i32,
     },
+    /// The concepts with a `Maps to` row of `concept_relationship` to the concept (itself
+    /// included) and participants as a source concept in their domain's table (analysis 3000
+    /// `source_count_value`), labelled "name (VOCABULARY-CODE)"; the 10 with the largest
+    /// disclosed counts, by name among equal counts. Needs a `concept_relationship` table.
+    Sources {
+        /// The standard concept.
+        concept_id: i32,
+    },
 }
 
 /// The Data Browser's EHR domains (`DOMAINS` of `run-achilles-queries.sh`; JSON in lower case).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub enum EhrDomain {
@@ -186,6 +195,7 @@ impl Stats<'_> {
             DataBrowserRequest::Age { domain, concept_id } => self.db_age(*domain, *concept_id),
             DataBrowserRequest::AgeSex { domain, concept_id } => self.db_age_sex(*domain, *concept_id),
             DataBrowserRequest::Location { domain, concept_id } => self.db_location(*domain, *concept_id),
+            DataBrowserRequest::Sources { concept_id } => self.db_sources(*concept_id),
         }
     }
 }

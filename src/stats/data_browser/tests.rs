@@ -23,8 +23,20 @@ fn table(fixture: Fixture) -> Table {
 /// CEIL(25566 / 365.25) = 70, where completed years are 69), 1 T2DM 1980-01-01 (30),
 /// 2 T2DM 2020-01-01 (CEIL(7139 / 365.25) = 20), 3 0/E10 2015-06-01 (26), 4 T2DM 2021-01-01
 /// (52), 5 0/E10 2010-01-01 (exactly 80). PII State answers: 1 NY and MA, 2 NY, 3 ZZ (a
-/// code without a name).
+/// code without a name). `Maps to`: E11 and E10 (written "MAPS TO") to T2DM, T2DM to itself.
 fn engine() -> Engine {
+    let mut store = store();
+    store.insert(table(
+        Fixture::new("concept_relationship")
+            .ints("concept_id_1", [Some(E11), Some(E10), Some(T2DM), Some(E11)])
+            .ints("concept_id_2", [Some(T2DM), Some(T2DM), Some(T2DM), Some(E10)])
+            .texts("relationship_id", ["Maps to", "MAPS TO", "Maps to", "Is a"]),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+/// The dataset of [`engine`] without `concept_relationship`.
+fn store() -> Store {
     let mut store = Store::default();
     let concepts = [
         (T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
@@ -74,7 +86,7 @@ fn engine() -> Engine {
             )
             .days("observation_date", [18_262; 4]),
     ));
-    Engine::build(&store, Some("2024-06-30")).unwrap()
+    store
 }
 
 fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
@@ -217,4 +229,23 @@ fn location_counts_a_participant_in_each_state_answered() {
     )
     .unwrap();
     assert_eq!(raw(&t), [(vec!["us-zz"], 1, None)], "an unknown code keeps its code");
+}
+
+#[test]
+fn sources_are_the_concepts_mapped_to_the_concept_with_source_participants() {
+    let t = stat(&engine(), json!({"kind": "dataBrowser", "chart": "sources", "conceptId": T2DM})).unwrap();
+    // T2DM maps to itself but no row has it as source concept: not listed; "Is a" is no mapping.
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Type 1 diabetes mellitus (ICD-10 E10) (ICD10CM-x)"], 2, None),
+            (vec!["Type 2 diabetes mellitus (ICD-10 E11) (ICD10CM-x)"], 1, None),
+        ]
+    );
+    assert_eq!((t.total.raw(), t.rank), (3, Some(10)));
+    let none = stat(&engine(), json!({"kind": "dataBrowser", "chart": "sources", "conceptId": E10})).unwrap();
+    assert!(none.rows.is_empty(), "nothing maps to E10");
+    let bare = Engine::build(&store(), Some("2024-06-30")).unwrap();
+    let err = stat(&bare, json!({"kind": "dataBrowser", "chart": "sources", "conceptId": T2DM})).unwrap_err();
+    assert!(err.to_string().contains("no concept_relationship table"), "{err}");
 }

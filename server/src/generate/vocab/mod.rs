@@ -1,7 +1,8 @@
 //! The generator's vocabulary: every concept it can emit (conditions with their ICD10CM source
 //! codes, drugs from ATC class down to clinical drug, labs, All of Us physical measurements and
 //! survey questions/answers, procedures, devices, demographics, units, type concepts) and the
-//! hierarchy between them, from which `concept` and `concept_ancestor` are built. One file per
+//! hierarchy between them, from which `concept`, `concept_ancestor` and `concept_relationship`
+//! are built. One file per
 //! family (`demographics`, `conditions`, `drugs`, `measurements`, `surveys`, `procedures`); this
 //! one assembles them.
 //!
@@ -296,6 +297,17 @@ pub(super) fn build() -> Vocabulary {
         v.add_simple(d.id, d.name, ("Device", "HCPCS", "HCPCS"), d.code, &[d.parent]);
     }
     v
+}
+
+/// The `Maps to` rows of `concept_relationship` as (from, to): every standard concept to itself,
+/// every ICD10CM code to its condition (the OMOP convention, and how the event rows are coded).
+pub(super) fn maps_to(v: &Vocabulary) -> Vec<(i32, i32)> {
+    let mut rows: Vec<(i32, i32)> =
+        v.concepts.iter().filter(|c| c.standard == Some("S")).map(|c| (c.id, c.id)).collect();
+    rows.extend(CONDITIONS.iter().flat_map(|c| c.icd.iter().map(move |s| (s.id, c.id))));
+    rows.sort_unstable();
+    rows.dedup();
+    rows
 }
 
 /// The transitive closure of the hierarchy: a self row for every standard or classification
