@@ -217,6 +217,9 @@ export class Notebook {
       rejected: (error) => this.showError(cell, error),
     };
     cell.inputs = inputs;
+    // Running from now: the runtime reports pending only on its next turn, and a page that reads
+    // the statuses in between must not take the previous run's "done" for this run's.
+    this.setStatus(cell, 'running');
     const fn = (...args) => {
       const signal = cell.controller.signal;
       return Promise.race([run(...args, signal), whenAborted(signal)]);
