@@ -173,20 +173,49 @@ impl Access {
 /// The caps on concurrent table streams: overall, and per caller (token, or address without one).
 pub struct StreamCaps {
     overall: Arc<Semaphore>,
+    capacity: usize,
     per_caller: usize,
     callers: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
 /// The permits one open stream holds until its response ends.
 pub struct StreamPermits {
-    _overall: OwnedSemaphorePermit,
+    overall: Option<OwnedSemaphorePermit>,
     _caller: OwnedSemaphorePermit,
+    capacity: usize,
+}
+
+impl Drop for StreamPermits {
+    /// When the last open stream ends, hands the memory the streams freed back to the system:
+    /// glibc keeps it in its per-thread arenas otherwise, and the server would stay at its peak.
+    fn drop(&mut self) {
+        let Some(permit) = self.overall.take() else { return };
+        let semaphore = permit.semaphore().clone();
+        drop(permit);
+        if semaphore.available_permits() == self.capacity {
+            release_free_memory();
+        }
+    }
+}
+
+/// Returns the heap's free pages to the system (glibc's `malloc_trim`; elsewhere a no-op).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own arenas.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 impl StreamCaps {
     /// At most `overall` streams at once, `per_caller` of them for one caller.
     pub fn new(overall: usize, per_caller: usize) -> Self {
-        Self { overall: Arc::new(Semaphore::new(overall)), per_caller, callers: Mutex::new(HashMap::new()) }
+        Self {
+            overall: Arc::new(Semaphore::new(overall)),
+            capacity: overall,
+            per_caller,
+            callers: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes a stream slot for `caller`, or says why not (never waits: a refused client retries).
@@ -221,6 +250,6 @@ impl StreamCaps {
             e.headers.push((header::RETRY_AFTER, HeaderValue::from(1)));
             e
         })?;
-        Ok(StreamPermits { _overall: overall, _caller: caller_permit })
+        Ok(StreamPermits { overall: Some(overall), _caller: caller_permit, capacity: self.capacity })
     }
 }
