@@ -86,6 +86,27 @@ async function outputs(p) {
 }
 
 /** Replaces the text of the CodeMirror editor in `cell` (keyboard: select all, type). */
+/**
+ * In the Cohort cell `cell`, adds an include group with one condition found by `query`: the first
+ * of the search's concepts that `pick` keeps; waits until the cell has run on it (two groups).
+ */
+async function addConditionGroup(p, cell, query, pick) {
+  const name = await cell.getAttribute('data-name');
+  await cell.locator('.cb').waitFor();
+  await cell.getByRole('button', { name: '+ Add another include group' }).click();
+  const dialog = p.locator('dialog[open]');
+  await dialog.getByRole('button', { name: /^Conditions/ }).click();
+  await dialog.getByRole('searchbox').fill(query);
+  await dialog.getByRole('status').filter({ hasText: `“${query}”` }).waitFor();
+  await pick(dialog.locator('.cb-concept')).first().getByRole('button', { name: /^Select / }).click();
+  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await p.waitForFunction((n) => {
+    const c = document.querySelector(`li[data-name="${n}"]`);
+    return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
+  }, name, { timeout: 60_000 });
+}
+
 async function typeInto(p, cellSelector, text) {
   const cell = p.locator(cellSelector);
   const jsonTab = cell.locator('[role=tab]', { hasText: 'JSON' });
@@ -224,25 +245,11 @@ test('a cohort built by clicking in a Cohort cell counts what cohortlens count c
   await settled(p);
   await p.click('[data-add="cohort"]');
   const cell = p.locator('#cells > li.cell').last();
-  const name = await cell.getAttribute('data-name');
-  await cell.locator('.cb').waitFor();
   // Type 2 diabetes by its ICD10CM code, with its descendants, besides the blank cell's ages 18–65.
-  await cell.getByRole('button', { name: '+ Add another include group' }).click();
-  const dialog = p.locator('dialog[open]');
-  await dialog.getByRole('button', { name: /^Conditions/ }).click();
-  await dialog.getByRole('searchbox').fill('E11');
-  await dialog.getByRole('status').filter({ hasText: '“E11”' }).waitFor();
-  await dialog.locator('.cb-concept')
+  await addConditionGroup(p, cell, 'E11', (concepts) => concepts
     .filter({ has: p.locator('.cb-concept-name', { hasText: /^Type 2 diabetes mellitus$/i }) })
-    .filter({ has: p.locator('.cb-meta', { hasText: /^ICD10CM / }) }).first()
-    .getByRole('button', { name: /^Select / }).click();
-  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
-  await dialog.waitFor({ state: 'detached' });
-  // The cell re-runs on the builder's definition; its JSON tab shows that definition.
-  await p.waitForFunction((n) => {
-    const c = document.querySelector(`li[data-name="${n}"]`);
-    return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
-  }, name, { timeout: 60_000 });
+    .filter({ has: p.locator('.cb-meta', { hasText: /^ICD10CM / }) }));
+  const name = await cell.getAttribute('data-name');
   await cell.locator('.tabs [role=tab]', { hasText: 'JSON' }).click();
   // The editor's whole text (CodeMirror draws only the lines in view), through its public API.
   await cell.locator('.json-panel .cm-content').waitFor();
@@ -455,20 +462,9 @@ test('a newcomer picks a tutorial, runs it to the end, builds a cohort by clicki
   // Their own cohort, by clicking: the new cell's ages 18–65 and essential hypertension.
   await p.getByRole('button', { name: 'Cohort', exact: true }).click();
   const cell = p.locator('#cells > li.cell').last();
+  await addConditionGroup(p, cell, 'essential hypertension',
+    (concepts) => concepts.filter({ has: p.locator('.cb-meta', { hasText: /^SNOMED / }) }));
   const name = await cell.getAttribute('data-name');
-  await cell.locator('.cb').waitFor();
-  await cell.getByRole('button', { name: '+ Add another include group' }).click();
-  const dialog = p.locator('dialog[open]');
-  await dialog.getByRole('button', { name: /^Conditions/ }).click();
-  await dialog.getByRole('searchbox').fill('essential hypertension');
-  await dialog.getByRole('status').filter({ hasText: '“essential hypertension”' }).waitFor();
-  await dialog.locator('.cb-concept').filter({ has: p.locator('.cb-meta', { hasText: /^SNOMED / }) }).first()
-    .getByRole('button', { name: /^Select / }).click();
-  await dialog.getByRole('button', { name: /^Add 1 selected/ }).click();
-  await p.waitForFunction((n) => {
-    const c = document.querySelector(`li[data-name="${n}"]`);
-    return c.dataset.status === 'done' && c.querySelectorAll('table.preview tr.group').length === 2;
-  }, name, { timeout: 60_000 });
 
   // …charted: a new Chart cell takes the last cohort and draws it.
   await p.getByRole('button', { name: 'Chart', exact: true }).click();
