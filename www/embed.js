@@ -104,6 +104,9 @@ class PublicElement extends HTMLElement {
 
   text(s) { const d = document.createElement('div'); d.textContent = String(s); return d.innerHTML; }
 
+  /** A disclosed count's label as HTML: a number with thousands separators, or "≤ 20" as it is. */
+  count(label) { return this.text(/^\d+$/.test(label) ? Number(label).toLocaleString('en-US') : label); }
+
   heading() {
     const t = this.getAttribute('title');
     return t ? `<p class="title" role="heading" aria-level="3">${this.text(t)}</p>` : '';
@@ -195,7 +198,7 @@ class CohortlensCount extends PublicElement {
     if (!concept) throw Object.assign(new Error('give the element a concept="ID" attribute'), { status: 400 });
     const { concept: c } = await getJson(this.api(`concepts/${encodeURIComponent(concept)}`));
     if (!current()) return;
-    this.show(`${this.heading()}<p class="count"><strong>${this.text(c.participants.label)}</strong>
+    this.show(`${this.heading()}<p class="count"><strong>${this.count(c.participants.label)}</strong>
       <span>participants with ${this.text(c.name)}</span></p>
       <p class="note">${this.text(c.domain)} · ${this.text(c.vocabulary)} ${this.text(c.code)} ·
       counts rounded up to the next 20 (All of Us policy).
@@ -212,8 +215,8 @@ class CohortlensSnapshot extends PublicElement {
     if (!current()) return;
     const domains = snapshot.tables.domains;
     const rows = domains.rows.map((r) => `<tr><th scope="row">${this.text(r.labels.join(' · '))}</th>
-      <td class="n">${this.text(r.count.label)}</td></tr>`).join('');
-    this.show(`${this.heading()}<p class="count"><strong>${this.text(domains.total.label)}</strong>
+      <td class="n">${this.count(r.count.label)}</td></tr>`).join('');
+    this.show(`${this.heading()}<p class="count"><strong>${this.count(domains.total.label)}</strong>
       <span>participants in ${this.text(snapshot.dataset)}</span></p>
       <table><caption class="sr">Participants by data type</caption>
       <thead><tr><th scope="col">Data type</th><th scope="col">Participants</th></tr></thead><tbody>${rows}</tbody></table>

@@ -24,6 +24,11 @@ const DOMAINS = {
 
 const $ = (id) => document.getElementById(id);
 
+/** A disclosed count's label: a number with thousands separators, or "≤ 20" as it is. */
+function formatCount(label) {
+  return /^\d+$/.test(label) ? Number(label).toLocaleString('en-US') : label;
+}
+
 async function getJson(path) {
   const response = await fetch(new URL(path, API));
   const body = await response.json().catch(() => null);
@@ -122,7 +127,7 @@ async function search(q, domain) {
     link.href = `#concept/${c.conceptId}`;
     link.textContent = c.name;
     name.append(link);
-    const cells = [DOMAINS[c.domain] ?? c.domain, `${c.vocabulary} ${c.code}`, c.participants.label]
+    const cells = [DOMAINS[c.domain] ?? c.domain, `${c.vocabulary} ${c.code}`, formatCount(c.participants.label)]
       .map((text, i) => { const td = document.createElement('td'); td.textContent = text; if (i === 2) td.className = 'num'; return td; });
     row.append(name, ...cells);
     return row;
@@ -140,7 +145,7 @@ async function showConcept(id) {
   const { concept, statistics } = await getJson(`concepts/${encodeURIComponent(id)}`);
   $('concept-title').textContent = concept.name;
   $('concept-meta').textContent = `${DOMAINS[concept.domain] ?? concept.domain} · ${concept.vocabulary} ${concept.code} · `
-    + `concept ${concept.conceptId} · ${concept.participants.label} participants`;
+    + `concept ${concept.conceptId} · ${formatCount(concept.participants.label)} participants`;
   const charts = $('concept-charts');
   charts.replaceChildren(chartBox('Participants', 'cohortlens-count', { concept: concept.conceptId, title: concept.name }));
   const order = ['sex', 'age', 'ageSex', 'values', 'sources'];
