@@ -228,3 +228,6 @@ mod age_tests {
         assert_eq!(fitbit_age(d(1990, 3, 1), d(2019, 2, 28)), 28);
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

@@ -14,13 +14,9 @@
 
 mod ehr;
 mod fitbit;
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod fitbit_tests;
 mod location;
 mod sources;
 mod surveys;
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod surveys_tests;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 

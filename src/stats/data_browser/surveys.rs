@@ -293,3 +293,6 @@ impl Stats<'_> {
         Ok(table)
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
