@@ -3,7 +3,7 @@
 // <iframe>. The query names the element and its attributes; nothing else is read.
 
 const ELEMENTS = { chart: 'cohortlens-chart', count: 'cohortlens-count', snapshot: 'cohortlens-snapshot' };
-const ATTRIBUTES = ['server', 'concept', 'question', 'statistic', 'kind', 'height', 'title'];
+const ATTRIBUTES = ['server', 'concept', 'question', 'fitbit', 'statistic', 'kind', 'height', 'title'];
 
 const query = new URLSearchParams(location.search);
 const element = document.createElement(ELEMENTS[query.get('element') ?? 'chart'] ?? 'cohortlens-chart');

@@ -72,7 +72,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 
 /** What the elements share: attributes, the shadow root, the server, failures. */
 class PublicElement extends HTMLElement {
-  static observedAttributes = ['server', 'concept', 'question', 'statistic', 'kind', 'height', 'title'];
+  static observedAttributes = ['server', 'concept', 'question', 'fitbit', 'statistic', 'kind', 'height', 'title'];
 
   constructor() {
     super();
@@ -137,7 +137,8 @@ class PublicElement extends HTMLElement {
   }
 }
 
-/** `<cohortlens-chart concept="ID" statistic="sex|age|ageSex|values|sources" kind="bar" height="320" title="…">` */
+/** `<cohortlens-chart concept="ID" statistic="sex|age|ageSex|values|sources" kind="bar" height="320" title="…">`;
+ * `question="ID"` (statistic `answers`, `answersBySex`, `answersByAge`) or `fitbit="TILE"` (statistic `year`, `sex`, `age`, `ageSex`) instead of `concept`. */
 class CohortlensChart extends PublicElement {
   get what() { return 'chart'; }
 
@@ -147,6 +148,8 @@ class CohortlensChart extends PublicElement {
     const question = this.getAttribute('question');
     if (concept) return this.api(`concepts/${encodeURIComponent(concept)}/${encodeURIComponent(statistic)}`);
     if (question) return this.api(`surveys/questions/${encodeURIComponent(question)}/${encodeURIComponent(statistic)}`);
+    const fitbit = this.getAttribute('fitbit');
+    if (fitbit) return this.api(`fitbit/${encodeURIComponent(fitbit)}/${encodeURIComponent(statistic)}`);
     return this.api(`snapshot/${encodeURIComponent(statistic)}`);
   }
 

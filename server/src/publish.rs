@@ -22,6 +22,9 @@ use sha2::{Digest, Sha256};
 
 use crate::load;
 
+mod surveys;
+pub use surveys::{FITBIT_STATISTICS, PublicSurvey, QUESTION_STATISTICS};
+
 /// The policy of every published number: the Data Browser's own rounding.
 pub const POLICY: Policy = Policy::Aou;
 
@@ -29,7 +32,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "1";
+pub const PUBLISH_VERSION: &str = "2";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -50,6 +53,12 @@ pub struct PublishManifest {
     pub snapshot: Vec<String>,
     /// The statistics of every concept page.
     pub concept: Vec<String>,
+    /// The surveys and their questions with pages.
+    pub surveys: Vec<PublicSurvey>,
+    /// The statistics of every question page.
+    pub question: Vec<String>,
+    /// The statistics of every Fitbit tile.
+    pub fitbit: Vec<String>,
 }
 
 /// A concept as the public search lists it.
@@ -208,6 +217,8 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
             });
         }
     }
+    let (surveys, survey_tables) = surveys::compute(engine)?;
+    tables.extend(survey_tables);
     let manifest = PublishManifest {
         version: PUBLISH_VERSION.into(),
         published: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -220,6 +231,9 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
             .into_iter()
             .map(|(name, _)| name.to_owned())
             .collect(),
+        surveys,
+        question: QUESTION_STATISTICS.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        fitbit: FITBIT_STATISTICS.iter().map(|(name, _)| (*name).to_owned()).collect(),
     };
     Ok(Published { manifest, concepts, tables })
 }

@@ -508,6 +508,17 @@ impl IndexBuilder {
                         self.index.persons.heart_rate.insert(p);
                     }
                 }
+                let dates = columns::days(t, "date", true)?;
+                let p = &mut self.index.persons;
+                let first = if *steps { &mut p.first_activity } else { &mut p.first_heart_rate };
+                for (&person, &d) in
+                    persons.iter().zip(&dates).filter(|&(&x, &d)| x != NO_PERSON && d != NULL_I32)
+                {
+                    let f = &mut first[person as usize];
+                    if *f == NULL_I32 || d < *f {
+                        *f = d;
+                    }
+                }
                 if *steps {
                     let dates = columns::days(t, "date", true)?;
                     // This batch's rows add to the months earlier batches began.
@@ -667,6 +678,8 @@ impl IndexBuilder {
         }
         p.consent = vec![NULL_I32; n];
         p.steps = vec![f64::NAN; n];
+        p.first_heart_rate = vec![NULL_I32; n];
+        p.first_activity = vec![NULL_I32; n];
         // Ordinals count kept rows only: the map over the kept ids.
         self.person_map = Ordinals::new(&p.ids, NULL_ID);
         self.person_pending = false;

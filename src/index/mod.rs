@@ -66,7 +66,7 @@ pub fn uses_column(table: &str, column: &str) -> bool {
             &["person_id", "observation_period_start_date", "observation_period_end_date"]
         }
         "activity_summary" => &["person_id", "date", "steps"],
-        "heart_rate_summary" => &["person_id"],
+        "heart_rate_summary" => &["person_id", "date"],
         "measurement" => &[
             "value_as_number",
             "value_as_concept_id",

@@ -282,6 +282,10 @@ pub(crate) struct Persons {
     pub activity: RoaringBitmap,
     /// Persons with an `activity_summary` row in each month (`year * 12 + month - 1`).
     pub activity_months: BTreeMap<i32, RoaringBitmap>,
+    /// The first `date` of each person's `heart_rate_summary` rows ([`NULL_I32`] for none).
+    pub first_heart_rate: Vec<i32>,
+    /// The first `date` of each person's `activity_summary` rows ([`NULL_I32`] for none).
+    pub first_activity: Vec<i32>,
     /// Age at the reference date ([`NULL_I32`] without a birth date).
     pub age_now: Vec<i32>,
     /// Age at the consent date ([`NULL_I32`] without one).

@@ -41,9 +41,12 @@ pub enum PercentOf {
     /// percent: the Data Browser's Sex and Age charts (a share of the domain's participants of
     /// that sex or age group).
     Row,
-    /// The sum of the disclosed counts of the rows that share the row's first label, to one
-    /// decimal: the Data Browser's "% of age group" in Age + Sex.
+    /// The sum of the disclosed counts of the rows that share all the row's labels but the
+    /// last, to one decimal: the Data Browser's "% of age group" in Age + Sex.
     Group,
+    /// The table's total, to two decimals (the share rounded to four, as `countPercentage`
+    /// does): the Data Browser's survey answers, a share of the question's participants.
+    Answered,
 }
 
 impl PercentOf {
@@ -189,7 +192,8 @@ fn set_percents(rows: &mut [DisclosedRow], total: &Disclosed, percent_of: Percen
         PercentOf::Group => rows
             .iter()
             .map(|r| {
-                let same = rows.iter().filter(|o| o.labels.first() == r.labels.first());
+                let group = &r.labels[..r.labels.len().saturating_sub(1)];
+                let same = rows.iter().filter(|o| o.labels[..o.labels.len().saturating_sub(1)] == *group);
                 same.map(|o| o.count.value).sum()
             })
             .collect(),
@@ -200,6 +204,7 @@ fn set_percents(rows: &mut [DisclosedRow], total: &Disclosed, percent_of: Percen
             PercentOf::Total => percent(&row.count, total),
             PercentOf::Row => share(row.count.value, row.of.as_ref().and_then(Disclosed::value), 0),
             PercentOf::Group => share(row.count.value, group, 1),
+            PercentOf::Answered => share(row.count.value, total.value, 2),
         };
     }
 }

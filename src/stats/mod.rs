@@ -29,7 +29,9 @@ use roaring::RoaringBitmap;
 use serde::Deserialize;
 
 pub(crate) use data_browser::concepts_with_participants;
-pub use data_browser::{DataBrowserConcept, DataBrowserRequest, EhrDomain};
+pub use data_browser::{
+    DataBrowserConcept, DataBrowserRequest, EhrDomain, FitbitBreakdown, FitbitTile, SurveyBreakdown,
+};
 
 use crate::cohort::Cohort;
 use crate::columns::NULL_I32;

@@ -212,3 +212,45 @@ test("the embed's whole download (embed.js, the wasm glue and the wasm) is at mo
   console.log(`embed download, gzipped: ${JSON.stringify(sizes)}; total ${(total / 1024).toFixed(1)} KB`);
   assert.ok(total <= 250 * 1024, `${total} bytes`);
 });
+
+test('the survey explorer and the Fitbit tiles draw their published charts; a question chart embeds on another origin', async () => {
+  const p = await open(`${f.server.url}browser.html`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const surveys = p.locator('#survey-list details');
+  assert.ok(await surveys.count() >= 3, 'the published surveys are listed');
+  await surveys.first().locator('summary').click();
+  await p.waitForSelector('#survey-list details[open] cohortlens-chart');
+  await p.locator('#fitbit-list details summary').first().click();
+  await p.waitForSelector('#fitbit-list details[open] cohortlens-chart');
+  const states = await settled(p);
+  const questions = states.filter((s) => s.tag === 'cohortlens-chart' && !s.concept && /^answers/.test(s.attrs));
+  const fitbit = states.filter((s) => s.label.startsWith('Bar chart: Any Fitbit data') || s.label.startsWith('Grouped bar chart: Any Fitbit data'));
+  assert.ok(questions.length >= 6, JSON.stringify(states));
+  assert.equal(fitbit.length, 4, JSON.stringify(states));
+  for (const s of [...questions, ...fitbit]) assert.ok(s.state === 'ready' && s.inked > 2000, JSON.stringify(s));
+  // No count from 1 to 19 reaches the page: every number the charts' data tables show is a
+  // disclosed count (0 or a multiple of 20), a percent or a year.
+  const cells = await p.evaluate(() => [...document.querySelectorAll('#surveys cohortlens-chart, #fitbit cohortlens-chart')]
+    .flatMap((e) => [...e.shadowRoot.querySelectorAll('.sr td')].map((td) => td.textContent.trim())));
+  assert.ok(cells.length > 20, cells.join('|'));
+  for (const c of cells.filter((t) => /^\d[\d,]*$/.test(t))) {
+    const n = Number(c.replaceAll(',', ''));
+    assert.ok(n === 0 || n >= 20, `a count from 1 to 19 in the DOM: ${c}`);
+  }
+  assert.deepEqual(p.requests.filter((u) => u.includes('/api/v1/')), [], 'the Data Browser reads public data only');
+  assert.deepEqual(await axeViolations(p), []);
+  await p.screenshot({ path: screenshotPath('public-surveys-1280'), fullPage: true });
+  await p.getByRole('button', { name: /Embed this chart: .*Answers by sex/ }).first().click();
+  const element = await p.locator('#snippet-element').inputValue();
+  assert.match(element, /<cohortlens-chart [^>]*question="\d+"[^>]*statistic="answersBySex"/);
+  assert.deepEqual(p.errors, []);
+  await p.close();
+  writeFileSync(join(f.pages, 'question.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>A survey question</title><link rel="icon" href="data:,"></head><body><h1>Survey</h1>\n${element}\n</body></html>`);
+  const guide = await open(`${f.origin.url}question.html`);
+  const pasted = await settled(guide);
+  assert.equal(pasted.length, 1);
+  assert.ok(pasted[0].state === 'ready' && pasted[0].inked > 2000, JSON.stringify(pasted));
+  assert.deepEqual(guide.errors, []);
+  await guide.close();
+});

@@ -16,10 +16,13 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 
+from cohortlens_oracle.data_browser import DataBrowser
+from cohortlens_oracle.data_browser_fitbit import TILES, Fitbit
+from cohortlens_oracle.data_browser_surveys import Surveys
 from test_server import Server
 
 # Keys of numbers that are not counts of persons.
-NOT_COUNTS = {"conceptId", "percent", "questionConceptId"}
+NOT_COUNTS = {"conceptId", "percent", "questionConceptId", "surveyConceptId"}
 # Columns and keys that only row-level data has.
 ROW_LEVEL = {
     "person_id", "personId", "birth_datetime", "year_of_birth", "month_of_birth", "day_of_birth",
@@ -236,3 +239,62 @@ def test_serve_republishes_a_stale_publication(binary, small, tmp_path):
     after = json.loads((data / "public" / "publish.json").read_text())
     assert after["dataset_fingerprint"] != before["dataset_fingerprint"]
     assert after["dataset_fingerprint"] == hashlib.sha256((data / "manifest.json").read_bytes()).hexdigest()
+
+
+def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
+    """Every survey, question and Fitbit endpoint (JSON and Arrow) shows no count from 1 to 19;
+    the published answers and Fitbit tiles are the DuckDB oracle's counts rounded by `aou`."""
+    _, _, manifest = get_json(server, "/api/public/v1/manifest")
+    assert manifest["question"] == ["answers", "answersBySex", "answersByAge", "answersByAgeSex"]
+    assert manifest["fitbit"] == ["year", "sex", "age", "ageSex"]
+    surveys = manifest["surveys"]
+    assert len(surveys) >= 3 and all(s["questions"] for s in surveys)
+    oracle = Surveys(DataBrowser(con, small))
+    _, _, listed = get_json(server, "/api/public/v1/surveys")
+    assert [r["labels"][1] for r in listed["rows"]] == [str(s["conceptId"]) for s in surveys]
+    assert [r["count"]["value"] for r in listed["rows"]] == [aou(n) for _, n, _ in oracle.surveys()[0]]
+    check_arrow(server, "/api/public/v1/surveys")
+    paths = ["/api/public/v1/surveys", "/api/public/v1/fitbit"]
+    questions = 0
+    for survey in surveys:
+        paths.append(f"/api/public/v1/surveys/{survey['conceptId']}")
+        check_arrow(server, f"/api/public/v1/surveys/{survey['conceptId']}")
+        for q in survey["questions"]:
+            questions += 1
+            paths.append(f"/api/public/v1/surveys/questions/{q['conceptId']}")
+            for statistic in manifest["question"]:
+                path = f"/api/public/v1/surveys/questions/{q['conceptId']}/{statistic}"
+                paths.append(path)
+                check_arrow(server, path)
+            _, _, answers = get_json(server, f"/api/public/v1/surveys/questions/{q['conceptId']}/answers")
+            rows, total = oracle.answers(q["conceptId"])
+            assert [(r["labels"], r["count"]["value"]) for r in answers["rows"]] == \
+                [(labels, aou(n)) for labels, n, _ in rows], q
+            assert answers["total"]["value"] == aou(total) == q["participants"]["value"]
+    assert questions >= 10
+    fitbit = Fitbit(DataBrowser(con, small))
+    _, _, tiles = get_json(server, "/api/public/v1/fitbit")
+    assert [r["count"]["value"] for r in tiles["rows"]] == [aou(n) for _, n, _ in fitbit.tiles()[0]]
+    for tile in TILES:
+        for statistic in manifest["fitbit"]:
+            path = f"/api/public/v1/fitbit/{tile}/{statistic}"
+            paths.append(path)
+            check_arrow(server, path)
+            _, _, table = get_json(server, path)
+            rows, _ = fitbit.tile(tile, statistic)
+            assert [(r["labels"], r["count"]["value"]) for r in table["rows"]] == \
+                [(labels, aou(n)) for labels, n, _ in rows], path
+    for path in paths:
+        _, _, body = get_json(server, path)
+        check_json(body, path)
+
+
+@pytest.mark.parametrize("path, code", [
+    ("/api/public/v1/surveys/1", "unknown_survey"),
+    ("/api/public/v1/surveys/questions/1/answers", "unknown_question"),
+    ("/api/public/v1/surveys/questions/1586140", "unknown_question"),
+    ("/api/public/v1/fitbit/sleep/year", "unknown_statistic"),
+])
+def test_unknown_surveys_questions_and_tiles_are_404(server, path, code):
+    status, body = server.error(path)
+    assert status == 404 and body["error"]["code"] == code, body

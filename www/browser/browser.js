@@ -11,6 +11,13 @@ const TITLES = {
   sex: 'Sex', age: 'Age at first occurrence', ageSex: 'Age + Sex', values: 'Values', sources: 'Sources',
   answers: 'Answers', answersBySex: 'Answers by sex',
   answersByAge: 'Answers by age', answersByAgeSex: 'Answers by age + sex',
+  year: 'Participants by year of their first record (running total)',
+};
+/** The question statistics drawn (answersByAgeSex is a three-way table: served, not drawn). */
+const QUESTION_CHARTS = ['answers', 'answersBySex', 'answersByAge'];
+/** The Fitbit tiles. */
+const FITBIT_TILES = {
+  any: 'Any Fitbit data', heartRateSummary: 'Heart rate (summary)', activitySummary: 'Activity daily summary',
 };
 /** Titles of the snapshot's statistics (the whole dataset). */
 const SNAPSHOT_TITLES = {
@@ -103,12 +110,39 @@ async function showSurveys(manifest) {
       for (const q of survey.questions) {
         const charts = document.createElement('div');
         charts.className = 'charts';
-        for (const statistic of manifest.question ?? ['answers']) {
+        for (const statistic of (manifest.question ?? ['answers']).filter((s) => QUESTION_CHARTS.includes(s))) {
           charts.append(chartBox(`${q.name}: ${TITLES[statistic] ?? statistic}`, 'cohortlens-chart',
             { question: q.conceptId, statistic, title: q.name, height: 320 }));
         }
         details.append(charts);
       }
+    });
+    return details;
+  }));
+}
+
+function showFitbit(manifest) {
+  const list = $('fitbit-list');
+  if (!manifest.fitbit?.length) {
+    list.innerHTML = '<p>No Fitbit tiles were published for this dataset.</p>';
+    return;
+  }
+  list.replaceChildren(...Object.entries(FITBIT_TILES).map(([tile, name]) => {
+    const details = document.createElement('details');
+    details.className = 'survey';
+    const summary = document.createElement('summary');
+    summary.textContent = name;
+    details.append(summary);
+    details.addEventListener('toggle', () => {
+      if (!details.open || details.dataset.loaded) return;
+      details.dataset.loaded = 'yes';
+      const charts = document.createElement('div');
+      charts.className = 'charts';
+      for (const statistic of manifest.fitbit) {
+        const title = `${name}: ${TITLES[statistic] ?? statistic}`;
+        charts.append(chartBox(title, 'cohortlens-chart', { fitbit: tile, statistic, title, height: 320 }));
+      }
+      details.append(charts);
     });
     return details;
   }));
@@ -136,6 +170,7 @@ async function search(q, domain) {
   $('concept').hidden = true;
   $('snapshot').hidden = false;
   $('surveys').hidden = false;
+  $('fitbit').hidden = false;
   say(found.concepts.length ? `Concepts matching “${q}”${domain ? ` in ${DOMAINS[domain] ?? domain}` : ''}.`
     : `No concept with participants matches “${q}”.`);
 }
@@ -158,6 +193,7 @@ async function showConcept(id) {
   $('results').hidden = true;
   $('snapshot').hidden = true;
   $('surveys').hidden = true;
+  $('fitbit').hidden = true;
   say('');
   $('concept-title').focus();
 }
@@ -177,6 +213,7 @@ async function route() {
       $('results').hidden = true;
       $('snapshot').hidden = false;
       $('surveys').hidden = false;
+      $('fitbit').hidden = false;
       say('');
     }
   } catch (error) {
@@ -207,6 +244,7 @@ async function start() {
     for (const domain of manifest.domains) {
       $('domain').append(new Option(DOMAINS[domain] ?? domain, domain));
     }
+    showFitbit(manifest);
     await Promise.all([showSnapshot(manifest), showSurveys(manifest), route()]);
     document.body.dataset.state = 'ready';
   } catch (error) {

@@ -24,6 +24,8 @@ use sha2::{Digest, Sha256};
 use super::{ARROW_STREAM, ApiError};
 use crate::publish::{PublicConcept, PublishManifest, Published};
 
+mod surveys;
+
 /// How long a client or cache may keep a public answer, in seconds.
 pub const MAX_AGE: u32 = 300;
 
@@ -37,6 +39,8 @@ pub struct PublicData {
     by_id: HashMap<i32, usize>,
     snapshot: BTreeMap<String, DisclosedTable>,
     concept_tables: HashMap<i32, BTreeMap<String, DisclosedTable>>,
+    /// The tables of the other scopes (surveys, a survey, a question, Fitbit) by scope and id.
+    scoped: HashMap<(String, Option<i32>), BTreeMap<String, DisclosedTable>>,
 }
 
 impl PublicData {
@@ -44,13 +48,17 @@ impl PublicData {
     pub fn new(published: Published) -> PublicData {
         let mut snapshot = BTreeMap::new();
         let mut concept_tables: HashMap<i32, BTreeMap<String, DisclosedTable>> = HashMap::new();
+        let mut scoped: HashMap<(String, Option<i32>), BTreeMap<String, DisclosedTable>> = HashMap::new();
         for t in published.tables {
             match t.id {
                 Some(id) if t.scope == "concept" => {
                     concept_tables.entry(id).or_default().insert(t.statistic, t.table);
                 }
-                _ => {
+                _ if t.scope == "snapshot" => {
                     snapshot.insert(t.statistic, t.table);
+                }
+                _ => {
+                    scoped.entry((t.scope, t.id)).or_default().insert(t.statistic, t.table);
                 }
             }
         }
@@ -65,13 +73,13 @@ impl PublicData {
             ))
         });
         let by_id = concepts.iter().enumerate().map(|(i, c)| (c.concept_id, i)).collect();
-        PublicData { manifest: published.manifest, concepts, by_id, snapshot, concept_tables }
+        PublicData { manifest: published.manifest, concepts, by_id, snapshot, concept_tables, scoped }
     }
 }
 
 /// The public API's routes, relative to `/api/public/v1`.
 pub fn routes<S: Clone + Send + Sync + 'static>(data: Arc<PublicData>) -> Router<S> {
-    Router::new()
+    surveys::routes(Router::new())
         .route("/", get(index))
         .route("/manifest", get(manifest))
         .route("/snapshot", get(snapshot))
@@ -263,6 +271,12 @@ async fn index(State(data): State<Arc<PublicData>>, headers: HeaderMap) -> Respo
                 "search": "/api/public/v1/concepts?q=TEXT&domain=DOMAIN&limit=N",
                 "concept": "/api/public/v1/concepts/{conceptId}",
                 "conceptTable": "/api/public/v1/concepts/{conceptId}/{statistic}",
+                "surveys": "/api/public/v1/surveys",
+                "survey": "/api/public/v1/surveys/{surveyConceptId}",
+                "question": "/api/public/v1/surveys/questions/{questionConceptId}",
+                "questionTable": "/api/public/v1/surveys/questions/{questionConceptId}/{statistic}",
+                "fitbit": "/api/public/v1/fitbit",
+                "fitbitTable": "/api/public/v1/fitbit/{tile}/{statistic}",
             },
             "formats": ["json", "arrow"],
         }),
@@ -281,6 +295,9 @@ async fn manifest(State(data): State<Arc<PublicData>>, headers: HeaderMap) -> Re
             "domains": m.domains,
             "snapshot": m.snapshot,
             "concept": m.concept,
+            "surveys": m.surveys,
+            "question": m.question,
+            "fitbit": m.fitbit,
         }),
     )
 }

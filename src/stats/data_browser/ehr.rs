@@ -155,7 +155,7 @@ impl Stats<'_> {
     }
 
     /// Persons in scope by `gender_concept_id`.
-    fn db_by_sex(&self, persons: &[u32]) -> BTreeMap<i32, Vec<u32>> {
+    pub(super) fn db_by_sex(&self, persons: &[u32]) -> BTreeMap<i32, Vec<u32>> {
         let mut out: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
         for &p in persons {
             out.entry(self.index.persons.gender[p as usize]).or_default().push(p);
@@ -165,7 +165,7 @@ impl Stats<'_> {
 
     /// Persons in scope of the rows by the age stratum at each row (a person in every stratum
     /// they have a row in).
-    fn db_by_stratum_at_rows(
+    pub(super) fn db_by_stratum_at_rows(
         &self,
         events: &Events,
         rows: impl Iterator<Item = usize>,

@@ -5,18 +5,24 @@
 //! in docs/statistics.md.
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
-//! (participants by state), `sources` (the source concepts of a standard concept).
+//! (participants by state), `sources` (the source concepts of a standard concept), `surveys`
+//! (the surveys, their questions and their answers by sex, age and age + sex), `fitbit` (the
+//! Fitbit tiles).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
 
 mod ehr;
+mod fitbit;
 mod location;
 mod sources;
+mod surveys;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
+pub use fitbit::{FitbitBreakdown, FitbitTile};
 use serde::{Deserialize, Serialize};
+pub use surveys::SurveyBreakdown;
 
 use super::{StatError, Stats};
 use crate::cdm::EventTable;
@@ -87,6 +93,38 @@ pub enum DataBrowserRequest {
     Sources {
         /// The standard concept.
         concept_id: i32,
+    },
+    /// The surveys (concepts of class `Module`) with participants (analysis 3000, `Survey`):
+    /// persons with an answer above 0 to one of their questions; labels name and id, by id.
+    Surveys,
+    /// The questions of a survey (its descendants of class `Question`; not the race and
+    /// ethnicity question 1586140) with participants: the persons with an answer that is not
+    /// NULL nor "PMI: Skip" (analyses 3320, 3321), by id; the total is the survey's participants.
+    SurveyQuestions {
+        /// The survey (a `Module` concept).
+        survey_concept_id: i32,
+    },
+    /// A question's answers (analysis 3110: persons by `value_source_concept_id` above 0),
+    /// each a percent (two decimals) of the question's participants (the total); with a
+    /// breakdown, every answer by sex, age at the answer or age + sex (analyses 3111, 3112,
+    /// 3115, with their denominators 3320 and 3321).
+    SurveyAnswers {
+        /// The question (`observation_source_concept_id`).
+        question_concept_id: i32,
+        /// The breakdown; none for the answers alone.
+        #[serde(default)]
+        breakdown: Option<SurveyBreakdown>,
+    },
+    /// The Fitbit tiles ("Any Fitbit Data", then one per Fitbit table read) with their
+    /// participants (`generate-fitbit-data-counts.sh`).
+    FitbitTiles,
+    /// A Fitbit tile's participants by year of their first row (a running total), sex, age at
+    /// their first row (completed years) or age + sex (analyses 3107, 3101, 3102, 3105).
+    Fitbit {
+        /// The tile.
+        tile: FitbitTile,
+        /// The breakdown.
+        breakdown: FitbitBreakdown,
     },
 }
 
@@ -196,6 +234,15 @@ impl Stats<'_> {
             DataBrowserRequest::AgeSex { domain, concept_id } => self.db_age_sex(*domain, *concept_id),
             DataBrowserRequest::Location { domain, concept_id } => self.db_location(*domain, *concept_id),
             DataBrowserRequest::Sources { concept_id } => self.db_sources(*concept_id),
+            DataBrowserRequest::Surveys => Ok(self.db_survey_list()),
+            DataBrowserRequest::SurveyQuestions { survey_concept_id } => {
+                self.db_survey_questions(*survey_concept_id)
+            }
+            DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown } => {
+                self.db_survey_answers(*question_concept_id, *breakdown)
+            }
+            DataBrowserRequest::FitbitTiles => Ok(self.db_fitbit_tiles()),
+            DataBrowserRequest::Fitbit { tile, breakdown } => Ok(self.db_fitbit(*tile, *breakdown)),
         }
     }
 }

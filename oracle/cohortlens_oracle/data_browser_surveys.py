@@ -1,0 +1,143 @@
+"""The Data Browser's survey counts, reproduced in DuckDB SQL from its script.
+
+Written from `public-api/db-cdr/generate-cdr/generate-survey-counts.sh` (the `survey_observation`
+table, analyses 3000 `Survey`, 3110, 3111, 3112, 3115, 3320, 3321) and
+`run-achilles-queries.sh` (the `survey_age_gender_stratum` view), not from cohortlens. The one
+input the Data Browser has and a dataset does not, `survey_metadata`, is built from the
+vocabulary as docs/statistics.md says: a survey is a concept of class `Module` (PFHH, 43529712,
+left out as in `survey_metadata_wo_pfhh`), its questions the concepts of class `Question` that
+`concept_ancestor` puts under it, every one a main question (`sub = 0`). Ages come from dates.
+
+Each function returns the expected raw table as `(rows, total)`, a row being
+`(labels, count, denominator or None)`.
+"""
+
+import os
+
+from cohortlens_oracle.data_browser import AGE_STRATUM, STRATUM_SQL
+
+PFHH = 43529712
+RACE_QUESTION = 1586140
+SKIP = 903096
+
+
+class Surveys:
+    """The survey counts of a dataset directory, on a `DataBrowser`'s connection and views."""
+
+    def __init__(self, db):
+        self.db = db
+        q = db.q
+        path = os.path.join(db.dir, "concept_ancestor.parquet")
+        q(f"CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT * FROM read_parquet('{path}')"
+          if os.path.exists(path) else "CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT "
+          "CAST(NULL AS BIGINT) AS ancestor_concept_id, CAST(NULL AS BIGINT) AS descendant_concept_id WHERE false")
+        # survey_metadata_wo_pfhh, from the vocabulary.
+        q("CREATE OR REPLACE TEMP TABLE sv_metadata AS SELECT DISTINCT m.concept_id AS survey_concept_id, "
+          "d.concept_id AS concept_id FROM db_concept m "
+          "JOIN db_concept_ancestor a ON a.ancestor_concept_id = m.concept_id "
+          "JOIN db_concept d ON d.concept_id = a.descendant_concept_id "
+          f"WHERE lower(m.concept_class_id) = 'module' AND lower(d.concept_class_id) = 'question' "
+          f"AND m.concept_id != {PFHH} AND d.concept_id != m.concept_id")
+        # survey_observation: the observation rows of the questions (of persons of the dataset),
+        # with the script's one rewritten answer.
+        q("CREATE OR REPLACE TEMP TABLE sv_observation AS SELECT o.person_id, "
+          "o.observation_source_concept_id, o.observation_date, "
+          "CASE WHEN o.observation_source_concept_id = 1585729 AND o.value_source_concept_id = 1585730 "
+          "THEN 903626 ELSE o.value_source_concept_id END AS value_source_concept_id "
+          "FROM db_observation o JOIN db_person p ON p.person_id = o.person_id "
+          "WHERE o.observation_source_concept_id IN (SELECT DISTINCT concept_id FROM sv_metadata)")
+        # survey_age_gender_stratum, per row.
+        age = "CEIL(date_diff('day', p.birth_date, o.observation_date) / 365.25)"
+        q(f"CREATE OR REPLACE TEMP TABLE sv_rows AS SELECT o.*, p.gender_concept_id AS gender, "
+          f"{STRATUM_SQL.format(a=age)} AS age_stratum FROM sv_observation o "
+          f"JOIN db_birth p ON p.person_id = o.person_id")
+
+    def name(self, concept_id):
+        return self.db.concept_name(concept_id)
+
+    def survey_ids(self):
+        return [r[0] for r in self.db.q("SELECT DISTINCT survey_concept_id FROM sv_metadata ORDER BY 1")]
+
+    def question_ids(self, survey):
+        return [r[0] for r in self.db.q("SELECT concept_id FROM sv_metadata WHERE survey_concept_id = ? "
+                                        "ORDER BY 1", [survey])]
+
+    def survey_count(self, survey):
+        """Analysis 3000, stratum 3 `Survey`: the persons who answered one of its questions."""
+        return self.db.q(
+            "SELECT count(DISTINCT o.person_id) FROM sv_observation o JOIN sv_metadata sq "
+            "ON o.observation_source_concept_id = sq.concept_id "
+            "WHERE o.observation_source_concept_id > 0 AND o.value_source_concept_id > 0 "
+            "AND o.observation_source_concept_id NOT IN (40766240, 43528428, 1585389) "
+            "AND sq.survey_concept_id = ?", [survey])[0][0]
+
+    def surveys(self):
+        rows = []
+        for s in self.survey_ids():
+            n = self.survey_count(s)
+            if n:
+                rows.append(([self.name(s), str(s)], n, None))
+        return rows, self.db.persons()
+
+    # Analyses 3320 / 3321: the question's participants (an answer, not PMI: Skip).
+    ANSWERED = ("observation_source_concept_id = ? AND observation_source_concept_id > 0 "
+                f"AND value_source_concept_id != {SKIP}")
+
+    def question_count(self, question):
+        return self.db.q(f"SELECT count(DISTINCT person_id) FROM sv_rows WHERE {self.ANSWERED}", [question])[0][0]
+
+    def questions(self, survey):
+        rows = []
+        for qid in self.question_ids(survey):
+            n = 0 if qid == RACE_QUESTION else self.question_count(qid)
+            if n:
+                rows.append(([self.name(qid), str(qid)], n, None))
+        return rows, self.survey_count(survey)
+
+    # Analyses 3110 / 3111 / 3112 / 3115: the answer rows, joined to the answer's concept.
+    def answer_counts(self, question, by):
+        cols = "".join(f", {c}" for c in by)
+        return self.db.q(
+            f"SELECT o.value_source_concept_id, c.concept_name{cols}, count(DISTINCT o.person_id) "
+            f"FROM sv_rows o JOIN db_concept c ON c.concept_id = o.value_source_concept_id "
+            f"WHERE o.observation_source_concept_id = ? AND o.observation_source_concept_id > 0 "
+            f"AND o.value_source_concept_id > 0 AND o.observation_source_concept_id != {RACE_QUESTION} "
+            f"GROUP BY o.value_source_concept_id, c.concept_name{cols}", [question])
+
+    def answers(self, question, breakdown=None):
+        total = self.question_count(question)
+        if breakdown is None:
+            rows = sorted(self.answer_counts(question, []))
+            return [([name], n, None) for a, name, n in rows], total
+        if breakdown == "sex":
+            of = dict(self.db.q(f"SELECT gender, count(DISTINCT person_id) FROM sv_rows "
+                                f"WHERE {self.ANSWERED} GROUP BY gender", [question]))
+            rows = [(a, self.db.gender_label(g), name, n, of.get(g, 0))
+                    for a, name, g, n in self.answer_counts(question, ["gender"])]
+            return [([name, sex], n, o) for _, sex, name, n, o in sorted(rows)], total
+        if breakdown == "age":
+            of = dict(self.db.q(f"SELECT age_stratum, count(DISTINCT person_id) FROM sv_rows "
+                                f"WHERE {self.ANSWERED} GROUP BY age_stratum", [question]))
+            rows = sorted((a, s, name, n) for a, name, s, n in self.answer_counts(question, ["age_stratum"])
+                          if s in AGE_STRATUM)
+            return [([name, AGE_STRATUM[s]], n, of.get(s, 0)) for _, s, name, n in rows], total
+        assert breakdown == "ageSex", breakdown
+        counts = self.answer_counts(question, ["age_stratum", "gender"])
+        by = {(a, s, g): n for a, _, s, g, n in counts}
+        names = {a: name for a, name, *_ in counts}
+        rows = []
+        for a in sorted(names):
+            for s in sorted({s for b, _, s, _, _ in counts if b == a and s in AGE_STRATUM}):
+                for sex, g in (("Male", 8507), ("Female", 8532), ("Other", 0)):
+                    rows.append(([names[a], AGE_STRATUM[s], sex], by.get((a, s, g), 0), None))
+        return rows, total
+
+    def table(self, request):
+        """The expected raw table of a survey `dataBrowser` request."""
+        chart = request["chart"]
+        if chart == "surveys":
+            return self.surveys()
+        if chart == "surveyQuestions":
+            return self.questions(request["surveyConceptId"])
+        assert chart == "surveyAnswers", chart
+        return self.answers(request["questionConceptId"], request.get("breakdown"))

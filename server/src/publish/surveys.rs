@@ -1,0 +1,114 @@
+//! The survey explorer's and the Fitbit tiles' published tables (docs/public.md): the surveys
+//! and their questions (listed in the manifest), each question's answers alone and by sex, age
+//! and age + sex, and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
+//! charts over the whole dataset, disclosed under [`POLICY`].
+
+use cohortlens::engine::Engine;
+use cohortlens::privacy::{Disclosed, DisclosedTable};
+use cohortlens::stats::{
+    DataBrowserRequest, FitbitBreakdown, FitbitTile, Scope, StatRequest, SurveyBreakdown,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{POLICY, PublicTable, PublishError};
+
+/// The statistics of every question page: (API name, breakdown).
+pub const QUESTION_STATISTICS: [(&str, Option<SurveyBreakdown>); 4] = [
+    ("answers", None),
+    ("answersBySex", Some(SurveyBreakdown::Sex)),
+    ("answersByAge", Some(SurveyBreakdown::Age)),
+    ("answersByAgeSex", Some(SurveyBreakdown::AgeSex)),
+];
+
+/// The breakdowns of every Fitbit tile: (API name, breakdown).
+pub const FITBIT_STATISTICS: [(&str, FitbitBreakdown); 4] = [
+    ("year", FitbitBreakdown::Year),
+    ("sex", FitbitBreakdown::Sex),
+    ("age", FitbitBreakdown::Age),
+    ("ageSex", FitbitBreakdown::AgeSex),
+];
+
+/// A survey as the survey explorer lists it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicSurvey {
+    /// The survey's concept (class `Module`).
+    pub concept_id: i32,
+    /// Its name.
+    pub name: String,
+    /// Participants who took it, disclosed.
+    pub participants: Disclosed,
+    /// Its questions with participants, each with a question page.
+    pub questions: Vec<PublicQuestion>,
+}
+
+/// A survey question with a page.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicQuestion {
+    /// The question's concept.
+    pub concept_id: i32,
+    /// Its name.
+    pub name: String,
+    /// Participants who answered it, disclosed.
+    pub participants: Disclosed,
+}
+
+/// The name of a Fitbit tile in the API.
+fn tile_name(tile: FitbitTile) -> &'static str {
+    match tile {
+        FitbitTile::Any => "any",
+        FitbitTile::HeartRateSummary => "heartRateSummary",
+        FitbitTile::ActivitySummary => "activitySummary",
+    }
+}
+
+/// The listed rows of a disclosed (name, id) table as (id, name, participants).
+fn listed(table: &DisclosedTable) -> Vec<(i32, String, Disclosed)> {
+    (table.rows.iter())
+        .filter_map(|r| Some((r.labels.get(1)?.parse().ok()?, r.labels.first()?.clone(), r.count.clone())))
+        .collect()
+}
+
+/// Every survey, question and Fitbit table, and the surveys as listed.
+pub(super) fn compute(engine: &Engine) -> Result<(Vec<PublicSurvey>, Vec<PublicTable>), PublishError> {
+    let disclose = |request: DataBrowserRequest| {
+        engine.disclosed_statistics(&Scope::Dataset, &StatRequest::DataBrowser(request), POLICY)
+    };
+    let table = |scope: &str, id: Option<i32>, statistic: &str, table: DisclosedTable| PublicTable {
+        scope: scope.into(),
+        id,
+        statistic: statistic.into(),
+        table,
+    };
+    let mut tables = Vec::new();
+    let all = disclose(DataBrowserRequest::Surveys)?;
+    let mut surveys = Vec::new();
+    for (survey_concept_id, name, participants) in listed(&all) {
+        let questions = disclose(DataBrowserRequest::SurveyQuestions { survey_concept_id })?;
+        let mut listed_questions = Vec::new();
+        for (question_concept_id, name, participants) in listed(&questions) {
+            for (statistic, breakdown) in QUESTION_STATISTICS {
+                let answers = disclose(DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown })?;
+                tables.push(table("question", Some(question_concept_id), statistic, answers));
+            }
+            listed_questions.push(PublicQuestion { concept_id: question_concept_id, name, participants });
+        }
+        tables.push(table("survey", Some(survey_concept_id), "questions", questions));
+        surveys.push(PublicSurvey {
+            concept_id: survey_concept_id,
+            name,
+            participants,
+            questions: listed_questions,
+        });
+    }
+    tables.push(table("surveys", None, "surveys", all));
+    tables.push(table("fitbit", None, "tiles", disclose(DataBrowserRequest::FitbitTiles)?));
+    for tile in FitbitTile::ALL {
+        for (statistic, breakdown) in FITBIT_STATISTICS {
+            let t = disclose(DataBrowserRequest::Fitbit { tile, breakdown })?;
+            tables.push(table("fitbit", None, &format!("{}/{statistic}", tile_name(tile)), t));
+        }
+    }
+    Ok((surveys, tables))
+}

@@ -1,0 +1,210 @@
+//! The survey charts on a small hand-checked dataset.
+
+use cohortlens_fixture::Fixture;
+use serde_json::json;
+
+use crate::engine::{Engine, EngineError};
+use crate::privacy::{PercentOf, Policy, Tally, TallyTable};
+use crate::stats::Scope;
+use crate::store::{Store, Table};
+
+const SURVEY: i32 = 100;
+const SMOKE: i32 = 101;
+const EXERCISE: i32 = 102;
+const PFHH_QUESTION: i32 = 103;
+const PFHH: i32 = 43_529_712;
+const YES: i32 = 201;
+const NO: i32 = 202;
+const SKIP: i32 = 903_096;
+
+fn table(fixture: Fixture) -> Table {
+    let batch = fixture.batch();
+    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
+}
+
+/// Persons: 1 female born 1950-01-01, 2 male born 2000-06-15, 3 female born 1990-01-01, 4 with
+/// gender 0 born 1970-01-01, 5 with gender 8551 born 1930-01-01. Survey 100 (Lifestyle) has
+/// questions 101 (Smoke) and 102 (Exercise); PFHH has 103. Rows of 101 (person, answer, date):
+/// 1 Yes 2020-01-01 (age CEIL(25567 / 365.25) = 70), 1 No 1980-01-01 (30), 2 Yes 2020-01-01
+/// (20), 3 Skip 2020-01-01 (30), 4 answer 999 (no concept) 2020-01-01 (50), 5 no answer. Row
+/// of 102: 5 Yes 2010-01-01 (exactly 80). Row of 103: 1 Yes.
+fn engine() -> Engine {
+    let mut store = Store::default();
+    let concepts = [
+        (SURVEY, "Lifestyle", "Module"),
+        (SMOKE, "Smoke", "Question"),
+        (EXERCISE, "Exercise", "Question"),
+        (PFHH_QUESTION, "Family history", "Question"),
+        (PFHH, "Personal and Family Health History", "Module"),
+        (YES, "Yes", "Answer"),
+        (NO, "No", "Answer"),
+        (SKIP, "PMI: Skip", "Answer"),
+        (8_507, "MALE", "Gender"),
+        (8_532, "FEMALE", "Gender"),
+    ];
+    store.insert(table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|_| "Observation"))
+            .texts("vocabulary_id", concepts.map(|_| "PPI"))
+            .texts("concept_class_id", concepts.map(|c| c.2))
+            .texts("concept_code", concepts.map(|_| "x")),
+    ));
+    let ancestry = [(SURVEY, SURVEY, 0), (SURVEY, SMOKE, 1), (SURVEY, EXERCISE, 1), (PFHH, PFHH_QUESTION, 1)];
+    store.insert(table(
+        Fixture::new("concept_ancestor")
+            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
+            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
+            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
+            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
+    ));
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5])
+            .ints("year_of_birth", [Some(1950), Some(2000), Some(1990), Some(1970), Some(1930)])
+            .ints("month_of_birth", [Some(1), Some(6), Some(1), Some(1), Some(1)])
+            .ints("day_of_birth", [Some(1), Some(15), Some(1), Some(1), Some(1)])
+            .ints("gender_concept_id", [Some(8_532), Some(8_507), Some(8_532), Some(0), Some(8_551)])
+            .ints("race_concept_id", [Some(0); 5])
+            .ints("ethnicity_concept_id", [Some(0); 5]),
+    ));
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("person_id", [1, 1, 2, 3, 4, 5, 5, 1])
+            .ints("observation_concept_id", [Some(0); 8])
+            .ints(
+                "observation_source_concept_id",
+                [SMOKE, SMOKE, SMOKE, SMOKE, SMOKE, SMOKE, EXERCISE, PFHH_QUESTION].map(Some),
+            )
+            .ints(
+                "value_source_concept_id",
+                [Some(YES), Some(NO), Some(YES), Some(SKIP), Some(999), None, Some(YES), Some(YES)],
+            )
+            .days("observation_date", [18_262, 3_652, 18_262, 18_262, 18_262, 18_262, 14_610, 18_262]),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
+    engine.statistics(&Scope::Dataset, &serde_json::from_value(request).unwrap())
+}
+
+/// Rows as (labels, raw count, raw denominator).
+fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64, Option<u64>)> {
+    t.rows
+        .iter()
+        .map(|r| (r.labels.iter().map(String::as_str).collect(), r.tally.raw(), r.of.map(|o| o.raw())))
+        .collect()
+}
+
+#[test]
+fn surveys_count_everyone_with_an_answer_and_leave_pfhh_out() {
+    let t = stat(&engine(), json!({"kind": "dataBrowser", "chart": "surveys"})).unwrap();
+    // Person 4's answer 999 is above 0 (no concept needed); person 5 answered Exercise.
+    assert_eq!(raw(&t), [(vec!["Lifestyle", "100"], 5, None)]);
+    assert_eq!(t.total.raw(), 5);
+}
+
+#[test]
+fn questions_count_their_participants_without_skips() {
+    let t = stat(
+        &engine(),
+        json!({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": SURVEY}),
+    )
+    .unwrap();
+    // Smoke: 1, 2 and 4 (3 skipped, 5 gave no answer).
+    assert_eq!(raw(&t), [(vec!["Smoke", "101"], 3, None), (vec!["Exercise", "102"], 1, None)]);
+    assert_eq!(t.total.raw(), 5, "the survey's participants");
+}
+
+#[test]
+fn answers_are_shares_of_the_question_participants_to_two_decimals() {
+    let t =
+        stat(&engine(), json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE}))
+            .unwrap();
+    assert_eq!(raw(&t), [(vec!["Yes"], 2, None), (vec!["No"], 1, None), (vec!["PMI: Skip"], 1, None)]);
+    assert_eq!((t.total.raw(), t.percent_of, t.remainder.clone()), (3, PercentOf::Answered, None));
+    let shown = Policy::Suppress.disclose_table(&t);
+    assert!(shown.rows.iter().all(|r| r.percent.is_none()), "withheld cells give no percent");
+    let mut big = t.clone();
+    big.total = Tally::new(60, 1);
+    big.rows[0].tally = Tally::new(40, 2);
+    let shown = Policy::Aou.disclose_table(&big);
+    assert_eq!(shown.rows[0].percent, Some(66.67), "40 of 60");
+    assert_eq!(shown.rows[1].percent, Some(33.33), "20 (1 shown as 20) of 60");
+}
+
+#[test]
+fn answers_by_sex_are_shares_of_the_question_participants_of_that_sex() {
+    let request = json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE, "breakdown": "sex"});
+    let t = stat(&engine(), request).unwrap();
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Yes", "Female"], 1, Some(1)),
+            (vec!["Yes", "Male"], 1, Some(1)),
+            (vec!["No", "Female"], 1, Some(1)),
+            (vec!["PMI: Skip", "Female"], 1, Some(1)),
+        ]
+    );
+    assert_eq!(t.percent_of, PercentOf::Row);
+}
+
+#[test]
+fn answers_by_age_count_the_age_at_each_answer() {
+    let request = json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE, "breakdown": "age"});
+    let t = stat(&engine(), request).unwrap();
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Yes", "18-29"], 1, Some(1)),
+            (vec!["Yes", "70-79"], 1, Some(1)),
+            (vec!["No", "30-39"], 1, Some(1)),
+            (vec!["PMI: Skip", "30-39"], 1, Some(1)),
+        ]
+    );
+    let t = stat(
+        &engine(),
+        json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": EXERCISE, "breakdown": "age"}),
+    )
+    .unwrap();
+    assert_eq!(raw(&t), [(vec!["Yes", "80-89"], 1, Some(1))], "exactly 80 years is 80");
+}
+
+#[test]
+fn answers_by_age_and_sex_show_every_sex_and_group_percents_by_answer_and_age() {
+    let request = json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE, "breakdown": "ageSex"});
+    let t = stat(&engine(), request).unwrap();
+    let rows = raw(&t);
+    assert_eq!(rows.len(), 4 * 3);
+    assert_eq!(rows[0], (vec!["Yes", "18-29", "Male"], 1, None));
+    assert_eq!(rows[1], (vec!["Yes", "18-29", "Female"], 0, None));
+    assert_eq!(rows[4], (vec!["Yes", "70-79", "Female"], 1, None));
+    assert_eq!(rows[10], (vec!["PMI: Skip", "30-39", "Female"], 1, None));
+    assert_eq!(t.percent_of, PercentOf::Group);
+    let shown = Policy::Aou.disclose_table(&t);
+    let percents: Vec<Option<f64>> = shown.rows.iter().map(|r| r.percent).collect();
+    assert_eq!(&percents[..3], [Some(100.0), Some(0.0), Some(0.0)], "each (answer, age) is its own group");
+}
+
+#[test]
+fn bad_survey_requests_say_what_to_ask() {
+    let e = engine();
+    let err = stat(&e, json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SURVEY}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a survey question") && err.contains("surveyQuestions"), "{err}");
+    let err = stat(&e, json!({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": SMOKE}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a survey module") && err.contains("\"surveys\""), "{err}");
+    let err = stat(&e, json!({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": 7}))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("concept 7 is not in the dataset's vocabulary"), "{err}");
+    let bad = serde_json::from_value::<crate::stats::StatRequest>(
+        json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE, "breakdown": "race"}),
+    );
+    assert!(bad.is_err(), "an unknown breakdown is refused");
+}

@@ -1,0 +1,110 @@
+"""The survey charts of the `dataBrowser` family (`cohortlens stats --dataset --raw`) against the
+Data Browser's survey count queries reproduced in DuckDB (`cohortlens_oracle.data_browser_surveys`,
+written from `generate-survey-counts.sh`): every raw cell, denominator, disclosed cell and percent
+of every survey, question and answer breakdown, on the synthetic 10k dataset and on Eunomia."""
+
+import json
+import math
+import subprocess
+
+from cohortlens_oracle.data_browser import DataBrowser
+from cohortlens_oracle.data_browser_surveys import RACE_QUESTION, Surveys
+from test_data_browser_oracle import aou, run_stats
+
+BREAKDOWNS = [None, "sex", "age", "ageSex"]
+
+
+def check_disclosed(request, line):
+    """Shown cells follow the All of Us rule; percents are the Data Browser's: answers to two
+    decimals of the question's participants, sex and age whole percents of the row's
+    denominator, age + sex one decimal of the (answer, age) group."""
+    raw = line["raw"]
+    assert line["total"]["value"] == aou(raw["total"])
+    assert [r["labels"] for r in line["rows"]] == [r["labels"] for r in raw["rows"]]
+    for row, cell in zip(line["rows"], raw["rows"]):
+        assert row["count"]["value"] == aou(cell["count"])
+        assert not 0 < row["count"]["value"] < 20, row
+        if "of" in cell:
+            assert row["of"]["value"] == aou(cell["of"])
+    if request["chart"] != "surveyAnswers":
+        return
+    total = line["total"]["value"]
+    for row in line["rows"]:
+        c = row["count"]["value"]
+        breakdown = request.get("breakdown")
+        if breakdown is None:
+            assert line["percentOf"] == "answered"
+            assert row["percent"] == (math.floor(c / total * 100 * 100 + 0.5) / 100 if total else None), row
+        elif breakdown in ("sex", "age"):
+            o = row["of"]["value"]
+            assert line["percentOf"] == "row"
+            assert row["percent"] == (math.floor(c / o * 100 + 0.5) if o else None), row
+        else:
+            group = sum(r["count"]["value"] for r in line["rows"] if r["labels"][:2] == row["labels"][:2])
+            assert line["percentOf"] == "group"
+            assert row["percent"] == (math.floor(c / group * 100 * 10 + 0.5) / 10 if group else None), row
+
+
+def compare(request, expected, line):
+    rows, total = expected
+    assert "raw" in line, f"{request}: engine answered {line}"
+    raw = line["raw"]
+    mine = [(r["labels"], r["count"], r.get("of")) for r in raw["rows"]]
+    assert mine == [(list(l), n, o) for l, n, o in rows], f"{request}:\n engine {mine}\n oracle {rows}"
+    assert raw["total"] == total, f"{request}: total engine {raw['total']}, oracle {total}"
+    check_disclosed(request, line)
+
+
+def check_dataset(binary, con, data_dir):
+    """Every survey, every question, every breakdown of every question's answers."""
+    sv = Surveys(DataBrowser(con, data_dir))
+    requests = [{"kind": "dataBrowser", "chart": "surveys"}]
+    for survey in sv.survey_ids():
+        requests.append({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": survey})
+        for question in sv.question_ids(survey):
+            if question == RACE_QUESTION:
+                continue
+            for breakdown in BREAKDOWNS:
+                requests.append({"kind": "dataBrowser", "chart": "surveyAnswers",
+                                 "questionConceptId": question, "breakdown": breakdown})
+    lines = run_stats(binary, data_dir, requests)
+    assert len(lines) == len(requests)
+    cells = 0
+    for request, line in zip(requests, lines):
+        compare(request, sv.table(request), line)
+        cells += len(line["raw"]["rows"])
+    return cells
+
+
+def test_synthetic_surveys(binary, synthetic, con):
+    assert check_dataset(binary, con, synthetic) > 500
+
+
+def test_eunomia_surveys(binary, parquet_import, con):
+    check_dataset(binary, con, parquet_import.out_dir)
+
+
+def test_the_survey_tables_are_not_trivial(binary, synthetic):
+    """The synthetic surveys exercise the rules: several surveys, answers with several sexes and
+    age groups, and percents below 100 (Lifestyle: Smoking: 100 Cigs Lifetime, 1585857)."""
+    surveys, = run_stats(binary, synthetic, [{"kind": "dataBrowser", "chart": "surveys"}])
+    assert len(surveys["rows"]) >= 3, surveys
+    question = 1585857
+    answers, by_sex, by_age = run_stats(binary, synthetic, [
+        {"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": question, "breakdown": b}
+        for b in (None, "sex", "age")])
+    assert len(answers["rows"]) >= 2 and all(0 < r["percent"] < 100 for r in answers["rows"]), answers
+    assert {r["labels"][1] for r in by_sex["rows"]} >= {"Male", "Female"}
+    assert len({r["labels"][1] for r in by_age["rows"]}) >= 4
+
+
+def test_bad_survey_requests_say_what_to_ask(binary, synthetic):
+    for request, message in [
+        ({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": RACE_QUESTION},
+         "category rule"),
+        ({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": 201826},
+         "not a survey module"),
+    ]:
+        process = subprocess.run([str(binary), "stats", "--data", str(synthetic), "--dataset", "--stat",
+                                  json.dumps(request)], capture_output=True, text=True, timeout=600)
+        assert process.returncode == 2 and message in process.stderr, process.stderr
