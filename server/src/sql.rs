@@ -53,9 +53,9 @@ impl SqlCommandError {
     /// The process exit code: 2 for a bad definition or dialect, 1 otherwise.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            SqlCommandError::Definition { .. } | SqlCommandError::Compile(_) | SqlCommandError::Dialect(_) => {
-                ExitCode::from(2)
-            }
+            SqlCommandError::Definition { .. }
+            | SqlCommandError::Compile(_)
+            | SqlCommandError::Dialect(_) => ExitCode::from(2),
             _ => ExitCode::FAILURE,
         }
     }

@@ -91,16 +91,20 @@ impl Compiler<'_> {
                 if !self.tables.has_column(spec.table, column) {
                     return self.event_select(EventTable::Measurement, column, true, part, "FALSE");
                 }
-                let sides = [(SYSTOLIC, systolic, diastolic, DIASTOLIC), (DIASTOLIC, diastolic, systolic, SYSTOLIC)]
-                    .map(|(concept, own, other, other_concept)| {
-                        let own = own.as_ref().map_or("TRUE".into(), |cmp| {
-                            self.compare(&self.column("e", "measurement", "value_as_number", "DOUBLE"), cmp)
+                let sides =
+                    [(SYSTOLIC, systolic, diastolic, DIASTOLIC), (DIASTOLIC, diastolic, systolic, SYSTOLIC)]
+                        .map(|(concept, own, other, other_concept)| {
+                            let own = own.as_ref().map_or("TRUE".into(), |cmp| {
+                                self.compare(
+                                    &self.column("e", "measurement", "value_as_number", "DOUBLE"),
+                                    cmp,
+                                )
+                            });
+                            let paired = other.as_ref().map_or("TRUE".into(), |cmp| {
+                                self.blood_pressure_partner(column, other_concept, cmp)
+                            });
+                            format!("(e.{column} = {concept} AND {own} AND {paired})")
                         });
-                        let paired = other.as_ref().map_or("TRUE".into(), |cmp| {
-                            self.blood_pressure_partner(column, other_concept, cmp)
-                        });
-                        format!("(e.{column} = {concept} AND {own} AND {paired})")
-                    });
                 let conditions = format!("({} OR {})", sides[0], sides[1]);
                 self.event_select(EventTable::Measurement, column, true, part, &conditions)
             }
@@ -273,9 +277,9 @@ impl Compiler<'_> {
     /// The persons of a `cb_search_person` flag, as the engine's index sets them.
     pub(super) fn flag(&self, f: Flag) -> String {
         let rows = |table: &str, condition: &str| {
-            self.tables.has(table).then(|| {
-                format!("SELECT person_id FROM {table} WHERE person_id IS NOT NULL AND {condition}")
-            })
+            self.tables
+                .has(table)
+                .then(|| format!("SELECT person_id FROM {table} WHERE person_id IS NOT NULL AND {condition}"))
         };
         let typed = |table: &str, column: &str, excluded: i32| {
             if self.tables.has_column(table, column) {
@@ -336,8 +340,10 @@ impl Compiler<'_> {
                 let day = self.column("p", "person", "day_of_birth", "INTEGER");
                 let datetime = self.dialect.to_date(&self.column("p", "person", "birth_datetime", "DATE"));
                 let first = self.dialect.make_date("year_of_birth", "m", "1");
-                let valid_day =
-                    format!("CASE WHEN d BETWEEN 1 AND {} THEN d ELSE 1 END", self.dialect.days_in_month(&first));
+                let valid_day = format!(
+                    "CASE WHEN d BETWEEN 1 AND {} THEN d ELSE 1 END",
+                    self.dialect.days_in_month(&first)
+                );
                 let parts = self.dialect.make_date("year_of_birth", "m", &valid_day);
                 format!(
                     "births AS (SELECT person_id, COALESCE(from_datetime, {parts}) AS birth_date FROM (SELECT p.person_id, p.year_of_birth, {datetime} AS from_datetime, CASE WHEN {month} BETWEEN 1 AND 12 THEN {month} ELSE 1 END AS m, {day} AS d FROM person p WHERE p.person_id IS NOT NULL) q)"
@@ -350,7 +356,11 @@ impl Compiler<'_> {
                     .map(|t| {
                         let spec = t.columns();
                         let date = self.dialect.to_date(&self.column("e", spec.table, spec.date, "DATE"));
-                        format!("SELECT {date} AS d FROM {} e WHERE e.person_id IN {}", spec.table, self.known())
+                        format!(
+                            "SELECT {date} AS d FROM {} e WHERE e.person_id IN {}",
+                            spec.table,
+                            self.known()
+                        )
                     })
                     .collect();
                 let dates = if dates.is_empty() {
@@ -363,7 +373,9 @@ impl Compiler<'_> {
             Support::Consent => {
                 let table = "observation";
                 let source = "observation_source_concept_id";
-                if !(self.tables.has_column(table, source) && self.tables.has_column(table, "observation_date")) {
+                if !(self.tables.has_column(table, source)
+                    && self.tables.has_column(table, "observation_date"))
+                {
                     return "consent AS (SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS DATE) AS consent_date WHERE FALSE)".into();
                 }
                 let first = |ids: &[i32]| format!("MIN(CASE WHEN {} THEN d END)", among(source, ids));

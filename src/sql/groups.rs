@@ -36,12 +36,21 @@ impl<'a> Compiler<'a> {
 
     /// The query of the whole definition.
     pub(super) fn definition(mut self, plan: &Plan) -> String {
-        let includes: Vec<String> =
-            plan.includes.iter().enumerate().map(|(i, g)| self.group(g, &format!("include{i}"), plan.restrict)).collect();
-        let excludes: Vec<String> =
-            plan.excludes.iter().enumerate().map(|(i, g)| self.group(g, &format!("exclude{i}"), plan.restrict)).collect();
+        let includes: Vec<String> = plan
+            .includes
+            .iter()
+            .enumerate()
+            .map(|(i, g)| self.group(g, &format!("include{i}"), plan.restrict))
+            .collect();
+        let excludes: Vec<String> = plan
+            .excludes
+            .iter()
+            .enumerate()
+            .map(|(i, g)| self.group(g, &format!("exclude{i}"), plan.restrict))
+            .collect();
         // With no include group, the exclude groups act as includes (`QB.addWhereClause`).
-        let (required, removed) = if includes.is_empty() { (excludes, Vec::new()) } else { (includes, excludes) };
+        let (required, removed) =
+            if includes.is_empty() { (excludes, Vec::new()) } else { (includes, excludes) };
         let mut required = required;
         for (i, &f) in plan.filters.iter().enumerate() {
             let name = format!("filter{i}");
@@ -104,14 +113,17 @@ impl<'a> Compiler<'a> {
             // Distinct (person, date, concept) counted per (person, concept); a NULL date is
             // one more date, as in the engine.
             Some(cmp) => {
-                let n = "COUNT(DISTINCT x.entry_date) + MAX(CASE WHEN x.entry_date IS NULL THEN 1 ELSE 0 END)";
+                let n =
+                    "COUNT(DISTINCT x.entry_date) + MAX(CASE WHEN x.entry_date IS NULL THEN 1 ELSE 0 END)";
                 format!(
                     "SELECT person_id FROM (SELECT x.person_id, {n} AS n FROM ({events}) x GROUP BY x.person_id, x.concept_id) y WHERE {}",
                     self.compare("y.n", cmp)
                 )
             }
             None => union(
-                std::iter::once(format!("SELECT DISTINCT x.person_id FROM ({events}) x")).chain(people).collect(),
+                std::iter::once(format!("SELECT DISTINCT x.person_id FROM ({events}) x"))
+                    .chain(people)
+                    .collect(),
             ),
         }
     }
