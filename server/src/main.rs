@@ -170,7 +170,7 @@ enum Command {
         /// JSON file with one Cohort Builder definition.
         #[arg(long)]
         definition: PathBuf,
-        /// The SQL dialect: datafusion, duckdb, spark or bigquery (duckdb only for now).
+        /// The SQL dialect: datafusion, duckdb, spark or bigquery (duckdb and datafusion for now).
         #[arg(long)]
         dialect: String,
     },

@@ -142,18 +142,21 @@ impl Compiler<'_> {
         let date = self.dialect.to_date(&self.column("e", spec.table, spec.date, "DATE"));
         let concept = self.column("e", spec.table, column, "INTEGER");
         // A visit `visit_occurrence` lacks is no visit (the search events' LEFT JOIN).
-        let visit = match spec.visit {
+        let (visit, join) = match spec.visit {
             Some(v)
                 if visits && self.tables.has_column(spec.table, v) && self.tables.has("visit_occurrence") =>
             {
-                format!(
-                    "CASE WHEN e.{v} IN (SELECT visit_occurrence_id FROM visit_occurrence) THEN e.{v} END"
+                (
+                    "kv.known_visit",
+                    format!(
+                        " LEFT JOIN (SELECT DISTINCT visit_occurrence_id AS known_visit FROM visit_occurrence) kv ON kv.known_visit = e.{v}"
+                    ),
                 )
             }
-            _ => "CAST(NULL AS BIGINT)".into(),
+            _ => ("CAST(NULL AS BIGINT)", String::new()),
         };
         Some(format!(
-            "SELECT e.person_id, {date} AS entry_date, {concept} AS concept_id, {visit} AS visit_id, {part} AS part FROM {} e WHERE e.person_id IN {} AND {conditions}",
+            "SELECT e.person_id, {date} AS entry_date, {concept} AS concept_id, {visit} AS visit_id, {part} AS part FROM {} e{join} WHERE e.person_id IN {} AND {conditions}",
             spec.table,
             self.known()
         ))
@@ -207,7 +210,8 @@ impl Compiler<'_> {
                 if !self.tables.has_column("activity_summary", "steps") {
                     return NO_PERSONS.to_owned();
                 }
-                let mean = "SUM(s.steps) / COUNT(*)";
+                // A double division (DataFusion divides integers as integers).
+                let mean = "CAST(SUM(s.steps) AS DOUBLE) / COUNT(*)";
                 let tests: Vec<String> = steps.iter().map(|cmp| self.compare(mean, cmp)).collect();
                 format!(
                     "SELECT s.person_id FROM activity_summary s WHERE s.steps IS NOT NULL GROUP BY s.person_id HAVING {}",

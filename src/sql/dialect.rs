@@ -31,7 +31,7 @@ impl Dialect {
     /// Whether the compiled text of this dialect is tested against the engine (only these are
     /// produced).
     pub(super) fn is_tested(self) -> bool {
-        self == Dialect::DuckDb
+        matches!(self, Dialect::DuckDb | Dialect::DataFusion)
     }
 
     /// A double-precision literal exactly equal to `x`.
@@ -57,12 +57,22 @@ impl Dialect {
 
     /// The number of days in the month of a date.
     pub(super) fn days_in_month(self, date: &str) -> String {
-        format!("EXTRACT(DAY FROM last_day({date}))")
+        match self {
+            // DataFusion has no `last_day`.
+            Dialect::DataFusion => {
+                format!("EXTRACT(DAY FROM {date} + INTERVAL '1 month' - INTERVAL '1 day')")
+            }
+            _ => format!("EXTRACT(DAY FROM last_day({date}))"),
+        }
     }
 
     /// `to - from` in days.
     pub(super) fn days_between(self, from: &str, to: &str) -> String {
-        format!("date_diff('day', {from}, {to})")
+        match self {
+            // DataFusion has no `date_diff`; a date cast to an integer is its day number.
+            Dialect::DataFusion => format!("(CAST({to} AS INT) - CAST({from} AS INT))"),
+            _ => format!("date_diff('day', {from}, {to})"),
+        }
     }
 
     /// Today's date.

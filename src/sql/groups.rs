@@ -198,7 +198,7 @@ impl<'a> Compiler<'a> {
         let relation = match t.time {
             // `IFNULL(visit, 0)` equal and the same date (`SGIQB.SAME_ENC`).
             Time::SameEncounter => {
-                "a.visit_id IS NOT DISTINCT FROM b.visit_id AND a.entry_date = b.entry_date".to_owned()
+                "(a.visit_id IS NOT DISTINCT FROM b.visit_id) AND a.entry_date = b.entry_date".to_owned()
             }
             Time::DaysBefore => format!("{} >= {x}", between("a.entry_date", "b.entry_date")),
             Time::DaysAfter => format!("{} >= {x}", between("b.entry_date", "a.entry_date")),

@@ -65,7 +65,7 @@ impl fmt::Display for SqlError {
             }
             SqlError::Dialect(d) => write!(
                 f,
-                "--dialect {d}: cohortlens does not compile to {d} yet (its output is not yet tested against the engine); use --dialect duckdb"
+                "--dialect {d}: cohortlens does not compile to {d} yet (its output is not yet tested against the engine); use --dialect duckdb or datafusion"
             ),
         }
     }
