@@ -13,6 +13,8 @@
 //! - [`cohort`] cohort definitions → checked plans → evaluation on the index;
 //! - [`stats`] the statistics tables; [`export`] CSV and JSON of disclosed tables; [`chart`]
 //!   charts of disclosed results (canvas and SVG);
+//! - `sql` (natively only) the compilation of checked cohort plans into SQL over the OMOP
+//!   tables;
 //! - [`engine`] the facade over all of them, with one error type;
 //! - `web` the JavaScript bindings (wasm32 only), which convert types and delegate.
 //!
@@ -39,6 +41,8 @@ pub mod index;
 #[cfg(feature = "engine")]
 pub mod ingest;
 pub mod privacy;
+#[cfg(all(feature = "engine", not(target_arch = "wasm32")))]
+pub mod sql;
 #[cfg(feature = "engine")]
 pub mod stats;
 #[cfg(feature = "engine")]

@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["vocab"],
     &["index"],
     &["cohort"],
-    &["stats"],
+    &["stats", "sql"],
     &["export", "chart"],
     &["engine"],
     &["web"],

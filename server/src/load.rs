@@ -59,7 +59,8 @@ pub fn load(dir: &Path, wanted: Wanted<'_>) -> Result<(Store, Manifest), LoadErr
     Ok((store, manifest))
 }
 
-fn read_table(name: &str, path: &Path, wanted: Wanted<'_>) -> Result<Table, LoadError> {
+/// Reads one table file, keeping the columns `wanted(table, column)` accepts.
+pub fn read_table(name: &str, path: &Path, wanted: Wanted<'_>) -> Result<Table, LoadError> {
     let fail = |detail: String| LoadError::Table { path: path.to_owned(), detail };
     let file = File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?;

@@ -10,6 +10,7 @@ mod import;
 mod load;
 mod publish;
 mod serve;
+mod sql;
 mod stats;
 mod tokens;
 
@@ -159,6 +160,19 @@ enum Command {
         /// Print load, index and evaluation times on stderr.
         #[arg(long)]
         timing: bool,
+    },
+    /// Compile a cohort definition into one SQL query over the dataset's OMOP tables that
+    /// returns the cohort's person_ids (docs/scaling.md).
+    Sql {
+        /// Dataset directory written by `generate` or `import` (its vocabulary and tables).
+        #[arg(long)]
+        data: PathBuf,
+        /// JSON file with one Cohort Builder definition.
+        #[arg(long)]
+        definition: PathBuf,
+        /// The SQL dialect: datafusion, duckdb, spark or bigquery (duckdb and datafusion for now).
+        #[arg(long)]
+        dialect: String,
     },
     /// Statistics of a cohort, a concept or the dataset: one JSON line per request with the disclosed table.
     Stats {
@@ -312,6 +326,16 @@ fn main() -> ExitCode {
         Command::Count { data, definition, raw, timing } => {
             return match count::run(&count::Options { data, definition, raw, timing }) {
                 Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    e.exit_code()
+                }
+            };
+        }
+        // `sql` too: 2 for a bad definition or dialect.
+        Command::Sql { data, definition, dialect } => {
+            return match sql::run(&sql::Options { data, definition, dialect }) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
                     e.exit_code()

@@ -8,7 +8,7 @@
 mod checks;
 pub mod definition;
 mod eval;
-mod plan;
+pub(crate) mod plan;
 mod validate;
 
 // The tests read raw counts, which exist only natively.
