@@ -5,17 +5,13 @@ use serde_json::json;
 
 use crate::engine::{Engine, EngineError};
 use crate::privacy::{PercentOf, Policy, TallyTable};
+use crate::stats::tests::{concept_table, table};
 use crate::stats::{EhrDomain, Scope};
-use crate::store::{Store, Table};
+use crate::store::Store;
 
 const T2DM: i32 = 201_826;
 const E11: i32 = 45_576_876;
 const E10: i32 = 45_533_017;
-
-fn table(fixture: Fixture) -> Table {
-    let batch = fixture.batch();
-    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
-}
 
 /// Persons: 1 female born 1950-01-01, 2 male born 2000-06-15, 3 female born 1990-01-01,
 /// 4 with gender 0 born 1970-01-01, 5 with gender 8551 (Unknown) born 1930-01-01.
@@ -38,26 +34,18 @@ fn engine() -> Engine {
 /// The dataset of [`engine`] without `concept_relationship`.
 fn store() -> Store {
     let mut store = Store::default();
-    let concepts = [
-        (T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
-        (E11, "Type 2 diabetes mellitus (ICD-10 E11)", "Condition", "ICD10CM"),
-        (E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
-        (8_507, "MALE", "Gender", "Gender"),
-        (8_532, "FEMALE", "Gender", "Gender"),
-        (1_585_249, "State of residence", "Observation", "PPI"),
-        (1_585_297, "PII State: NY", "Observation", "PPI"),
-        (1_585_266, "PII State: MA", "Observation", "PPI"),
-        (1_585_999, "PII State: ZZ", "Observation", "PPI"),
-    ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|c| c.2))
-            .texts("vocabulary_id", concepts.map(|c| c.3))
-            .texts("concept_class_id", concepts.map(|_| "Clinical Finding"))
-            .texts("concept_code", concepts.map(|_| "x")),
-    ));
+    let finding = |id, name, domain, vocabulary| (id, name, domain, vocabulary, "Clinical Finding", "x");
+    store.insert(concept_table([
+        finding(T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
+        finding(E11, "Type 2 diabetes mellitus (ICD-10 E11)", "Condition", "ICD10CM"),
+        finding(E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
+        finding(8_507, "MALE", "Gender", "Gender"),
+        finding(8_532, "FEMALE", "Gender", "Gender"),
+        finding(1_585_249, "State of residence", "Observation", "PPI"),
+        finding(1_585_297, "PII State: NY", "Observation", "PPI"),
+        finding(1_585_266, "PII State: MA", "Observation", "PPI"),
+        finding(1_585_999, "PII State: ZZ", "Observation", "PPI"),
+    ]));
     store.insert(table(
         Fixture::new("person")
             .ids("person_id", [1, 2, 3, 4, 5])
