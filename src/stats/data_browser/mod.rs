@@ -5,7 +5,8 @@
 //! in docs/statistics.md.
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
-//! (participants by state), `sources` (the source concepts of a standard concept).
+//! (participants by state), `sources` (the source concepts of a standard concept), `values`
+//! (a measurement's values by unit and sex).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
@@ -15,6 +16,7 @@ mod location;
 mod sources;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+mod values;
 
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +88,14 @@ pub enum DataBrowserRequest {
     /// disclosed counts, by name among equal counts. Needs a `concept_relationship` table.
     Sources {
         /// The standard concept.
+        concept_id: i32,
+    },
+    /// A measurement concept's participants by unit, sex and value bin (analyses 1815 and
+    /// 1900 of `run-measurement-queries.sh`: bins between the Tukey fences as the script rounds
+    /// them, labelled as BigQuery writes numbers, open end bins "< lo" and ">= hi"), and by
+    /// value concept under "No unit". A row's unit is its `unit_concept_id`, "No unit" when 0.
+    Values {
+        /// The measurement concept (standard, or an unmapped source concept).
         concept_id: i32,
     },
 }
@@ -196,6 +206,7 @@ impl Stats<'_> {
             DataBrowserRequest::AgeSex { domain, concept_id } => self.db_age_sex(*domain, *concept_id),
             DataBrowserRequest::Location { domain, concept_id } => self.db_location(*domain, *concept_id),
             DataBrowserRequest::Sources { concept_id } => self.db_sources(*concept_id),
+            DataBrowserRequest::Values { concept_id } => self.db_values(*concept_id),
         }
     }
 }

@@ -237,3 +237,52 @@ fn sources_are_the_concepts_mapped_to_the_concept_with_source_participants() {
     let err = stat(&bare, json!({"kind": "dataBrowser", "chart": "sources", "conceptId": T2DM})).unwrap_err();
     assert!(err.to_string().contains("no concept_relationship table"), "{err}");
 }
+
+#[test]
+fn values_are_binned_between_the_fences_shared_by_every_sex_of_a_unit() {
+    const HBA1C: i32 = 3_004_410;
+    const PERCENT: i32 = 8_554;
+    const POSITIVE: i32 = 45_884_084;
+    let mut store = store();
+    let finding = |id, name, domain, vocabulary| (id, name, domain, vocabulary, "Clinical Finding", "x");
+    store.insert(concept_table([
+        finding(T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
+        finding(HBA1C, "Hemoglobin A1c", "Measurement", "LOINC"),
+        finding(PERCENT, "percent", "Unit", "UCUM"),
+        finding(POSITIVE, "Positive", "Meas Value", "LOINC"),
+    ]));
+    // Percent: Female 5, 6 (person 1) and 9 (3); Male 7 (2); gender 0: 6 (4); Unknown 100
+    // (5). No unit: person 1's 3 (Female), person 2's Positive (Male).
+    let unit = Some(PERCENT);
+    store.insert(table(
+        Fixture::new("measurement")
+            .ids("person_id", [1, 1, 3, 2, 4, 5, 1, 2])
+            .ints("measurement_concept_id", [Some(HBA1C); 8])
+            .days("measurement_date", [18_262; 8])
+            .floats(
+                "value_as_number",
+                [Some(5.0), Some(6.0), Some(9.0), Some(7.0), Some(6.0), Some(100.0), Some(3.0), None],
+            )
+            .ints("unit_concept_id", [unit, unit, unit, unit, unit, unit, Some(0), None])
+            .ints("value_as_concept_id", [None, None, None, None, None, None, Some(0), Some(POSITIVE)]),
+    ));
+    let engine = Engine::build(&store, Some("2024-06-30")).unwrap();
+    let t = stat(&engine, json!({"kind": "dataBrowser", "chart": "values", "conceptId": HBA1C})).unwrap();
+    // Fences per sex: Female 5 and 9, Male, Other 7 and 6 (p10 and p90), Unknown 100 (a
+    // multiple of 10); shared 5 and 100; width (100 − 5) / 11 = 8.6 → 9 → ROUND(9 / 5)·5 = 10;
+    // bins from 5 to 105. No unit: one value, width 0, the bin "3 - 3".
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["No unit", "Female", "3 - 3"], 1, None),
+            (vec!["No unit", "Male", "Positive"], 1, None),
+            (vec!["percent", "Female", "5 - 15"], 2, None),
+            (vec!["percent", "Male", "5 - 15"], 1, None),
+            (vec!["percent", "Other", "5 - 15"], 1, None),
+            (vec!["percent", "Unknown", "95 - 105"], 1, None),
+        ]
+    );
+    assert_eq!(t.total.raw(), 5);
+    let e = stat(&engine, json!({"kind": "dataBrowser", "chart": "values", "conceptId": T2DM})).unwrap_err();
+    assert!(e.to_string().contains("no records in the Data Browser's Measurement domain"), "{e}");
+}
