@@ -29,7 +29,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "1";
+pub const PUBLISH_VERSION: &str = "2";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -48,7 +48,8 @@ pub struct PublishManifest {
     pub domains: Vec<String>,
     /// The statistics of the snapshot (the whole dataset).
     pub snapshot: Vec<String>,
-    /// The statistics of every concept page.
+    /// The statistics of every concept page (a measurement concept with values also has
+    /// `values`).
     pub concept: Vec<String>,
 }
 
@@ -196,6 +197,19 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
                     statistic: statistic.into(),
                     table,
                 });
+            }
+            if domain == EhrDomain::Measurement {
+                let request =
+                    StatRequest::DataBrowser(DataBrowserRequest::Values { concept_id: c.concept_id });
+                let table = engine.disclosed_statistics(&Scope::Dataset, &request, POLICY)?;
+                if !table.rows.is_empty() {
+                    tables.push(PublicTable {
+                        scope: "concept".into(),
+                        id: Some(c.concept_id),
+                        statistic: "values".into(),
+                        table,
+                    });
+                }
             }
             concepts.push(PublicConcept {
                 concept_id: c.concept_id,

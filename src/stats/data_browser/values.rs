@@ -408,8 +408,8 @@ mod tests {
             assert_eq!(round_to(x, digits), rounded, "ROUND({x}, {digits})");
         }
         assert_eq!(
-            (round_to(5.65, 1), round_to(123_456.785, 2), round_to(3.14159, 2)),
-            (5.7, 123_456.79, 3.14)
+            (round_to(5.65, 1), round_to(123_456.785, 2), round_to(4.56789, 2)),
+            (5.7, 123_456.79, 4.57)
         );
     }
 
@@ -444,8 +444,8 @@ mod tests {
     #[test]
     fn a_percentile_not_reached_before_the_maximum_is_the_rounded_maximum() {
         // 90 % of 3 rows is 2.7: only the last value reaches it, and ROUND(max, 2) is smaller.
-        let d = Distribution::of(vec![1.0, 2.0, 3.14159]);
-        assert_eq!(d.p90, 3.14);
+        let d = Distribution::of(vec![1.0, 2.0, 4.56123]);
+        assert_eq!(d.p90, 4.56);
         // p10: the first value reaches 0.3 rows; the maximum rounded is larger.
         assert_eq!(d.p10, 1.0);
     }
