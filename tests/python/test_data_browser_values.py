@@ -15,10 +15,14 @@ def request(concept):
     return {"kind": "dataBrowser", "chart": "values", "conceptId": concept}
 
 
-def check_dataset(binary, con, data_dir):
+def check_dataset(binary, con, data_dir, with_values=True):
+    """Compares the measurement concepts the Data Browser lists (those with values only, or all)."""
     db = DataBrowser(con, data_dir)
-    listed = set(db.concept_ids("measurement"))
-    concepts = [c for c in measurement_concepts_with_values(db) if c in listed]
+    listed = db.concept_ids("measurement")
+    if with_values:
+        valued = set(measurement_concepts_with_values(db))
+        listed = [c for c in listed if c in valued]
+    concepts = listed
     concepts = concepts[:: max(1, len(concepts) // MAX_CONCEPTS)]
     lines = run_stats(binary, data_dir, [request(c) for c in concepts])
     assert len(lines) == len(concepts)
@@ -50,8 +54,11 @@ def test_synthetic_values(binary, synthetic, con):
 
 
 def test_eunomia_values(binary, parquet_import, con):
-    concepts, _ = check_dataset(binary, con, parquet_import.out_dir)
-    assert len(concepts) >= 1
+    """Eunomia's measurements carry no value (no `value_as_number`, no value concept): every
+    listed measurement has an empty Values table, as the script's queries give none."""
+    concepts, lines = check_dataset(binary, con, parquet_import.out_dir, with_values=False)
+    assert len(concepts) >= 10
+    assert all(line["raw"]["rows"] == [] and line["raw"]["total"] == 0 for line in lines)
 
 
 def test_hba1c_bins_are_ordered_and_end_open(binary, synthetic):
@@ -63,7 +70,7 @@ def test_hba1c_bins_are_ordered_and_end_open(binary, synthetic):
     assert len(by_group) >= 2
     for group, bins in by_group.items():
         ranges = [b for b in bins if " - " in b]
-        assert len(ranges) >= 5, (group, bins)
+        assert len(ranges) >= 3, (group, bins)
         lows = [float(b.split(" - ")[0]) for b in ranges]
         assert lows == sorted(lows), (group, bins)
         if bins[0].startswith("< "):
