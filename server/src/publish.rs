@@ -51,7 +51,8 @@ pub struct PublishManifest {
     pub domains: Vec<String>,
     /// The statistics of the snapshot (the whole dataset).
     pub snapshot: Vec<String>,
-    /// The statistics of every concept page.
+    /// The statistics of every concept page (a measurement concept with values also has
+    /// `values`).
     pub concept: Vec<String>,
     /// The surveys and their questions with pages.
     pub surveys: Vec<PublicSurvey>,
@@ -206,6 +207,19 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
                     table,
                 });
             }
+            if domain == EhrDomain::Measurement {
+                let request =
+                    StatRequest::DataBrowser(DataBrowserRequest::Values { concept_id: c.concept_id });
+                let table = engine.disclosed_statistics(&Scope::Dataset, &request, POLICY)?;
+                if !table.rows.is_empty() {
+                    tables.push(PublicTable {
+                        scope: "concept".into(),
+                        id: Some(c.concept_id),
+                        statistic: "values".into(),
+                        table,
+                    });
+                }
+            }
             concepts.push(PublicConcept {
                 concept_id: c.concept_id,
                 name: c.name,
@@ -238,7 +252,39 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
     Ok(Published { manifest, concepts, tables })
 }
 
-fn concepts_schema() -> SchemaRef {
+/// Published concepts as one batch of [`concepts_schema`]: `public/concepts.parquet` and the
+/// API's Arrow search answer.
+pub fn concepts_batch(concepts: &[&PublicConcept]) -> RecordBatch {
+    let mut id = Int32Builder::new();
+    let (mut name, mut domain, mut vocabulary, mut code) =
+        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
+    let (mut standard, mut count, mut label) =
+        (BooleanBuilder::new(), UInt64Builder::new(), StringBuilder::new());
+    for c in concepts {
+        id.append_value(c.concept_id);
+        name.append_value(&c.name);
+        domain.append_value(&c.domain);
+        vocabulary.append_value(&c.vocabulary);
+        code.append_value(&c.code);
+        standard.append_value(c.standard);
+        count.append_option(c.participants.value());
+        label.append_value(c.participants.label());
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(name.finish()),
+        Arc::new(domain.finish()),
+        Arc::new(vocabulary.finish()),
+        Arc::new(code.finish()),
+        Arc::new(standard.finish()),
+        Arc::new(count.finish()),
+        Arc::new(label.finish()),
+    ];
+    RecordBatch::try_new(concepts_schema(), columns).expect("columns match")
+}
+
+/// The columns of a list of published concepts (the disclosed count and its label last).
+pub fn concepts_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("concept_id", DataType::Int32, false),
         Field::new("name", DataType::Utf8, false),
@@ -282,32 +328,8 @@ fn write(data: &Path, published: &Published) -> Result<(), PublishError> {
 }
 
 fn write_files(dir: &Path, published: &Published) -> Result<(), PublishError> {
-    let mut id = Int32Builder::new();
-    let (mut name, mut domain, mut vocabulary, mut code) =
-        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-    let (mut standard, mut value, mut label) =
-        (BooleanBuilder::new(), UInt64Builder::new(), StringBuilder::new());
-    for c in &published.concepts {
-        id.append_value(c.concept_id);
-        name.append_value(&c.name);
-        domain.append_value(&c.domain);
-        vocabulary.append_value(&c.vocabulary);
-        code.append_value(&c.code);
-        standard.append_value(c.standard);
-        value.append_option(c.participants.value());
-        label.append_value(c.participants.label());
-    }
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(id.finish()),
-        Arc::new(name.finish()),
-        Arc::new(domain.finish()),
-        Arc::new(vocabulary.finish()),
-        Arc::new(code.finish()),
-        Arc::new(standard.finish()),
-        Arc::new(value.finish()),
-        Arc::new(label.finish()),
-    ];
-    write_parquet(&dir.join("concepts.parquet"), concepts_schema(), columns)?;
+    let concepts: Vec<&PublicConcept> = published.concepts.iter().collect();
+    write_parquet(&dir.join("concepts.parquet"), concepts_batch(&concepts))?;
     let (mut scope, mut id, mut statistic, mut table) =
         (StringBuilder::new(), Int32Builder::new(), StringBuilder::new(), StringBuilder::new());
     for t in &published.tables {
@@ -322,17 +344,17 @@ fn write_files(dir: &Path, published: &Published) -> Result<(), PublishError> {
         Arc::new(statistic.finish()),
         Arc::new(table.finish()),
     ];
-    write_parquet(&dir.join("tables.parquet"), tables_schema(), columns)?;
+    let batch = RecordBatch::try_new(tables_schema(), columns).expect("columns match");
+    write_parquet(&dir.join("tables.parquet"), batch)?;
     let path = dir.join("publish.json");
     let json = serde_json::to_string_pretty(&published.manifest).expect("the manifest serializes");
     fs::write(&path, json + "\n").map_err(|e| file_error(&path)(e.to_string()))
 }
 
-fn write_parquet(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<(), PublishError> {
-    let fail = file_error(path);
-    let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| fail(e.to_string()))?;
+fn write_parquet(path: &Path, batch: RecordBatch) -> Result<(), PublishError> {
     let file = File::create(path).map_err(|e| file_error(path)(e.to_string()))?;
-    let mut writer = ArrowWriter::try_new(file, schema, None).map_err(|e| file_error(path)(e.to_string()))?;
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), None).map_err(|e| file_error(path)(e.to_string()))?;
     writer.write(&batch).map_err(|e| file_error(path)(e.to_string()))?;
     writer.close().map_err(|e| file_error(path)(e.to_string()))?;
     Ok(())

@@ -487,6 +487,39 @@ fn id_text(id: &Value) -> String {
 }
 
 /// Distinct values in first-seen order.
+/// The unit a measurement histogram shows (its table's first dimension): `options.unit`, else
+/// the first of the units with most persons; the footnote names the others.
+fn histogram_facet(
+    table: &DisclosedTable,
+    options: &ChartOptions,
+    note: &mut Option<String>,
+) -> Result<String, ChartError> {
+    let facets = distinct(table.rows.iter().map(|r| &r.labels[0]));
+    let weight = |f: &String| -> u64 {
+        table.rows.iter().filter(|r| &r.labels[0] == f).filter_map(|r| r.count.value()).sum()
+    };
+    let facet = match &options.unit {
+        Some(unit) if facets.contains(unit) => unit.clone(),
+        Some(unit) => {
+            return Err(invalid(format!(
+                "spec.options.unit: {unit:?} is not among the table's {} ({}); pick one of them",
+                table.dimensions[0].to_lowercase(),
+                facets.join(", ")
+            )));
+        }
+        None => {
+            // The first of the facets with most persons (ties keep table order).
+            let best = facets.iter().map(weight).max().unwrap_or(0);
+            facets.iter().find(|f| weight(f) == best).cloned().unwrap_or_default()
+        }
+    };
+    let others: Vec<&str> = facets.iter().filter(|f| **f != facet).map(String::as_str).collect();
+    if !others.is_empty() {
+        *note = Some(format!("Also recorded in {} (choose with options.unit).", others.join(", ")));
+    }
+    Ok(facet)
+}
+
 fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for v in values {
@@ -531,41 +564,32 @@ impl Chart {
                 let cells = table.rows.iter().map(|r| vec![Some(cell(r))]).collect();
                 (form, categories, vec![String::new()], cells, table.dimensions[0].clone())
             }
-            ChartKind::Histogram if dims == 2 => {
-                let facets = distinct(table.rows.iter().map(|r| &r.labels[0]));
-                let weight = |f: &String| -> u64 {
-                    table.rows.iter().filter(|r| &r.labels[0] == f).filter_map(|r| r.count.value()).sum()
-                };
-                let facet = match &options.unit {
-                    Some(unit) if facets.contains(unit) => unit.clone(),
-                    Some(unit) => {
-                        return Err(invalid(format!(
-                            "spec.options.unit: {unit:?} is not among the table's {} ({}); pick one of them",
-                            table.dimensions[0].to_lowercase(),
-                            facets.join(", ")
-                        )));
-                    }
-                    None => {
-                        // The first of the facets with most persons (ties keep table order).
-                        let best = facets.iter().map(weight).max().unwrap_or(0);
-                        facets.iter().find(|f| weight(f) == best).cloned().unwrap_or_default()
-                    }
-                };
-                let others: Vec<&String> = facets.iter().filter(|f| **f != facet).collect();
-                if !others.is_empty() {
-                    let others: Vec<&str> = others.iter().map(|s| s.as_str()).collect();
-                    note =
-                        Some(format!("Also recorded in {} (choose with options.unit).", others.join(", ")));
-                }
+            ChartKind::Histogram if dims == 2 || dims == 3 => {
+                let facet = histogram_facet(table, options, &mut note)?;
                 let rows: Vec<_> = table.rows.iter().filter(|r| r.labels[0] == facet).collect();
-                let categories = rows.iter().map(|r| r.labels[1].clone()).collect();
-                let cells = rows.iter().map(|r| vec![Some(cell(r))]).collect();
+                let last = dims - 1;
                 let axis = if facet.is_empty() {
-                    table.dimensions[1].clone()
+                    table.dimensions[last].clone()
                 } else {
-                    format!("{} ({facet})", table.dimensions[1])
+                    format!("{} ({facet})", table.dimensions[last])
                 };
-                (Form::Histogram, categories, vec![String::new()], cells, axis)
+                if dims == 2 {
+                    let categories = rows.iter().map(|r| r.labels[1].clone()).collect();
+                    let cells = rows.iter().map(|r| vec![Some(cell(r))]).collect();
+                    (Form::Histogram, categories, vec![String::new()], cells, axis)
+                } else {
+                    // Values by unit, sex and bin (the Data Browser's Values chart): the bins of
+                    // one unit, a bar per sex in each.
+                    let categories = distinct(rows.iter().map(|r| &r.labels[2]));
+                    let series = distinct(rows.iter().map(|r| &r.labels[1]));
+                    let mut cells = vec![vec![None; series.len()]; categories.len()];
+                    for r in rows {
+                        let i = categories.iter().position(|c| *c == r.labels[2]).unwrap_or(0);
+                        let j = series.iter().position(|s| *s == r.labels[1]).unwrap_or(0);
+                        cells[i][j] = Some(cell(r));
+                    }
+                    (Form::Grouped, categories, series, cells, axis)
+                }
             }
             ChartKind::Bar | ChartKind::Histogram => {
                 return Err(mismatch(

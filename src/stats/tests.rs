@@ -19,9 +19,23 @@ const POOR: i32 = 1_585_713;
 const FEMALE: i32 = 8_532;
 const MALE: i32 = 8_507;
 
-fn table(fixture: Fixture) -> Table {
+/// A fixture as a store table (shared with the Data Browser tests).
+pub(super) fn table(fixture: Fixture) -> Table {
     let batch = fixture.batch();
     Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
+}
+
+/// A `concept` table of (id, name, domain, vocabulary, class, code) rows.
+pub(super) fn concept_table<const N: usize>(concepts: [(i32, &str, &str, &str, &str, &str); N]) -> Table {
+    table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|c| c.2))
+            .texts("vocabulary_id", concepts.map(|c| c.3))
+            .texts("concept_class_id", concepts.map(|c| c.4))
+            .texts("concept_code", concepts.map(|c| c.5)),
+    )
 }
 
 /// Five persons: 1 female born 1950, 2 male born 2000, 3 female without a birth year,
@@ -48,15 +62,7 @@ fn store() -> Store {
         (FEMALE, "Female", "Gender", "Gender", "Gender", "F"),
         (MALE, "Male", "Gender", "Gender", "Gender", "M"),
     ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|c| c.2))
-            .texts("vocabulary_id", concepts.map(|c| c.3))
-            .texts("concept_class_id", concepts.map(|c| c.4))
-            .texts("concept_code", concepts.map(|c| c.5)),
-    ));
+    store.insert(concept_table(concepts));
     let ancestry = [(DM, T2DM, 1), (MODULE, HEALTH, 1), (MODULE, 1_585_714, 1)];
     store.insert(table(
         Fixture::new("concept_ancestor")

@@ -188,6 +188,37 @@ test('the Data Browser page: search across data types, a concept page with its c
   await p.close();
 });
 
+test('a measurement concept page shows its Values chart, and <cohortlens-chart statistic="values"> draws it on another origin', async () => {
+  const p = await open(`${f.server.url}browser.html#concept/3004410`);
+  await p.waitForSelector('#concept:not([hidden]) cohortlens-chart[statistic="values"]', { timeout: 60_000 });
+  const charts = await settled(p);
+  const values = charts.filter((s) => s.attrs === 'values');
+  assert.equal(values.length, 1, JSON.stringify(charts));
+  assert.ok(values[0].state === 'ready' && values[0].inked > 2000, JSON.stringify(values));
+  const cells = await p.locator('cohortlens-chart[statistic="values"]').evaluate((e) => {
+    const table = e.shadowRoot.querySelector('.sr table');
+    const head = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+    const at = head.indexOf('Participants');
+    return { head, counts: [...table.querySelectorAll('tbody tr')].map((tr) => tr.children[at].textContent) };
+  });
+  assert.deepEqual(cells.head, ['Unit', 'Sex assigned at birth', 'Value', 'Participants']);
+  assert.ok(cells.counts.length >= 5, JSON.stringify(cells));
+  for (const c of cells.counts) assert.ok(c === '≤ 20' || (Number(c) >= 20 && Number(c) % 20 === 0), `a disclosed count: ${c}`);
+  assert.deepEqual(p.errors, []);
+  await p.screenshot({ path: screenshotPath('public-values-1280'), fullPage: true });
+  await p.close();
+  writeFileSync(join(f.pages, 'values.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>HbA1c</title><link rel="icon" href="data:,"><script type="module" src="${f.server.url}embed.js"></script></head><body>
+<cohortlens-chart server="${f.server.url}" concept="3004410" statistic="values"></cohortlens-chart></body></html>`);
+  const guide = await open(`${f.origin.url}values.html`);
+  const states = await settled(guide);
+  assert.equal(states.length, 1);
+  assert.ok(states[0].state === 'ready' && states[0].inked > 2000, JSON.stringify(states));
+  assert.match(states[0].label, /HbA1c|Hemoglobin|Values/i);
+  assert.deepEqual(guide.errors, []);
+  await guide.close();
+});
+
 test('an embed whose server cannot be reached says so and links to the Data Browser', async () => {
   writeFileSync(join(f.pages, 'down.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>down</title>
 <script type="module" src="${f.server.url}embed.js"></script></head><body>

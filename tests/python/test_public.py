@@ -298,3 +298,30 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
 def test_unknown_surveys_questions_and_tiles_are_404(server, path, code):
     status, body = server.error(path)
     assert status == 404 and body["error"]["code"] == code, body
+
+
+def test_measurement_concepts_publish_their_values(server, small):
+    """A measurement concept with values has the Data Browser's Values table (unit × sex × bin),
+    disclosed, as JSON and Arrow; a condition concept has none."""
+    _, _, found = get_json(server, "/api/public/v1/concepts?domain=measurement&limit=200")
+    with_values = []
+    for c in found["concepts"]:
+        _, _, body = get_json(server, f"/api/public/v1/concepts/{c['conceptId']}")
+        check_json(body, c["conceptId"])
+        if "values" in body["statistics"]:
+            with_values.append((c["conceptId"], body["statistics"]["values"]))
+    assert len(with_values) >= 5, [c["conceptId"] for c in found["concepts"]]
+    bins = 0
+    for concept, table in with_values:
+        assert table["dimensions"] == ["Unit", "Sex assigned at birth", "Value"]
+        assert table["policy"] == "aou" and table["rows"]
+        bins += sum(" - " in r["labels"][2] for r in table["rows"])
+        arrow = check_arrow(server, f"/api/public/v1/concepts/{concept}/values")
+        assert arrow.column_names == ["Unit", "Sex assigned at birth", "Value", "count", "label", "percent"]
+        assert arrow.num_rows == len(table["rows"])
+    assert bins > 20, "the tables hold binned ranges"
+    _, _, conditions = get_json(server, "/api/public/v1/concepts?domain=condition&limit=1")
+    _, _, body = get_json(server, f"/api/public/v1/concepts/{conditions['concepts'][0]['conceptId']}")
+    assert "values" not in body["statistics"]
+    manifest = json.loads((small / "public" / "publish.json").read_text())
+    assert manifest["version"] == "2", "a publication without Values is stale"

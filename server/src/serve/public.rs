@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int32Builder, StringBuilder, UInt64Builder};
+use arrow_array::builder::{Float64Builder, StringBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{ARROW_STREAM, ApiError};
-use crate::publish::{PublicConcept, PublishManifest, Published};
+use crate::publish::{PublicConcept, PublishManifest, Published, concepts_batch};
 
 mod surveys;
 
@@ -133,6 +133,19 @@ fn query(raw: Option<&str>, allowed: &[&str]) -> Result<(BTreeMap<String, String
     Ok((params, format))
 }
 
+/// Reads the query of an answer of several tables, which has no Arrow form: `format=arrow` is
+/// refused with where to ask for one table (`what`: "the snapshot holds", …; `one`: its URL).
+fn json_only(raw: Option<&str>, what: &str, one: &str) -> Result<(), ApiError> {
+    match query(raw, &[])? {
+        (_, Format::Json) => Ok(()),
+        (_, Format::Arrow) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            format!("{what} several tables: ask for one as Arrow at {one}"),
+        )),
+    }
+}
+
 /// A cacheable answer: `ETag` (a hash of the body), `Cache-Control`, and 304 when the client
 /// already holds this body.
 fn cached(request: &HeaderMap, content_type: &'static str, body: Vec<u8>) -> Response {
@@ -209,45 +222,6 @@ fn table_batch(table: &DisclosedTable) -> RecordBatch {
         .expect("columns match")
 }
 
-fn concepts_batch(concepts: &[&PublicConcept]) -> RecordBatch {
-    let mut id = Int32Builder::new();
-    let (mut name, mut domain, mut vocabulary, mut code) =
-        (StringBuilder::new(), StringBuilder::new(), StringBuilder::new(), StringBuilder::new());
-    let (mut standard, mut count, mut label) =
-        (BooleanBuilder::new(), UInt64Builder::new(), StringBuilder::new());
-    for c in concepts {
-        id.append_value(c.concept_id);
-        name.append_value(&c.name);
-        domain.append_value(&c.domain);
-        vocabulary.append_value(&c.vocabulary);
-        code.append_value(&c.code);
-        standard.append_value(c.standard);
-        count.append_option(c.participants.value());
-        label.append_value(c.participants.label());
-    }
-    let schema = Schema::new(vec![
-        Field::new("concept_id", DataType::Int32, false),
-        Field::new("name", DataType::Utf8, false),
-        Field::new("domain", DataType::Utf8, false),
-        Field::new("vocabulary", DataType::Utf8, false),
-        Field::new("code", DataType::Utf8, false),
-        Field::new("standard", DataType::Boolean, false),
-        Field::new("participants", DataType::UInt64, true),
-        Field::new("participants_label", DataType::Utf8, false),
-    ]);
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(id.finish()),
-        Arc::new(name.finish()),
-        Arc::new(domain.finish()),
-        Arc::new(vocabulary.finish()),
-        Arc::new(code.finish()),
-        Arc::new(standard.finish()),
-        Arc::new(count.finish()),
-        Arc::new(label.finish()),
-    ];
-    RecordBatch::try_new(Arc::new(schema), columns).expect("columns match")
-}
-
 fn table_answer(request: &HeaderMap, table: &DisclosedTable, format: Format) -> Response {
     match format {
         Format::Json => json_answer(request, table),
@@ -308,14 +282,7 @@ async fn snapshot(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, format) = query(raw.as_deref(), &[])?;
-    if format == Format::Arrow {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            "the snapshot holds several tables: ask for one as Arrow at /api/public/v1/snapshot/{statistic}",
-        ));
-    }
+    json_only(raw.as_deref(), "the snapshot holds", "/api/public/v1/snapshot/{statistic}")?;
     let m = &data.manifest;
     Ok(json_answer(
         &headers,
@@ -425,14 +392,7 @@ async fn concept(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, format) = query(raw.as_deref(), &[])?;
-    if format == Format::Arrow {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            "a concept has several tables: ask for one as Arrow at /api/public/v1/concepts/{id}/{statistic}",
-        ));
-    }
+    json_only(raw.as_deref(), "a concept has", "/api/public/v1/concepts/{id}/{statistic}")?;
     let (concept, tables) = concept_of(&data, &id)?;
     let body: Value = json!({"concept": concept, "policy": data.manifest.policy, "statistics": tables});
     Ok(json_answer(&headers, &body))

@@ -5,9 +5,9 @@
 //! in docs/statistics.md.
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
-//! (participants by state), `sources` (the source concepts of a standard concept), `surveys`
-//! (the surveys, their questions and their answers by sex, age and age + sex), `fitbit` (the
-//! Fitbit tiles).
+//! (participants by state), `sources` (the source concepts of a standard concept), `values`
+//! (a measurement's values by unit and sex), `surveys` (the surveys, their questions and their
+//! answers by sex, age and age + sex), `fitbit` (the Fitbit tiles).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
@@ -19,6 +19,7 @@ mod sources;
 mod surveys;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+mod values;
 
 pub use fitbit::{FitbitBreakdown, FitbitTile};
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,14 @@ pub enum DataBrowserRequest {
         tile: FitbitTile,
         /// The breakdown.
         breakdown: FitbitBreakdown,
+    },
+    /// A measurement concept's participants by unit, sex and value bin (analyses 1815 and
+    /// 1900 of `run-measurement-queries.sh`: bins between the Tukey fences as the script rounds
+    /// them, labelled as BigQuery writes numbers, open end bins "< lo" and ">= hi"), and by
+    /// value concept under "No unit". A row's unit is its `unit_concept_id`, "No unit" when 0.
+    Values {
+        /// The measurement concept (standard, or an unmapped source concept).
+        concept_id: i32,
     },
 }
 
@@ -243,6 +252,7 @@ impl Stats<'_> {
             }
             DataBrowserRequest::FitbitTiles => Ok(self.db_fitbit_tiles()),
             DataBrowserRequest::Fitbit { tile, breakdown } => Ok(self.db_fitbit(*tile, *breakdown)),
+            DataBrowserRequest::Values { concept_id } => self.db_values(*concept_id),
         }
     }
 }

@@ -5,17 +5,13 @@ use serde_json::json;
 
 use crate::engine::{Engine, EngineError};
 use crate::privacy::{PercentOf, Policy, TallyTable};
+use crate::stats::tests::{concept_table, table};
 use crate::stats::{EhrDomain, Scope};
-use crate::store::{Store, Table};
+use crate::store::Store;
 
 const T2DM: i32 = 201_826;
 const E11: i32 = 45_576_876;
 const E10: i32 = 45_533_017;
-
-fn table(fixture: Fixture) -> Table {
-    let batch = fixture.batch();
-    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
-}
 
 /// Persons: 1 female born 1950-01-01, 2 male born 2000-06-15, 3 female born 1990-01-01,
 /// 4 with gender 0 born 1970-01-01, 5 with gender 8551 (Unknown) born 1930-01-01.
@@ -38,26 +34,18 @@ fn engine() -> Engine {
 /// The dataset of [`engine`] without `concept_relationship`.
 fn store() -> Store {
     let mut store = Store::default();
-    let concepts = [
-        (T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
-        (E11, "Type 2 diabetes mellitus (ICD-10 E11)", "Condition", "ICD10CM"),
-        (E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
-        (8_507, "MALE", "Gender", "Gender"),
-        (8_532, "FEMALE", "Gender", "Gender"),
-        (1_585_249, "State of residence", "Observation", "PPI"),
-        (1_585_297, "PII State: NY", "Observation", "PPI"),
-        (1_585_266, "PII State: MA", "Observation", "PPI"),
-        (1_585_999, "PII State: ZZ", "Observation", "PPI"),
-    ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|c| c.2))
-            .texts("vocabulary_id", concepts.map(|c| c.3))
-            .texts("concept_class_id", concepts.map(|_| "Clinical Finding"))
-            .texts("concept_code", concepts.map(|_| "x")),
-    ));
+    let finding = |id, name, domain, vocabulary| (id, name, domain, vocabulary, "Clinical Finding", "x");
+    store.insert(concept_table([
+        finding(T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
+        finding(E11, "Type 2 diabetes mellitus (ICD-10 E11)", "Condition", "ICD10CM"),
+        finding(E10, "Type 1 diabetes mellitus (ICD-10 E10)", "Condition", "ICD10CM"),
+        finding(8_507, "MALE", "Gender", "Gender"),
+        finding(8_532, "FEMALE", "Gender", "Gender"),
+        finding(1_585_249, "State of residence", "Observation", "PPI"),
+        finding(1_585_297, "PII State: NY", "Observation", "PPI"),
+        finding(1_585_266, "PII State: MA", "Observation", "PPI"),
+        finding(1_585_999, "PII State: ZZ", "Observation", "PPI"),
+    ]));
     store.insert(table(
         Fixture::new("person")
             .ids("person_id", [1, 2, 3, 4, 5])
@@ -248,4 +236,53 @@ fn sources_are_the_concepts_mapped_to_the_concept_with_source_participants() {
     let bare = Engine::build(&store(), Some("2024-06-30")).unwrap();
     let err = stat(&bare, json!({"kind": "dataBrowser", "chart": "sources", "conceptId": T2DM})).unwrap_err();
     assert!(err.to_string().contains("no concept_relationship table"), "{err}");
+}
+
+#[test]
+fn values_are_binned_between_the_fences_shared_by_every_sex_of_a_unit() {
+    const HBA1C: i32 = 3_004_410;
+    const PERCENT: i32 = 8_554;
+    const POSITIVE: i32 = 45_884_084;
+    let mut store = store();
+    let finding = |id, name, domain, vocabulary| (id, name, domain, vocabulary, "Clinical Finding", "x");
+    store.insert(concept_table([
+        finding(T2DM, "Type 2 diabetes mellitus", "Condition", "SNOMED"),
+        finding(HBA1C, "Hemoglobin A1c", "Measurement", "LOINC"),
+        finding(PERCENT, "percent", "Unit", "UCUM"),
+        finding(POSITIVE, "Positive", "Meas Value", "LOINC"),
+    ]));
+    // Percent: Female 5, 6 (person 1) and 9 (3); Male 7 (2); gender 0: 6 (4); Unknown 100
+    // (5). No unit: person 1's 3 (Female), person 2's Positive (Male).
+    let unit = Some(PERCENT);
+    store.insert(table(
+        Fixture::new("measurement")
+            .ids("person_id", [1, 1, 3, 2, 4, 5, 1, 2])
+            .ints("measurement_concept_id", [Some(HBA1C); 8])
+            .days("measurement_date", [18_262; 8])
+            .floats(
+                "value_as_number",
+                [Some(5.0), Some(6.0), Some(9.0), Some(7.0), Some(6.0), Some(100.0), Some(3.0), None],
+            )
+            .ints("unit_concept_id", [unit, unit, unit, unit, unit, unit, Some(0), None])
+            .ints("value_as_concept_id", [None, None, None, None, None, None, Some(0), Some(POSITIVE)]),
+    ));
+    let engine = Engine::build(&store, Some("2024-06-30")).unwrap();
+    let t = stat(&engine, json!({"kind": "dataBrowser", "chart": "values", "conceptId": HBA1C})).unwrap();
+    // Fences per sex: Female 5 and 9, Male, Other 7 and 6 (p10 and p90), Unknown 100 (a
+    // multiple of 10); shared 5 and 100; width (100 − 5) / 11 = 8.6 → 9 → ROUND(9 / 5)·5 = 10;
+    // bins from 5 to 105. No unit: one value, width 0, the bin "3 - 3".
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["No unit", "Female", "3 - 3"], 1, None),
+            (vec!["No unit", "Male", "Positive"], 1, None),
+            (vec!["percent", "Female", "5 - 15"], 2, None),
+            (vec!["percent", "Male", "5 - 15"], 1, None),
+            (vec!["percent", "Other", "5 - 15"], 1, None),
+            (vec!["percent", "Unknown", "95 - 105"], 1, None),
+        ]
+    );
+    assert_eq!(t.total.raw(), 5);
+    let e = stat(&engine, json!({"kind": "dataBrowser", "chart": "values", "conceptId": T2DM})).unwrap_err();
+    assert!(e.to_string().contains("no records in the Data Browser's Measurement domain"), "{e}");
 }
