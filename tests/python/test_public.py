@@ -155,6 +155,12 @@ def test_a_scraper_finds_no_small_count_and_no_row(server):
             assert b"person_id" not in r.read()
 
 
+def test_the_index_with_a_trailing_slash_redirects_to_it(server):
+    status, headers, _ = server.raw(b"/api/public/v1/")
+    assert status == 308 and "\r\nlocation: /api/public/v1\r\n" in headers + "\r\n", (status, headers)
+    assert get_json(server, "/api/public/v1/")[2] == get_json(server, "/api/public/v1")[2]
+
+
 def test_search_matches_names_codes_and_ids(server):
     _, _, found = get_json(server, "/api/public/v1/concepts?q=diabetes&limit=20")
     assert found["concepts"] and all("diabetes" in c["name"].lower() for c in found["concepts"])

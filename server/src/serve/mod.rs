@@ -36,8 +36,8 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Path as UrlPath, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use futures::{StreamExt, stream};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
@@ -480,9 +480,7 @@ fn router(
     if let Some(cors) = cors::layer(allow_origins) {
         rows = rows.layer(cors);
     }
-    let api = rows
-        .nest(PUBLIC_API, public)
-        .route("/api/{*rest}", get(|| async { not_found("no such API endpoint; see /api/v1/catalog") }));
+    let api = rows.nest(PUBLIC_API, public).route("/api/{*rest}", get(api_not_found));
     api.nest_service("/pkg", ServeDir::new(pkg))
         .fallback_service(ServeDir::new(www))
         // Table streams were compressed (or left plain) by their own layer above.
@@ -500,6 +498,15 @@ fn router(
         )
         .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
         .with_state(state)
+}
+
+/// Any other `/api/…` path: the public API's index asked for with a trailing slash is sent to
+/// its URL; everything else is a JSON 404.
+async fn api_not_found(uri: Uri) -> Response {
+    if uri.path().strip_suffix('/') == Some(PUBLIC_API) {
+        return Redirect::permanent(PUBLIC_API).into_response();
+    }
+    not_found("no such API endpoint; see /api/v1/catalog").into_response()
 }
 
 fn not_found(message: &str) -> ApiError {
