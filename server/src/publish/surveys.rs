@@ -59,7 +59,11 @@ fn tile_name(tile: FitbitTile) -> &'static str {
     match tile {
         FitbitTile::Any => "any",
         FitbitTile::HeartRateSummary => "heartRateSummary",
+        FitbitTile::HeartRateIntraday => "heartRateIntraday",
+        FitbitTile::StepsIntraday => "stepsIntraday",
         FitbitTile::ActivitySummary => "activitySummary",
+        FitbitTile::SleepDailySummary => "sleepDailySummary",
+        FitbitTile::SleepLevel => "sleepLevel",
     }
 }
 
