@@ -7,8 +7,8 @@ use arrow_schema::SchemaRef;
 
 use super::model::{BloodPressure, Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
 use super::{Dense, IndexError};
-use crate::cdm::{EventTable, FitbitTable};
 use crate::cdm::concepts::{DIASTOLIC, PHYSICAL_EXAM, SURVEY_TYPE, SYSTOLIC};
+use crate::cdm::{EventTable, FitbitTable};
 use crate::columns::{self, NULL_I32};
 use crate::date::{Birth, Calendar, month_of, parse_date};
 use crate::privacy::PersonKeys;
@@ -236,7 +236,10 @@ impl Role {
             "observation_period" => Role::Periods,
             _ => match FitbitTable::of(table) {
                 Some(fitbit) => Role::Fitbit(fitbit),
-                None => EventTable::ALL.into_iter().find(|t| t.table() == table).map_or(Role::Unused, Role::Events),
+                None => EventTable::ALL
+                    .into_iter()
+                    .find(|t| t.table() == table)
+                    .map_or(Role::Unused, Role::Events),
             },
         }
     }

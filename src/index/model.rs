@@ -7,8 +7,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use roaring::RoaringBitmap;
 
 use super::Dense;
-use crate::cdm::{EventTable, FitbitTable};
 use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
+use crate::cdm::{EventTable, FitbitTable};
 use crate::columns::NULL_I32;
 use crate::date::{Birth, Calendar};
 use crate::privacy::{PersonKeys, Tally};

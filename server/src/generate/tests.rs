@@ -513,8 +513,7 @@ fn fitbit_detail_rows_are_on_the_persons_fitbit_days() {
     let fitbit_persons: BTreeSet<i64> = fitbit_days.iter().map(|&(p, _)| p).collect();
     // Each table holds some but not all Fitbit participants, and its first days differ from
     // the first Fitbit day for some (so the tiles' first-record charts differ).
-    let first_fitbit: BTreeMap<i64, i32> =
-        fitbit_days.iter().rev().map(|&(p, d)| (p, d)).collect();
+    let first_fitbit: BTreeMap<i64, i32> = fitbit_days.iter().rev().map(|&(p, d)| (p, d)).collect();
     for first in &firsts {
         assert!(!first.is_empty() && first.len() < fitbit_persons.len());
         assert!(first.iter().any(|(p, d)| first_fitbit[p] != *d));

@@ -117,10 +117,7 @@ impl Stats<'_> {
             .filter_map(|p| {
                 let first = match tile.table() {
                     Some(t) => first_in(t, p),
-                    None => FitbitTable::ALL
-                        .into_iter()
-                        .filter_map(|t| first_in(t, p))
-                        .reduce(earliest),
+                    None => FitbitTable::ALL.into_iter().filter_map(|t| first_in(t, p)).reduce(earliest),
                 }?;
                 Some((p, first))
             })

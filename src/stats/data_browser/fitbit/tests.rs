@@ -62,7 +62,9 @@ fn engine() -> Engine {
             .ids("person_id", [3])
             .column("datetime", Arc::new(TimestampMicrosecondArray::from(vec![late]))),
     ));
-    store.insert(table(Fixture::new("steps_intraday").ids("person_id", [1]).datetimes("datetime", ["2022-01-01"])));
+    store.insert(table(
+        Fixture::new("steps_intraday").ids("person_id", [1]).datetimes("datetime", ["2022-01-01"]),
+    ));
     store.insert(table(
         Fixture::new("sleep_daily_summary").ids("person_id", [2]).days("sleep_date", [day("2021-03-02")]),
     ));
