@@ -55,7 +55,7 @@ pub struct PublicQuestion {
 }
 
 /// The name of a Fitbit tile in the API.
-fn tile_name(tile: FitbitTile) -> &'static str {
+pub fn tile_name(tile: FitbitTile) -> &'static str {
     match tile {
         FitbitTile::Any => "any",
         FitbitTile::HeartRateSummary => "heartRateSummary",
