@@ -29,9 +29,13 @@ TABLES = [
     ("sleep_daily_summary_30dayavg", "sleep_date", "Sleep Daily Summary (30-day average)"),
     ("sleep_level_short", "sleep_date", "Sleep Level (Short)"),
 ]
-# The request's tile names of the tiles cohortlens computes.
+# The request's tile names of the tiles cohortlens computes, in the script's order: "Any" and
+# each table of the All of Us CDR (the four other sleep tables are not in it).
 TILES = {"any": "Any Fitbit Data", "heartRateSummary": "Heart Rate (Summary)",
-         "activitySummary": "Activity daily summary"}
+         "heartRateIntraday": "Heart rate (minute-level)",
+         "stepsIntraday": "Activity intraday steps (minute-level)",
+         "activitySummary": "Activity daily summary", "sleepDailySummary": "Sleep Daily Summary",
+         "sleepLevel": "Sleep Level (Sequence by level)"}
 
 
 class Fitbit:

@@ -308,14 +308,20 @@ fn main() -> ExitCode {
         }),
         Command::Publish { data } => publish::run(&data).map_err(Into::into).map(|m| {
             println!(
-                "published the public aggregates of {} into {} ({} policy, {}): domains {}; snapshot {}; per concept {}",
+                "published the public aggregates of {} into {} ({} policy, {}): domains {}; snapshot {}; per concept {}; \
+                 surveys {} with {} questions ({} each); Fitbit tiles {} ({} each)",
                 m.dataset,
                 data.join(publish::DIR).display(),
                 m.policy.name(),
                 m.published,
                 m.domains.join(", "),
                 m.snapshot.join(", "),
-                m.concept.join(", ")
+                m.concept.join(", "),
+                m.surveys.len(),
+                m.surveys.iter().map(|s| s.questions.len()).sum::<usize>(),
+                m.question.join(", "),
+                cohortlens::stats::FitbitTile::ALL.map(publish::fitbit_tile_name).join(", "),
+                m.fitbit.join(", ")
             )
         }),
         Command::Token { action } => token(action),

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::load;
 
 mod surveys;
-pub use surveys::{FITBIT_STATISTICS, PublicSurvey, QUESTION_STATISTICS};
+pub use surveys::{FITBIT_STATISTICS, PublicSurvey, QUESTION_STATISTICS, tile_name as fitbit_tile_name};
 
 /// The policy of every published number: the Data Browser's own rounding.
 pub const POLICY: Policy = Policy::Aou;

@@ -7,8 +7,10 @@
 pub mod catalog;
 pub mod concepts;
 mod domain;
+mod fitbit;
 
 pub use domain::{Domain, EventColumns, EventTable};
+pub use fitbit::FitbitTable;
 
 use std::sync::Arc;
 
@@ -398,6 +400,44 @@ pub const TABLES: &[TableSpec] = &[
             opt("calorie_count", Float),
         ],
     },
+    TableSpec {
+        name: "heart_rate_intraday",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[req("person_id", Id), req("datetime", Datetime), opt("heart_rate_value", Int)],
+    },
+    TableSpec {
+        name: "steps_intraday",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[req("person_id", Id), req("datetime", Datetime), opt("steps", Count)],
+    },
+    TableSpec {
+        name: "sleep_daily_summary",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[
+            req("person_id", Id),
+            req("sleep_date", Date),
+            opt("is_main_sleep", Text),
+            opt("minute_in_bed", Int),
+            opt("minute_asleep", Int),
+            opt("minute_awake", Int),
+        ],
+    },
+    TableSpec {
+        name: "sleep_level",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[
+            req("person_id", Id),
+            req("sleep_date", Date),
+            opt("is_main_sleep", Text),
+            opt("level", Text),
+            opt("start_datetime", Datetime),
+            opt("duration_in_min", Int),
+        ],
+    },
 ];
 
 #[cfg(test)]
@@ -420,6 +460,17 @@ mod tests {
             cols.dedup();
             assert_eq!(cols.len(), t.columns.len(), "duplicate column in {}", t.name);
             assert!(t.schema().fields().len() == t.columns.len());
+        }
+    }
+
+    #[test]
+    fn fitbit_tables_are_optional_contract_tables_dated_by_a_required_column() {
+        for f in FitbitTable::ALL {
+            let t = table(f.table()).expect("a contract table");
+            assert!(!t.required, "{} must be optional: imported datasets may lack it", t.name);
+            let date = t.column(f.date_column()).expect("the date column");
+            assert!(date.required && matches!(date.ty, ColumnType::Date | ColumnType::Datetime));
+            assert_eq!(FitbitTable::of(t.name), Some(f));
         }
     }
 

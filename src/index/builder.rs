@@ -7,8 +7,8 @@ use arrow_schema::SchemaRef;
 
 use super::model::{BloodPressure, Buckets, Events, IdMap, Index, NO_VISIT, Numbers};
 use super::{Dense, IndexError};
-use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, PHYSICAL_EXAM, SURVEY_TYPE, SYSTOLIC};
+use crate::cdm::{EventTable, FitbitTable};
 use crate::columns::{self, NULL_I32};
 use crate::date::{Birth, Calendar, month_of, parse_date};
 use crate::privacy::PersonKeys;
@@ -223,10 +223,8 @@ enum Role {
     Person,
     Events(EventTable),
     Periods,
-    /// `activity_summary` (with steps) or `heart_rate_summary`: who has Fitbit data.
-    Fitbit {
-        steps: bool,
-    },
+    /// A Fitbit table: who has Fitbit data, and when first.
+    Fitbit(FitbitTable),
     /// Nothing.
     Unused,
 }
@@ -236,9 +234,13 @@ impl Role {
         match table {
             "person" => Role::Person,
             "observation_period" => Role::Periods,
-            "activity_summary" => Role::Fitbit { steps: true },
-            "heart_rate_summary" => Role::Fitbit { steps: false },
-            _ => EventTable::ALL.into_iter().find(|t| t.table() == table).map_or(Role::Unused, Role::Events),
+            _ => match FitbitTable::of(table) {
+                Some(fitbit) => Role::Fitbit(fitbit),
+                None => EventTable::ALL
+                    .into_iter()
+                    .find(|t| t.table() == table)
+                    .map_or(Role::Unused, Role::Events),
+            },
         }
     }
 }
@@ -249,9 +251,7 @@ enum Part {
     Events(EventTable, EventRows),
     /// `(person, start, end)` of each valid period.
     Periods(Vec<(u32, i32, i32)>),
-    Fitbit {
-        steps: bool,
-    },
+    Fitbit(FitbitTable),
     /// The table came before a table it refers to: its batches, held until that one has ended.
     Waiting(Vec<RecordBatch>),
     Unused,
@@ -413,7 +413,7 @@ impl IndexBuilder {
     fn ready(&self, role: Role) -> bool {
         match role {
             Role::Person | Role::Unused => true,
-            Role::Events(EventTable::Visit) | Role::Periods | Role::Fitbit { .. } => !self.person_pending,
+            Role::Events(EventTable::Visit) | Role::Periods | Role::Fitbit(_) => !self.person_pending,
             Role::Events(_) => !self.person_pending && !self.visits_pending,
         }
     }
@@ -432,11 +432,11 @@ impl IndexBuilder {
             }
             Role::Events(tab) => Part::Events(tab, EventRows::with_capacity(tab, rows)?),
             Role::Periods => Part::Periods(Vec::new()),
-            Role::Fitbit { steps } => {
-                if steps && self.steps.is_empty() {
+            Role::Fitbit(table) => {
+                if table == FitbitTable::ActivitySummary && self.steps.is_empty() {
                     self.steps = filled(self.index.persons.len(), (0.0, 0))?;
                 }
-                Part::Fitbit { steps }
+                Part::Fitbit(table)
             }
             Role::Unused => Part::Unused,
         })
@@ -500,27 +500,25 @@ impl IndexBuilder {
                 }
                 Ok(())
             }
-            Part::Fitbit { steps } => {
+            Part::Fitbit(table) => {
                 let persons = self.persons_of(t)?;
-                for &p in persons.iter().filter(|&&p| p != NO_PERSON) {
-                    self.index.persons.fitbit.insert(p);
-                    if !*steps {
-                        self.index.persons.heart_rate.insert(p);
+                let p = &mut self.index.persons;
+                for &person in persons.iter().filter(|&&x| x != NO_PERSON) {
+                    p.fitbit.insert(person);
+                    if *table == FitbitTable::HeartRateSummary {
+                        p.heart_rate.insert(person);
                     }
                 }
-                let dates = columns::days(t, "date", true)?;
-                let p = &mut self.index.persons;
-                let first = if *steps { &mut p.first_activity } else { &mut p.first_heart_rate };
-                for (&person, &d) in
-                    persons.iter().zip(&dates).filter(|&(&x, &d)| x != NO_PERSON && d != NULL_I32)
-                {
-                    let f = &mut first[person as usize];
-                    if *f == NULL_I32 || d < *f {
+                let dates = columns::days(t, table.date_column(), true)?;
+                let rows = &mut p.fitbit_tables[*table as usize];
+                for (&person, &d) in persons.iter().zip(&dates).filter(|&(&x, _)| x != NO_PERSON) {
+                    rows.persons.insert(person);
+                    let f = &mut rows.first[person as usize];
+                    if d != NULL_I32 && (*f == NULL_I32 || d < *f) {
                         *f = d;
                     }
                 }
-                if *steps {
-                    let dates = columns::days(t, "date", true)?;
+                if *table == FitbitTable::ActivitySummary {
                     // This batch's rows add to the months earlier batches began.
                     let p = &mut self.index.persons;
                     for (&person, &d) in persons.iter().zip(&dates).filter(|&(&x, _)| x != NO_PERSON) {
@@ -623,7 +621,7 @@ impl IndexBuilder {
                 }
             }
             Part::Periods(periods) => self.set_periods(periods)?,
-            Part::Fitbit { .. } | Part::Waiting(_) | Part::Unused => {}
+            Part::Fitbit(_) | Part::Waiting(_) | Part::Unused => {}
         }
         Ok(())
     }
@@ -678,8 +676,9 @@ impl IndexBuilder {
         }
         p.consent = vec![NULL_I32; n];
         p.steps = vec![f64::NAN; n];
-        p.first_heart_rate = vec![NULL_I32; n];
-        p.first_activity = vec![NULL_I32; n];
+        for rows in &mut p.fitbit_tables {
+            rows.first = vec![NULL_I32; n];
+        }
         // Ordinals count kept rows only: the map over the kept ids.
         self.person_map = Ordinals::new(&p.ids, NULL_ID);
         self.person_pending = false;

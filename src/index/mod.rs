@@ -67,6 +67,8 @@ pub fn uses_column(table: &str, column: &str) -> bool {
         }
         "activity_summary" => &["person_id", "date", "steps"],
         "heart_rate_summary" => &["person_id", "date"],
+        "heart_rate_intraday" | "steps_intraday" => &["person_id", "datetime"],
+        "sleep_daily_summary" | "sleep_level" => &["person_id", "sleep_date"],
         "measurement" => &[
             "value_as_number",
             "value_as_concept_id",

@@ -7,11 +7,20 @@ use std::hash::{BuildHasherDefault, Hasher};
 use roaring::RoaringBitmap;
 
 use super::Dense;
-use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, SYSTOLIC};
+use crate::cdm::{EventTable, FitbitTable};
 use crate::columns::NULL_I32;
 use crate::date::{Birth, Calendar};
 use crate::privacy::{PersonKeys, Tally};
+
+/// The persons with rows in one Fitbit table.
+#[derive(Clone, Debug, Default)]
+pub struct FitbitRows {
+    /// Persons with a row.
+    pub persons: RoaringBitmap,
+    /// The first day of each person's rows ([`NULL_I32`] for none or none dated).
+    pub first: Vec<i32>,
+}
 
 /// A hasher for integer keys (ids), much faster than SipHash and good enough for ids.
 #[derive(Default)]
@@ -282,10 +291,9 @@ pub(crate) struct Persons {
     pub activity: RoaringBitmap,
     /// Persons with an `activity_summary` row in each month (`year * 12 + month - 1`).
     pub activity_months: BTreeMap<i32, RoaringBitmap>,
-    /// The first `date` of each person's `heart_rate_summary` rows ([`NULL_I32`] for none).
-    pub first_heart_rate: Vec<i32>,
-    /// The first `date` of each person's `activity_summary` rows ([`NULL_I32`] for none).
-    pub first_activity: Vec<i32>,
+    /// Per Fitbit table (indexed by `FitbitTable as usize`): the persons with a row, and the
+    /// first day of each person's rows ([`NULL_I32`] for none or none dated).
+    pub fitbit_tables: [FitbitRows; FitbitTable::ALL.len()],
     /// Age at the reference date ([`NULL_I32`] without a birth date).
     pub age_now: Vec<i32>,
     /// Age at the consent date ([`NULL_I32`] without one).

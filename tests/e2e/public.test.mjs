@@ -251,6 +251,7 @@ test('the survey explorer and the Fitbit tiles draw their published charts; a qu
   assert.ok(await surveys.count() >= 3, 'the published surveys are listed');
   await surveys.first().locator('summary').click();
   await p.waitForSelector('#survey-list details[open] cohortlens-chart');
+  assert.equal(await p.locator('#fitbit-list details').count(), 7, 'the seven Fitbit tiles are listed');
   await p.locator('#fitbit-list details summary').first().click();
   await p.waitForSelector('#fitbit-list details[open] cohortlens-chart');
   const states = await settled(p);

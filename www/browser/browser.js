@@ -17,7 +17,13 @@ const TITLES = {
 const QUESTION_CHARTS = ['answers', 'answersBySex', 'answersByAge'];
 /** The Fitbit tiles. */
 const FITBIT_TILES = {
-  any: 'Any Fitbit data', heartRateSummary: 'Heart rate (summary)', activitySummary: 'Activity daily summary',
+  any: 'Any Fitbit data',
+  heartRateSummary: 'Heart rate (summary)',
+  heartRateIntraday: 'Heart rate (minute-level)',
+  stepsIntraday: 'Activity intraday steps (minute-level)',
+  activitySummary: 'Activity daily summary',
+  sleepDailySummary: 'Sleep daily summary',
+  sleepLevel: 'Sleep level (sequence by level)',
 };
 /** Titles of the snapshot's statistics (the whole dataset). */
 const SNAPSHOT_TITLES = {

@@ -162,6 +162,38 @@ pub(super) struct HeartRateRow {
     pub calories: f64,
 }
 
+/// A `heart_rate_intraday` row (Fitbit, minute level).
+pub(super) struct HeartRateIntradayRow {
+    pub person_id: i64,
+    pub micros: i64,
+    pub value: i32,
+}
+
+/// A `steps_intraday` row (Fitbit, minute level).
+pub(super) struct StepsIntradayRow {
+    pub person_id: i64,
+    pub micros: i64,
+    pub steps: i64,
+}
+
+/// A `sleep_daily_summary` row (Fitbit, one main sleep a night).
+pub(super) struct SleepDailyRow {
+    pub person_id: i64,
+    pub date: i32,
+    pub in_bed: i32,
+    pub asleep: i32,
+    pub awake: i32,
+}
+
+/// A `sleep_level` row (Fitbit): one stretch of a night at one level.
+pub(super) struct SleepLevelRow {
+    pub person_id: i64,
+    pub date: i32,
+    pub level: &'static str,
+    pub start_micros: i64,
+    pub minutes: i32,
+}
+
 /// The rows of a run of consecutive persons, in person order.
 #[derive(Default)]
 pub(super) struct Chunk {
@@ -177,6 +209,10 @@ pub(super) struct Chunk {
     pub deaths: Vec<DeathRow>,
     pub activity: Vec<ActivityRow>,
     pub heart_rate: Vec<HeartRateRow>,
+    pub heart_rate_intraday: Vec<HeartRateIntradayRow>,
+    pub steps_intraday: Vec<StepsIntradayRow>,
+    pub sleep_daily: Vec<SleepDailyRow>,
+    pub sleep_levels: Vec<SleepLevelRow>,
 }
 
 impl Chunk {
@@ -194,6 +230,10 @@ impl Chunk {
         self.deaths.clear();
         self.activity.clear();
         self.heart_rate.clear();
+        self.heart_rate_intraday.clear();
+        self.steps_intraday.clear();
+        self.sleep_daily.clear();
+        self.sleep_levels.clear();
     }
 }
 
@@ -307,6 +347,10 @@ pub(super) struct Writers {
     death: TableWriter,
     activity_summary: TableWriter,
     heart_rate_summary: TableWriter,
+    heart_rate_intraday: TableWriter,
+    steps_intraday: TableWriter,
+    sleep_daily_summary: TableWriter,
+    sleep_level: TableWriter,
     next: Counters,
 }
 
@@ -330,6 +374,10 @@ impl Writers {
             death: open("death")?,
             activity_summary: open("activity_summary")?,
             heart_rate_summary: open("heart_rate_summary")?,
+            heart_rate_intraday: open("heart_rate_intraday")?,
+            steps_intraday: open("steps_intraday")?,
+            sleep_daily_summary: open("sleep_daily_summary")?,
+            sleep_level: open("sleep_level")?,
             next: Counters::default(),
         };
         Ok(writers)
@@ -370,7 +418,11 @@ impl Writers {
         self.device_exposure.write(&device_batch(&c.devices, first.devices + 1, visits))?;
         self.death.write(&death_batch(&c.deaths))?;
         self.activity_summary.write(&activity_batch(&c.activity))?;
-        self.heart_rate_summary.write(&heart_rate_batch(&c.heart_rate))
+        self.heart_rate_summary.write(&heart_rate_batch(&c.heart_rate))?;
+        self.heart_rate_intraday.write(&heart_rate_intraday_batch(&c.heart_rate_intraday))?;
+        self.steps_intraday.write(&steps_intraday_batch(&c.steps_intraday))?;
+        self.sleep_daily_summary.write(&sleep_daily_batch(&c.sleep_daily))?;
+        self.sleep_level.write(&sleep_level_batch(&c.sleep_levels))
     }
 
     /// Closes every file and records it in the dataset; returns (table, rows) in contract order.
@@ -391,6 +443,10 @@ impl Writers {
             self.death,
             self.activity_summary,
             self.heart_rate_summary,
+            self.heart_rate_intraday,
+            self.steps_intraday,
+            self.sleep_daily_summary,
+            self.sleep_level,
         ];
         let mut counts = Vec::with_capacity(all.len());
         for w in all {
@@ -579,6 +635,60 @@ fn heart_rate_batch(r: &[HeartRateRow]) -> RecordBatch {
             ("max_heart_rate", i32s(r.iter().map(|x| x.max))),
             ("minute_in_zone", i32s(r.iter().map(|x| x.minutes))),
             ("calorie_count", f64s(r.iter().map(|x| x.calories))),
+        ],
+    )
+}
+
+fn heart_rate_intraday_batch(r: &[HeartRateIntradayRow]) -> RecordBatch {
+    assemble(
+        spec("heart_rate_intraday"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("datetime", times(r.iter().map(|x| x.micros))),
+            ("heart_rate_value", i32s(r.iter().map(|x| x.value))),
+        ],
+    )
+}
+
+fn steps_intraday_batch(r: &[StepsIntradayRow]) -> RecordBatch {
+    assemble(
+        spec("steps_intraday"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("datetime", times(r.iter().map(|x| x.micros))),
+            ("steps", i64s(r.iter().map(|x| x.steps))),
+        ],
+    )
+}
+
+fn sleep_daily_batch(r: &[SleepDailyRow]) -> RecordBatch {
+    assemble(
+        spec("sleep_daily_summary"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("sleep_date", dates(r.iter().map(|x| x.date))),
+            ("is_main_sleep", strs(r.iter().map(|_| "true"))),
+            ("minute_in_bed", i32s(r.iter().map(|x| x.in_bed))),
+            ("minute_asleep", i32s(r.iter().map(|x| x.asleep))),
+            ("minute_awake", i32s(r.iter().map(|x| x.awake))),
+        ],
+    )
+}
+
+fn sleep_level_batch(r: &[SleepLevelRow]) -> RecordBatch {
+    assemble(
+        spec("sleep_level"),
+        r.len(),
+        vec![
+            ("person_id", i64s(r.iter().map(|x| x.person_id))),
+            ("sleep_date", dates(r.iter().map(|x| x.date))),
+            ("is_main_sleep", strs(r.iter().map(|_| "true"))),
+            ("level", strs(r.iter().map(|x| x.level))),
+            ("start_datetime", times(r.iter().map(|x| x.start_micros))),
+            ("duration_in_min", i32s(r.iter().map(|x| x.minutes))),
         ],
     )
 }

@@ -432,3 +432,90 @@ fn reference_date_is_explicit_and_never_before_the_data_ends() {
     let manifest = std::fs::read_to_string(tmp.0.join("y/manifest.json")).unwrap();
     assert!(manifest.contains("2025-01-15"), "{manifest}");
 }
+
+/// SHA-256 of each table file `main`'s generator wrote for 300 persons with seed 42, before the
+/// Fitbit detail tables existed. The detail tables draw from streams of their own, so these
+/// files must stay byte-identical. (A deliberate change to a table's rows — or a `parquet`
+/// release that encodes differently — changes its hash: recompute it with
+/// `cohortlens generate --persons 300 --seed 42 --out d && sha256sum d/*.parquet`.)
+const MAIN_SEED_42_HASHES: [(&str, &str); 15] = [
+    ("activity_summary", "33618034641e638f1ebfac5e67c8f8132d5b8a05d50a12522de052164272d171"),
+    ("concept", "bdb38bc8cba467777156dfa22fc03cad0a5ec12d42604fb137e106e4c36de92d"),
+    ("concept_ancestor", "266bab9033d48a0db77d535dbdb68782fbcb4dc0035894b050d6136b4f4dec29"),
+    ("concept_relationship", "7e5ca544ccda2f19c111a28a0a44085a7e87f5815a50fdfd57eba3e5f2b5befb"),
+    ("condition_occurrence", "357b4ea5e7e2afb33d0ac47037405b21b6d7521c6053de6e040535abc3069b6a"),
+    ("death", "e2ab64754b6d8ea94f919c4cbd23541e74151065eb83b1ac34ec0467eb93b192"),
+    ("device_exposure", "8376d5d55171c6bf4e2a8b091b6e77887fb7fe920946c6030031d6e8f80d26aa"),
+    ("drug_exposure", "4fabc8de2b7636a19a291a841b270a2c026745f2c7932fbea8fd7585363f9cf2"),
+    ("heart_rate_summary", "263b1cbb579c751e0cbe54b1a5e4c0ca7782ccd4f9598214923f5116785269c5"),
+    ("measurement", "b26b793c6f2a148fc09e9588af1752043c26aceeadcb43a171c2e98bdffac9b6"),
+    ("observation", "547678f0de42f7946eca95232f00c458caa28fd88620eb57e857aef9d8217ead"),
+    ("observation_period", "c05dacdb8fcf2e8fa0d9e46f8d0f10f76f9b58d7c185d6a3804bf6e97309198a"),
+    ("person", "8d9b73bf51f7a123d461d97a54cc470227a5898e4f0d6a65d1fd425ce1a49a6d"),
+    ("procedure_occurrence", "3a55b8e28db392c4d6dd68bc8fb458d2cad43c85548c49dbf38f816460144ae0"),
+    ("visit_occurrence", "ecb76db2f96f651a0eb1683ba93caa34d82acf9767e87e763adec5d0b912f562"),
+];
+
+#[test]
+fn fitbit_detail_tables_leave_every_other_table_byte_identical() {
+    use sha2::{Digest, Sha256};
+    let tmp = TempDir::new("detail");
+    let dir = generate(&tmp, "ds", 300, 42);
+    for (table, hash) in MAIN_SEED_42_HASHES {
+        let bytes = fs::read(dir.join(format!("{table}.parquet"))).unwrap();
+        assert_eq!(hex::encode(Sha256::digest(&bytes)), hash, "{table}.parquet changed");
+    }
+    let detail = ["heart_rate_intraday", "steps_intraday", "sleep_daily_summary", "sleep_level"];
+    for table in detail {
+        assert!(!read(&dir, table).iter().all(|b| b.num_rows() == 0), "{table} is empty");
+    }
+}
+
+#[test]
+fn fitbit_detail_rows_are_on_the_persons_fitbit_days() {
+    let tmp = TempDir::new("detail-days");
+    let dir = generate(&tmp, "ds", 300, 7);
+    let activity = read(&dir, "activity_summary");
+    let fitbit_days: BTreeSet<(i64, i32)> = longs(&activity, "person_id")
+        .into_iter()
+        .zip(days(&activity, "date").into_iter().map(Option::unwrap))
+        .collect();
+    let day_of = |micros: i64| micros.div_euclid(86_400_000_000) as i32;
+    let mut firsts = Vec::new();
+    for (table, column) in [
+        ("heart_rate_intraday", "datetime"),
+        ("steps_intraday", "datetime"),
+        ("sleep_daily_summary", "sleep_date"),
+        ("sleep_level", "sleep_date"),
+    ] {
+        let batches = read(&dir, table);
+        let persons = longs(&batches, "person_id");
+        let dated: Vec<i32> = if column == "datetime" {
+            batches
+                .iter()
+                .flat_map(|b| {
+                    let a = b.column_by_name(column).unwrap();
+                    let a = a.as_primitive::<arrow_array::types::TimestampMicrosecondType>();
+                    a.values().iter().map(|&m| day_of(m)).collect::<Vec<_>>()
+                })
+                .collect()
+        } else {
+            days(&batches, column).into_iter().map(Option::unwrap).collect()
+        };
+        let mut first: BTreeMap<i64, i32> = BTreeMap::new();
+        for (p, d) in persons.into_iter().zip(dated) {
+            assert!(fitbit_days.contains(&(p, d)), "{table} row of person {p} on day {d} without Fitbit");
+            let f = first.entry(p).or_insert(d);
+            *f = (*f).min(d);
+        }
+        firsts.push(first);
+    }
+    let fitbit_persons: BTreeSet<i64> = fitbit_days.iter().map(|&(p, _)| p).collect();
+    // Each table holds some but not all Fitbit participants, and its first days differ from
+    // the first Fitbit day for some (so the tiles' first-record charts differ).
+    let first_fitbit: BTreeMap<i64, i32> = fitbit_days.iter().rev().map(|&(p, d)| (p, d)).collect();
+    for first in &firsts {
+        assert!(!first.is_empty() && first.len() < fitbit_persons.len());
+        assert!(first.iter().any(|(p, d)| first_fitbit[p] != *d));
+    }
+}

@@ -55,11 +55,15 @@ pub struct PublicQuestion {
 }
 
 /// The name of a Fitbit tile in the API.
-fn tile_name(tile: FitbitTile) -> &'static str {
+pub fn tile_name(tile: FitbitTile) -> &'static str {
     match tile {
         FitbitTile::Any => "any",
         FitbitTile::HeartRateSummary => "heartRateSummary",
+        FitbitTile::HeartRateIntraday => "heartRateIntraday",
+        FitbitTile::StepsIntraday => "stepsIntraday",
         FitbitTile::ActivitySummary => "activitySummary",
+        FitbitTile::SleepDailySummary => "sleepDailySummary",
+        FitbitTile::SleepLevel => "sleepLevel",
     }
 }
 

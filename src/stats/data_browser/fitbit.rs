@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{age_label, age_stratum, sex_label};
+use crate::cdm::FitbitTable;
 use crate::columns::NULL_I32;
 use crate::date::{civil_from_days, days_from_civil};
 use crate::privacy::{PercentOf, TallyRow, TallyTable};
@@ -21,21 +22,53 @@ pub enum FitbitTile {
     Any,
     /// "Heart Rate (Summary)": `heart_rate_summary`.
     HeartRateSummary,
+    /// "Heart rate (minute-level)": `heart_rate_intraday`.
+    HeartRateIntraday,
+    /// "Activity intraday steps (minute-level)": `steps_intraday`.
+    StepsIntraday,
     /// "Activity daily summary": `activity_summary`.
     ActivitySummary,
+    /// "Sleep Daily Summary": `sleep_daily_summary`.
+    SleepDailySummary,
+    /// "Sleep Level (Sequence by level)": `sleep_level`.
+    SleepLevel,
 }
 
 impl FitbitTile {
     /// Every tile, in the script's order.
-    pub const ALL: [FitbitTile; 3] =
-        [FitbitTile::Any, FitbitTile::HeartRateSummary, FitbitTile::ActivitySummary];
+    pub const ALL: [FitbitTile; 7] = [
+        FitbitTile::Any,
+        FitbitTile::HeartRateSummary,
+        FitbitTile::HeartRateIntraday,
+        FitbitTile::StepsIntraday,
+        FitbitTile::ActivitySummary,
+        FitbitTile::SleepDailySummary,
+        FitbitTile::SleepLevel,
+    ];
 
     /// The tile's label (the script's `stratum_1`).
     pub fn label(self) -> &'static str {
         match self {
             FitbitTile::Any => "Any Fitbit Data",
             FitbitTile::HeartRateSummary => "Heart Rate (Summary)",
+            FitbitTile::HeartRateIntraday => "Heart rate (minute-level)",
+            FitbitTile::StepsIntraday => "Activity intraday steps (minute-level)",
             FitbitTile::ActivitySummary => "Activity daily summary",
+            FitbitTile::SleepDailySummary => "Sleep Daily Summary",
+            FitbitTile::SleepLevel => "Sleep Level (Sequence by level)",
+        }
+    }
+
+    /// The tile's one table (`None` for "Any Fitbit Data", which reads them all).
+    pub fn table(self) -> Option<FitbitTable> {
+        match self {
+            FitbitTile::Any => None,
+            FitbitTile::HeartRateSummary => Some(FitbitTable::HeartRateSummary),
+            FitbitTile::HeartRateIntraday => Some(FitbitTable::HeartRateIntraday),
+            FitbitTile::StepsIntraday => Some(FitbitTable::StepsIntraday),
+            FitbitTile::ActivitySummary => Some(FitbitTable::ActivitySummary),
+            FitbitTile::SleepDailySummary => Some(FitbitTable::SleepDailySummary),
+            FitbitTile::SleepLevel => Some(FitbitTable::SleepLevel),
         }
     }
 }
@@ -70,26 +103,21 @@ impl Stats<'_> {
     /// Each participant in scope of the tile with the date of their first row (`NULL_I32` when
     /// no row has a date).
     fn db_fitbit_firsts(&self, tile: FitbitTile) -> Vec<(u32, i32)> {
-        let persons = &self.index.persons;
+        let tables = &self.index.persons.fitbit_tables;
         let earliest = |a: i32, b: i32| match (a, b) {
             (NULL_I32, x) | (x, NULL_I32) => x,
             (x, y) => x.min(y),
         };
+        let first_in = |t: FitbitTable, p: u32| {
+            let rows = &tables[t as usize];
+            rows.persons.contains(p).then(|| rows.first[p as usize])
+        };
         self.persons
             .iter()
             .filter_map(|p| {
-                let i = p as usize;
-                let first = match tile {
-                    FitbitTile::Any => persons
-                        .fitbit
-                        .contains(p)
-                        .then(|| earliest(persons.first_heart_rate[i], persons.first_activity[i])),
-                    FitbitTile::HeartRateSummary => {
-                        persons.heart_rate.contains(p).then_some(persons.first_heart_rate[i])
-                    }
-                    FitbitTile::ActivitySummary => {
-                        persons.activity.contains(p).then_some(persons.first_activity[i])
-                    }
+                let first = match tile.table() {
+                    Some(t) => first_in(t, p),
+                    None => FitbitTable::ALL.into_iter().filter_map(|t| first_in(t, p)).reduce(earliest),
                 }?;
                 Some((p, first))
             })

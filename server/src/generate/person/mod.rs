@@ -12,6 +12,7 @@
 mod ehr;
 mod enrollment;
 mod survey;
+mod wearable;
 
 use chrono::{Datelike, Months, NaiveDate};
 use rand::{Rng, SeedableRng};
@@ -53,6 +54,7 @@ pub(super) fn generate_chunk(seed: u64, first: u64, count: u64, chunk: &mut Chun
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         let person = draw_person(&mut rng, index);
+        let fitbit_from = chunk.activity.len();
         Sim {
             rng,
             out: chunk,
@@ -64,6 +66,9 @@ pub(super) fn generate_chunk(seed: u64, first: u64, count: u64, chunk: &mut Chun
             diabetes_treated_since: None,
         }
         .run();
+        let Chunk { activity, heart_rate_intraday, steps_intraday, sleep_daily, sleep_levels, .. } = chunk;
+        let out = wearable::DetailRows { heart_rate_intraday, steps_intraday, sleep_daily, sleep_levels };
+        wearable::detail(seed, index, &activity[fitbit_from..], out);
     }
 }
 
