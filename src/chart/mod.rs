@@ -469,6 +469,9 @@ fn footnote(total: &Disclosed, percent: Option<PercentOf>, note: Option<String>)
                 "Percentages are of the domain's participants in the same group, from the counts shown."
             }
             PercentOf::Group => "Percentages are of the age group, from the counts shown.",
+            PercentOf::Question => {
+                "Percentages are of the participants who answered the question, from the counts shown."
+            }
         }
         .to_owned()
     }));

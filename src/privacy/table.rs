@@ -44,6 +44,9 @@ pub enum PercentOf {
     /// The sum of the disclosed counts of the rows that share the row's first label, to one
     /// decimal: the Data Browser's "% of age group" in Age + Sex.
     Group,
+    /// The table's total, the participants who answered a survey question, to two decimals:
+    /// the Data Browser's survey answer percentages (`countPercentage`, `toFixed(2)`).
+    Question,
 }
 
 impl PercentOf {
@@ -200,6 +203,7 @@ fn set_percents(rows: &mut [DisclosedRow], total: &Disclosed, percent_of: Percen
             PercentOf::Total => percent(&row.count, total),
             PercentOf::Row => share(row.count.value, row.of.as_ref().and_then(Disclosed::value), 0),
             PercentOf::Group => share(row.count.value, group, 1),
+            PercentOf::Question => share(row.count.value, total.value, 2),
         };
     }
 }

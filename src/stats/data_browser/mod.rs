@@ -6,13 +6,15 @@
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
 //! (participants by state), `sources` (the source concepts of a standard concept), `values`
-//! (a measurement's values by unit and sex).
+//! (a measurement's values by unit and sex), `race_ethnicity` (the combined race/ethnicity of The
+//! Basics answers).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
 
 mod ehr;
 mod location;
+mod race_ethnicity;
 mod sources;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
@@ -98,6 +100,13 @@ pub enum DataBrowserRequest {
         /// The measurement concept (standard, or an unmapped source concept).
         concept_id: i32,
     },
+    /// Participants by their answers to The Basics race/ethnicity question (1586140; analysis
+    /// 3110 of `generate-survey-counts.sh`, labels renamed by `make-bq-data.sh`): one answer →
+    /// that group (Black, White, Hispanic, Asian, or the answer's name), an answer of Middle
+    /// Eastern or North African, None of these, Native Hawaiian or other Pacific Islander or
+    /// Other → "Other", several answers → "More than one". Ranked by disclosed count; each row
+    /// a percent (two decimals) of the participants who answered the question (the total).
+    RaceEthnicity,
 }
 
 /// The Data Browser's EHR domains (`DOMAINS` of `run-achilles-queries.sh`; JSON in lower case).
@@ -207,6 +216,7 @@ impl Stats<'_> {
             DataBrowserRequest::Location { domain, concept_id } => self.db_location(*domain, *concept_id),
             DataBrowserRequest::Sources { concept_id } => self.db_sources(*concept_id),
             DataBrowserRequest::Values { concept_id } => self.db_values(*concept_id),
+            DataBrowserRequest::RaceEthnicity => self.db_race_ethnicity(),
         }
     }
 }
