@@ -15,7 +15,7 @@ const HERE = new URL('.', import.meta.url);
 const KINDS = {
   sex: 'bar', age: 'bar', ageSex: 'groupedBar', values: 'histogram', sources: 'bar', domains: 'bar',
   answers: 'bar', answersBySex: 'groupedBar', answersByAge: 'groupedBar', sexAtBirth: 'bar', gender: 'bar',
-  race: 'bar', ethnicity: 'bar',
+  race: 'bar', ethnicity: 'bar', raceEthnicity: 'bar',
 };
 
 let engine = null;

@@ -32,7 +32,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "2";
+pub const PUBLISH_VERSION: &str = "3";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -152,8 +152,8 @@ fn fingerprint(data: &Path) -> Result<String, PublishError> {
 }
 
 /// The snapshot's tables, over the whole dataset: the Data Browser's participants per data
-/// type, then the demographics (sex at birth, gender, race, ethnicity, age today in the Data
-/// Browser's bands).
+/// type, then the demographics (sex at birth, gender, race, ethnicity, the Data Browser's
+/// combined race/ethnicity of The Basics answers, age today in the Data Browser's bands).
 fn snapshot_requests() -> Vec<(&'static str, StatRequest)> {
     vec![
         ("domains", StatRequest::DataBrowser(DataBrowserRequest::Domains)),
@@ -161,6 +161,7 @@ fn snapshot_requests() -> Vec<(&'static str, StatRequest)> {
         ("gender", StatRequest::Gender),
         ("race", StatRequest::Race),
         ("ethnicity", StatRequest::Ethnicity),
+        ("raceEthnicity", StatRequest::DataBrowser(DataBrowserRequest::RaceEthnicity)),
         ("age", StatRequest::Age { bands: AgeBands::DataBrowser, at: AgeAt::Now }),
     ]
 }

@@ -324,6 +324,20 @@ fn row_and_group_percents_use_disclosed_numbers_and_survive_json() {
         shown.rows.iter().map(|r| r.percent).collect::<Vec<_>>(),
         [Some(75.0), Some(25.0), Some(100.0)]
     );
+    // Question: ranked by disclosed count, percents of the disclosed total to two decimals:
+    // 300 and 40 of 700.
+    let by_question = TallyTable {
+        rows: vec![row(&["Asian"], 40, None, 6), row(&["White"], 300, None, 7)],
+        total: Tally::new(700, mix(10)),
+        rank: Some(usize::MAX),
+        percent_of: PercentOf::Answered,
+        dimensions: vec!["Race / ethnicity".into()],
+        ..by_group
+    };
+    let shown = Policy::Aou.disclose_table(&by_question);
+    let rows: Vec<(&str, Option<f64>)> =
+        shown.rows.iter().map(|r| (r.labels[0].as_str(), r.percent)).collect();
+    assert_eq!(rows, [("White", Some(42.86)), ("Asian", Some(5.71))]);
     let plain = Policy::Aou.disclose_table(&table(&["A"], &[(&["x"], 30)], 100, None));
     assert!(!serde_json::to_string(&plain).unwrap().contains("percentOf"), "the default is not written");
 }

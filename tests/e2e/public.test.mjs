@@ -161,6 +161,12 @@ test('the Data Browser page: search across data types, a concept page with its c
   await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
   const snapshot = await settled(p);
   assert.ok(snapshot.length >= 2 && snapshot.every((s) => s.state === 'ready'), JSON.stringify(snapshot));
+  const raceEthnicity = snapshot.filter((s) => s.attrs === 'raceEthnicity');
+  assert.ok(raceEthnicity.length === 1 && raceEthnicity[0].state === 'ready' && raceEthnicity[0].inked > 2000,
+    JSON.stringify(raceEthnicity));
+  const raceText = await p.locator('cohortlens-chart[statistic="raceEthnicity"]')
+    .evaluate((e) => e.shadowRoot.textContent);
+  assert.ok(['More than one', 'Other', 'White'].every((l) => raceText.includes(l)), raceText);
   await p.screenshot({ path: screenshotPath('public-browser-1280'), fullPage: true });
   await p.getByRole('searchbox').fill('a');
   await p.getByRole('button', { name: 'Search' }).click();

@@ -19,6 +19,7 @@ import pytest
 from cohortlens_oracle.data_browser import DataBrowser
 from cohortlens_oracle.data_browser_fitbit import TILES, Fitbit
 from cohortlens_oracle.data_browser_surveys import Surveys
+from cohortlens_oracle.data_browser_race_ethnicity import race_ethnicity
 from test_server import Server
 
 # Keys of numbers that are not counts of persons.
@@ -91,6 +92,21 @@ def test_published_condition_counts_match_duckdb(small, con):
     for c in conditions:
         assert c["participants"] == aou(exact[c["concept_id"]]), c
         assert c["participants_label"] == ("≤ 20" if c["participants"] == 20 else str(c["participants"]))
+
+
+def test_snapshot_race_ethnicity_matches_the_oracle(server, small, con):
+    """The snapshot's combined race/ethnicity is the Data Browser's (analysis 3110 of The Basics
+    question, the DuckDB oracle), disclosed: ranked by shown count, percents of the question."""
+    _, _, manifest = get_json(server, "/api/public/v1/manifest")
+    assert "raceEthnicity" in manifest["snapshot"]
+    _, _, table = get_json(server, "/api/public/v1/snapshot/raceEthnicity")
+    rows, total = race_ethnicity(DataBrowser(con, small))
+    expected = sorted(rows, key=lambda r: -aou(r[1]))
+    assert [(r["labels"], r["count"]["value"]) for r in table["rows"]] == [(l, aou(n)) for l, n, _ in expected]
+    assert table["total"]["value"] == aou(total) and table["percentOf"] == "answered"
+    assert {"More than one", "Other", "White"} <= {r["labels"][0] for r in table["rows"]}
+    arrow = check_arrow(server, "/api/public/v1/snapshot/raceEthnicity")
+    assert arrow.column("percent").to_pylist() == [r["percent"] for r in table["rows"]]
 
 
 def check_json(value, where, key=None):
@@ -330,4 +346,4 @@ def test_measurement_concepts_publish_their_values(server, small):
     _, _, body = get_json(server, f"/api/public/v1/concepts/{conditions['concepts'][0]['conceptId']}")
     assert "values" not in body["statistics"]
     manifest = json.loads((small / "public" / "publish.json").read_text())
-    assert manifest["version"] == "2", "a publication without Values is stale"
+    assert manifest["version"] == "3", "a publication without Values or raceEthnicity is stale"

@@ -28,7 +28,8 @@ const FITBIT_TILES = {
 /** Titles of the snapshot's statistics (the whole dataset). */
 const SNAPSHOT_TITLES = {
   domains: 'Participants by data type', sexAtBirth: 'Sex assigned at birth', gender: 'Gender identity',
-  race: 'Race', ethnicity: 'Ethnicity', age: 'Age today',
+  race: 'Race', ethnicity: 'Ethnicity',
+  raceEthnicity: 'Race / ethnicity (The Basics)', age: 'Age today',
 };
 const DOMAINS = {
   condition: 'Conditions', drug: 'Drug exposures', procedure: 'Procedures', observation: 'Observations',

@@ -6,8 +6,9 @@
 //!
 //! One file per family: `ehr` (domain and concept counts, Sex, Age, Age + Sex), `location`
 //! (participants by state), `sources` (the source concepts of a standard concept), `values`
-//! (a measurement's values by unit and sex), `surveys` (the surveys, their questions and their
-//! answers by sex, age and age + sex), `fitbit` (the Fitbit tiles).
+//! (a measurement's values by unit and sex), `race_ethnicity` (the combined race/ethnicity of The
+//! Basics answers), `surveys` (the surveys, their questions and their answers by sex, age and
+//! age + sex), `fitbit` (the Fitbit tiles).
 //!
 //! Each result is a raw [`TallyTable`] disclosed by the policy like every other statistic; the
 //! Data Browser's own rounding is the `aou` policy.
@@ -15,6 +16,7 @@
 mod ehr;
 mod fitbit;
 mod location;
+mod race_ethnicity;
 mod sources;
 mod surveys;
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -135,6 +137,13 @@ pub enum DataBrowserRequest {
         /// The measurement concept (standard, or an unmapped source concept).
         concept_id: i32,
     },
+    /// Participants by their answers to The Basics race/ethnicity question (1586140; analysis
+    /// 3110 of `generate-survey-counts.sh`, labels renamed by `make-bq-data.sh`): one answer →
+    /// that group (Black, White, Hispanic, Asian, or the answer's name), an answer of Middle
+    /// Eastern or North African, None of these, Native Hawaiian or other Pacific Islander or
+    /// Other → "Other", several answers → "More than one". Ranked by disclosed count; each row
+    /// a percent (two decimals) of the participants who answered the question (the total).
+    RaceEthnicity,
 }
 
 /// The Data Browser's EHR domains (`DOMAINS` of `run-achilles-queries.sh`; JSON in lower case).
@@ -253,6 +262,7 @@ impl Stats<'_> {
             DataBrowserRequest::FitbitTiles => Ok(self.db_fitbit_tiles()),
             DataBrowserRequest::Fitbit { tile, breakdown } => Ok(self.db_fitbit(*tile, *breakdown)),
             DataBrowserRequest::Values { concept_id } => self.db_values(*concept_id),
+            DataBrowserRequest::RaceEthnicity => self.db_race_ethnicity(),
         }
     }
 }

@@ -286,3 +286,73 @@ fn values_are_binned_between_the_fences_shared_by_every_sex_of_a_unit() {
     let e = stat(&engine, json!({"kind": "dataBrowser", "chart": "values", "conceptId": T2DM})).unwrap_err();
     assert!(e.to_string().contains("no records in the Data Browser's Measurement domain"), "{e}");
 }
+
+/// Race/ethnicity answers (person, answer): 1 Black; 2 White and Hispanic (several); 3 MENA
+/// (Other); 4 None of these (Other); 5 Asian twice (one distinct answer); 6 PMI Prefer not to
+/// answer (its own name); 7 White and a null answer (single: the null row counts under Other);
+/// 8 only a null answer (no answer counted: "More than one", as the query's `else` gives).
+fn race_engine() -> Engine {
+    let mut store = Store::default();
+    let ppi = |id, name| (id, name, "Observation", "PPI", "Answer", "x");
+    store.insert(concept_table([
+        ppi(1_586_140, "Race: What Race Ethnicity"),
+        ppi(1_586_143, "Black, African American, or African"),
+        ppi(1_586_146, "White"),
+        ppi(1_586_147, "Hispanic, Latino, or Spanish"),
+        ppi(1_586_144, "Middle Eastern or North African"),
+        ppi(1_586_148, "None of these fully describe me"),
+        ppi(1_586_142, "Asian"),
+        ppi(903_079, "PMI: Prefer Not To Answer"),
+    ]));
+    let ids = [1, 2, 3, 4, 5, 6, 7, 8];
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", ids)
+            .ints("year_of_birth", [Some(1980); 8])
+            .ints("gender_concept_id", [Some(8_532); 8])
+            .ints("race_concept_id", [Some(0); 8])
+            .ints("ethnicity_concept_id", [Some(0); 8]),
+    ));
+    let answers = [
+        (1, Some(1_586_143)),
+        (2, Some(1_586_146)),
+        (2, Some(1_586_147)),
+        (3, Some(1_586_144)),
+        (4, Some(1_586_148)),
+        (5, Some(1_586_142)),
+        (5, Some(1_586_142)),
+        (6, Some(903_079)),
+        (7, Some(1_586_146)),
+        (7, None),
+        (8, None),
+    ];
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("person_id", answers.map(|(p, _)| p))
+            .ints("observation_concept_id", [Some(0); 11])
+            .ints("observation_source_concept_id", [Some(1_586_140); 11])
+            .ints("value_source_concept_id", answers.map(|(_, a)| a))
+            .days("observation_date", [18_262; 11]),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+#[test]
+fn race_ethnicity_groups_answerers_as_the_data_browser_does() {
+    let t = stat(&race_engine(), json!({"kind": "dataBrowser", "chart": "raceEthnicity"})).unwrap();
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Asian"], 1, None),
+            (vec!["Black"], 1, None),
+            (vec!["More than one"], 2, None),
+            (vec!["Other"], 3, None),
+            (vec!["PMI: Prefer Not To Answer"], 1, None),
+            (vec!["White"], 1, None),
+        ]
+    );
+    assert_eq!((t.total.raw(), t.percent_of), (8, PercentOf::Answered));
+    let shown = Policy::Aou.disclose_table(&t);
+    assert_eq!(shown.rows[0].count.value(), Some(20), "every cell is rounded up to 20");
+    assert_eq!(shown.rows[0].percent, Some(100.0), "20 of a disclosed total of 20");
+}
