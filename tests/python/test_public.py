@@ -177,6 +177,18 @@ def test_the_index_with_a_trailing_slash_redirects_to_it(server):
     assert get_json(server, "/api/public/v1/")[2] == get_json(server, "/api/public/v1")[2]
 
 
+def test_answers_of_several_tables_refuse_arrow_and_name_the_one_table_url(server, small):
+    question = json.loads((small / "public" / "publish.json").read_text())["surveys"][0]["questions"][0]
+    for path, one in [
+        ("/api/public/v1/snapshot", "/api/public/v1/snapshot/{statistic}"),
+        ("/api/public/v1/concepts/201826", "/api/public/v1/concepts/{id}/{statistic}"),
+        (f"/api/public/v1/surveys/questions/{question['conceptId']}",
+         "/api/public/v1/surveys/questions/{id}/{statistic}"),
+    ]:
+        code, body = server.error(path + "?format=arrow")
+        assert code == 400 and body["error"]["code"] == "bad_query" and one in body["error"]["message"], body
+
+
 def test_search_matches_names_codes_and_ids(server):
     _, _, found = get_json(server, "/api/public/v1/concepts?q=diabetes&limit=20")
     assert found["concepts"] and all("diabetes" in c["name"].lower() for c in found["concepts"])

@@ -77,12 +77,13 @@ fn store() -> Store {
     store
 }
 
-fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
+/// A dataset-scope statistic of `engine` (also used by the survey tests).
+pub(super) fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
     engine.statistics(&Scope::Dataset, &serde_json::from_value(request).unwrap())
 }
 
 /// Rows as (labels, raw count, raw denominator).
-fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64, Option<u64>)> {
+pub(super) fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64, Option<u64>)> {
     t.rows
         .iter()
         .map(|r| (r.labels.iter().map(String::as_str).collect(), r.tally.raw(), r.of.map(|o| o.raw())))

@@ -13,7 +13,7 @@ use axum::routing::get;
 use cohortlens::privacy::DisclosedTable;
 use serde_json::json;
 
-use super::{Format, PublicData, json_answer, query, table_answer};
+use super::{PublicData, json_answer, json_only, query, table_answer};
 use crate::serve::ApiError;
 
 /// Adds the survey and Fitbit routes to the public API's router.
@@ -111,14 +111,7 @@ async fn question(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, format) = query(raw.as_deref(), &[])?;
-    if format == Format::Arrow {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_query",
-            "a question has several tables: ask for one as Arrow at /api/public/v1/surveys/questions/{id}/{statistic}",
-        ));
-    }
+    json_only(raw.as_deref(), "a question has", "/api/public/v1/surveys/questions/{id}/{statistic}")?;
     let tables = question_tables(&data, &id)?;
     let listed = (data.manifest.surveys.iter())
         .flat_map(|s| s.questions.iter().map(move |q| (s, q)))

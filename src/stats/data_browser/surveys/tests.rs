@@ -3,9 +3,9 @@
 use cohortlens_fixture::Fixture;
 use serde_json::json;
 
-use crate::engine::{Engine, EngineError};
-use crate::privacy::{PercentOf, Policy, Tally, TallyTable};
-use crate::stats::Scope;
+use crate::engine::Engine;
+use crate::privacy::{PercentOf, Policy, Tally};
+use crate::stats::data_browser::tests::{raw, stat};
 use crate::store::{Store, Table};
 
 const SURVEY: i32 = 100;
@@ -84,18 +84,6 @@ fn engine() -> Engine {
             .days("observation_date", [18_262, 3_652, 18_262, 18_262, 18_262, 18_262, 14_610, 18_262]),
     ));
     Engine::build(&store, Some("2024-06-30")).unwrap()
-}
-
-fn stat(engine: &Engine, request: serde_json::Value) -> Result<TallyTable, EngineError> {
-    engine.statistics(&Scope::Dataset, &serde_json::from_value(request).unwrap())
-}
-
-/// Rows as (labels, raw count, raw denominator).
-fn raw(t: &TallyTable) -> Vec<(Vec<&str>, u64, Option<u64>)> {
-    t.rows
-        .iter()
-        .map(|r| (r.labels.iter().map(String::as_str).collect(), r.tally.raw(), r.of.map(|o| o.raw())))
-        .collect()
 }
 
 #[test]
