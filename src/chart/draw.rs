@@ -272,6 +272,9 @@ impl Ctx<'_> {
             if c.is_whitespace() {
                 if !word.is_empty() {
                     tokens.push((std::mem::take(&mut word), true));
+                } else if let Some(last) = tokens.last_mut() {
+                    // A space after a break ("Race / ethnicity") is kept.
+                    last.1 = true;
                 }
                 continue;
             }
@@ -479,9 +482,13 @@ impl Ctx<'_> {
                     if let Some(v) = cell.count.value() {
                         let (y0, y1) = (y_of(sum + v as f64), y_of(sum));
                         self.fill([x, y0, x + w, y1], color);
-                        let label = shown(&cell.count);
-                        if y1 - y0 >= self.px(SMALL * LINE)
-                            && self.width(&label, SMALL, false) <= w - self.px(4.0)
+                        // The count and its percent where they fit the segment, else the count.
+                        let fits = |label: &String| self.width(label, SMALL, false) <= w - self.px(4.0);
+                        let label = Some(value_label(cell, chart.percent))
+                            .filter(fits)
+                            .or_else(|| Some(shown(&cell.count)).filter(fits));
+                        if let Some(label) = label
+                            && y1 - y0 >= self.px(SMALL * LINE)
                         {
                             self.text(
                                 (x + w / 2.0, (y0 + y1) / 2.0),

@@ -48,9 +48,10 @@ pub enum ChartKind {
     /// concepts, Fitbit steps); vertical or horizontal (`options.orientation`).
     Bar,
     /// A two-way table (Age × Sex): the first dimension along the axis, one bar per value of the
-    /// second side by side.
+    /// second side by side; or one answer (`options.answer`) of a survey question's answers by
+    /// age and sex, its age groups along the axis.
     GroupedBar,
-    /// As `groupedBar`, the bars stacked.
+    /// As `groupedBar`, the bars stacked (the Data Browser's survey Age + Sex chart).
     StackedBar,
     /// Adjacent bins: a measurement's value histogram (one unit; `options.unit`), or any one-way
     /// table of ordered bins such as Fitbit steps.
@@ -100,6 +101,10 @@ pub struct ChartOptions {
     /// The unit a `histogram` of measurement values shows (default: the unit with most persons).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub unit: Option<String>,
+    /// The answer a `groupedBar` or `stackedBar` of a survey question's answers by age and sex
+    /// shows, as the table labels it (default: the answer with most participants).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub answer: Option<String>,
     /// Display names of `preview` groups and items, by their `id`.
     #[serde(default)]
     #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Record<string, string>"))]
@@ -459,6 +464,15 @@ pub fn policy_note(policy: Policy) -> &'static str {
     }
 }
 
+/// The data table's header of the percent column.
+fn percent_column(of: PercentOf) -> &'static str {
+    match of {
+        PercentOf::Group => "% of age group",
+        PercentOf::Answered => "% answered",
+        PercentOf::Total | PercentOf::Row => "Percent",
+    }
+}
+
 fn footnote(total: &Disclosed, percent: Option<PercentOf>, note: Option<String>) -> String {
     let mut parts =
         vec![format!("Total: {} participants.", shown(total)), policy_note(total.policy()).to_owned()];
@@ -486,23 +500,23 @@ fn id_text(id: &Value) -> String {
     }
 }
 
-/// Distinct values in first-seen order.
-/// The unit a measurement histogram shows (its table's first dimension): `options.unit`, else
-/// the first of the units with most persons; the footnote names the others.
-fn histogram_facet(
+/// The facet a chart of a three-way table shows (a value of its first dimension) and the
+/// others: `chosen` (given as `spec.options.{option}`), else the first of the facets with most
+/// persons.
+fn facet(
     table: &DisclosedTable,
-    options: &ChartOptions,
-    note: &mut Option<String>,
-) -> Result<String, ChartError> {
+    chosen: Option<&String>,
+    option: &str,
+) -> Result<(String, Vec<String>), ChartError> {
     let facets = distinct(table.rows.iter().map(|r| &r.labels[0]));
     let weight = |f: &String| -> u64 {
         table.rows.iter().filter(|r| &r.labels[0] == f).filter_map(|r| r.count.value()).sum()
     };
-    let facet = match &options.unit {
-        Some(unit) if facets.contains(unit) => unit.clone(),
-        Some(unit) => {
+    let facet = match chosen {
+        Some(wanted) if facets.contains(wanted) => wanted.clone(),
+        Some(wanted) => {
             return Err(invalid(format!(
-                "spec.options.unit: {unit:?} is not among the table's {} ({}); pick one of them",
+                "spec.options.{option}: {wanted:?} is not among the table's {} ({}); pick one of them",
                 table.dimensions[0].to_lowercase(),
                 facets.join(", ")
             )));
@@ -513,13 +527,11 @@ fn histogram_facet(
             facets.iter().find(|f| weight(f) == best).cloned().unwrap_or_default()
         }
     };
-    let others: Vec<&str> = facets.iter().filter(|f| **f != facet).map(String::as_str).collect();
-    if !others.is_empty() {
-        *note = Some(format!("Also recorded in {} (choose with options.unit).", others.join(", ")));
-    }
-    Ok(facet)
+    let others = facets.into_iter().filter(|f| *f != facet).collect();
+    Ok((facet, others))
 }
 
+/// Distinct values in first-seen order.
 fn distinct<'a>(values: impl Iterator<Item = &'a String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for v in values {
@@ -549,9 +561,10 @@ impl Chart {
                 kind_name(kind)
             ))
         };
-        let percent = options.percent.unwrap_or(table.name == "survey_answers");
         let cell = |r: &crate::privacy::DisclosedRow| Cell { count: r.count.clone(), percent: r.percent };
         let mut note = None;
+        // The answer a three-way table's chart shows, when it is one.
+        let mut slice: Option<String> = None;
         let (form, categories, series, cells, category_axis) = match kind {
             ChartKind::Bar | ChartKind::Histogram if dims == 1 => {
                 // Concept names are long: top-N lists read best as horizontal bars.
@@ -565,7 +578,11 @@ impl Chart {
                 (form, categories, vec![String::new()], cells, table.dimensions[0].clone())
             }
             ChartKind::Histogram if dims == 2 || dims == 3 => {
-                let facet = histogram_facet(table, options, &mut note)?;
+                let (facet, others) = facet(table, options.unit.as_ref(), "unit")?;
+                if !others.is_empty() {
+                    note =
+                        Some(format!("Also recorded in {} (choose with options.unit).", others.join(", ")));
+                }
                 let rows: Vec<_> = table.rows.iter().filter(|r| r.labels[0] == facet).collect();
                 let last = dims - 1;
                 let axis = if facet.is_empty() {
@@ -597,23 +614,36 @@ impl Chart {
                      measurement values",
                 ));
             }
-            ChartKind::GroupedBar | ChartKind::StackedBar if dims == 2 => {
-                let categories = distinct(table.rows.iter().map(|r| &r.labels[0]));
+            ChartKind::GroupedBar | ChartKind::StackedBar if dims == 2 || dims == 3 => {
+                // A three-way table (a question's answers by age and sex): one answer's rows,
+                // the last two dimensions drawn as a two-way table.
+                let (rows, first): (Vec<&crate::privacy::DisclosedRow>, usize) = if dims == 3 {
+                    let (answer, _) = facet(table, options.answer.as_ref(), "answer")?;
+                    let rows = table.rows.iter().filter(|r| r.labels[0] == answer).collect();
+                    slice = Some(answer);
+                    (rows, 1)
+                } else {
+                    (table.rows.iter().collect(), 0)
+                };
+                let categories = distinct(rows.iter().map(|r| &r.labels[first]));
                 // Series with most persons first, so the main groups (e.g. Female, Male) get the
                 // first colours and sit side by side; ties keep the table's order.
-                let mut series = distinct(table.rows.iter().map(|r| &r.labels[1]));
+                let mut series = distinct(rows.iter().map(|r| &r.labels[first + 1]));
                 let weight = |s: &String| -> u64 {
-                    table.rows.iter().filter(|r| &r.labels[1] == s).filter_map(|r| r.count.value()).sum()
+                    rows.iter().filter(|r| &r.labels[first + 1] == s).filter_map(|r| r.count.value()).sum()
                 };
-                series.sort_by_key(|s| std::cmp::Reverse(weight(s)));
+                // Age groups keep their order (youngest first).
+                if table.dimensions[first + 1] != "Age" {
+                    series.sort_by_key(|s| std::cmp::Reverse(weight(s)));
+                }
                 let mut cells = vec![vec![None; series.len()]; categories.len()];
-                for r in &table.rows {
-                    let i = categories.iter().position(|c| *c == r.labels[0]).unwrap_or(0);
-                    let j = series.iter().position(|s| *s == r.labels[1]).unwrap_or(0);
+                for r in &rows {
+                    let i = categories.iter().position(|c| *c == r.labels[first]).unwrap_or(0);
+                    let j = series.iter().position(|s| *s == r.labels[first + 1]).unwrap_or(0);
                     cells[i][j] = Some(cell(r));
                 }
                 let form = if kind == ChartKind::GroupedBar { Form::Grouped } else { Form::Stacked };
-                (form, categories, series, cells, table.dimensions[0].clone())
+                (form, categories, series, cells, table.dimensions[first].clone())
             }
             ChartKind::GroupedBar | ChartKind::StackedBar => {
                 return Err(mismatch("use 'bar' for a one-way table, or ask for {kind: 'ageBySex', …}"));
@@ -637,14 +667,18 @@ impl Chart {
                 ));
             }
         };
+        // Survey answers show their share of the question's participants; one answer's age ×
+        // sex its share of each age group (the Data Browser's tooltips say it).
+        let percent = options.percent.unwrap_or(table.name == "survey_answers" || slice.is_some());
         let mut columns = table.dimensions.clone();
         columns.push("Participants".to_owned());
         if percent {
-            columns.push("Percent".to_owned());
+            columns.push(percent_column(table.percent_of).to_owned());
         }
         let mut rows: Vec<Vec<String>> = table
             .rows
             .iter()
+            .filter(|r| slice.as_ref().is_none_or(|a| r.labels[0] == *a))
             .map(|r| {
                 let mut row = r.labels.clone();
                 row.push(shown(&r.count));
@@ -654,7 +688,8 @@ impl Chart {
                 row
             })
             .collect();
-        let mut total_row = vec!["Total".to_owned()];
+        // A slice's rows are one answer's; the total is the question's.
+        let mut total_row = vec![if slice.is_some() { "All answers" } else { "Total" }.to_owned()];
         total_row.resize(dims.max(1), String::new());
         total_row.push(shown(&table.total));
         if percent {
@@ -664,7 +699,13 @@ impl Chart {
         Ok(Chart {
             kind,
             form,
-            title: title.map_or_else(|| table.title.clone(), str::to_owned),
+            title: {
+                let title = title.map_or_else(|| table.title.clone(), str::to_owned);
+                match &slice {
+                    Some(answer) => format!("{title} — “{answer}”"),
+                    None => title,
+                }
+            },
             categories,
             series,
             cells,

@@ -422,6 +422,87 @@ fn age_by_sex_grouped_and_stacked() {
     assert!(e.to_string().contains("use 'bar'"), "{e}");
 }
 
+/// A question's answers by age and sex, as the Data Browser publishes them: "Good" has more
+/// participants than "Poor", which is missing from the 80–89 group.
+fn answers_by_age_sex() -> TallyTable {
+    let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
+    for (answer, base) in [("Poor", 30u64), ("Good", 90)] {
+        for (i, age) in ["18-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80-89"].iter().enumerate() {
+            if answer == "Poor" && i == 6 {
+                continue;
+            }
+            for (j, sex) in ["Male", "Female", "Other"].iter().enumerate() {
+                let n = if j == 2 { 4 } else { base + 10 * i as u64 + 15 * j as u64 };
+                rows.push((vec![answer.to_string(), age.to_string(), sex.to_string()], n));
+            }
+        }
+    }
+    let labels: Vec<Vec<&str>> = rows.iter().map(|(l, _)| l.iter().map(String::as_str).collect()).collect();
+    let cells: Vec<(&[&str], u64)> = labels.iter().zip(&rows).map(|(l, (_, n))| (l.as_slice(), *n)).collect();
+    let total = rows.iter().map(|r| r.1).sum();
+    TallyTable {
+        percent_of: PercentOf::Group,
+        ..stat_table(
+            "data_browser_survey_answers_age_sex",
+            "General health by age when the survey was taken and sex",
+            &["Answer", "Age", "Sex assigned at birth"],
+            &cells,
+            total,
+        )
+    }
+}
+
+#[test]
+fn one_answer_of_answers_by_age_and_sex_is_stacked_by_age_group() {
+    let table = Policy::Aou.disclose_table(&answers_by_age_sex());
+    let value = |answer: &str, age: &str, sex: &str| {
+        let row = table.rows.iter().find(|r| r.labels == [answer, age, sex]).unwrap();
+        (row.count.value().unwrap() as f64, row.percent.unwrap())
+    };
+    // Without options.answer: the answer with most participants, named in the title.
+    let (p, summary, _) = svg_of(ChartKind::StackedBar, &table, ChartOptions::default());
+    assert!(p.title.ends_with("— “Good”"), "{}", p.title);
+    let series: Vec<Vec<Rect>> = (0..3).map(|j| bars(&p, PALETTE[j])).collect();
+    assert_eq!(series.iter().map(Vec::len).collect::<Vec<_>>(), [7, 7, 7], "seven age groups, three sexes");
+    // Segments stacked: Female (most) at the bottom, then Male, then Other ("≤ 20" is drawn as 20).
+    let scale = series[0][0].h / value("Good", "18-29", "Female").0;
+    assert_close(series[1][2].h, value("Good", "40-49", "Male").0 * scale, 1.5, "40-49 Male");
+    assert_close(series[0][2].y, series[1][2].y + series[1][2].h, 1.0, "male sits on female");
+    let t = texts(&p);
+    for label in ["18-29", "80-89", "Age", "Female", "Male", "Other"] {
+        assert!(t.contains(&label), "{label} missing: {t:?}");
+    }
+    // The data table: that answer's rows with their percent of the age group, then the question's total.
+    assert_eq!(summary.columns, ["Answer", "Age", "Sex assigned at birth", "Participants", "% of age group"]);
+    assert_eq!(summary.rows.len(), 7 * 3 + 1);
+    assert!(summary.rows[..21].iter().all(|r| r[0] == "Good"));
+    let (n, pct) = value("Good", "18-29", "Female");
+    assert!(summary.rows.contains(&vec![
+        "Good".into(),
+        "18-29".into(),
+        "Female".into(),
+        format!("{n}"),
+        format!("{pct:.1}%")
+    ]));
+    assert_eq!(summary.rows[21][0], "All answers");
+    assert!(summary.footnote.contains("Percentages are of the age group"), "{}", summary.footnote);
+    // options.answer picks another answer; an answer the table has not is an error naming those it has.
+    let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
+    let (p, summary, _) = svg_of(ChartKind::StackedBar, &table, options);
+    assert!(p.title.ends_with("— “Poor”") && summary.label.contains("6 bars"), "{}", summary.label);
+    assert_eq!(bars(&p, PALETTE[0]).len(), 6);
+    let options = ChartOptions { answer: Some("Fair".into()), ..Default::default() };
+    let e = Chart::of_table(ChartKind::StackedBar, &table, None, &options).unwrap_err();
+    assert!(
+        e.to_string().contains("spec.options.answer: \"Fair\"") && e.to_string().contains("Poor, Good"),
+        "{e}"
+    );
+    // Grouped works on the same slice.
+    let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
+    let (p, _, _) = svg_of(ChartKind::GroupedBar, &table, options);
+    assert_eq!(bars(&p, PALETTE[1]).len(), 6);
+}
+
 fn hba1c() -> TallyTable {
     let mut rows: Vec<(Vec<String>, u64)> = Vec::new();
     for (i, n) in [30u64, 80, 200, 340, 260, 150, 90, 40, 12].iter().enumerate() {
@@ -474,6 +555,20 @@ fn measurement_histogram_shows_one_unit_with_the_unit_on_the_axis() {
             (b.x - font.width(&b.text, 11.0, false) / 2.0) - (a.x + font.width(&a.text, 11.0, false) / 2.0);
         assert!(gap > 0.0, "{:?} overlaps {:?}", a.text, b.text);
     }
+}
+
+#[test]
+fn a_title_keeps_its_spaces_around_a_slash_when_it_fits_and_when_it_wraps() {
+    let table = Policy::Aou.disclose_table(&sex_at_birth());
+    let title = "Race / ethnicity (The Basics) of the participants who answered";
+    let chart = Chart::of_table(ChartKind::Bar, &table, Some(title), &ChartOptions::default()).unwrap();
+    let (svg, _) = chart.svg(Some(640.0), None).unwrap();
+    assert!(texts(&parse(&svg)).contains(&title), "{:?}", texts(&parse(&svg)));
+    let (svg, _) = chart.svg(Some(240.0), None).unwrap();
+    let p = parse(&svg);
+    let top: Vec<&Text> = p.texts.iter().filter(|t| t.y < 60.0).collect();
+    let joined = top.iter().map(|t| t.text.as_str()).collect::<Vec<_>>().join(" ");
+    assert!(top.len() >= 2 && joined.starts_with("Race / ethnicity"), "{joined:?}");
 }
 
 #[test]
