@@ -11,12 +11,12 @@
 
 const HERE = new URL('.', import.meta.url);
 
-/** The default chart kind of each published statistic. */
-const KINDS = {
-  sex: 'bar', age: 'bar', ageSex: 'groupedBar', values: 'histogram', sources: 'bar', domains: 'bar',
-  answers: 'bar', answersBySex: 'groupedBar', answersByAge: 'groupedBar', sexAtBirth: 'bar', gender: 'bar',
-  race: 'bar', ethnicity: 'bar', raceEthnicity: 'bar',
-};
+/** The default chart kind of the statistics not drawn by their number of dimensions (below). */
+const KINDS = { values: 'histogram' };
+/** The default chart kind of a table by its number of dimensions: a bar per row, a bar per
+ * value of the second dimension in each group of the first, one answer's age × sex stacked
+ * (answersByAgeSex, as the Data Browser draws it). */
+const KINDS_BY_DIMENSIONS = { 1: 'bar', 2: 'groupedBar', 3: 'stackedBar' };
 
 let engine = null;
 /** The chart engine: the wasm module, fetched and instantiated once per page. */
@@ -30,7 +30,8 @@ function chartEngine() {
 
 /** Public API answers, fetched once per URL per page. */
 const answers = new Map();
-function getJson(url) {
+/** The public API's answer at `url` (JSON), fetched once per page; an error carries the HTTP `status`. */
+export function getJson(url) {
   if (!answers.has(url)) {
     answers.set(url, fetch(url, { mode: 'cors', credentials: 'omit' }).then(async (r) => {
       if (!r.ok) {
@@ -44,6 +45,15 @@ function getJson(url) {
     answers.get(url).catch(() => answers.delete(url));
   }
   return answers.get(url);
+}
+
+/**
+ * Gives this page's elements a public answer the page already holds, so that they do not fetch
+ * it again: the Data Browser page reads all the tables of the snapshot, a concept or a question
+ * in one request (the public API's rate limit counts every request).
+ */
+export function share(url, body) {
+  answers.set(new URL(url).href, Promise.resolve(body));
 }
 
 const STYLE = `
@@ -72,7 +82,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 
 /** What the elements share: attributes, the shadow root, the server, failures. */
 class PublicElement extends HTMLElement {
-  static observedAttributes = ['server', 'concept', 'question', 'fitbit', 'statistic', 'kind', 'height', 'title'];
+  static observedAttributes = ['server', 'concept', 'question', 'fitbit', 'statistic', 'answer', 'kind', 'height', 'title'];
 
   constructor() {
     super();
@@ -138,7 +148,12 @@ class PublicElement extends HTMLElement {
 }
 
 /** `<cohortlens-chart concept="ID" statistic="sex|age|ageSex|values|sources" kind="bar" height="320" title="…">`;
- * `question="ID"` (statistic `answers`, `answersBySex`, `answersByAge`) or `fitbit="TILE"` (statistic `year`, `sex`, `age`, `ageSex`) instead of `concept`. */
+ * `question="ID"` (statistic `answers`, `answersBySex`, `answersByAge`, `answersByAgeSex` or any
+ * other the public API lists for the question) or `fitbit="TILE"` (statistic `year`, `sex`,
+ * `age`, `ageSex`) instead of `concept`. `answer="TEXT"` (an answer as the question's tables
+ * label it, e.g. `answer="Excellent"`) picks the answer that a three-way table — answersByAgeSex,
+ * answer × age × sex — draws: its age groups stacked by sex, with each sex's percent of the age
+ * group in the data table (default: the answer with most participants). */
 class CohortlensChart extends PublicElement {
   get what() { return 'chart'; }
 
@@ -168,9 +183,12 @@ class CohortlensChart extends PublicElement {
       canvas.style.height = `${height}px`;
       canvas.width = Math.round(width * ratio);
       canvas.height = Math.round(height * ratio);
-      const spec = { kind: this.getAttribute('kind') ?? KINDS[statistic] ?? 'bar', data: {} };
+      const kind = this.getAttribute('kind') ?? KINDS[statistic] ?? KINDS_BY_DIMENSIONS[table.dimensions?.length] ?? 'bar';
+      const spec = { kind, data: {} };
       const title = this.getAttribute('title');
       if (title) spec.title = title;
+      const answer = this.getAttribute('answer');
+      if (answer) spec.options = { answer };
       const summary = JSON.parse(wasm.drawChart(canvas, JSON.stringify(spec), JSON.stringify(table), ratio));
       canvas.setAttribute('aria-label', summary.label);
       this.body.querySelector('.sr').innerHTML = `<table><caption>${this.text(summary.title)}</caption>

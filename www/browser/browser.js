@@ -3,18 +3,18 @@
 // the survey explorer and the participant snapshot. Every chart is a <cohortlens-chart>
 // (embed.js) with an "Embed this chart" button giving both snippets.
 
+import { getJson as publicJson, share } from '../embed.js';
+
 const BASE = new URL('.', location.href);
 const API = new URL('api/public/v1/', BASE);
 
-/** Titles of the published statistics. */
+/** Titles of the published statistics; a statistic not named here shows under its own name. */
 const TITLES = {
   sex: 'Sex', age: 'Age at first occurrence', ageSex: 'Age + Sex', values: 'Values', sources: 'Sources',
   answers: 'Answers', answersBySex: 'Answers by sex',
-  answersByAge: 'Answers by age', answersByAgeSex: 'Answers by age + sex',
+  answersByAge: 'Answers by age when the survey was taken', answersByAgeSex: 'Answers by age + sex',
   year: 'Participants by year of their first record (running total)',
 };
-/** The question statistics drawn (answersByAgeSex is a three-way table: served, not drawn). */
-const QUESTION_CHARTS = ['answers', 'answersBySex', 'answersByAge'];
 /** The Fitbit tiles. */
 const FITBIT_TILES = {
   any: 'Any Fitbit data',
@@ -43,11 +43,14 @@ function formatCount(label) {
   return /^\d+$/.test(label) ? Number(label).toLocaleString('en-US') : label;
 }
 
-async function getJson(path) {
-  const response = await fetch(new URL(path, API));
-  const body = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(body?.error?.message ?? `the server answered ${response.status}`);
-  return body;
+/** The public API's answer at `path`, through the embeds' cache (one request per URL per page). */
+function getJson(path) {
+  return publicJson(new URL(path, API).href);
+}
+
+/** Shares the tables of one answer (`{name: table}`) with the elements that draw them, at `path/name`. */
+function shareTables(path, tables) {
+  for (const [name, table] of Object.entries(tables)) share(new URL(`${path}/${encodeURIComponent(name)}`, API).href, table);
 }
 
 function say(text) { $('status').textContent = text; }
@@ -72,11 +75,15 @@ function openEmbedDialog(tag, attributes) {
   $('embed-dialog').showModal();
 }
 
-/** A box with a heading, the element, and its "Embed this chart" button. */
-function chartBox(heading, tag, attributes) {
+/**
+ * A box with a heading, the element, and its "Embed this chart" button; `options.level` is the
+ * heading's level (3), `options.name` what the button's accessible name calls the chart (the
+ * heading), `options.before` nodes between the heading and the element (an answer picker).
+ */
+function chartBox(heading, tag, attributes, options = {}) {
   const box = document.createElement('div');
   box.className = 'chart-box';
-  const h = document.createElement('h3');
+  const h = document.createElement(`h${options.level ?? 3}`);
   h.textContent = heading;
   const element = document.createElement(tag);
   for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, v);
@@ -84,13 +91,77 @@ function chartBox(heading, tag, attributes) {
   button.type = 'button';
   button.className = 'embed';
   button.textContent = tag === 'cohortlens-chart' ? 'Embed this chart' : 'Embed this';
-  button.setAttribute('aria-label', `${button.textContent}: ${heading}`);
-  button.addEventListener('click', () => openEmbedDialog(tag, attributes));
-  box.append(h, element, button);
+  button.setAttribute('aria-label', `${button.textContent}: ${options.name ?? heading}`);
+  // The element's attributes as they are now (an answer picker changes them).
+  button.addEventListener('click', () => openEmbedDialog(tag, Object.fromEntries(
+    element.getAttributeNames().map((name) => [name, element.getAttribute(name)]))));
+  box.append(h, ...(options.before ?? []), element, button);
   return box;
 }
 
+/** A question statistic's title: from TITLES, else its name in words ("answersByState" → "Answers by state"). */
+function statisticTitle(statistic) {
+  return TITLES[statistic] ?? statistic.replace(/([A-Z])/g, ' $1').toLowerCase().replace(/^./, (c) => c.toUpperCase());
+}
+
+/**
+ * The chart box of one published statistic of a question. A table by answer and two more
+ * dimensions (answersByAgeSex: answer × age × sex) draws one answer at a time, as the Data
+ * Browser does: an answer picker (the question's answers, most participants first) sets the
+ * element's `answer` attribute.
+ */
+function questionBox(question, statistic, table) {
+  const title = statisticTitle(statistic);
+  const attributes = { question: question.conceptId, statistic, title: question.name, height: 320 };
+  const name = `${question.name}: ${title}`;
+  if (table.dimensions.length !== 3 || table.dimensions[0] !== 'Answer') {
+    return chartBox(title, 'cohortlens-chart', attributes, { level: 4, name });
+  }
+  const weight = new Map();
+  for (const row of table.rows) weight.set(row.labels[0], (weight.get(row.labels[0]) ?? 0) + (row.count.value ?? 0));
+  const answers = [...weight.keys()].sort((a, b) => weight.get(b) - weight.get(a));
+  const id = `answer-${question.conceptId}-${statistic}`;
+  const label = document.createElement('label');
+  label.className = 'answer-pick';
+  label.htmlFor = id;
+  label.textContent = 'Answer ';
+  const select = document.createElement('select');
+  select.id = id;
+  select.append(...answers.map((a) => new Option(a, a)));
+  label.append(select);
+  const box = chartBox(title, 'cohortlens-chart', { ...attributes, answer: answers[0] ?? '' }, { level: 4, name, before: [label] });
+  select.addEventListener('change', () => box.querySelector('cohortlens-chart').setAttribute('answer', select.value));
+  return box;
+}
+
+/** A question of the survey explorer: its name, then a chart of each statistic published for it. */
+async function showQuestion(manifest, question, into) {
+  const section = document.createElement('section');
+  section.className = 'question';
+  const h = document.createElement('h3');
+  h.textContent = question.name;
+  const charts = document.createElement('div');
+  charts.className = 'charts';
+  section.append(h, charts);
+  into.append(section);
+  try {
+    const path = `surveys/questions/${encodeURIComponent(question.conceptId)}`;
+    const { statistics } = await getJson(path);
+    shareTables(path, statistics);
+    const listed = manifest.question ?? Object.keys(statistics);
+    for (const statistic of listed.filter((s) => statistics[s])) {
+      charts.append(questionBox(question, statistic, statistics[statistic]));
+    }
+  } catch (error) {
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.textContent = `This question's charts cannot be shown: ${error.message}`;
+    charts.replaceWith(p);
+  }
+}
+
 async function showSnapshot(manifest) {
+  shareTables('snapshot', (await getJson('snapshot')).tables);
   const charts = $('snapshot-charts');
   charts.replaceChildren(chartBox('Participants', 'cohortlens-snapshot', { title: `${manifest.dataset}: participants and data types` }));
   for (const statistic of manifest.snapshot) {
@@ -114,15 +185,7 @@ async function showSurveys(manifest) {
     details.addEventListener('toggle', () => {
       if (!details.open || details.dataset.loaded) return;
       details.dataset.loaded = 'yes';
-      for (const q of survey.questions) {
-        const charts = document.createElement('div');
-        charts.className = 'charts';
-        for (const statistic of (manifest.question ?? ['answers']).filter((s) => QUESTION_CHARTS.includes(s))) {
-          charts.append(chartBox(`${q.name}: ${TITLES[statistic] ?? statistic}`, 'cohortlens-chart',
-            { question: q.conceptId, statistic, title: q.name, height: 320 }));
-        }
-        details.append(charts);
-      }
+      for (const q of survey.questions) showQuestion(manifest, q, details);
     });
     return details;
   }));
@@ -184,7 +247,9 @@ async function search(q, domain) {
 
 async function showConcept(id) {
   say('Loading the concept…');
-  const { concept, statistics } = await getJson(`concepts/${encodeURIComponent(id)}`);
+  const path = `concepts/${encodeURIComponent(id)}`;
+  const { concept, statistics } = await getJson(path);
+  shareTables(path, statistics);
   $('concept-title').textContent = concept.name;
   $('concept-meta').textContent = `${DOMAINS[concept.domain] ?? concept.domain} · ${concept.vocabulary} ${concept.code} · `
     + `concept ${concept.conceptId} · ${formatCount(concept.participants.label)} participants`;
