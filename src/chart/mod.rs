@@ -473,9 +473,22 @@ fn percent_column(of: PercentOf) -> &'static str {
     }
 }
 
-fn footnote(total: &Disclosed, percent: Option<PercentOf>, note: Option<String>) -> String {
-    let mut parts =
-        vec![format!("Total: {} participants.", shown(total)), policy_note(total.policy()).to_owned()];
+/// The footnote of a table's chart: the total (of the question, when the chart shows one
+/// `answer`), the policy's rule, what the percentages are of, and any note.
+fn footnote(
+    total: &Disclosed,
+    answer: Option<&str>,
+    percent: Option<PercentOf>,
+    note: Option<String>,
+) -> String {
+    let total_sentence = match answer {
+        Some(answer) => format!(
+            "{} participants answered the question; the chart shows those who answered “{answer}”.",
+            shown(total)
+        ),
+        None => format!("Total: {} participants.", shown(total)),
+    };
+    let mut parts = vec![total_sentence, policy_note(total.policy()).to_owned()];
     parts.extend(percent.map(|of| {
         match of {
             PercentOf::Total => "Percentages are of the total, from the counts shown.",
@@ -529,6 +542,13 @@ fn facet(
     };
     let others = facets.into_iter().filter(|f| *f != facet).collect();
     Ok((facet, others))
+}
+
+/// Where an age group label ("18-29", "18–29", "89+") sorts: by its first age; a label without
+/// one ("Not recorded") last.
+fn age_order(label: &str) -> u32 {
+    let digits: String = label.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(u32::MAX)
 }
 
 /// Distinct values in first-seen order.
@@ -632,8 +652,11 @@ impl Chart {
                 let weight = |s: &String| -> u64 {
                     rows.iter().filter(|r| &r.labels[first + 1] == s).filter_map(|r| r.count.value()).sum()
                 };
-                // Age groups keep their order (youngest first).
-                if table.dimensions[first + 1] != "Age" {
+                // Age groups in age order, youngest first (the rows of several answers list
+                // them in no one order).
+                if table.dimensions[first + 1] == "Age" {
+                    series.sort_by_key(|s| age_order(s));
+                } else {
                     series.sort_by_key(|s| std::cmp::Reverse(weight(s)));
                 }
                 let mut cells = vec![vec![None; series.len()]; categories.len()];
@@ -712,7 +735,7 @@ impl Chart {
             category_axis,
             percent,
             policy: table.policy,
-            footnote: footnote(&table.total, percent.then_some(table.percent_of), note),
+            footnote: footnote(&table.total, slice.as_deref(), percent.then_some(table.percent_of), note),
             columns,
             rows,
         })

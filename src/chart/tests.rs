@@ -485,6 +485,14 @@ fn one_answer_of_answers_by_age_and_sex_is_stacked_by_age_group() {
         format!("{pct:.1}%")
     ]));
     assert_eq!(summary.rows[21][0], "All answers");
+    let total = thousands(table.total.value().unwrap());
+    assert!(
+        summary.footnote.starts_with(&format!(
+            "{total} participants answered the question; the chart shows those who answered “Good”."
+        )),
+        "{}",
+        summary.footnote
+    );
     assert!(summary.footnote.contains("Percentages are of the age group"), "{}", summary.footnote);
     // options.answer picks another answer; an answer the table has not is an error naming those it has.
     let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
@@ -497,6 +505,24 @@ fn one_answer_of_answers_by_age_and_sex_is_stacked_by_age_group() {
         e.to_string().contains("spec.options.answer: \"Fair\"") && e.to_string().contains("Poor, Good"),
         "{e}"
     );
+    // A two-way table by answer and age: the age groups are series in age order, wherever
+    // the rows list them first.
+    let mut by_age = stat_table(
+        "data_browser_survey_answers_age",
+        "General health by age",
+        &["Answer", "Age"],
+        &[
+            (&["Poor", "30-39"], 40),
+            (&["Poor", "89+"], 60),
+            (&["Good", "18-29"], 80),
+            (&["Good", "30-39"], 200),
+        ],
+        400,
+    );
+    by_age.percent_of = PercentOf::Total;
+    let (_, summary, _) =
+        svg_of(ChartKind::GroupedBar, &Policy::Aou.disclose_table(&by_age), ChartOptions::default());
+    assert!(summary.label.ends_with("by 18-29, 30-39, 89+; the data table follows."), "{}", summary.label);
     // Grouped works on the same slice.
     let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
     let (p, _, _) = svg_of(ChartKind::GroupedBar, &table, options);

@@ -292,3 +292,100 @@ test('the survey explorer and the Fitbit tiles draw their published charts; a qu
   assert.deepEqual(guide.errors, []);
   await guide.close();
 });
+
+/** The data table of the `<cohortlens-chart>` matched by `selector` (in `frame`): its header and rows. */
+function chartTable(frame, selector) {
+  return frame.locator(selector).evaluate((e) => {
+    const table = e.shadowRoot.querySelector('.sr table');
+    return {
+      head: [...table.querySelectorAll('thead th')].map((th) => th.textContent),
+      rows: [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
+      label: e.shadowRoot.querySelector('canvas').getAttribute('aria-label'),
+    };
+  });
+}
+
+/** Every count of an age × sex data table is disclosed: 0, "≤ 20" or a multiple of 20 from 20 up. */
+function assertDisclosedCounts(table) {
+  const at = table.head.indexOf('Participants');
+  assert.ok(at > 0, JSON.stringify(table.head));
+  for (const row of table.rows) {
+    const c = row[at].replaceAll(',', '');
+    assert.ok(c === '≤ 20' || c === '0' || (Number(c) >= 20 && Number(c) % 20 === 0), `a disclosed count: ${row}`);
+    for (const cell of row) assert.ok(!/^(1[0-9]|[1-9])$/.test(cell.trim()), `a count from 1 to 19: ${row}`);
+  }
+}
+
+test('the survey explorer draws Answers by age + sex for a picked answer, within the rate limit; it embeds as element and iframe', async () => {
+  const p = await open(`${f.server.url}browser.html`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const survey = p.locator('#survey-list details').first();
+  await survey.locator('summary').click();
+  const first = survey.locator('section.question').first();
+  await first.locator('cohortlens-chart[statistic="answersByAgeSex"]').waitFor({ timeout: 60_000 });
+  let states = await settled(p);
+  const stacked = states.filter((s) => s.attrs === 'answersByAgeSex');
+  const questions = await survey.locator('section.question').count();
+  assert.ok(questions >= 3 && stacked.length === questions, `a chart per question: ${JSON.stringify(stacked)}`);
+  for (const s of stacked) {
+    assert.ok(s.state === 'ready' && s.inked > 2000, JSON.stringify(s));
+    assert.match(s.label, /^Stacked bar chart: .* — “.+”\. \d+ bars, by /, s.label);
+  }
+  // The first question: the answer picker lists its answers; the chart is the picked one's.
+  const picker = first.locator('.answer-pick select');
+  const answers = await picker.locator('option').allTextContents();
+  assert.ok(answers.length >= 3, answers.join());
+  const selector = '#survey-list details[open] section.question:first-of-type cohortlens-chart[statistic="answersByAgeSex"]';
+  let table = await chartTable(p, selector);
+  assert.deepEqual(table.head, ['Answer', 'Age', 'Sex assigned at birth', 'Participants', '% of age group']);
+  const ages = [...new Set(table.rows.slice(0, -1).map((r) => r[1]))];
+  assert.ok(ages.length >= 5 && ages.includes('30-39') && ages.includes('50-59'), `the age groups: ${ages}`);
+  assert.ok(table.rows.slice(0, -1).every((r) => r[0] === answers[0] && /^\d+(\.\d)?%$|^$/.test(r[4])), JSON.stringify(table.rows));
+  assert.equal(table.rows.at(-1)[0], 'All answers');
+  assertDisclosedCounts(table);
+  // Another answer: the chart redraws for it.
+  await picker.selectOption(answers[1]);
+  await p.waitForFunction((sel) => document.querySelector(sel)?.dataset.state === 'ready'
+    && document.querySelector(sel).shadowRoot.querySelector('canvas')?.getAttribute('aria-label').includes('—'), selector);
+  await p.waitForFunction(([sel, answer]) => document.querySelector(sel).shadowRoot.querySelector('canvas')
+    .getAttribute('aria-label').includes(`“${answer}”`), [selector, answers[1]]);
+  table = await chartTable(p, selector);
+  assert.ok(table.rows.slice(0, -1).every((r) => r[0] === answers[1]), JSON.stringify(table.rows));
+  assertDisclosedCounts(table);
+  // Every chart of the survey drawn from at most one public request per question (and the page's own):
+  // within the default burst of the rate limit (30).
+  const publicRequests = p.requests.filter((u) => u.includes('/api/public/v1/'));
+  assert.ok(publicRequests.length <= 30, `${publicRequests.length} public requests:\n${publicRequests.join('\n')}`);
+  assert.deepEqual(p.requests.filter((u) => u.includes('/api/v1/')), [], 'the Data Browser reads public data only');
+  assert.deepEqual(await axeViolations(p), []);
+  await first.screenshot({ path: screenshotPath('public-survey-age-sex-1280') });
+  await p.getByRole('button', { name: /Embed this chart: .*Answers by age \+ sex/ }).first().click();
+  const element = await p.locator('#snippet-element').inputValue();
+  const iframe = await p.locator('#snippet-iframe').inputValue();
+  assert.match(element, /<cohortlens-chart [^>]*question="\d+"[^>]*statistic="answersByAgeSex"[^>]*answer="[^"]+"/);
+  assert.match(iframe, /embed\.html\?element=chart&amp;question=\d+&amp;statistic=answersByAgeSex&amp;[^"]*answer=/);
+  await p.keyboard.press('Escape');
+  await p.setViewportSize({ width: 390, height: 900 });
+  await p.waitForTimeout(600);
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
+  assert.deepEqual(await axeViolations(p), []);
+  await first.screenshot({ path: screenshotPath('public-survey-age-sex-390') });
+  assert.deepEqual(p.errors, []);
+  await p.close();
+  // Pasted on another origin, the element and the iframe draw the same chart.
+  writeFileSync(join(f.pages, 'age-sex.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>A survey answer by age and sex</title><link rel="icon" href="data:,"></head><body><h1>Survey</h1>\n${element}\n${iframe}\n</body></html>`);
+  const guide = await open(`${f.origin.url}age-sex.html`);
+  await guide.frameLocator('iframe').locator('cohortlens-chart').waitFor({ timeout: 60_000 });
+  states = await settled(guide);
+  assert.equal(states.length, 2);
+  for (const s of states) assert.ok(s.state === 'ready' && s.inked > 2000 && s.label.includes(`“${answers[1]}”`), JSON.stringify(s));
+  const [inPage, inFrame] = [await chartTable(guide, 'cohortlens-chart'), await chartTable(guide.frames()[1], 'cohortlens-chart')];
+  assert.deepEqual(inFrame.rows, inPage.rows, 'the iframe draws what the element draws');
+  assert.deepEqual(inPage.rows, table.rows, 'the pasted chart is the one on the Data Browser page');
+  assertDisclosedCounts(inFrame);
+  assert.deepEqual(guide.requests.filter((u) => u.includes('/api/v1/')), [], 'an embed never requests /api/v1/… (no row, no table)');
+  assert.deepEqual(guide.errors, []);
+  assert.deepEqual(await axeViolations(guide), []);
+  await guide.close();
+});
