@@ -78,6 +78,11 @@ thead th { font-weight: 600; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .source { display: block; margin-top: 6px; font-size: 12px; color: #5a6478; }
+.body { position: relative; }
+.tip { position: absolute; z-index: 1; pointer-events: none; background: #1d2433; color: #fff; font-size: 13px;
+  line-height: 1.35; padding: 4px 8px; border-radius: 4px; white-space: nowrap; box-shadow: 0 1px 4px rgb(0 0 0 / 0.25); }
+.tip[hidden] { display: none; }
+.tip b { font-weight: 600; }
 `;
 
 /** What the elements share: attributes, the shadow root, the server, failures. */
@@ -174,9 +179,27 @@ class CohortlensChart extends PublicElement {
     const statistic = this.getAttribute('statistic') ?? 'ageSex';
     const height = Math.min(Math.max(Number(this.getAttribute('height')) || 320, 160), 1200);
     // The chart draws its own title (the attribute, else the table's).
-    this.show(`<canvas role="img"></canvas><div class="sr"></div>
+    this.show(`<canvas role="img"></canvas><div class="tip" aria-hidden="true" hidden></div><div class="sr"></div>
       <a class="source" href="${this.text(this.browserLink())}" target="_blank" rel="noopener">Source: cohortlens Data Browser (public aggregates)</a>`);
     const canvas = this.body.querySelector('canvas');
+    const tip = this.body.querySelector('.tip');
+    let marks = [];
+    // A tooltip over the bar under the pointer: what it is, its count, its percent (e.g. "% of
+    // age group"); the data table below says the same to a screen reader.
+    const point = (event) => {
+      const mark = marks.find((m) => event.offsetX >= m.x && event.offsetX <= m.x + m.width
+        && event.offsetY >= m.y - 2 && event.offsetY <= m.y + m.height);
+      if (!mark) { tip.hidden = true; return; }
+      tip.innerHTML = mark.lines.map((l, i) => (i === 0 ? `<b>${this.text(l)}</b>` : this.text(l))).join('<br>');
+      tip.hidden = false;
+      const x = canvas.offsetLeft + event.offsetX;
+      const left = x + 12 + tip.offsetWidth <= this.body.clientWidth ? x + 12 : Math.max(0, x - 12 - tip.offsetWidth);
+      tip.style.left = `${left}px`;
+      tip.style.top = `${Math.max(0, canvas.offsetTop + event.offsetY - tip.offsetHeight - 8)}px`;
+    };
+    canvas.addEventListener('pointermove', point);
+    canvas.addEventListener('pointerdown', point);
+    canvas.addEventListener('pointerleave', () => { tip.hidden = true; });
     const paint = () => {
       const width = Math.max(Math.round(this.body.clientWidth || 480), 200);
       const ratio = window.devicePixelRatio || 1;
@@ -191,6 +214,7 @@ class CohortlensChart extends PublicElement {
       if (answer) spec.options = { answer };
       const summary = JSON.parse(wasm.drawChart(canvas, JSON.stringify(spec), JSON.stringify(table), ratio));
       canvas.setAttribute('aria-label', summary.label);
+      marks = summary.marks ?? [];
       this.body.querySelector('.sr').innerHTML = `<table><caption>${this.text(summary.title)}</caption>
         <thead><tr>${summary.columns.map((c) => `<th scope="col">${this.text(c)}</th>`).join('')}</tr></thead>
         <tbody>${summary.rows.map((r) => `<tr>${r.map((c) => `<td>${this.text(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;

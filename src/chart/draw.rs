@@ -119,7 +119,16 @@ pub(super) struct Layout {
     pub preferred_height: f64,
     /// Whether a `bar` chart came out horizontal.
     pub horizontal: bool,
+    /// Where each bar (or stack segment) is, for the page's tooltips.
+    pub marks: Vec<Mark>,
     ops: Vec<Op>,
+}
+
+/// A drawn bar: its rectangle (device pixels) and its cell, `cells[category][series]`.
+pub(super) struct Mark {
+    pub rect: [f64; 4],
+    pub category: usize,
+    pub series: usize,
 }
 
 /// Text placement shorthands.
@@ -204,6 +213,7 @@ struct Ctx<'a> {
     s: f64,
     measure: &'a dyn Measure,
     ops: Vec<Op>,
+    marks: Vec<Mark>,
 }
 
 impl Ctx<'_> {
@@ -231,6 +241,11 @@ impl Ctx<'_> {
         if rect[2] - rect[0] >= 0.5 && rect[3] - rect[1] >= 0.5 {
             self.ops.push(Op::Fill { rect, color });
         }
+    }
+
+    /// Records where the bar of `cells[category][series]` is.
+    fn mark(&mut self, rect: [f64; 4], category: usize, series: usize) {
+        self.marks.push(Mark { rect, category, series });
     }
 
     fn hatch(&mut self, rect: [f64; 4], color: RGBColor) {
@@ -482,6 +497,7 @@ impl Ctx<'_> {
                     if let Some(v) = cell.count.value() {
                         let (y0, y1) = (y_of(sum + v as f64), y_of(sum));
                         self.fill([x, y0, x + w, y1], color);
+                        self.mark([x, y0, x + w, y1], i, j);
                         // The count and its percent where they fit the segment, else the count.
                         let fits = |label: &String| self.width(label, SMALL, false) <= w - self.px(4.0);
                         let label = Some(value_label(cell, chart.percent))
@@ -505,6 +521,7 @@ impl Ctx<'_> {
                     if cell.as_ref().is_some_and(|c| c.count.value().is_none()) {
                         let y1 = y_of(sum) - stubs;
                         self.hatch([x, y1 - stub, x + w, y1], series_color(chart, j));
+                        self.mark([x, y1 - stub, x + w, y1], i, j);
                         stubs += stub;
                     }
                 }
@@ -523,6 +540,7 @@ impl Ctx<'_> {
                         plot_bottom - stub
                     }
                 };
+                self.mark([x, bar_top, x + w, plot_bottom], i, j);
                 if labels_fit {
                     let at = (x + w / 2.0, bar_top - self.px(SMALL * 0.7));
                     self.text(at, value_label(cell, chart.percent), SMALL, INK, CENTER_MID);
@@ -695,6 +713,7 @@ impl Ctx<'_> {
                     plot_left + stub
                 }
             };
+            self.mark([plot_left, y - bar / 2.0, end, y + bar / 2.0], i, j);
             if labelled {
                 self.text((end + self.px(4.0), y), value_label(cell, chart.percent), SMALL, INK, LEFT_MID);
             }
@@ -715,7 +734,7 @@ impl Layout {
         s: f64,
         measure: &dyn Measure,
     ) -> Layout {
-        let mut c = Ctx { s, measure, ops: Vec::new() };
+        let mut c = Ctx { s, measure, ops: Vec::new(), marks: Vec::new() };
         let pad = c.px(PAD);
         let (left, right) = (pad, width - pad);
         let inner = (right - left).max(1.0);
@@ -759,7 +778,7 @@ impl Layout {
             c.text((left, fy), line, SMALL, MUTED, LEFT_TOP);
             fy += c.px(SMALL * LINE);
         }
-        Layout { width, height, preferred_height, horizontal, ops: c.ops }
+        Layout { width, height, preferred_height, horizontal, marks: c.marks, ops: c.ops }
     }
 
     /// Paints the layout on `area` (white background first).

@@ -387,6 +387,8 @@ pub struct Chart {
     cells: Vec<Vec<Option<Cell>>>,
     category_axis: String,
     percent: bool,
+    /// What a cell's percent is of (none: a preview's counts have no percent).
+    percent_of: Option<PercentOf>,
     policy: Policy,
     footnote: String,
     columns: Vec<String>,
@@ -419,6 +421,25 @@ pub struct ChartSummary {
     pub height: f64,
     /// The height the chart needs at this width to lay out without crowding, in CSS pixels.
     pub preferred_height: f64,
+    /// Each bar (or stack segment) drawn and what it shows, for the page's tooltips.
+    pub marks: Vec<ChartMark>,
+}
+
+/// A bar of a drawn chart: where it is (CSS pixels from the chart's top left) and its tooltip's
+/// lines, e.g. `["Female, 30-39", "340 participants", "54.8% of age group"]`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct ChartMark {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+    /// What the bar is (category, and series when there are several), its count, its percent.
+    pub lines: Vec<String>,
 }
 
 /// A count as a chart shows it: the number with thousands separators, or the policy's label.
@@ -734,6 +755,7 @@ impl Chart {
             cells,
             category_axis,
             percent,
+            percent_of: Some(table.percent_of),
             policy: table.policy,
             footnote: footnote(&table.total, slice.as_deref(), percent.then_some(table.percent_of), note),
             columns,
@@ -782,6 +804,7 @@ impl Chart {
             cells,
             category_axis: String::new(),
             percent: false,
+            percent_of: None,
             policy: preview.total.policy(),
             footnote: format!(
                 "Cohort: {} participants; each group and item is counted on its own. {}",
@@ -864,7 +887,45 @@ impl Chart {
             width: layout.width / ratio,
             height: layout.height / ratio,
             preferred_height: (layout.preferred_height / ratio).ceil(),
+            marks: layout
+                .marks
+                .iter()
+                .map(|m| ChartMark {
+                    x: m.rect[0] / ratio,
+                    y: m.rect[1] / ratio,
+                    width: (m.rect[2] - m.rect[0]) / ratio,
+                    height: (m.rect[3] - m.rect[1]) / ratio,
+                    lines: self.mark_lines(m.category, m.series),
+                })
+                .collect(),
         }
+    }
+
+    /// A bar's tooltip: what it is, its count as shown, and its percent and of what (the Data
+    /// Browser's "% of age group").
+    fn mark_lines(&self, category: usize, series: usize) -> Vec<String> {
+        let name = match self.series.get(series) {
+            Some(s) if self.series.len() > 1 && self.kind != ChartKind::Preview => {
+                format!("{s}, {}", self.categories[category])
+            }
+            _ => self.categories[category].clone(),
+        };
+        let Some(cell) = self.cells.get(category).and_then(|row| row.get(series)).and_then(Option::as_ref)
+        else {
+            return vec![name];
+        };
+        let mut lines = vec![name, format!("{} participants", shown(&cell.count))];
+        let of = match self.percent_of {
+            Some(PercentOf::Group) => "of age group",
+            Some(PercentOf::Answered) => "of the question's participants",
+            Some(PercentOf::Row) => "of the participants of that group",
+            Some(PercentOf::Total) => "of the total",
+            None => "",
+        };
+        if let Some(p) = cell.percent.filter(|_| !of.is_empty()) {
+            lines.push(format!("{} {of}", percent_text(p)));
+        }
+        lines
     }
 }
 

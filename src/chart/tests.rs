@@ -494,6 +494,17 @@ fn one_answer_of_answers_by_age_and_sex_is_stacked_by_age_group() {
         summary.footnote
     );
     assert!(summary.footnote.contains("Percentages are of the age group"), "{}", summary.footnote);
+    // Each segment has a tooltip where it is drawn: the sex and age group, the count, the percent
+    // of the age group.
+    assert_eq!(summary.marks.len(), 21);
+    let segment = &series[0][0];
+    let mark = summary.marks.iter().find(|m| (m.x - segment.x).abs() < 1.0 && (m.y - segment.y).abs() < 1.0);
+    let mark = mark.unwrap_or_else(|| panic!("no mark at {segment:?}: {:?}", summary.marks));
+    assert_close(mark.height, segment.h, 1.0, "the mark is the segment");
+    assert_eq!(
+        mark.lines,
+        ["Female, 18-29".to_owned(), format!("{n} participants"), format!("{pct:.1}% of age group")]
+    );
     // options.answer picks another answer; an answer the table has not is an error naming those it has.
     let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
     let (p, summary, _) = svg_of(ChartKind::StackedBar, &table, options);

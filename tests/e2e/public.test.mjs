@@ -3,7 +3,8 @@
 // every embed and the iframe; no embed ever requests /api/v1/tables/; a snippet copied from the
 // Data Browser page works pasted into a page on the other origin; an unreachable server is said
 // plainly with a link to the Data Browser; axe-core finds no serious or critical violation on the
-// Data Browser page and the guide; the embed's whole download is at most 250 KB gzipped;
+// Data Browser page and the guide; the survey explorer draws a picked answer by age and sex
+// (with tooltips), embedded the same as element and iframe; the embed's whole download is at most 250 KB gzipped;
 // screenshots at 1280 and 390 px.
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
@@ -343,6 +344,20 @@ test('the survey explorer draws Answers by age + sex for a picked answer, within
   assert.ok(table.rows.slice(0, -1).every((r) => r[0] === answers[0] && /^\d+(\.\d)?%$|^$/.test(r[4])), JSON.stringify(table.rows));
   assert.equal(table.rows.at(-1)[0], 'All answers');
   assertDisclosedCounts(table);
+  // Hovering a segment shows its tooltip: sex and age group, participants, percent of the age group.
+  await p.locator(selector).scrollIntoViewIfNeeded();
+  const box = await p.locator(selector).locator('canvas').boundingBox();
+  const tip = p.locator(selector).locator('.tip');
+  let shown = '';
+  for (let y = box.y + box.height * 0.3; y < box.y + box.height * 0.85 && !shown; y += 8) {
+    for (let x = box.x + 60; x < box.x + box.width - 10 && !shown; x += 12) {
+      await p.mouse.move(x, y);
+      if (await tip.isVisible()) shown = await tip.innerText();
+    }
+  }
+  assert.match(shown, /^(Female|Male|Other), \d\d-\d\d\n(≤ 20|[\d,]+) participants\n\d+(\.\d)?% of age group$/, shown);
+  await p.mouse.move(0, 0);
+  assert.ok(await tip.isHidden(), 'the tooltip goes with the pointer');
   // Another answer: the chart redraws for it.
   await picker.selectOption(answers[1]);
   await p.waitForFunction((sel) => document.querySelector(sel)?.dataset.state === 'ready'
