@@ -134,7 +134,7 @@ function questionBox(question, statistic, table) {
   return box;
 }
 
-/** A question of the survey explorer: its name, then a chart of each statistic published for it. */
+/** A question of the survey explorer: its name, then a chart of each statistic the public API has for it. */
 async function showQuestion(manifest, question, into) {
   const section = document.createElement('section');
   section.className = 'question';
@@ -148,8 +148,10 @@ async function showQuestion(manifest, question, into) {
     const path = `surveys/questions/${encodeURIComponent(question.conceptId)}`;
     const { statistics } = await getJson(path);
     shareTables(path, statistics);
-    const listed = manifest.question ?? Object.keys(statistics);
-    for (const statistic of listed.filter((s) => statistics[s])) {
+    // The question's statistics in the manifest's order, then any the manifest does not list.
+    const order = manifest.question ?? [];
+    const rank = (name) => (order.includes(name) ? order.indexOf(name) : order.length);
+    for (const statistic of Object.keys(statistics).sort((a, b) => rank(a) - rank(b))) {
       charts.append(questionBox(question, statistic, statistics[statistic]));
     }
   } catch (error) {
