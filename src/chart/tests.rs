@@ -505,6 +505,20 @@ fn one_answer_of_answers_by_age_and_sex_is_stacked_by_age_group() {
         mark.lines,
         ["Female, 18-29".to_owned(), format!("{n} participants"), format!("{pct:.1}% of age group")]
     );
+    // Marks are in CSS pixels at any pixel ratio: drawn at 2 device pixels per CSS pixel, where
+    // they are at 1.
+    let chart = Chart::of_table(ChartKind::StackedBar, &table, None, &ChartOptions::default()).unwrap();
+    let (_, at_one) = chart.svg(Some(640.0), Some(400.0)).unwrap();
+    let mut out = String::new();
+    let backend = plotters::prelude::SVGBackend::with_string(&mut out, (1280, 800));
+    let at_two = chart.draw(backend, 2.0, &EmbeddedFont::new()).unwrap();
+    assert_eq!(at_two.marks.len(), at_one.marks.len());
+    for (a, b) in at_two.marks.iter().zip(&at_one.marks) {
+        assert_close(a.x, b.x, 1.0, "x");
+        assert_close(a.y + a.height, b.y + b.height, 1.0, "bottom");
+        assert_close(a.width, b.width, 1.0, "width");
+        assert_eq!(a.lines, b.lines);
+    }
     // options.answer picks another answer; an answer the table has not is an error naming those it has.
     let options = ChartOptions { answer: Some("Poor".into()), ..Default::default() };
     let (p, summary, _) = svg_of(ChartKind::StackedBar, &table, options);
