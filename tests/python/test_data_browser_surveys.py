@@ -105,6 +105,16 @@ def test_numeric_answers(binary, synthetic):
         assert {r["labels"][0] for r in table["rows"]} == {str(n) for n in range(11)}, table["name"]
 
 
+def test_answers_by_state_spread_over_the_states(binary, synthetic):
+    """The synthetic PII State answers spread a question's answers over many states, each row's
+    percent a share of the answer's states."""
+    by_state, = run_stats(binary, synthetic, [{"kind": "dataBrowser", "chart": "surveyAnswers",
+                                              "questionConceptId": 1585857, "breakdown": "state"}])
+    assert by_state["dimensions"] == ["Answer", "State"] and by_state["percentOf"] == "group"
+    assert {r["labels"][1] for r in by_state["rows"]} >= {"California", "New York", "Puerto Rico"}, by_state
+    assert any(0 < r["percent"] < 100 for r in by_state["rows"]), by_state
+
+
 def test_the_survey_tables_are_not_trivial(binary, synthetic):
     """The synthetic surveys exercise the rules: several surveys, answers with several sexes and
     age groups, and percents below 100 (Lifestyle: Smoking: 100 Cigs Lifetime, 1585857)."""
