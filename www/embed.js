@@ -14,8 +14,7 @@ const HERE = new URL('.', import.meta.url);
 /** The default chart kind of each published statistic. */
 const KINDS = {
   sex: 'bar', age: 'bar', ageSex: 'groupedBar', values: 'histogram', sources: 'bar', domains: 'bar',
-  answers: 'bar', answersBySex: 'groupedBar', answersByAge: 'groupedBar', answersByState: 'groupedBar',
-  sexAtBirth: 'bar', gender: 'bar',
+  answers: 'bar', answersBySex: 'groupedBar', answersByAge: 'groupedBar', sexAtBirth: 'bar', gender: 'bar',
   race: 'bar', ethnicity: 'bar', raceEthnicity: 'bar',
 };
 
@@ -139,7 +138,7 @@ class PublicElement extends HTMLElement {
 }
 
 /** `<cohortlens-chart concept="ID" statistic="sex|age|ageSex|values|sources" kind="bar" height="320" title="…">`;
- * `question="ID"` (statistic `answers`, `answersBySex`, `answersByAge`, `answersByState`) or `fitbit="TILE"` (statistic `year`, `sex`, `age`, `ageSex`) instead of `concept`. */
+ * `question="ID"` (statistic `answers`, `answersBySex`, `answersByAge`) or `fitbit="TILE"` (statistic `year`, `sex`, `age`, `ageSex`) instead of `concept`. */
 class CohortlensChart extends PublicElement {
   get what() { return 'chart'; }
 
