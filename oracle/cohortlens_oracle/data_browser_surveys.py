@@ -1,7 +1,8 @@
 """The Data Browser's survey counts, reproduced in DuckDB SQL from its script.
 
 Written from `public-api/db-cdr/generate-cdr/generate-survey-counts.sh` (the `survey_observation`
-table, analyses 3000 `Survey`, 3110, 3111, 3112, 3115, 3320, 3321) and
+table, analyses 3000 `Survey`, 3110, 3111, 3112, 3115, 3118, 3320, 3321, each with its
+`value_as_number` query) and
 `run-achilles-queries.sh` (the `survey_age_gender_stratum` view), not from cohortlens. The one
 input the Data Browser has and a dataset does not, `survey_metadata`, is built from the
 vocabulary as docs/statistics.md says: a survey is a concept of class `Module` (PFHH, 43529712,
@@ -14,7 +15,8 @@ Each function returns the expected raw table as `(rows, total)`, a row being
 
 import os
 
-from cohortlens_oracle.data_browser import AGE_STRATUM, STRATUM_SQL
+from cohortlens_oracle.data_browser import AGE_STRATUM, LOCATION_STRATUM, STRATUM_SQL
+from cohortlens_oracle.data_browser_values import _setup as setup_bq_macros
 
 PFHH = 43529712
 RACE_QUESTION = 1586140
@@ -27,6 +29,7 @@ class Surveys:
     def __init__(self, db):
         self.db = db
         q = db.q
+        setup_bq_macros(db.con)
         path = os.path.join(db.dir, "concept_ancestor.parquet")
         q(f"CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT * FROM read_parquet('{path}')"
           if os.path.exists(path) else "CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT "
@@ -41,7 +44,7 @@ class Surveys:
         # survey_observation: the observation rows of the questions (of persons of the dataset),
         # with the script's one rewritten answer.
         q("CREATE OR REPLACE TEMP TABLE sv_observation AS SELECT o.person_id, "
-          "o.observation_source_concept_id, o.observation_date, "
+          "o.observation_source_concept_id, o.observation_date, o.value_as_number, "
           "CASE WHEN o.observation_source_concept_id = 1585729 AND o.value_source_concept_id = 1585730 "
           "THEN 903626 ELSE o.value_source_concept_id END AS value_source_concept_id "
           "FROM db_observation o JOIN db_person p ON p.person_id = o.person_id "
@@ -51,6 +54,13 @@ class Surveys:
         q(f"CREATE OR REPLACE TEMP TABLE sv_rows AS SELECT o.*, p.gender_concept_id AS gender, "
           f"{STRATUM_SQL.format(a=age)} AS age_stratum FROM sv_observation o "
           f"JOIN db_birth p ON p.person_id = o.person_id")
+
+        # Analysis 3118's state_information: each PII State answer's `us-` code (an answer whose
+        # name has no "PII State: " gives the script a NULL location, which is not shown).
+        q("CREATE OR REPLACE TEMP VIEW sv_state AS SELECT ob.person_id, lower(concat('us-', "
+          "regexp_extract(c.concept_name, 'PII State: (.*)', 1))) AS location "
+          "FROM db_observation ob JOIN db_concept c ON ob.value_source_concept_id = c.concept_id "
+          "WHERE ob.observation_source_concept_id = 1585249 AND c.concept_name LIKE '%PII State: %'")
 
     def name(self, concept_id):
         return self.db.concept_name(concept_id)
@@ -94,15 +104,27 @@ class Surveys:
                 rows.append(([self.name(qid), str(qid)], n, None))
         return rows, self.survey_count(survey)
 
-    # Analyses 3110 / 3111 / 3112 / 3115: the answer rows, joined to the answer's concept.
-    def answer_counts(self, question, by):
+    # Analyses 3110 / 3111 / 3112 / 3115 / 3118: the answer rows joined to the answer's concept,
+    # then (the script's second query of each) the rows with a number >= 0 and no answer concept,
+    # grouped by the number and labelled by its CAST AS STRING. BigQuery's `NaN >= 0` is false
+    # (DuckDB orders NaN above every number, hence the isnan test). Each row is
+    # `((kind, key), label, *by, count)`: kind 0 an answer concept by id, 1 a number by value.
+    def answer_counts(self, question, by, join=""):
         cols = "".join(f", {c}" for c in by)
-        return self.db.q(
-            f"SELECT o.value_source_concept_id, c.concept_name{cols}, count(DISTINCT o.person_id) "
-            f"FROM sv_rows o JOIN db_concept c ON c.concept_id = o.value_source_concept_id "
+        concepts = self.db.q(
+            f"SELECT 0, o.value_source_concept_id, c.concept_name{cols}, count(DISTINCT o.person_id) "
+            f"FROM sv_rows o JOIN db_concept c ON c.concept_id = o.value_source_concept_id {join} "
             f"WHERE o.observation_source_concept_id = ? AND o.observation_source_concept_id > 0 "
             f"AND o.value_source_concept_id > 0 AND o.observation_source_concept_id != {RACE_QUESTION} "
             f"GROUP BY o.value_source_concept_id, c.concept_name{cols}", [question])
+        numbers = self.db.q(
+            f"SELECT 1, o.value_as_number, bq_str(o.value_as_number){cols}, count(DISTINCT o.person_id) "
+            f"FROM sv_rows o {join} WHERE o.observation_source_concept_id = ? "
+            f"AND o.observation_source_concept_id > 0 AND o.value_as_number >= 0 "
+            f"AND NOT isnan(o.value_as_number) "
+            f"AND (o.value_source_concept_id = 0 OR o.value_source_concept_id IS NULL) "
+            f"GROUP BY o.value_as_number{cols}", [question])
+        return [((kind, key), *rest) for kind, key, *rest in concepts + numbers]
 
     def answers(self, question, breakdown=None):
         total = self.question_count(question)
@@ -121,6 +143,10 @@ class Surveys:
             rows = sorted((a, s, name, n) for a, name, s, n in self.answer_counts(question, ["age_stratum"])
                           if s in AGE_STRATUM)
             return [([name, AGE_STRATUM[s]], n, of.get(s, 0)) for _, s, name, n in rows], total
+        if breakdown == "state":
+            counts = self.answer_counts(question, ["s.location"], "JOIN sv_state s ON s.person_id = o.person_id")
+            rows = sorted((a, LOCATION_STRATUM.get(code, code), name, n) for a, name, code, n in counts)
+            return [([name, state], n, None) for _, state, name, n in rows], total
         assert breakdown == "ageSex", breakdown
         counts = self.answer_counts(question, ["age_stratum", "gender"])
         by = {(a, s, g): n for a, _, s, g, n in counts}

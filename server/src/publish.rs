@@ -32,7 +32,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "3";
+pub const PUBLISH_VERSION: &str = "4";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -109,7 +109,7 @@ pub(crate) struct Events {
     pub runs: Vec<(i32, u32, u32)>,
     /// Visit key ([`NO_VISIT`] for none; empty when all none; read with [`Events::visit`]).
     pub visit: Vec<u32>,
-    /// `value_as_number` (measurement only; NaN for null).
+    /// `value_as_number` (measurement and observation; NaN for null).
     pub value: Numbers,
     /// `value_as_concept_id` (measurement only; empty when all null).
     pub value_concept: Vec<i32>,

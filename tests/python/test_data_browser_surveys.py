@@ -1,7 +1,8 @@
 """The survey charts of the `dataBrowser` family (`cohortlens stats --dataset --raw`) against the
 Data Browser's survey count queries reproduced in DuckDB (`cohortlens_oracle.data_browser_surveys`,
 written from `generate-survey-counts.sh`): every raw cell, denominator, disclosed cell and percent
-of every survey, question and answer breakdown, on the synthetic 10k dataset and on Eunomia."""
+of every survey, question and answer breakdown (numeric answers included), on the synthetic 10k
+dataset and on Eunomia (which has no survey answers: every table is empty)."""
 
 import json
 import math
@@ -11,13 +12,14 @@ from cohortlens_oracle.data_browser import DataBrowser
 from cohortlens_oracle.data_browser_surveys import RACE_QUESTION, Surveys
 from test_data_browser_oracle import aou, run_stats
 
-BREAKDOWNS = [None, "sex", "age", "ageSex"]
+BREAKDOWNS = [None, "sex", "age", "ageSex", "state"]
 
 
 def check_disclosed(request, line):
     """Shown cells follow the All of Us rule; percents are the Data Browser's: answers to two
     decimals of the question's participants, sex and age whole percents of the row's
-    denominator, age + sex one decimal of the (answer, age) group."""
+    denominator, age + sex one decimal of the (answer, age) group, state one decimal of the
+    answer's states (the heat map's sum of what it shows)."""
     raw = line["raw"]
     assert line["total"]["value"] == aou(raw["total"])
     assert [r["labels"] for r in line["rows"]] == [r["labels"] for r in raw["rows"]]
@@ -40,7 +42,7 @@ def check_disclosed(request, line):
             assert line["percentOf"] == "row"
             assert row["percent"] == (math.floor(c / o * 100 + 0.5) if o else None), row
         else:
-            group = sum(r["count"]["value"] for r in line["rows"] if r["labels"][:2] == row["labels"][:2])
+            group = sum(r["count"]["value"] for r in line["rows"] if r["labels"][:-1] == row["labels"][:-1])
             assert line["percentOf"] == "group"
             assert row["percent"] == (math.floor(c / group * 100 * 10 + 0.5) / 10 if group else None), row
 
@@ -81,7 +83,36 @@ def test_synthetic_surveys(binary, synthetic, con):
 
 
 def test_eunomia_surveys(binary, parquet_import, con):
+    """Eunomia has no survey concepts nor answers: the tables are empty, and still compared."""
     check_dataset(binary, con, parquet_import.out_dir)
+
+
+PAIN = 2100300170
+
+
+def test_numeric_answers(binary, synthetic):
+    """The synthetic pain score (0-10, `value_as_number`, no answer concept) is answered by
+    numbers labelled as BigQuery writes them, in every breakdown. The pain rows have a NULL
+    answer concept, which the script's `value_source_concept_id != 903096` drops from the
+    question's participants: the total is 0 and the percents are none."""
+    tables = run_stats(binary, synthetic, [
+        {"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": PAIN, "breakdown": b}
+        for b in BREAKDOWNS if b != "state"])
+    answers = tables[0]
+    assert [r["labels"][0] for r in answers["rows"]] == [str(n) for n in range(11)], answers
+    assert answers["total"]["value"] == 0 and all(r["percent"] is None for r in answers["rows"])
+    for table in tables[1:]:
+        assert {r["labels"][0] for r in table["rows"]} == {str(n) for n in range(11)}, table["name"]
+
+
+def test_answers_by_state_spread_over_the_states(binary, synthetic):
+    """The synthetic PII State answers spread a question's answers over many states, each row's
+    percent a share of the answer's states."""
+    by_state, = run_stats(binary, synthetic, [{"kind": "dataBrowser", "chart": "surveyAnswers",
+                                              "questionConceptId": 1585857, "breakdown": "state"}])
+    assert by_state["dimensions"] == ["Answer", "State"] and by_state["percentOf"] == "group"
+    assert {r["labels"][1] for r in by_state["rows"]} >= {"California", "New York", "Puerto Rico"}, by_state
+    assert any(0 < r["percent"] < 100 for r in by_state["rows"]), by_state
 
 
 def test_the_survey_tables_are_not_trivial(binary, synthetic):

@@ -279,7 +279,8 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
     """Every survey, question and Fitbit endpoint (JSON and Arrow) shows no count from 1 to 19;
     the published answers and Fitbit tiles are the DuckDB oracle's counts rounded by `aou`."""
     _, _, manifest = get_json(server, "/api/public/v1/manifest")
-    assert manifest["question"] == ["answers", "answersBySex", "answersByAge", "answersByAgeSex"]
+    assert manifest["question"] == ["answers", "answersBySex", "answersByAge", "answersByAgeSex",
+                                    "answersByState"]
     assert manifest["fitbit"] == ["year", "sex", "age", "ageSex"]
     surveys = manifest["surveys"]
     assert len(surveys) >= 3 and all(s["questions"] for s in surveys)
@@ -305,6 +306,10 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
             assert [(r["labels"], r["count"]["value"]) for r in answers["rows"]] == \
                 [(labels, aou(n)) for labels, n, _ in rows], q
             assert answers["total"]["value"] == aou(total) == q["participants"]["value"]
+            _, _, states = get_json(server, f"/api/public/v1/surveys/questions/{q['conceptId']}/answersByState")
+            rows, _ = oracle.answers(q["conceptId"], "state")
+            assert [(r["labels"], r["count"]["value"]) for r in states["rows"]] == \
+                [(labels, aou(n)) for labels, n, _ in rows], q
     assert questions >= 10
     fitbit = Fitbit(DataBrowser(con, small))
     _, _, tiles = get_json(server, "/api/public/v1/fitbit")
@@ -358,4 +363,4 @@ def test_measurement_concepts_publish_their_values(server, small):
     _, _, body = get_json(server, f"/api/public/v1/concepts/{conditions['concepts'][0]['conceptId']}")
     assert "values" not in body["statistics"]
     manifest = json.loads((small / "public" / "publish.json").read_text())
-    assert manifest["version"] == "3", "a publication without Values or raceEthnicity is stale"
+    assert manifest["version"] == "4", "a publication without numeric survey answers or states is stale"

@@ -71,6 +71,16 @@ fn days(batches: &[RecordBatch], column: &str) -> Vec<Option<i32>> {
         .collect()
 }
 
+fn texts(batches: &[RecordBatch], column: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column_by_name(column).unwrap().as_string::<i32>();
+            a.iter().map(|s| s.unwrap_or_default().to_owned()).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn floats(batches: &[RecordBatch], column: &str) -> Vec<Option<f64>> {
     batches
         .iter()
@@ -391,6 +401,18 @@ fn surveys_are_stored_the_all_of_us_way() {
     assert!(answered(1585838) == 300, "everyone answers gender identity in The Basics");
     assert!(answered(1585857) > 250, "most answer the Lifestyle smoking question");
     assert!(value.contains(&Some(903096)), "some questions are skipped");
+    assert_eq!(answered(1585249), 300, "everyone answers PII State once");
+    let states: BTreeSet<i32> = (concept.iter().zip(&value_source))
+        .filter(|(c, _)| **c == Some(1585249))
+        .filter_map(|(_, v)| *v)
+        .collect();
+    assert!(states.len() >= 8, "the states vary: {states:?}");
+    let c = read(&dir, "concept");
+    let (ids, names) = (ints(&c, "concept_id"), texts(&c, "concept_name"));
+    for state in states {
+        let name = &names[ids.iter().position(|&i| i == Some(state)).unwrap()];
+        assert!(name.starts_with("PII State: ") && name.len() == 13, "{name}");
+    }
 }
 
 #[test]
@@ -440,16 +462,16 @@ fn reference_date_is_explicit_and_never_before_the_data_ends() {
 /// `cohortlens generate --persons 300 --seed 42 --out d && sha256sum d/*.parquet`.)
 const MAIN_SEED_42_HASHES: [(&str, &str); 15] = [
     ("activity_summary", "33618034641e638f1ebfac5e67c8f8132d5b8a05d50a12522de052164272d171"),
-    ("concept", "bdb38bc8cba467777156dfa22fc03cad0a5ec12d42604fb137e106e4c36de92d"),
-    ("concept_ancestor", "266bab9033d48a0db77d535dbdb68782fbcb4dc0035894b050d6136b4f4dec29"),
-    ("concept_relationship", "7e5ca544ccda2f19c111a28a0a44085a7e87f5815a50fdfd57eba3e5f2b5befb"),
+    ("concept", "a745ff6ab3961ec6cdb9db7bbe81626fe817cb8cf681ee8532fdb047b19e6824"),
+    ("concept_ancestor", "c988a4a52d4aa82ab57d95a08229b36a8ee18749dafdb1ed2c843392bdacb3aa"),
+    ("concept_relationship", "3dbe43d3399a996c71d8925300bc757167384cda79a55a48546a010c70995b09"),
     ("condition_occurrence", "357b4ea5e7e2afb33d0ac47037405b21b6d7521c6053de6e040535abc3069b6a"),
     ("death", "e2ab64754b6d8ea94f919c4cbd23541e74151065eb83b1ac34ec0467eb93b192"),
     ("device_exposure", "8376d5d55171c6bf4e2a8b091b6e77887fb7fe920946c6030031d6e8f80d26aa"),
     ("drug_exposure", "4fabc8de2b7636a19a291a841b270a2c026745f2c7932fbea8fd7585363f9cf2"),
     ("heart_rate_summary", "263b1cbb579c751e0cbe54b1a5e4c0ca7782ccd4f9598214923f5116785269c5"),
     ("measurement", "b26b793c6f2a148fc09e9588af1752043c26aceeadcb43a171c2e98bdffac9b6"),
-    ("observation", "547678f0de42f7946eca95232f00c458caa28fd88620eb57e857aef9d8217ead"),
+    ("observation", "7a663c8f2eb5fb503b26bd6dd7c1f853f4cf364e0ff2fb5d1483ad1c9723deb0"),
     ("observation_period", "c05dacdb8fcf2e8fa0d9e46f8d0f10f76f9b58d7c185d6a3804bf6e97309198a"),
     ("person", "8d9b73bf51f7a123d461d97a54cc470227a5898e4f0d6a65d1fd425ce1a49a6d"),
     ("procedure_occurrence", "3a55b8e28db392c4d6dd68bc8fb458d2cad43c85548c49dbf38f816460144ae0"),

@@ -1,6 +1,6 @@
 //! The survey explorer's and the Fitbit tiles' published tables (docs/public.md): the surveys
-//! and their questions (listed in the manifest), each question's answers alone and by sex, age
-//! and age + sex, and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
+//! and their questions (listed in the manifest), each question's answers alone and by sex, age,
+//! age + sex and state, and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
 //! charts over the whole dataset, disclosed under [`POLICY`].
 
 use cohortlens::engine::Engine;
@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use super::{POLICY, PublicTable, PublishError};
 
 /// The statistics of every question page: (API name, breakdown).
-pub const QUESTION_STATISTICS: [(&str, Option<SurveyBreakdown>); 4] = [
+pub const QUESTION_STATISTICS: [(&str, Option<SurveyBreakdown>); 5] = [
     ("answers", None),
     ("answersBySex", Some(SurveyBreakdown::Sex)),
     ("answersByAge", Some(SurveyBreakdown::Age)),
     ("answersByAgeSex", Some(SurveyBreakdown::AgeSex)),
+    ("answersByState", Some(SurveyBreakdown::State)),
 ];
 
 /// The breakdowns of every Fitbit tile: (API name, breakdown).

@@ -1,5 +1,5 @@
 //! The Location tab (`run-achilles-queries.sh` analysis 3108): participants with a concept by
-//! the state of their PII State answer.
+//! the state of their PII State answer; the same states break a survey's answers down (3118).
 
 use std::collections::BTreeMap;
 
@@ -79,7 +79,7 @@ const STATES: [(&str, &str); 59] = [
 impl Stats<'_> {
     /// Each person's locations: `us-` and the lower-cased text after "PII State: " in the name
     /// of their answers to the PII State question (the script's `state_information`).
-    fn db_locations(&self) -> BTreeMap<u32, Vec<String>> {
+    pub(super) fn db_locations(&self) -> BTreeMap<u32, Vec<String>> {
         let obs = self.index.events(EventTable::Observation);
         let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
         obs.by_source.rows(PII_STATE).each(|r| {
@@ -91,22 +91,32 @@ impl Stats<'_> {
         out
     }
 
-    pub(super) fn db_location(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, domain);
-        let rows = self.db_concept_rows(&t, concept)?;
-        let persons =
-            distinct(rows.iter().map(|&r| t.person(r)).filter(|&p| self.member.contains(p)).collect());
-        let locations = self.db_locations();
+    /// Persons by the name of each state they answered ([`Self::db_locations`]) (an unknown code named by itself;
+    /// a person in every state answered), by name: the script's join on `state_information`
+    /// with `AchillesAnalysisService.setLocationStratumNameMap`'s names.
+    pub(super) fn db_by_state(
+        locations: &BTreeMap<u32, Vec<String>>,
+        persons: &[u32],
+    ) -> BTreeMap<String, Vec<u32>> {
         let mut by_state: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        for &p in &persons {
+        for &p in persons {
             for code in locations.get(&p).into_iter().flatten() {
                 let name = STATES.iter().find(|(c, _)| c == code).map_or(code.as_str(), |(_, n)| n);
                 by_state.entry(name.to_owned()).or_default().push(p);
             }
         }
+        by_state.into_iter().map(|(state, group)| (state, distinct(group))).collect()
+    }
+
+    pub(super) fn db_location(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
+        let t = EhrTable::new(self.vocab, self.index, domain);
+        let rows = self.db_concept_rows(&t, concept)?;
+        let persons =
+            distinct(rows.iter().map(|&r| t.person(r)).filter(|&p| self.member.contains(p)).collect());
+        let by_state = Self::db_by_state(&self.db_locations(), &persons);
         let out = by_state
             .into_iter()
-            .map(|(state, group)| TallyRow::new(vec![state], self.tally(distinct(group))))
+            .map(|(state, group)| TallyRow::new(vec![state], self.tally(group)))
             .collect();
         Ok(self.table("data_browser_location", "Location".to_owned(), &["State"], out, self.tally(persons)))
     }

@@ -107,10 +107,11 @@ pub enum DataBrowserRequest {
         /// The survey (a `Module` concept).
         survey_concept_id: i32,
     },
-    /// A question's answers (analysis 3110: persons by `value_source_concept_id` above 0),
-    /// each a percent (two decimals) of the question's participants (the total); with a
-    /// breakdown, every answer by sex, age at the answer or age + sex (analyses 3111, 3112,
-    /// 3115, with their denominators 3320 and 3321).
+    /// A question's answers (analysis 3110: persons by `value_source_concept_id` above 0, then
+    /// by `value_as_number` for rows with no answer concept, labelled as BigQuery writes the
+    /// number), each a percent (two decimals) of the question's participants (the total); with
+    /// a breakdown, every answer by sex, age at the answer, age + sex or state (analyses 3111,
+    /// 3112, 3115, 3118, with the denominators 3320 and 3321).
     SurveyAnswers {
         /// The question (`observation_source_concept_id`).
         question_concept_id: i32,

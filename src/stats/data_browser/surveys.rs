@@ -1,6 +1,7 @@
 //! The survey charts (`generate-survey-counts.sh`): the surveys and their participants (analysis
 //! 3000, stratum 3 `Survey`), a survey's questions, and a question's answers (3110) by sex
-//! (3111 over 3320), by age at the survey (3112 over 3321) and by age + sex (3115).
+//! (3111 over 3320), by age at the survey (3112 over 3321), by age + sex (3115) and by state
+//! (3118); answers are concepts or numbers (the script's `value_as_number` queries).
 //!
 //! The survey tree comes from the vocabulary, not from the Data Browser's `survey_metadata`
 //! table: a survey is a concept of class `Module`, its questions the concepts of class
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::values::bq_string;
 use super::{age_label, sex_label};
 use crate::cdm::EventTable;
 use crate::columns::NULL_I32;
@@ -46,6 +48,10 @@ pub enum SurveyBreakdown {
     /// By age group at the answer × Male, Female, Other (analysis 3115), each cell a percent
     /// (one decimal) of the answer's age group.
     AgeSex,
+    /// By the state of the participant's PII State answers (analysis 3118: a participant in
+    /// every state answered), each cell a percent (one decimal) of the answer's states, as the
+    /// Data Browser's heat map shows it.
+    State,
 }
 
 impl Stats<'_> {
@@ -112,6 +118,39 @@ impl Stats<'_> {
             });
         }
         rows
+    }
+
+    /// A question's answers in scope, each with its rows: the answers that are concepts
+    /// (`value_source_concept_id` above 0 and in the vocabulary; analysis 3110's first query),
+    /// labelled by name, by id; then the numeric answers (`value_as_number >= 0` with no answer
+    /// concept, 0 or NULL; the `value_as_number` queries of 3110, 3111, 3112, 3115, 3118),
+    /// labelled by the number as BigQuery's `CAST(FLOAT64 AS STRING)` writes it (the script's
+    /// group by the number), by value.
+    fn db_answer_rows(&self, obs: &Events, question: i32) -> Vec<(String, Vec<usize>)> {
+        let mut concepts: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+        let mut numbers: BTreeMap<String, (f64, Vec<usize>)> = BTreeMap::new();
+        if question > 0 {
+            obs.by_source.rows(question).each(|r| {
+                if !self.member.contains(obs.person[r]) {
+                    return;
+                }
+                match (Self::db_answer(obs, question, r), obs.value(r)) {
+                    (a, _) if a > 0 && self.vocab.concept(a).is_some() => {
+                        concepts.entry(a).or_default().push(r)
+                    }
+                    (0 | NULL_I32, x) if x >= 0.0 => {
+                        numbers.entry(bq_string(x)).or_insert_with(|| (x, Vec::new())).1.push(r);
+                    }
+                    _ => {}
+                }
+            });
+        }
+        let mut numbers: Vec<(String, (f64, Vec<usize>))> = numbers.into_iter().collect();
+        numbers.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
+        let name = |a: i32| self.vocab.concept(a).map_or_else(String::new, |c| c.name.clone());
+        (concepts.into_iter().map(|(a, rows)| (name(a), rows)))
+            .chain(numbers.into_iter().map(|(label, (_, rows))| (label, rows)))
+            .collect()
     }
 
     /// Survey or question `id` checked: in the vocabulary and of the class.
@@ -189,22 +228,14 @@ impl Stats<'_> {
         }
         let obs = self.index.events(EventTable::Observation);
         let answered = self.db_question_rows(question);
-        // The answer rows (3110): an answer above 0 that is a concept; by answer id.
-        let mut answers: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        obs.by_source.rows(question).each(|r| {
-            let a = Self::db_answer(obs, question, r);
-            if a > 0 && self.vocab.concept(a).is_some() && self.member.contains(obs.person[r]) {
-                answers.entry(a).or_default().push(r);
-            }
-        });
-        let name = |a: i32| self.vocab.concept(a).map_or_else(String::new, |c| c.name.clone());
+        let answers = self.db_answer_rows(obs, question);
         let persons_of = |rows: &[usize]| distinct(rows.iter().map(|&r| obs.person[r]).collect());
         let total = self.tally(persons_of(&answered));
         let title = self.vocab.concept(question).map_or_else(String::new, |c| c.name.clone());
         let table = match breakdown {
             None => {
                 let rows = (answers.iter())
-                    .map(|(&a, rows)| TallyRow::new(vec![name(a)], self.tally(persons_of(rows))))
+                    .map(|(a, rows)| TallyRow::new(vec![a.clone()], self.tally(persons_of(rows))))
                     .collect();
                 let table = self.table("data_browser_survey_answers", title, &["Answer"], rows, total);
                 TallyTable { percent_of: PercentOf::Answered, ..table }
@@ -212,7 +243,7 @@ impl Stats<'_> {
             Some(SurveyBreakdown::Sex) => {
                 let of = self.db_by_sex(&persons_of(&answered));
                 let mut out = Vec::new();
-                for (&a, rows) in &answers {
+                for (a, rows) in &answers {
                     let mut by_sex: Vec<(String, TallyRow)> = (self.db_by_sex(&persons_of(rows)).into_iter())
                         .map(|(g, group)| {
                             let label = if g == NULL_I32 {
@@ -223,7 +254,7 @@ impl Stats<'_> {
                             let of =
                                 of.get(&g).map_or_else(Tally::default, |d| self.tally(d.iter().copied()));
                             let row = TallyRow {
-                                labels: vec![name(a), label.clone()],
+                                labels: vec![a.clone(), label.clone()],
                                 tally: self.tally(group),
                                 of: Some(of),
                             };
@@ -245,12 +276,12 @@ impl Stats<'_> {
             Some(SurveyBreakdown::Age) => {
                 let of = self.db_by_stratum_at_rows(obs, answered.iter().copied());
                 let mut out = Vec::new();
-                for (&a, rows) in &answers {
+                for (a, rows) in &answers {
                     for (s, group) in self.db_by_stratum_at_rows(obs, rows.iter().copied()) {
                         let Some(age) = age_label(s) else { continue };
                         let of = of.get(&s).map_or_else(Tally::default, |d| self.tally(d.iter().copied()));
                         out.push(TallyRow {
-                            labels: vec![name(a), age.to_owned()],
+                            labels: vec![a.clone(), age.to_owned()],
                             tally: self.tally(group),
                             of: Some(of),
                         });
@@ -267,14 +298,14 @@ impl Stats<'_> {
             }
             Some(SurveyBreakdown::AgeSex) => {
                 let mut out = Vec::new();
-                for (&a, rows) in &answers {
+                for (a, rows) in &answers {
                     for (s, persons) in self.db_by_stratum_at_rows(obs, rows.iter().copied()) {
                         let Some(age) = age_label(s) else { continue };
                         let by_sex = self.db_by_sex(&persons);
                         for (sex, gender) in [("Male", 8507), ("Female", 8532), ("Other", 0)] {
                             let group = by_sex.get(&gender).map_or(&[][..], Vec::as_slice);
                             out.push(TallyRow::new(
-                                vec![name(a), age.to_owned(), sex.to_owned()],
+                                vec![a.clone(), age.to_owned(), sex.to_owned()],
                                 self.tally(group.iter().copied()),
                             ));
                         }
@@ -284,6 +315,23 @@ impl Stats<'_> {
                     "data_browser_survey_answers_age_sex",
                     format!("{title} by age when the survey was taken and sex"),
                     &["Answer", "Age", "Sex assigned at birth"],
+                    out,
+                    total,
+                );
+                TallyTable { percent_of: PercentOf::Group, ..table }
+            }
+            Some(SurveyBreakdown::State) => {
+                let locations = self.db_locations();
+                let mut out = Vec::new();
+                for (a, rows) in &answers {
+                    for (state, group) in Self::db_by_state(&locations, &persons_of(rows)) {
+                        out.push(TallyRow::new(vec![a.clone(), state], self.tally(group)));
+                    }
+                }
+                let table = self.table(
+                    "data_browser_survey_answers_state",
+                    format!("{title} by state"),
+                    &["Answer", "State"],
                     out,
                     total,
                 );

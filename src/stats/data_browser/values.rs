@@ -18,10 +18,20 @@ use crate::stats::{StatError, Stats, distinct};
 const MORE_BINS: i32 = 15;
 
 /// BigQuery's `CAST(x AS STRING)` of a FLOAT64: `%.15g`, or `%.17g` when that does not read
-/// back as `x`; zero unsigned.
+/// back as `x`; zero unsigned; "inf", "-inf", "nan" for the others.
 pub(crate) fn bq_string(x: f64) -> String {
     if x == 0.0 {
         return "0".to_owned();
+    }
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "nan"
+        } else if x > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        }
+        .to_owned();
     }
     let short = format_g(x, 15);
     if short.parse::<f64>().ok() == Some(x) { short } else { format_g(x, 17) }
@@ -393,6 +403,9 @@ mod tests {
             (0.1 + 0.2, "0.30000000000000004"),
             (1.0 / 3.0, "0.33333333333333331"),
             (2.0 / 3.0, "0.66666666666666663"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
         ];
         for (x, text) in cases {
             assert_eq!(bq_string(x), text, "{x:?}");

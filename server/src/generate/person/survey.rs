@@ -1,6 +1,6 @@
 //! Survey answers: The Basics, Lifestyle and Overall Health, with skips and "prefer not to
 //! answer", as `observation` rows the All of Us way (question in the source concept, answer in
-//! the value source concept).
+//! the value source concept); and the state of residence (PII State), from a stream of its own.
 
 use super::*;
 
@@ -194,4 +194,38 @@ impl Sim<'_> {
             self.ask(q, day, micros, Reply::Answer(&q.answers[i]));
         }
     }
+}
+
+/// The state streams' ids: this bit set on the person's index (main streams are the bare
+/// indexes, the Fitbit detail streams have bit 63).
+const STATE_STREAM: u64 = 1 << 62;
+const _: () = assert!(crate::generate::MAX_PERSONS < STATE_STREAM);
+
+/// The participant's answer to PII State (1585249) at enrollment, after their other rows, drawn
+/// from a stream of its own so that no other table changes: one of the states, a few states
+/// more likely than the others.
+pub(super) fn state_answer(
+    seed: u64,
+    index: u64,
+    person_id: i64,
+    enroll: i32,
+    out: &mut Vec<ObservationRow>,
+) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(STATE_STREAM | index);
+    let states = vocab::Q_PII_STATE.answers;
+    let i = (rng.random::<f64>().powi(2) * states.len() as f64) as usize;
+    let a = &states[i.min(states.len() - 1)];
+    out.push(ObservationRow {
+        person_id,
+        concept: vocab::Q_PII_STATE.id,
+        date: enroll,
+        micros: i64::from(enroll) * DAY_MICROS + 8 * HOUR_MICROS,
+        type_concept: vocab::SURVEY_TYPE,
+        value_number: None,
+        value_concept: Some(a.id),
+        visit: None,
+        source_value: vocab::Q_PII_STATE.code,
+        value_source_value: Some(a.code),
+    });
 }

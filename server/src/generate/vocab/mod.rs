@@ -275,6 +275,10 @@ pub(super) fn build() -> Vocabulary {
             }
         }
     }
+    v.add_simple(Q_PII_STATE.id, Q_PII_STATE.name, ("Observation", "PPI", "Question"), Q_PII_STATE.code, &[]);
+    for ans in Q_PII_STATE.answers {
+        add_answer(&mut v, ans);
+    }
     v.add_simple(
         TOBACCO_STATUS.id,
         TOBACCO_STATUS.name,

@@ -370,6 +370,29 @@ pub(in crate::generate) static OVERALL_HEALTH: Survey = Survey {
 
 pub(super) const SURVEYS: &[&Survey] = &[&THE_BASICS, &LIFESTYLE, &OVERALL_HEALTH];
 
+/// The state of residence (PII State, the real question 1585249): a question under no survey,
+/// answered once at enrollment by a state whose answer is named "PII State: XX", as the All of
+/// Us vocabulary names them (the Data Browser's Location rule reads the code after it).
+pub(in crate::generate) static Q_PII_STATE: Question = Question {
+    id: 1585249,
+    code: "StreetAddress_PIIState",
+    name: "PII State",
+    answers: &[
+        a(2_100_300_201, "PIIState_CA", "PII State: CA"),
+        a(2_100_300_202, "PIIState_TX", "PII State: TX"),
+        a(2_100_300_203, "PIIState_FL", "PII State: FL"),
+        a(2_100_300_204, "PIIState_NY", "PII State: NY"),
+        a(2_100_300_205, "PIIState_PA", "PII State: PA"),
+        a(2_100_300_206, "PIIState_IL", "PII State: IL"),
+        a(2_100_300_207, "PIIState_AZ", "PII State: AZ"),
+        a(2_100_300_208, "PIIState_MA", "PII State: MA"),
+        a(2_100_300_209, "PIIState_WI", "PII State: WI"),
+        a(2_100_300_210, "PIIState_MI", "PII State: MI"),
+        a(2_100_300_211, "PIIState_AL", "PII State: AL"),
+        a(2_100_300_212, "PIIState_PR", "PII State: PR"),
+    ],
+};
+
 /// EHR observation: tobacco smoking status (LOINC 72166-2) with its LOINC answers.
 pub(in crate::generate) static TOBACCO_STATUS: Question = Question {
     id: 2_100_700_001,

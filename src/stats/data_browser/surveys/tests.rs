@@ -196,3 +196,133 @@ fn bad_survey_requests_say_what_to_ask() {
     );
     assert!(bad.is_err(), "an unknown breakdown is refused");
 }
+
+const PAIN: i32 = 104;
+const PII_STATE: i32 = 1_585_249;
+
+/// Survey 100 with question 104 (Pain) answered by numbers: person 1 7.0 (no answer concept),
+/// 2 2.5 (answer concept 0), 3 -1 (not an answer), 4 7.0, 5 NaN, 6 7.0 with answer Yes (an
+/// answer concept: counted as Yes). PII State: 1 "NY", 2 "CA" and "NY", 4 an answer without
+/// "PII State: ", 6 "ZZ" (a code the map does not name).
+fn numeric_engine() -> Engine {
+    let mut store = Store::default();
+    let concepts = [
+        (SURVEY, "Lifestyle", "Module"),
+        (PAIN, "Pain", "Question"),
+        (PII_STATE, "PII State", "Question"),
+        (YES, "Yes", "Answer"),
+        (301, "PII State: NY", "Answer"),
+        (302, "PII State: CA", "Answer"),
+        (303, "Somewhere", "Answer"),
+        (304, "PII State: ZZ", "Answer"),
+    ];
+    store.insert(table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|_| "Observation"))
+            .texts("vocabulary_id", concepts.map(|_| "PPI"))
+            .texts("concept_class_id", concepts.map(|c| c.2))
+            .texts("concept_code", concepts.map(|_| "x")),
+    ));
+    let ancestry = [(SURVEY, SURVEY, 0), (SURVEY, PAIN, 1)];
+    store.insert(table(
+        Fixture::new("concept_ancestor")
+            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
+            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
+            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
+            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
+    ));
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5, 6])
+            .ints("year_of_birth", [Some(1950); 6])
+            .ints("month_of_birth", [Some(1); 6])
+            .ints("day_of_birth", [Some(1); 6])
+            .ints(
+                "gender_concept_id",
+                [Some(8_532), Some(8_507), Some(8_532), Some(0), Some(8_507), Some(8_507)],
+            )
+            .ints("race_concept_id", [Some(0); 6])
+            .ints("ethnicity_concept_id", [Some(0); 6]),
+    ));
+    let rows = [
+        (1, PAIN, None, Some(7.0)),
+        (2, PAIN, Some(0), Some(2.5)),
+        (3, PAIN, None, Some(-1.0)),
+        (4, PAIN, None, Some(7.0)),
+        (5, PAIN, None, Some(f64::NAN)),
+        (6, PAIN, Some(YES), Some(7.0)),
+        (1, PII_STATE, Some(301), None),
+        (2, PII_STATE, Some(302), None),
+        (2, PII_STATE, Some(301), None),
+        (4, PII_STATE, Some(303), None),
+        (6, PII_STATE, Some(304), None),
+    ];
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("person_id", rows.map(|r| r.0))
+            .ints("observation_concept_id", rows.map(|_| Some(0)))
+            .ints("observation_source_concept_id", rows.map(|r| Some(r.1)))
+            .ints("value_source_concept_id", rows.map(|r| r.2))
+            .floats("value_as_number", rows.map(|r| r.3))
+            .days("observation_date", rows.map(|_| Some(18_262))),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+#[test]
+fn numeric_answers_are_labelled_as_bigquery_writes_numbers_after_the_concept_answers() {
+    let e = numeric_engine();
+    let answers = |breakdown: serde_json::Value| {
+        stat(
+            &e,
+            json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": PAIN, "breakdown": breakdown}),
+        )
+        .unwrap()
+    };
+    let t = answers(json!(null));
+    // -1 and NaN are not >= 0; person 6's 7.0 has an answer concept, so it counts as Yes.
+    assert_eq!(raw(&t), [(vec!["Yes"], 1, None), (vec!["2.5"], 1, None), (vec!["7"], 2, None)]);
+    // Participants: 2 (answer 0) and 6 (Yes); a NULL answer is not `!= 903096`.
+    assert_eq!(t.total.raw(), 2);
+    let by_sex = answers(json!("sex"));
+    assert_eq!(
+        raw(&by_sex),
+        [
+            (vec!["Yes", "Male"], 1, Some(2)),
+            (vec!["2.5", "Male"], 1, Some(2)),
+            (vec!["7", "Female"], 1, Some(0)),
+            (vec!["7", "Other"], 1, Some(0)),
+        ]
+    );
+    let by_age = answers(json!("age"));
+    assert_eq!(raw(&by_age).iter().map(|r| r.0[0]).collect::<Vec<_>>(), ["Yes", "2.5", "7"]);
+    assert_eq!(raw(&answers(json!("ageSex"))).len(), 3 * 3);
+}
+
+#[test]
+fn answers_by_state_count_every_state_answered_and_are_shares_of_the_answer() {
+    let t = stat(
+        &numeric_engine(),
+        json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": PAIN, "breakdown": "state"}),
+    )
+    .unwrap();
+    // Person 4 answered no state; person 6's "us-zz" is not in the map: shown as its code.
+    assert_eq!(
+        raw(&t),
+        [
+            (vec!["Yes", "us-zz"], 1, None),
+            (vec!["2.5", "California"], 1, None),
+            (vec!["2.5", "New York"], 1, None),
+            (vec!["7", "New York"], 1, None),
+        ]
+    );
+    assert_eq!(
+        (t.dimensions.clone(), t.percent_of),
+        (vec!["Answer".to_owned(), "State".to_owned()], PercentOf::Group)
+    );
+    let shown = Policy::Aou.disclose_table(&t);
+    let percents: Vec<Option<f64>> = shown.rows.iter().map(|r| r.percent).collect();
+    assert_eq!(percents, [Some(100.0), Some(50.0), Some(50.0), Some(100.0)], "of the answer's states");
+}
