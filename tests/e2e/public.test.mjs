@@ -441,7 +441,8 @@ test("a data type's list opens with its top 10 concepts as a collapsible bar cha
     assert.ok(n === '≤ 20' || n === '0' || (Number(n) >= 20 && Number(n) % 20 === 0), `a disclosed count: ${count}`);
   }
   assert.deepEqual(await axeViolations(p), []);
-  await p.locator('#results').screenshot({ path: screenshotPath('public-top-concepts-1280') });
+  await p.evaluate(() => document.querySelector('#results').scrollIntoView());
+  await p.screenshot({ path: screenshotPath('public-top-concepts-1280') });
 
   // The collapse button works from the keyboard.
   await toggle.focus();
@@ -495,7 +496,8 @@ test("a data type's list opens with its top 10 concepts as a collapsible bar cha
   await p.waitForTimeout(600);
   assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
   assert.deepEqual(await axeViolations(p), []);
-  await p.locator('#results').screenshot({ path: screenshotPath('public-top-concepts-390') });
+  await p.evaluate(() => document.querySelector('#results').scrollIntoView());
+  await p.screenshot({ path: screenshotPath('public-top-concepts-390') });
   await p.setViewportSize({ width: 1280, height: 900 });
 
   // A search across data types: the same chart of its matches.
