@@ -13,6 +13,18 @@ const HERE = new URL('.', import.meta.url);
 
 /** The default chart kind of the statistics not drawn by their number of dimensions (below). */
 const KINDS = { values: 'histogram' };
+/** The statistic of a domain's (or a search's) top concepts, drawn from the public concept search. */
+const TOP_CONCEPTS = 'topConcepts';
+/** Most concepts a top-concepts chart shows (the Data Browser's "Top 10"). */
+export const TOP_SIZE = 10;
+/** Most concepts one search of the Data Browser page (and a top-concepts chart) reads. */
+const SEARCH_LIMIT = 100;
+/** The data types (the public API's domains): plural and singular names. */
+export const DOMAINS = {
+  condition: ['Conditions', 'Condition'], drug: ['Drug exposures', 'Drug exposure'],
+  procedure: ['Procedures', 'Procedure'], observation: ['Observations', 'Observation'],
+  measurement: ['Labs and measurements', 'Lab or measurement'],
+};
 /** The default chart kind of a table by its number of dimensions: a bar per row, a bar per
  * value of the second dimension in each group of the first, one answer's age × sex stacked
  * (answersByAgeSex, as the Data Browser draws it). */
@@ -56,6 +68,48 @@ export function share(url, body) {
   answers.set(new URL(url).href, Promise.resolve(body));
 }
 
+/** The public concept search of `search` text in `domain` (either may be empty), relative to the public API. */
+export function conceptSearch(search, domain) {
+  const params = new URLSearchParams({ q: search ?? '', limit: SEARCH_LIMIT });
+  if (domain) params.set('domain', domain);
+  return `concepts?${params}`;
+}
+
+/** Concepts of a search answer by disclosed count, most participants first (equal counts keep
+ * the answer's order; a withheld count last). */
+export function byParticipants(concepts) {
+  return [...concepts].sort((a, b) => (b.participants.value ?? -1) - (a.participants.value ?? -1));
+}
+
+/** A top-concepts chart's title, as the Data Browser words it: "Top 10 Conditions by Descending
+ * Participant Counts" ("Top 1 Condition …" for one). */
+export function topConceptsTitle(n, domain, search) {
+  const [plural, singular] = DOMAINS[domain] ?? ['concepts', 'concept'];
+  const matching = search ? ` matching “${search}”` : '';
+  return `Top ${n} ${n === 1 ? singular : plural}${matching} by Descending Participant Counts`;
+}
+
+/**
+ * The top concepts of a search answer (`{policy, concepts}`) as a disclosed table the chart
+ * module draws as horizontal bars, each labelled "name (VOCABULARY-CODE)" as the Data Browser's:
+ * the first TOP_SIZE by disclosed count, their counts as the public API disclosed them. The
+ * total is the domain's participants (the snapshot's `domains` table), or the dataset's.
+ * Returns `{table, concepts}` (the concepts in the table's order).
+ */
+export function topConceptsTable(found, domains, domain, search) {
+  const concepts = byParticipants(found.concepts).slice(0, TOP_SIZE);
+  const row = domains.rows.find((r) => r.labels[0].toLowerCase() === domain);
+  const table = {
+    name: 'top_concepts',
+    title: topConceptsTitle(concepts.length, domain, search),
+    policy: found.policy,
+    dimensions: ['Concept'],
+    rows: concepts.map((c) => ({ labels: [`${c.name} (${c.vocabulary}-${c.code})`], count: c.participants, percent: null })),
+    total: row?.count ?? domains.total,
+  };
+  return { table, concepts };
+}
+
 const STYLE = `
 :host { all: initial; display: block; box-sizing: border-box; contain: content;
   font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2433;
@@ -79,15 +133,17 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .source { display: block; margin-top: 6px; font-size: 12px; color: #5a6478; }
 .body { position: relative; }
+.sr:focus-within { position: static; width: auto; height: auto; overflow: visible; clip-path: none; white-space: normal; }
 .tip { position: absolute; z-index: 1; pointer-events: none; background: #1d2433; color: #fff; font-size: 13px;
-  line-height: 1.35; padding: 4px 8px; border-radius: 4px; white-space: nowrap; box-shadow: 0 1px 4px rgb(0 0 0 / 0.25); }
+  line-height: 1.35; padding: 4px 8px; border-radius: 4px; max-width: min(24em, 100%); box-shadow: 0 1px 4px rgb(0 0 0 / 0.25); }
 .tip[hidden] { display: none; }
 .tip b { font-weight: 600; }
 `;
 
 /** What the elements share: attributes, the shadow root, the server, failures. */
 class PublicElement extends HTMLElement {
-  static observedAttributes = ['server', 'concept', 'question', 'fitbit', 'statistic', 'answer', 'kind', 'height', 'title'];
+  static observedAttributes = ['server', 'concept', 'question', 'fitbit', 'domain', 'search', 'statistic', 'answer', 'kind',
+    'height', 'title'];
 
   constructor() {
     super();
@@ -109,10 +165,16 @@ class PublicElement extends HTMLElement {
 
   api(path) { return new URL(`api/public/v1/${path}`, this.server).href; }
 
-  /** The Data Browser page for this element's subject. */
-  browserLink() {
-    const concept = this.getAttribute('concept');
-    return new URL(`browser.html${concept ? `#concept/${encodeURIComponent(concept)}` : ''}`, this.server).href;
+  /** The Data Browser page for this element's subject: a concept, a concept's page (`concept`
+   * given), or a search (a top-concepts chart). */
+  browserLink(concept = this.getAttribute('concept')) {
+    if (concept) return new URL(`browser.html#concept/${encodeURIComponent(concept)}`, this.server).href;
+    if (this.getAttribute('statistic') === TOP_CONCEPTS) {
+      const params = new URLSearchParams({ q: this.getAttribute('search') ?? '' });
+      if (this.getAttribute('domain')) params.set('domain', this.getAttribute('domain'));
+      return new URL(`browser.html#search/${params}`, this.server).href;
+    }
+    return new URL('browser.html', this.server).href;
   }
 
   show(html) { this.body.innerHTML = html; }
@@ -158,7 +220,10 @@ class PublicElement extends HTMLElement {
  * `age`, `ageSex`) instead of `concept`. `answer="TEXT"` (an answer as the question's tables
  * label it, e.g. `answer="Excellent"`) picks the answer that a three-way table — answersByAgeSex,
  * answer × age × sex — draws: its age groups stacked by sex, with each sex's percent of the age
- * group in the data table (default: the answer with most participants). */
+ * group in the data table (default: the answer with most participants).
+ * `statistic="topConcepts" domain="condition" search="TEXT"` (either may be left out): the
+ * Data Browser's top 10 concepts by participants, as horizontal bars; each bar and each name of
+ * its data table opens the concept's Data Browser page; without `height`, as high as it needs. */
 class CohortlensChart extends PublicElement {
   get what() { return 'chart'; }
 
@@ -173,25 +238,69 @@ class CohortlensChart extends PublicElement {
     return this.api(`snapshot/${encodeURIComponent(statistic)}`);
   }
 
+  /** The table to draw: `{table}`, with `concepts` (those of its rows) for top concepts. */
+  async table() {
+    if (this.getAttribute('statistic') !== TOP_CONCEPTS) return { table: await getJson(this.tableUrl()) };
+    const domain = this.getAttribute('domain') ?? '';
+    const search = (this.getAttribute('search') ?? '').trim();
+    const [found, domains] = await Promise.all([getJson(this.api(conceptSearch(search, domain))),
+      getJson(this.api('snapshot/domains'))]);
+    return topConceptsTable(found, domains, domain, search);
+  }
+
+  /** Whether `href` is this very page (the Data Browser showing the element): then it opens in place. */
+  static here(href) {
+    const url = new URL(href);
+    return url.origin === location.origin && url.pathname === location.pathname && url.search === location.search;
+  }
+
+  /** Opens a concept's Data Browser page: in place on the Data Browser page, else in a new tab. */
+  openConcept(concept) {
+    const href = this.browserLink(concept.conceptId);
+    if (CohortlensChart.here(href)) location.hash = new URL(href).hash;
+    else window.open(href, '_blank', 'noopener');
+  }
+
+  /** A cell of the data table; a concept's name (top concepts) is a link to its page. */
+  cell(text, concept) {
+    if (!concept) return this.text(text);
+    const href = this.browserLink(concept.conceptId);
+    const target = CohortlensChart.here(href) ? '' : ' target="_blank" rel="noopener"';
+    return `<a href="${this.text(href)}"${target}>${this.text(text)}</a>`;
+  }
+
   async draw(current) {
-    const [table, wasm] = await Promise.all([getJson(this.tableUrl()), chartEngine()]);
+    const [{ table, concepts }, wasm] = await Promise.all([this.table(), chartEngine()]);
     if (!current()) return;
     const statistic = this.getAttribute('statistic') ?? 'ageSex';
-    const height = Math.min(Math.max(Number(this.getAttribute('height')) || 320, 160), 1200);
+    if (concepts?.length === 0) {
+      this.show(`${this.heading()}<p class="status">No concept with participants matches${this.getAttribute('search')
+        ? ` “${this.text(this.getAttribute('search'))}”` : ''}.
+        <a href="${this.text(this.browserLink())}" target="_blank" rel="noopener">Search the Data Browser</a></p>`);
+      return;
+    }
+    // Top concepts take the height they need unless the attribute sets one.
+    const fits = concepts && !this.getAttribute('height');
+    const clamp = (h) => Math.min(Math.max(Math.round(h), 160), 1200);
+    let height = clamp(Number(this.getAttribute('height')) || 320);
     // The chart draws its own title (the attribute, else the table's).
     this.show(`<canvas role="img"></canvas><div class="tip" aria-hidden="true" hidden></div><div class="sr"></div>
       <a class="source" href="${this.text(this.browserLink())}" target="_blank" rel="noopener">Source: cohortlens Data Browser (public aggregates)</a>`);
     const canvas = this.body.querySelector('canvas');
     const tip = this.body.querySelector('.tip');
     let marks = [];
+    /** The bar under the pointer, if any. */
+    const hit = (event) => marks.find((m) => event.offsetX >= m.x && event.offsetX <= m.x + m.width
+      && event.offsetY >= m.y - 2 && event.offsetY <= m.y + m.height);
     // A tooltip over the bar under the pointer: what it is, its count, its percent (e.g. "% of
     // age group"); the data table below says the same to a screen reader.
     const point = (event) => {
-      const mark = marks.find((m) => event.offsetX >= m.x && event.offsetX <= m.x + m.width
-        && event.offsetY >= m.y - 2 && event.offsetY <= m.y + m.height);
+      const mark = hit(event);
+      canvas.style.cursor = mark && concepts ? 'pointer' : '';
       if (!mark) { tip.hidden = true; return; }
       tip.innerHTML = mark.lines.map((l, i) => (i === 0 ? `<b>${this.text(l)}</b>` : this.text(l))).join('<br>');
       tip.hidden = false;
+      tip.style.left = '0px';
       const x = canvas.offsetLeft + event.offsetX;
       const left = x + 12 + tip.offsetWidth <= this.body.clientWidth ? x + 12 : Math.max(0, x - 12 - tip.offsetWidth);
       tip.style.left = `${left}px`;
@@ -200,30 +309,49 @@ class CohortlensChart extends PublicElement {
     canvas.addEventListener('pointermove', point);
     canvas.addEventListener('pointerdown', point);
     canvas.addEventListener('pointerleave', () => { tip.hidden = true; });
+    // A top concept's bar opens its page (the marks are the bars, one per row in the table's order).
+    if (concepts) {
+      canvas.addEventListener('click', (event) => {
+        const at = marks.indexOf(hit(event));
+        if (at >= 0 && concepts[at]) this.openConcept(concepts[at]);
+      });
+    }
     const paint = () => {
       const width = Math.max(Math.round(this.body.clientWidth || 480), 200);
       const ratio = window.devicePixelRatio || 1;
-      canvas.style.height = `${height}px`;
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
       const kind = this.getAttribute('kind') ?? KINDS[statistic] ?? KINDS_BY_DIMENSIONS[table.dimensions?.length] ?? 'bar';
       const spec = { kind, data: {} };
       const title = this.getAttribute('title');
       if (title) spec.title = title;
       const answer = this.getAttribute('answer');
       if (answer) spec.options = { answer };
-      const summary = JSON.parse(wasm.drawChart(canvas, JSON.stringify(spec), JSON.stringify(table), ratio));
+      const drawAt = (h) => {
+        canvas.style.height = `${h}px`;
+        canvas.width = Math.round(width * ratio);
+        canvas.height = Math.round(h * ratio);
+        return JSON.parse(wasm.drawChart(canvas, JSON.stringify(spec), JSON.stringify(table), ratio));
+      };
+      let summary = drawAt(height);
+      if (fits && clamp(summary.preferredHeight) !== height) {
+        height = clamp(summary.preferredHeight);
+        summary = drawAt(height);
+      }
       canvas.setAttribute('aria-label', summary.label);
       marks = summary.marks ?? [];
-      this.body.querySelector('.sr').innerHTML = `<table><caption>${this.text(summary.title)}</caption>
+      // Redrawn, the data table keeps the keyboard's place in it.
+      const sr = this.body.querySelector('.sr');
+      const focused = [...sr.querySelectorAll('a')].indexOf(this.root.activeElement);
+      sr.innerHTML = `<table><caption>${this.text(summary.title)}</caption>
         <thead><tr>${summary.columns.map((c) => `<th scope="col">${this.text(c)}</th>`).join('')}</tr></thead>
-        <tbody>${summary.rows.map((r) => `<tr>${r.map((c) => `<td>${this.text(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+        <tbody>${summary.rows.map((r, i) => `<tr>${r.map((c, j) => `<td>${this.cell(c, j === 0 ? concepts?.[i] : null)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+      if (focused >= 0) sr.querySelectorAll('a')[focused]?.focus();
     };
     paint();
     this.resize?.disconnect();
     let last = this.body.clientWidth;
     this.resize = new ResizeObserver(() => {
-      if (Math.abs(this.body.clientWidth - last) < 4) return;
+      // Hidden (a collapsed section): nothing to draw; shown again at its width, nothing to redraw.
+      if (this.body.clientWidth === 0 || Math.abs(this.body.clientWidth - last) < 4) return;
       last = this.body.clientWidth;
       clearTimeout(this.pending);
       this.pending = setTimeout(() => { try { paint(); } catch (e) { this.fail(e); } }, 120);

@@ -404,3 +404,138 @@ test('the survey explorer draws Answers by age + sex for a picked answer, within
   assert.deepEqual(await axeViolations(guide), []);
   await guide.close();
 });
+
+test("a data type's list opens with its top 10 concepts as a collapsible bar chart; a bar or its table entry opens the concept; it embeds as element and iframe", async () => {
+  // The expected top 10, from the public API itself: most participants first (equal counts in the answer's order).
+  const api = await (await fetch(`${f.server.url}api/public/v1/concepts?q=&domain=condition&limit=100`)).json();
+  const expected = [...api.concepts].sort((a, b) => b.participants.value - a.participants.value).slice(0, 10);
+  assert.equal(expected.length, 10, 'the synthetic data has more than 10 conditions');
+  const label = (c) => `${c.name} (${c.vocabulary}-${c.code})`;
+  const shown = (c) => (/^\d+$/.test(c.participants.label) ? Number(c.participants.label).toLocaleString('en-US') : c.participants.label);
+
+  const p = await open(`${f.server.url}browser.html#search/q=&domain=condition`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const selector = '#top-concepts cohortlens-chart[statistic="topConcepts"]';
+  await p.waitForSelector(selector);
+  const states = await settled(p);
+  const top = states.filter((s) => s.attrs === 'topConcepts');
+  assert.equal(top.length, 1, JSON.stringify(states));
+  assert.ok(top[0].state === 'ready' && top[0].inked > 2000, `a drawn chart: ${JSON.stringify(top)}`);
+  assert.match(top[0].label, /^Horizontal bar chart: Top 10 Conditions by Descending Participant Counts\. 10 bars/);
+  const toggle = p.getByRole('button', { name: 'Top 10 Conditions by Descending Participant Counts', exact: true });
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true', 'open by default');
+  // The list below is in the same order, and the chart's data table is its first 10 with their counts.
+  const list = await p.locator('#results-table tbody tr').evaluateAll((rows) => rows.map((r) => [r.cells[0].textContent, r.cells[3].textContent]));
+  assert.deepEqual(list.slice(0, 10), expected.map((c) => [c.name, shown(c)]));
+  const table = await chartTable(p, selector);
+  assert.deepEqual(table.head, ['Concept', 'Participants']);
+  assert.deepEqual(table.rows.slice(0, -1), expected.map((c) => [label(c), shown(c)]));
+  assert.equal(table.rows.at(-1)[0], 'Total');
+  assertDisclosedCounts(table);
+  // Drawn from what the page already read: one search, the snapshot once.
+  const reads = p.requests.filter((u) => u.includes('/api/public/v1/'));
+  assert.equal(reads.filter((u) => u.includes('/concepts?')).length, 1, reads.join('\n'));
+  assert.deepEqual(reads.filter((u) => u.includes('/snapshot')).map((u) => new URL(u).pathname), ['/api/public/v1/snapshot']);
+  for (const [, count] of table.rows) {
+    const n = count.replaceAll(',', '');
+    assert.ok(n === '≤ 20' || n === '0' || (Number(n) >= 20 && Number(n) % 20 === 0), `a disclosed count: ${count}`);
+  }
+  assert.deepEqual(await axeViolations(p), []);
+  await p.evaluate(() => document.querySelector('#results').scrollIntoView());
+  await p.screenshot({ path: screenshotPath('public-top-concepts-1280') });
+
+  // The collapse button works from the keyboard.
+  await toggle.focus();
+  await p.keyboard.press('Enter');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  assert.ok(await p.locator(selector).isHidden(), 'collapsed');
+  await p.keyboard.press('Space');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  assert.ok(await p.locator(selector).isVisible(), 'open again');
+
+  // From the button, Tab reaches the chart's data table (shown while it has focus); Enter on the
+  // second concept opens its page.
+  await p.keyboard.press('Tab');
+  await p.keyboard.press('Tab');
+  const focused = await p.locator(selector).evaluate((e) => {
+    const a = e.shadowRoot.activeElement;
+    return { text: a?.textContent, visible: a ? a.getBoundingClientRect().width > 10 : false };
+  });
+  assert.deepEqual(focused, { text: label(expected[1]), visible: true });
+  await p.keyboard.press('Enter');
+  await p.waitForSelector('#concept:not([hidden])');
+  assert.equal(new URL(p.url()).hash, `#concept/${expected[1].conceptId}`);
+  assert.equal(await p.locator('#concept-title').textContent(), expected[1].name);
+
+  // Back to the list: clicking the fourth bar (found by its tooltip) opens the fourth concept.
+  await p.goBack();
+  await p.waitForSelector(`${selector}[data-state="ready"]`);
+  await p.locator(selector).scrollIntoViewIfNeeded();
+  const box = await p.locator(selector).locator('canvas').boundingBox();
+  const tip = p.locator(selector).locator('.tip');
+  let at = null;
+  for (let y = box.y + 30; y < box.y + box.height && !at; y += 5) {
+    for (const x of [0.5, 0.55, 0.6].map((share) => box.x + box.width * share)) {
+      if (at) break;
+      await p.mouse.move(x, y);
+      if (await tip.isVisible() && (await tip.innerText()).split('\n')[0] === label(expected[3])) at = { x, y };
+    }
+  }
+  assert.ok(at, 'the fourth bar has a tooltip naming its concept');
+  // Its count as disclosed, and its share of the data type's participants (the total).
+  assert.match(await tip.innerText(), new RegExp(`\\n${shown(expected[3]).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} participants\\n\\d+(\\.\\d)?% of the total$`));
+  await p.mouse.click(at.x, at.y);
+  await p.waitForSelector('#concept:not([hidden])');
+  assert.equal(new URL(p.url()).hash, `#concept/${expected[3].conceptId}`);
+  assert.equal(await p.locator('#concept-title').textContent(), expected[3].name);
+
+  // At 390 px: no sideways scrolling, names wrapped or cut with "…" inside the chart.
+  await p.goBack();
+  await p.waitForSelector(`${selector}[data-state="ready"]`);
+  await p.setViewportSize({ width: 390, height: 900 });
+  await p.waitForTimeout(600);
+  assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling at 390 px');
+  assert.deepEqual(await axeViolations(p), []);
+  await p.evaluate(() => document.querySelector('#results').scrollIntoView());
+  await p.screenshot({ path: screenshotPath('public-top-concepts-390') });
+  await p.setViewportSize({ width: 1280, height: 900 });
+
+  // A search across data types: the same chart of its matches.
+  await p.getByRole('searchbox').fill('a');
+  await p.locator('#domain').selectOption('');
+  await p.getByRole('button', { name: 'Search' }).click();
+  await p.waitForSelector('#top-concepts cohortlens-chart[search="a"][data-state="ready"]');
+  assert.match(await p.locator('#top-title').textContent(), /^Top 10 concepts matching “a” by Descending Participant Counts$/);
+  await p.goBack();
+  await p.waitForSelector(`${selector}[data-state="ready"]`);
+
+  // Embed this chart: element and iframe on another origin draw the same top 10, each entry a link to its concept.
+  await p.getByRole('button', { name: 'Embed this chart: Top 10 Conditions by Descending Participant Counts' }).click();
+  const element = await p.locator('#snippet-element').inputValue();
+  const iframe = await p.locator('#snippet-iframe').inputValue();
+  assert.match(element, /<cohortlens-chart [^>]*statistic="topConcepts"/);
+  assert.match(element, /<cohortlens-chart [^>]*domain="condition"/);
+  assert.match(iframe, /embed\.html\?element=chart&amp;[^"]*statistic=topConcepts/);
+  assert.match(iframe, /embed\.html\?element=chart&amp;[^"]*domain=condition/);
+  await p.keyboard.press('Escape');
+  assert.deepEqual(p.requests.filter((u) => u.includes('/api/v1/')), [], 'the Data Browser reads public data only');
+  assert.deepEqual(p.errors, []);
+  await p.close();
+  writeFileSync(join(f.pages, 'top.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Top conditions</title><link rel="icon" href="data:,"></head><body><h1>Conditions</h1>\n${element}\n${iframe}\n</body></html>`);
+  const guide = await open(`${f.origin.url}top.html`);
+  await guide.frameLocator('iframe').locator('cohortlens-chart').waitFor({ timeout: 60_000 });
+  const pasted = await settled(guide);
+  assert.equal(pasted.length, 2);
+  for (const s of pasted) assert.ok(s.state === 'ready' && s.inked > 2000, JSON.stringify(s));
+  const [inPage, inFrame] = [await chartTable(guide, 'cohortlens-chart'), await chartTable(guide.frames()[1], 'cohortlens-chart')];
+  assert.deepEqual(inPage.rows, table.rows, 'the pasted chart is the one on the Data Browser page');
+  assert.deepEqual(inFrame.rows, table.rows, 'the iframe draws what the element draws');
+  const links = await guide.locator('cohortlens-chart').evaluate((e) => [...e.shadowRoot.querySelectorAll('.sr a')]
+    .map((a) => [a.getAttribute('href'), a.target]));
+  assert.deepEqual(links, expected.map((c) => [`${f.server.url}browser.html#concept/${c.conceptId}`, '_blank']));
+  assert.deepEqual(guide.requests.filter((u) => u.includes('/api/v1/')), [], 'an embed never requests /api/v1/…');
+  assert.deepEqual(guide.errors, []);
+  assert.deepEqual(await axeViolations(guide), []);
+  await guide.close();
+});

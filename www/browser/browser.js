@@ -1,9 +1,12 @@
 // The Data Browser page: the public aggregates only (/api/public/v1/), like the All of Us Data
 // Browser — search across data types with participant counts, a concept page with its charts,
 // the survey explorer and the participant snapshot. Every chart is a <cohortlens-chart>
-// (embed.js) with an "Embed this chart" button giving both snippets.
+// (embed.js) with an "Embed this chart" button giving both snippets; a search (or a data type's
+// list) opens with its top 10 concepts as a collapsible bar chart, as the Data Browser's does.
 
-import { getJson as publicJson, share } from '../embed.js';
+import {
+  DOMAINS as DOMAIN_NAMES, TOP_SIZE, byParticipants, conceptSearch, getJson as publicJson, share, topConceptsTitle,
+} from '../embed.js';
 
 const BASE = new URL('.', location.href);
 const API = new URL('api/public/v1/', BASE);
@@ -31,10 +34,8 @@ const SNAPSHOT_TITLES = {
   race: 'Race', ethnicity: 'Ethnicity',
   raceEthnicity: 'Race / ethnicity (The Basics)', age: 'Age today',
 };
-const DOMAINS = {
-  condition: 'Conditions', drug: 'Drug exposures', procedure: 'Procedures', observation: 'Observations',
-  measurement: 'Labs and measurements',
-};
+/** The data types' names (plural). */
+const DOMAINS = Object.fromEntries(Object.entries(DOMAIN_NAMES).map(([domain, [plural]]) => [domain, plural]));
 
 const $ = (id) => document.getElementById(id);
 
@@ -62,7 +63,9 @@ function snippets(tag, attributes) {
     .map(([k, v]) => ` ${k}="${String(v).replaceAll('&', '&amp;').replaceAll('"', '&quot;')}"`).join('');
   const element = `<script type="module" src="${server}/embed.js"></script>\n<${tag}${attrs}></${tag}>`;
   const query = new URLSearchParams({ element: tag.replace('cohortlens-', ''), ...attributes });
-  const height = Number(attributes.height ?? 320) + (tag === 'cohortlens-chart' ? 90 : 40);
+  // A chart without a height (top concepts) is as high as it needs: about 480 px at most widths.
+  const height = Number(attributes.height ?? (attributes.statistic === 'topConcepts' ? 480 : 320))
+    + (tag === 'cohortlens-chart' ? 90 : 40);
   const title = String(attributes.title ?? 'cohortlens chart').replaceAll('"', '&quot;');
   const iframe = `<iframe src="${server}/embed.html?${query.toString().replaceAll('&', '&amp;')}" title="${title}" width="100%" height="${height}" style="border:0" loading="lazy"></iframe>`;
   return { element, iframe };
@@ -75,6 +78,27 @@ function openEmbedDialog(tag, attributes) {
   $('embed-dialog').showModal();
 }
 
+/** An element `tag` with `attributes`. */
+function embedElement(tag, attributes) {
+  const element = document.createElement(tag);
+  for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, v);
+  return element;
+}
+
+/** The "Embed this chart" button of `element`; `name` is what its accessible name calls the chart. */
+function embedButton(element, name) {
+  const tag = element.localName;
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'embed';
+  button.textContent = tag === 'cohortlens-chart' ? 'Embed this chart' : 'Embed this';
+  button.setAttribute('aria-label', `${button.textContent}: ${name}`);
+  // The element's attributes as they are now (an answer picker changes them).
+  button.addEventListener('click', () => openEmbedDialog(tag, Object.fromEntries(
+    element.getAttributeNames().map((n) => [n, element.getAttribute(n)]))));
+  return button;
+}
+
 /**
  * A box with a heading, the element, and its "Embed this chart" button; `options.level` is the
  * heading's level (3), `options.name` what the button's accessible name calls the chart (the
@@ -85,18 +109,31 @@ function chartBox(heading, tag, attributes, options = {}) {
   box.className = 'chart-box';
   const h = document.createElement(`h${options.level ?? 3}`);
   h.textContent = heading;
-  const element = document.createElement(tag);
-  for (const [k, v] of Object.entries(attributes)) element.setAttribute(k, v);
-  const button = document.createElement('button');
-  button.type = 'button';
-  button.className = 'embed';
-  button.textContent = tag === 'cohortlens-chart' ? 'Embed this chart' : 'Embed this';
-  button.setAttribute('aria-label', `${button.textContent}: ${options.name ?? heading}`);
-  // The element's attributes as they are now (an answer picker changes them).
-  button.addEventListener('click', () => openEmbedDialog(tag, Object.fromEntries(
-    element.getAttributeNames().map((name) => [name, element.getAttribute(name)]))));
-  box.append(h, ...(options.before ?? []), element, button);
+  const element = embedElement(tag, attributes);
+  box.append(h, ...(options.before ?? []), element, embedButton(element, options.name ?? heading));
   return box;
+}
+
+/**
+ * The top concepts of a search (`count` concepts found for `q` in `domain`): the Data Browser's
+ * collapsible "Top 10 … by Descending Participant Counts" bar chart, open on every new search.
+ * The element reads the search answer and the snapshot the page already holds and draws its first
+ * TOP_SIZE concepts by disclosed count; a bar opens its concept.
+ */
+async function showTopConcepts(count, q, domain) {
+  $('top-concepts').hidden = count === 0;
+  if (count === 0) return;
+  // Its total is in the snapshot's tables, which the page reads once (the same request as showSnapshot's).
+  shareTables('snapshot', (await getJson('snapshot')).tables);
+  const title = topConceptsTitle(Math.min(count, TOP_SIZE), domain, q);
+  $('top-title').textContent = title;
+  $('top-toggle').setAttribute('aria-expanded', 'true');
+  $('top-body').hidden = false;
+  const attributes = { statistic: 'topConcepts', title };
+  if (domain) attributes.domain = domain;
+  if (q) attributes.search = q;
+  const element = embedElement('cohortlens-chart', attributes);
+  $('top-body').replaceChildren(element, embedButton(element, title));
 }
 
 /** A question statistic's title: from TITLES, else its name in words ("answersByState" → "Answers by state"). */
@@ -221,12 +258,15 @@ function showFitbit(manifest) {
 }
 
 async function search(q, domain) {
-  say(`Searching for “${q}”…`);
-  const params = new URLSearchParams({ q, limit: 100 });
-  if (domain) params.set('domain', domain);
-  const found = await getJson(`concepts?${params}`);
+  say(q ? `Searching for “${q}”…` : `Loading the concepts${domain ? ` of ${DOMAINS[domain] ?? domain}` : ""}…`);
+  const found = await getJson(conceptSearch(q, domain));
+  // Most participants first, as the Data Browser lists them (the API ranks exact matches first).
+  const concepts = byParticipants(found.concepts);
+  await showTopConcepts(concepts.length, q, domain);
+  if (domain) $('results-table').dataset.domain = domain;
+  else delete $('results-table').dataset.domain;
   const body = $('results-table').tBodies[0];
-  body.replaceChildren(...found.concepts.map((c) => {
+  body.replaceChildren(...concepts.map((c) => {
     const row = document.createElement('tr');
     const name = document.createElement('td');
     const link = document.createElement('a');
@@ -243,8 +283,9 @@ async function search(q, domain) {
   $('snapshot').hidden = false;
   $('surveys').hidden = false;
   $('fitbit').hidden = false;
-  say(found.concepts.length ? `Concepts matching “${q}”${domain ? ` in ${DOMAINS[domain] ?? domain}` : ''}.`
-    : `No concept with participants matches “${q}”.`);
+  const where = domain ? ` in ${DOMAINS[domain] ?? domain}` : '';
+  if (!q) say(concepts.length ? `Concepts with participants${where}, most participants first.` : `No concept with participants${where}.`);
+  else say(concepts.length ? `Concepts matching “${q}”${where}.` : `No concept with participants matches “${q}”${where}.`);
 }
 
 async function showConcept(id) {
@@ -304,6 +345,11 @@ async function start() {
     location.hash = `search/${params}`;
   });
   $('back').addEventListener('click', (event) => { event.preventDefault(); location.hash = ''; });
+  $('top-toggle').addEventListener('click', () => {
+    const open = $('top-toggle').getAttribute('aria-expanded') !== 'true';
+    $('top-toggle').setAttribute('aria-expanded', String(open));
+    $('top-body').hidden = !open;
+  });
   for (const button of document.querySelectorAll('button.copy')) {
     button.addEventListener('click', async () => {
       const area = $(button.dataset.copy);
