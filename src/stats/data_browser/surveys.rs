@@ -61,6 +61,12 @@ const VERSIONS: [(i32, &[(i32, &str)]); 2] = [
     ),
 ];
 
+/// Whether `survey` has versions (`observation_ext`): then its questions have answers by
+/// version ([`SurveyBreakdown::Version`]).
+pub fn has_survey_versions(survey: i32) -> bool {
+    survey_versions(survey).is_some()
+}
+
 /// The versions of `survey`, if it has versions.
 fn survey_versions(survey: i32) -> Option<&'static [(i32, &'static str)]> {
     VERSIONS.iter().find(|(s, _)| *s == survey).map(|(_, v)| *v)
