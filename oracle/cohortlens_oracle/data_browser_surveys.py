@@ -1,8 +1,8 @@
 """The Data Browser's survey counts, reproduced in DuckDB SQL from its script.
 
 Written from `public-api/db-cdr/generate-cdr/generate-survey-counts.sh` (the `survey_observation`
-table, analyses 3000 `Survey`, 3110, 3111, 3112, 3115, 3118, 3320, 3321, each with its
-`value_as_number` query) and
+table, analyses 3000 `Survey` (the COPE surveys' queries joined to `observation_ext`), 3110,
+3111, 3112, 3113, 3115, 3118, 3320, 3321, 3400, each with its `value_as_number` query) and
 `run-achilles-queries.sh` (the `survey_age_gender_stratum` view), not from cohortlens. The one
 input the Data Browser has and a dataset does not, `survey_metadata`, is built from the
 vocabulary as docs/statistics.md says: a survey is a concept of class `Module` (PFHH, 43529712,
@@ -21,6 +21,13 @@ from cohortlens_oracle.data_browser_values import _setup as setup_bq_macros
 PFHH = 43529712
 RACE_QUESTION = 1586140
 SKIP = 903096
+# The script's survey versions (`observation_ext.survey_version_concept_id`) of COPE and COPE
+# Minute, in its version numbers' order, named as the Data Browser's version chart names them.
+VERSIONS = {
+    1333342: [(2100000002, "May 2020"), (2100000003, "June 2020"), (2100000004, "July 2020"),
+              (2100000005, "November 2020"), (2100000006, "December 2020"), (2100000007, "February 2021")],
+    765936: [(905047, "Summer 2021"), (905055, "Fall 2021"), (765936, "Winter 2021"), (1741006, "New Year 2022")],
+}
 
 
 class Surveys:
@@ -34,6 +41,10 @@ class Surveys:
         q(f"CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT * FROM read_parquet('{path}')"
           if os.path.exists(path) else "CREATE OR REPLACE TEMP VIEW db_concept_ancestor AS SELECT "
           "CAST(NULL AS BIGINT) AS ancestor_concept_id, CAST(NULL AS BIGINT) AS descendant_concept_id WHERE false")
+        path = os.path.join(db.dir, "observation_ext.parquet")
+        q(f"CREATE OR REPLACE TEMP VIEW db_observation_ext AS SELECT * FROM read_parquet('{path}')"
+          if os.path.exists(path) else "CREATE OR REPLACE TEMP VIEW db_observation_ext AS SELECT "
+          "CAST(NULL AS BIGINT) AS observation_id, CAST(NULL AS INTEGER) AS survey_version_concept_id WHERE false")
         # survey_metadata_wo_pfhh, from the vocabulary.
         q("CREATE OR REPLACE TEMP TABLE sv_metadata AS SELECT DISTINCT m.concept_id AS survey_concept_id, "
           "d.concept_id AS concept_id FROM db_concept m "
@@ -43,7 +54,7 @@ class Surveys:
           f"AND m.concept_id != {PFHH} AND d.concept_id != m.concept_id")
         # survey_observation: the observation rows of the questions (of persons of the dataset),
         # with the script's one rewritten answer.
-        q("CREATE OR REPLACE TEMP TABLE sv_observation AS SELECT o.person_id, "
+        q("CREATE OR REPLACE TEMP TABLE sv_observation AS SELECT o.observation_id, o.person_id, "
           "o.observation_source_concept_id, o.observation_date, o.value_as_number, "
           "CASE WHEN o.observation_source_concept_id = 1585729 AND o.value_source_concept_id = 1585730 "
           "THEN 903626 ELSE o.value_source_concept_id END AS value_source_concept_id "
@@ -73,13 +84,48 @@ class Surveys:
                                         "ORDER BY 1", [survey])]
 
     def survey_count(self, survey):
-        """Analysis 3000, stratum 3 `Survey`: the persons who answered one of its questions."""
+        """Analysis 3000, stratum 3 `Survey`: the persons who answered one of its questions (for
+        COPE and COPE Minute, in a row `observation_ext` gives one of its versions)."""
+        join, versioned = "", ""
+        if survey in VERSIONS:
+            join = "JOIN db_observation_ext ob_ext ON o.observation_id = ob_ext.observation_id "
+            listed = ", ".join(str(v) for v, _ in VERSIONS[survey])
+            versioned = f"AND ob_ext.survey_version_concept_id IS NOT NULL AND ob_ext.survey_version_concept_id IN ({listed}) "
         return self.db.q(
             "SELECT count(DISTINCT o.person_id) FROM sv_observation o JOIN sv_metadata sq "
-            "ON o.observation_source_concept_id = sq.concept_id "
+            f"ON o.observation_source_concept_id = sq.concept_id {join}"
             "WHERE o.observation_source_concept_id > 0 AND o.value_source_concept_id > 0 "
             "AND o.observation_source_concept_id NOT IN (40766240, 43528428, 1585389) "
-            "AND sq.survey_concept_id = ?", [survey])[0][0]
+            f"AND sq.survey_concept_id = ? {versioned}", [survey])[0][0]
+
+    def versioned_survey(self, question):
+        """The survey with versions that `question` is under, or None."""
+        rows = self.db.q("SELECT survey_concept_id FROM sv_metadata WHERE concept_id = ? ORDER BY 1", [question])
+        return next((s for (s,) in rows if s in VERSIONS), None)
+
+    def answers_by_version(self, question):
+        """Analysis 3113 (the main questions' query) over 3400: per answer concept and version,
+        the persons with that answer in that version, of the version's participants."""
+        versions = VERSIONS[self.versioned_survey(question)]
+        listed = ", ".join(str(v) for v, _ in versions)
+        of = dict(self.db.q(
+            "SELECT ob_ext.survey_version_concept_id, count(DISTINCT ob.person_id) FROM sv_observation ob "
+            "JOIN db_observation_ext ob_ext ON ob.observation_id = ob_ext.observation_id "
+            f"WHERE ob_ext.survey_version_concept_id IS NOT NULL AND ob_ext.survey_version_concept_id IN ({listed}) "
+            "GROUP BY ob_ext.survey_version_concept_id"))
+        counts = self.db.q(
+            "SELECT o.value_source_concept_id, c.concept_name, ob_ext.survey_version_concept_id, "
+            "count(DISTINCT o.person_id) FROM sv_observation o "
+            "JOIN db_concept c ON c.concept_id = o.value_source_concept_id "
+            "JOIN db_observation_ext ob_ext ON o.observation_id = ob_ext.observation_id "
+            "WHERE o.observation_source_concept_id = ? AND o.observation_source_concept_id > 0 "
+            f"AND o.value_source_concept_id > 0 AND o.observation_source_concept_id != {RACE_QUESTION} "
+            f"AND ob_ext.survey_version_concept_id IN ({listed}) "
+            "GROUP BY o.value_source_concept_id, c.concept_name, ob_ext.survey_version_concept_id", [question])
+        order = {v: i for i, (v, _) in enumerate(versions)}
+        names = dict(versions)
+        rows = sorted((a, order[v], name, names[v], n, of[v]) for a, name, v, n in counts)
+        return [([name, version], n, o) for _, _, name, version, n, o in rows], self.question_count(question)
 
     def surveys(self):
         rows = []
@@ -143,6 +189,8 @@ class Surveys:
             rows = sorted((a, s, name, n) for a, name, s, n in self.answer_counts(question, ["age_stratum"])
                           if s in AGE_STRATUM)
             return [([name, AGE_STRATUM[s]], n, of.get(s, 0)) for _, s, name, n in rows], total
+        if breakdown == "version":
+            return self.answers_by_version(question)
         if breakdown == "state":
             counts = self.answer_counts(question, ["s.location"], "JOIN sv_state s ON s.person_id = o.person_id")
             rows = sorted((a, LOCATION_STRATUM.get(code, code), name, n) for a, name, code, n in counts)

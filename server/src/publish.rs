@@ -23,7 +23,9 @@ use sha2::{Digest, Sha256};
 use crate::load;
 
 mod surveys;
-pub use surveys::{FITBIT_STATISTICS, PublicSurvey, QUESTION_STATISTICS, tile_name as fitbit_tile_name};
+pub use surveys::{
+    FITBIT_STATISTICS, PublicSurvey, QUESTION_STATISTICS, VERSION_STATISTIC, tile_name as fitbit_tile_name,
+};
 
 /// The policy of every published number: the Data Browser's own rounding.
 pub const POLICY: Policy = Policy::Aou;
@@ -32,7 +34,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "4";
+pub const PUBLISH_VERSION: &str = "5";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -56,7 +58,8 @@ pub struct PublishManifest {
     pub concept: Vec<String>,
     /// The surveys and their questions with pages.
     pub surveys: Vec<PublicSurvey>,
-    /// The statistics of every question page.
+    /// The statistics of a question page, in order: every question has all but the last,
+    /// `answersByVersion`, which only the questions of a survey with versions (COPE) have.
     pub question: Vec<String>,
     /// The statistics of every Fitbit tile.
     pub fitbit: Vec<String>,
@@ -247,7 +250,10 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
             .map(|(name, _)| name.to_owned())
             .collect(),
         surveys,
-        question: QUESTION_STATISTICS.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        question: (QUESTION_STATISTICS.iter().map(|(name, _)| *name))
+            .chain([VERSION_STATISTIC.0])
+            .map(str::to_owned)
+            .collect(),
         fitbit: FITBIT_STATISTICS.iter().map(|(name, _)| (*name).to_owned()).collect(),
     };
     Ok(Published { manifest, concepts, tables })

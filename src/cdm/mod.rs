@@ -1,4 +1,5 @@
-//! The data contract: the OMOP CDM v5.4 tables (plus the All of Us Fitbit tables) that a
+//! The data contract: the OMOP CDM v5.4 tables (plus the All of Us Fitbit tables and
+//! `observation_ext`, the survey version of each survey answer) that a
 //! cohortlens dataset holds, with their column names, Arrow types and access tiers.
 //!
 //! The generator writes exactly these schemas, the importer coerces real data to them, the
@@ -131,7 +132,8 @@ use ColumnType::{Count, Date, Datetime, Float, Id, Int, Text};
 /// Every table of a cohortlens dataset, in the one load order: the vocabulary, then `person`
 /// (every other table refers to its ordinals), `observation_period`, `visit_occurrence` (the
 /// event tables refer to its visit keys), the event tables largest first (a table's sort at its
-/// end needs the most memory, best while little else is held), the Fitbit tables.
+/// end needs the most memory, best while little else is held; `observation_ext` right after
+/// `observation`, whose rows it refers to), the Fitbit tables.
 pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "concept",
@@ -274,6 +276,13 @@ pub const TABLES: &[TableSpec] = &[
             opt("value_source_concept_id", Int),
             opt("value_source_value", Text),
         ],
+    },
+    // All of Us extension: the survey version of a survey answer (read after `observation`).
+    TableSpec {
+        name: "observation_ext",
+        required: false,
+        tier: Tier::Registered,
+        columns: &[req("observation_id", Id), opt("survey_version_concept_id", Int)],
     },
     TableSpec {
         name: "drug_exposure",
@@ -472,6 +481,15 @@ mod tests {
             assert!(date.required && matches!(date.ty, ColumnType::Date | ColumnType::Datetime));
             assert_eq!(FitbitTable::of(t.name), Some(f));
         }
+    }
+
+    #[test]
+    fn observation_ext_is_optional_and_loaded_after_observation() {
+        let t = table("observation_ext").expect("a contract table");
+        assert!(!t.required && t.tier == Tier::Registered);
+        assert!(t.column("observation_id").is_some_and(|c| c.required));
+        assert!(t.column("survey_version_concept_id").is_some_and(|c| !c.required));
+        assert!(load_rank("observation") < load_rank("observation_ext"));
     }
 
     #[test]

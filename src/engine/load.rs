@@ -146,6 +146,8 @@ pub fn plan(
     let mut seen = HashSet::new();
     names.retain(|n| seen.insert(n.clone()));
     cdm::load_order(&mut names);
+    // `observation_id` only serves to join `observation_ext`: not sent without it.
+    let joins_observation_ext = names.iter().any(|n| n == "observation_ext");
     let mut requests = Vec::new();
     for name in names {
         let mut url = format!("{base}/api/v1/tables/{name}");
@@ -155,6 +157,10 @@ pub fn plan(
             let used: Vec<String> = listed
                 .into_iter()
                 .filter(|c| !c.all_null && index::uses_column(&name, &c.name))
+                .filter(|c| {
+                    joins_observation_ext
+                        || (name.as_str(), c.name.as_str()) != ("observation", "observation_id")
+                })
                 .map(|c| encode_component(&c.name))
                 .collect();
             if used.is_empty() {
@@ -289,6 +295,26 @@ mod tests {
         );
         assert_eq!(catalog_url("http://h/"), "http://h/api/v1/catalog");
         assert_eq!(encode_component("a b/ü"), "a%20b%2F%C3%BC");
+    }
+
+    #[test]
+    fn plans_fetch_observation_ids_only_to_join_observation_ext() {
+        let obs: &[&str] = &["person_id", "observation_id", "observation_concept_id"];
+        let url = |tables: &[(&str, &[&str])]| {
+            let planned = plan("http://h", &catalog(tables), &LoadOptions::default()).unwrap();
+            planned.into_iter().find(|r| r.name == "observation").unwrap().url
+        };
+        assert_eq!(
+            url(&[("observation", obs)]),
+            "http://h/api/v1/tables/observation?columns=person_id,observation_concept_id"
+        );
+        assert_eq!(
+            url(&[
+                ("observation", obs),
+                ("observation_ext", &["observation_id", "survey_version_concept_id"])
+            ]),
+            "http://h/api/v1/tables/observation?columns=person_id,observation_id,observation_concept_id"
+        );
     }
 
     #[test]

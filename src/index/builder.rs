@@ -225,6 +225,8 @@ enum Role {
     Periods,
     /// A Fitbit table: who has Fitbit data, and when first.
     Fitbit(FitbitTable),
+    /// `observation_ext`: the survey version of observation rows.
+    ObservationExt,
     /// Nothing.
     Unused,
 }
@@ -234,6 +236,7 @@ impl Role {
         match table {
             "person" => Role::Person,
             "observation_period" => Role::Periods,
+            "observation_ext" => Role::ObservationExt,
             _ => match FitbitTable::of(table) {
                 Some(fitbit) => Role::Fitbit(fitbit),
                 None => EventTable::ALL
@@ -252,6 +255,8 @@ enum Part {
     /// `(person, start, end)` of each valid period.
     Periods(Vec<(u32, i32, i32)>),
     Fitbit(FitbitTable),
+    /// `observation_ext`: observation rows by `observation_id`, and their versions so far.
+    ObservationExt(Ordinals, Vec<i32>),
     /// The table came before a table it refers to: its batches, held until that one has ended.
     Waiting(Vec<RecordBatch>),
     Unused,
@@ -304,6 +309,8 @@ struct EventRows {
     value_concept: Vec<i32>,
     unit: Vec<i32>,
     value_source: Vec<i32>,
+    /// `observation_id` of observation rows, kept only when `observation_ext` refers to them.
+    ids: Vec<i64>,
     /// Arrival row and `measurement_datetime` of blood-pressure rows.
     bp_time: Vec<(u32, i64)>,
 }
@@ -364,6 +371,12 @@ pub(crate) struct IndexBuilder {
     person_pending: bool,
     /// `visit_occurrence` is still to come: event tables wait for its visit keys.
     visits_pending: bool,
+    /// `observation_ext` is among the tables: `observation` keeps its ids for it.
+    versions_expected: bool,
+    /// `observation` is still to come: `observation_ext` waits for its rows.
+    observations_pending: bool,
+    /// `observation_id` of each sorted observation row, until `observation_ext` has been read.
+    observation_ids: Vec<i64>,
     person_map: Ordinals,
     visit_keys: VisitKeys,
     /// The table being absorbed, and what has been gathered of it.
@@ -382,10 +395,12 @@ impl IndexBuilder {
     /// A builder that will be fed `tables` (it waits for `person` and `visit_occurrence` only
     /// when they are among them).
     pub(crate) fn new<'a>(tables: impl IntoIterator<Item = &'a str>) -> IndexBuilder {
-        let (mut person, mut visits) = (false, false);
+        let (mut person, mut visits, mut observations, mut versions) = (false, false, false, false);
         for t in tables {
             person |= t == "person";
             visits |= t == EventTable::Visit.table();
+            observations |= t == EventTable::Observation.table();
+            versions |= t == "observation_ext";
         }
         let mut b = IndexBuilder {
             index: Index {
@@ -395,6 +410,9 @@ impl IndexBuilder {
             },
             person_pending: true,
             visits_pending: visits,
+            versions_expected: versions,
+            observations_pending: observations && versions,
+            observation_ids: Vec::new(),
             person_map: Ordinals::new(&[], NULL_ID),
             visit_keys: VisitKeys::default(),
             current: None,
@@ -415,6 +433,7 @@ impl IndexBuilder {
             Role::Person | Role::Unused => true,
             Role::Events(EventTable::Visit) | Role::Periods | Role::Fitbit(_) => !self.person_pending,
             Role::Events(_) => !self.person_pending && !self.visits_pending,
+            Role::ObservationExt => !self.observations_pending,
         }
     }
 
@@ -437,6 +456,11 @@ impl IndexBuilder {
                     self.steps = filled(self.index.persons.len(), (0.0, 0))?;
                 }
                 Part::Fitbit(table)
+            }
+            Role::ObservationExt => {
+                let ids = std::mem::take(&mut self.observation_ids);
+                let rows = filled(ids.len(), NULL_I32)?;
+                Part::ObservationExt(Ordinals::new(&ids, NULL_ID), rows)
             }
             Role::Unused => Part::Unused,
         })
@@ -538,6 +562,16 @@ impl IndexBuilder {
                 }
                 Ok(())
             }
+            Part::ObservationExt(rows, versions) => {
+                let ids = columns::i64s(t, "observation_id", true, NULL_ID)?;
+                let found = columns::i32s(t, "survey_version_concept_id", false)?;
+                for (&id, &v) in ids.iter().zip(&found) {
+                    if let Some(row) = rows.get(id) {
+                        versions[row as usize] = v;
+                    }
+                }
+                Ok(())
+            }
             Part::Waiting(_) | Part::Unused => Ok(()),
         }
     }
@@ -586,6 +620,9 @@ impl IndexBuilder {
                 }
             }
             EventTable::Observation => {
+                if self.versions_expected {
+                    columns::append_i64s(t, "observation_id", true, NULL_ID, &mut rows.ids)?;
+                }
                 columns::append_f64s(t, "value_as_number", false, &mut rows.value)?;
                 columns::append_i32s(t, "value_as_concept_id", false, &mut rows.value_concept)?;
                 columns::append_i32s(t, "value_source_concept_id", false, &mut rows.value_source)?;
@@ -619,6 +656,14 @@ impl IndexBuilder {
                     self.visits_pending = false;
                     self.release_waiting()?;
                 }
+                if tab == EventTable::Observation && self.observations_pending {
+                    self.observations_pending = false;
+                    self.release_waiting()?;
+                }
+            }
+            Part::ObservationExt(_, versions) => {
+                let events = &mut self.index.events[EventTable::Observation as usize];
+                events.version = unless_all_null(versions);
             }
             Part::Periods(periods) => self.set_periods(periods)?,
             Part::Fitbit(_) | Part::Waiting(_) | Part::Unused => {}
@@ -719,6 +764,7 @@ impl IndexBuilder {
             value_concept,
             unit,
             value_source,
+            ids,
             bp_time,
         } = rows;
         if tab == EventTable::Visit {
@@ -757,6 +803,9 @@ impl IndexBuilder {
         let value_concept = unless_all_null(sorted.scatter(value_concept)?);
         let unit = unless_all_null(sorted.scatter(unit)?);
         let value_source = unless_all_null(sorted.scatter(value_source)?);
+        if tab == EventTable::Observation && self.versions_expected {
+            self.observation_ids = sorted.scatter(ids)?;
+        }
         let mut runs: Vec<(i32, u32, u32)> = sorted.ranges.iter().map(|(&c, &(a, b))| (c, a, b)).collect();
         runs.sort_unstable_by_key(|&(_, start, _)| start);
         let by_concept = Buckets { ranges: sorted.ranges, order: Vec::new() };
@@ -779,6 +828,7 @@ impl IndexBuilder {
             value_concept,
             unit,
             value_source,
+            version: Vec::new(),
             by_concept,
             blood_pressure,
         })
@@ -792,6 +842,7 @@ impl IndexBuilder {
             self.set_persons(PersonRows::default());
         }
         self.visits_pending = false;
+        self.observations_pending = false;
         self.release_waiting()?;
         let mut index = self.index;
         let n = index.persons.len();

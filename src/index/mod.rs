@@ -77,12 +77,14 @@ pub fn uses_column(table: &str, column: &str) -> bool {
             "measurement_datetime",
         ],
         "observation" => &[
+            "observation_id",
             "value_source_concept_id",
             "observation_type_concept_id",
             "value_as_number",
             "value_as_concept_id",
         ],
         "visit_occurrence" => &["visit_concept_id"],
+        "observation_ext" => &["observation_id", "survey_version_concept_id"],
         _ => &[],
     };
     extra.contains(&column)

@@ -117,6 +117,9 @@ pub(crate) struct Events {
     pub unit: Vec<i32>,
     /// `value_source_concept_id` (observation only; empty when all null).
     pub value_source: Vec<i32>,
+    /// `survey_version_concept_id` of the row in `observation_ext` (observation only; empty
+    /// when no row has one).
+    pub version: Vec<i32>,
     /// Rows by standard concept.
     pub by_concept: Buckets,
     /// Rows by source concept.

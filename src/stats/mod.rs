@@ -31,6 +31,7 @@ use serde::Deserialize;
 pub(crate) use data_browser::concepts_with_participants;
 pub use data_browser::{
     DataBrowserConcept, DataBrowserRequest, EhrDomain, FitbitBreakdown, FitbitTile, SurveyBreakdown,
+    has_survey_versions,
 };
 
 use crate::cohort::Cohort;

@@ -9,7 +9,7 @@ import math
 import subprocess
 
 from cohortlens_oracle.data_browser import DataBrowser
-from cohortlens_oracle.data_browser_surveys import RACE_QUESTION, Surveys
+from cohortlens_oracle.data_browser_surveys import RACE_QUESTION, VERSIONS, Surveys
 from test_data_browser_oracle import aou, run_stats
 
 BREAKDOWNS = [None, "sex", "age", "ageSex", "state"]
@@ -37,7 +37,7 @@ def check_disclosed(request, line):
         if breakdown is None:
             assert line["percentOf"] == "answered"
             assert row["percent"] == (math.floor(c / total * 100 * 100 + 0.5) / 100 if total else None), row
-        elif breakdown in ("sex", "age"):
+        elif breakdown in ("sex", "age", "version"):
             o = row["of"]["value"]
             assert line["percentOf"] == "row"
             assert row["percent"] == (math.floor(c / o * 100 + 0.5) if o else None), row
@@ -66,7 +66,7 @@ def check_dataset(binary, con, data_dir):
         for question in sv.question_ids(survey):
             if question == RACE_QUESTION:
                 continue
-            for breakdown in BREAKDOWNS:
+            for breakdown in BREAKDOWNS + (["version"] if survey in VERSIONS else []):
                 requests.append({"kind": "dataBrowser", "chart": "surveyAnswers",
                                  "questionConceptId": question, "breakdown": breakdown})
     lines = run_stats(binary, data_dir, requests)
@@ -129,12 +129,26 @@ def test_the_survey_tables_are_not_trivial(binary, synthetic):
     assert len({r["labels"][1] for r in by_age["rows"]}) >= 4
 
 
+def test_cope_answers_by_version(binary, synthetic, con):
+    """The synthetic COPE survey (1333342) has answers in all six versions, each version's cells
+    whole percents of its participants (analysis 3400), below 100."""
+    question = 1333102
+    by_version, = run_stats(binary, synthetic, [{"kind": "dataBrowser", "chart": "surveyAnswers",
+                                                 "questionConceptId": question, "breakdown": "version"}])
+    assert by_version["dimensions"] == ["Answer", "Survey version"] and by_version["percentOf"] == "row"
+    assert {r["labels"][1] for r in by_version["rows"]} == {name for _, name in VERSIONS[1333342]}
+    assert all(0 < r["percent"] < 100 for r in by_version["rows"] if r["count"]["value"]), by_version
+    assert Surveys(DataBrowser(con, synthetic)).versioned_survey(question) == 1333342
+
+
 def test_bad_survey_requests_say_what_to_ask(binary, synthetic):
     for request, message in [
         ({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": RACE_QUESTION},
          "category rule"),
         ({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": 201826},
          "not a survey module"),
+        ({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": 1585857, "breakdown": "version"},
+         "no survey with versions"),
     ]:
         process = subprocess.run([str(binary), "stats", "--data", str(synthetic), "--dataset", "--stat",
                                   json.dumps(request)], capture_output=True, text=True, timeout=600)

@@ -18,7 +18,7 @@ from conftest import run_import
 CONTRACT_TABLES = [
     "concept", "concept_ancestor", "concept_relationship", "person", "observation_period", "visit_occurrence",
     "condition_occurrence", "drug_exposure", "procedure_occurrence", "measurement", "observation",
-    "device_exposure", "death", "activity_summary", "heart_rate_summary", "heart_rate_intraday",
+    "observation_ext", "device_exposure", "death", "activity_summary", "heart_rate_summary", "heart_rate_intraday",
     "steps_intraday", "sleep_daily_summary", "sleep_level",
 ]
 EUNOMIA_PERSONS = 2694

@@ -18,7 +18,7 @@ import pytest
 
 from cohortlens_oracle.data_browser import DataBrowser
 from cohortlens_oracle.data_browser_fitbit import TILES, Fitbit
-from cohortlens_oracle.data_browser_surveys import Surveys
+from cohortlens_oracle.data_browser_surveys import VERSIONS, Surveys
 from cohortlens_oracle.data_browser_race_ethnicity import race_ethnicity
 from test_server import Server
 
@@ -280,7 +280,7 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
     the published answers and Fitbit tiles are the DuckDB oracle's counts rounded by `aou`."""
     _, _, manifest = get_json(server, "/api/public/v1/manifest")
     assert manifest["question"] == ["answers", "answersBySex", "answersByAge", "answersByAgeSex",
-                                    "answersByState"]
+                                    "answersByState", "answersByVersion"]
     assert manifest["fitbit"] == ["year", "sex", "age", "ageSex"]
     surveys = manifest["surveys"]
     assert len(surveys) >= 3 and all(s["questions"] for s in surveys)
@@ -290,17 +290,27 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
     assert [r["count"]["value"] for r in listed["rows"]] == [aou(n) for _, n, _ in oracle.surveys()[0]]
     check_arrow(server, "/api/public/v1/surveys")
     paths = ["/api/public/v1/surveys", "/api/public/v1/fitbit"]
-    questions = 0
+    questions = versioned_questions = 0
     for survey in surveys:
         paths.append(f"/api/public/v1/surveys/{survey['conceptId']}")
         check_arrow(server, f"/api/public/v1/surveys/{survey['conceptId']}")
         for q in survey["questions"]:
             questions += 1
             paths.append(f"/api/public/v1/surveys/questions/{q['conceptId']}")
+            versioned = survey["conceptId"] in VERSIONS
             for statistic in manifest["question"]:
                 path = f"/api/public/v1/surveys/questions/{q['conceptId']}/{statistic}"
+                if statistic == "answersByVersion" and not versioned:
+                    assert server.error(path)[0] == 404, path
+                    continue
                 paths.append(path)
                 check_arrow(server, path)
+            if versioned:
+                _, _, by_version = get_json(server, f"/api/public/v1/surveys/questions/{q['conceptId']}/answersByVersion")
+                rows, _ = oracle.answers(q["conceptId"], "version")
+                assert [(r["labels"], r["count"]["value"], r["of"]["value"]) for r in by_version["rows"]] == \
+                    [(labels, aou(n), aou(o)) for labels, n, o in rows], q
+                versioned_questions += 1
             _, _, answers = get_json(server, f"/api/public/v1/surveys/questions/{q['conceptId']}/answers")
             rows, total = oracle.answers(q["conceptId"])
             assert [(r["labels"], r["count"]["value"]) for r in answers["rows"]] == \
@@ -310,7 +320,7 @@ def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
             rows, _ = oracle.answers(q["conceptId"], "state")
             assert [(r["labels"], r["count"]["value"]) for r in states["rows"]] == \
                 [(labels, aou(n)) for labels, n, _ in rows], q
-    assert questions >= 10
+    assert questions >= 10 and versioned_questions == 3
     fitbit = Fitbit(DataBrowser(con, small))
     _, _, tiles = get_json(server, "/api/public/v1/fitbit")
     assert [r["count"]["value"] for r in tiles["rows"]] == [aou(n) for _, n, _ in fitbit.tiles()[0]]
@@ -363,4 +373,4 @@ def test_measurement_concepts_publish_their_values(server, small):
     _, _, body = get_json(server, f"/api/public/v1/concepts/{conditions['concepts'][0]['conceptId']}")
     assert "values" not in body["statistics"]
     manifest = json.loads((small / "public" / "publish.json").read_text())
-    assert manifest["version"] == "4", "a publication without numeric survey answers or states is stale"
+    assert manifest["version"] == "5", "a publication without survey versions is stale"

@@ -205,6 +205,9 @@ pub(super) struct Chunk {
     pub procedures: Vec<ProcedureRow>,
     pub measurements: Vec<MeasurementRow>,
     pub observations: Vec<ObservationRow>,
+    /// The survey version of observation rows: (row of `observations`,
+    /// `survey_version_concept_id`), in row order.
+    pub observation_versions: Vec<(usize, i32)>,
     pub devices: Vec<DeviceRow>,
     pub deaths: Vec<DeathRow>,
     pub activity: Vec<ActivityRow>,
@@ -226,6 +229,7 @@ impl Chunk {
         self.procedures.clear();
         self.measurements.clear();
         self.observations.clear();
+        self.observation_versions.clear();
         self.devices.clear();
         self.deaths.clear();
         self.activity.clear();
@@ -343,6 +347,7 @@ pub(super) struct Writers {
     procedure_occurrence: TableWriter,
     measurement: TableWriter,
     observation: TableWriter,
+    observation_ext: TableWriter,
     device_exposure: TableWriter,
     death: TableWriter,
     activity_summary: TableWriter,
@@ -370,6 +375,7 @@ impl Writers {
             procedure_occurrence: open("procedure_occurrence")?,
             measurement: open("measurement")?,
             observation: open("observation")?,
+            observation_ext: open("observation_ext")?,
             device_exposure: open("device_exposure")?,
             death: open("death")?,
             activity_summary: open("activity_summary")?,
@@ -415,6 +421,8 @@ impl Writers {
         self.procedure_occurrence.write(&procedure_batch(&c.procedures, first.procedures + 1, visits))?;
         self.measurement.write(&measurement_batch(&c.measurements, first.measurements + 1, visits))?;
         self.observation.write(&observation_batch(&c.observations, first.observations + 1, visits))?;
+        self.observation_ext
+            .write(&observation_ext_batch(&c.observation_versions, first.observations + 1))?;
         self.device_exposure.write(&device_batch(&c.devices, first.devices + 1, visits))?;
         self.death.write(&death_batch(&c.deaths))?;
         self.activity_summary.write(&activity_batch(&c.activity))?;
@@ -439,6 +447,7 @@ impl Writers {
             self.procedure_occurrence,
             self.measurement,
             self.observation,
+            self.observation_ext,
             self.device_exposure,
             self.death,
             self.activity_summary,
@@ -570,6 +579,18 @@ fn observation_batch(r: &[ObservationRow], first_id: i64, visits: VisitIds) -> R
             ("observation_source_concept_id", i32s(r.iter().map(|x| x.concept))),
             ("value_source_concept_id", opt_i32s(r.iter().map(|x| x.value_concept))),
             ("value_source_value", opt_strs(r.iter().map(|x| x.value_source_value))),
+        ],
+    )
+}
+
+/// `observation_ext` of the versioned rows; `first_id` is the chunk's first `observation_id`.
+fn observation_ext_batch(r: &[(usize, i32)], first_id: i64) -> RecordBatch {
+    assemble(
+        spec("observation_ext"),
+        r.len(),
+        vec![
+            ("observation_id", i64s(r.iter().map(|&(row, _)| first_id + row as i64))),
+            ("survey_version_concept_id", i32s(r.iter().map(|&(_, v)| v))),
         ],
     )
 }

@@ -459,19 +459,21 @@ fn reference_date_is_explicit_and_never_before_the_data_ends() {
 /// Fitbit detail tables existed. The detail tables draw from streams of their own, so these
 /// files must stay byte-identical. (A deliberate change to a table's rows — or a `parquet`
 /// release that encodes differently — changes its hash: recompute it with
-/// `cohortlens generate --persons 300 --seed 42 --out d && sha256sum d/*.parquet`.)
+/// `cohortlens generate --persons 300 --seed 42 --out d && sha256sum d/*.parquet`.) The COPE
+/// survey (its own stream too) deliberately changed `observation` (its rows, and the ids of the
+/// rows after them) and the vocabulary (`concept`, `concept_ancestor`, `concept_relationship`).
 const MAIN_SEED_42_HASHES: [(&str, &str); 15] = [
     ("activity_summary", "33618034641e638f1ebfac5e67c8f8132d5b8a05d50a12522de052164272d171"),
-    ("concept", "a745ff6ab3961ec6cdb9db7bbe81626fe817cb8cf681ee8532fdb047b19e6824"),
-    ("concept_ancestor", "c988a4a52d4aa82ab57d95a08229b36a8ee18749dafdb1ed2c843392bdacb3aa"),
-    ("concept_relationship", "3dbe43d3399a996c71d8925300bc757167384cda79a55a48546a010c70995b09"),
+    ("concept", "c854d347c9efbccb1f720c3b4fa0dd72210b89fa504b287e8e54f07eb5554619"),
+    ("concept_ancestor", "ff8f8ec065f8670bebff015f693828bf2bf3593c7d829d9c22524067f2c9ff51"),
+    ("concept_relationship", "f28cf38d451458a10594c986eec9d3109411ec7b4caa30bf9e317a11f7fcb745"),
     ("condition_occurrence", "357b4ea5e7e2afb33d0ac47037405b21b6d7521c6053de6e040535abc3069b6a"),
     ("death", "e2ab64754b6d8ea94f919c4cbd23541e74151065eb83b1ac34ec0467eb93b192"),
     ("device_exposure", "8376d5d55171c6bf4e2a8b091b6e77887fb7fe920946c6030031d6e8f80d26aa"),
     ("drug_exposure", "4fabc8de2b7636a19a291a841b270a2c026745f2c7932fbea8fd7585363f9cf2"),
     ("heart_rate_summary", "263b1cbb579c751e0cbe54b1a5e4c0ca7782ccd4f9598214923f5116785269c5"),
     ("measurement", "b26b793c6f2a148fc09e9588af1752043c26aceeadcb43a171c2e98bdffac9b6"),
-    ("observation", "7a663c8f2eb5fb503b26bd6dd7c1f853f4cf364e0ff2fb5d1483ad1c9723deb0"),
+    ("observation", "07e60b2e450da825fe31a3f59c33f9d5567d7bbddd91ee1df20ef259e397e19e"),
     ("observation_period", "c05dacdb8fcf2e8fa0d9e46f8d0f10f76f9b58d7c185d6a3804bf6e97309198a"),
     ("person", "8d9b73bf51f7a123d461d97a54cc470227a5898e4f0d6a65d1fd425ce1a49a6d"),
     ("procedure_occurrence", "3a55b8e28db392c4d6dd68bc8fb458d2cad43c85548c49dbf38f816460144ae0"),
@@ -540,4 +542,28 @@ fn fitbit_detail_rows_are_on_the_persons_fitbit_days() {
         assert!(!first.is_empty() && first.len() < fitbit_persons.len());
         assert!(first.iter().any(|(p, d)| first_fitbit[p] != *d));
     }
+}
+
+#[test]
+fn observation_ext_versions_the_cope_rows_and_only_them() {
+    let tmp = TempDir::new("cope");
+    let dir = generate(&tmp, "ds", 300, 42);
+    let observation = read(&dir, "observation");
+    let ext = read(&dir, "observation_ext");
+    let source: BTreeMap<i64, i32> = (longs(&observation, "observation_id").into_iter())
+        .zip(ints(&observation, "observation_source_concept_id").into_iter().map(Option::unwrap))
+        .collect();
+    let cope = [1333102, 1332748, 1333105];
+    let versioned: BTreeMap<i64, i32> = (longs(&ext, "observation_id").into_iter())
+        .zip(ints(&ext, "survey_version_concept_id").into_iter().map(Option::unwrap))
+        .collect();
+    assert!(versioned.len() > 100, "only {} COPE rows", versioned.len());
+    for (id, version) in &versioned {
+        assert!(cope.contains(&source[id]), "observation {id} is not a COPE answer");
+        assert!((2_100_000_002..=2_100_000_007).contains(version), "version {version}");
+    }
+    let cope_rows = source.values().filter(|q| cope.contains(q)).count();
+    assert_eq!(cope_rows, versioned.len(), "every COPE row has a version");
+    let versions: BTreeSet<i32> = versioned.values().copied().collect();
+    assert_eq!(versions.len(), 6, "every version is taken");
 }

@@ -251,6 +251,22 @@ fn missing_required_column_is_named() {
 }
 
 #[test]
+fn observation_ext_is_optional_and_checked_when_present() {
+    let t = minimal("observation-ext");
+    t.write("observation_ext.csv", "observation_id,survey_version_concept_id\n7,2100000002\n8,\n");
+    let manifest = run(&t.options()).unwrap();
+    assert_eq!(manifest.tables["observation_ext"].rows, 2);
+    let bad = minimal("observation-ext-bad");
+    bad.write("observation_ext.csv", "survey_version_concept_id\n2100000002\n");
+    let err = bad.fails();
+    assert!(err.contains("table observation_ext lacks its required column observation_id"), "{err}");
+    let bad_value = minimal("observation-ext-value");
+    bad_value.write("observation_ext.csv", "observation_id,survey_version_concept_id\n7,May\n");
+    let err = bad_value.fails();
+    assert!(err.contains("survey_version_concept_id") && err.contains("May"), "{err}");
+}
+
+#[test]
 fn bad_value_names_table_column_row_and_value() {
     let t = minimal("bad-value");
     t.write(

@@ -1,12 +1,13 @@
 //! The survey explorer's and the Fitbit tiles' published tables (docs/public.md): the surveys
 //! and their questions (listed in the manifest), each question's answers alone and by sex, age,
-//! age + sex and state, and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
+//! age + sex and state (and by survey version for the questions of a survey with versions, COPE),
+//! and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
 //! charts over the whole dataset, disclosed under [`POLICY`].
 
 use cohortlens::engine::Engine;
 use cohortlens::privacy::{Disclosed, DisclosedTable};
 use cohortlens::stats::{
-    DataBrowserRequest, FitbitBreakdown, FitbitTile, Scope, StatRequest, SurveyBreakdown,
+    DataBrowserRequest, FitbitBreakdown, FitbitTile, Scope, StatRequest, SurveyBreakdown, has_survey_versions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,9 @@ pub const QUESTION_STATISTICS: [(&str, Option<SurveyBreakdown>); 5] = [
     ("answersByAgeSex", Some(SurveyBreakdown::AgeSex)),
     ("answersByState", Some(SurveyBreakdown::State)),
 ];
+
+/// The statistic of the questions of a survey with versions only: (API name, breakdown).
+pub const VERSION_STATISTIC: (&str, SurveyBreakdown) = ("answersByVersion", SurveyBreakdown::Version);
 
 /// The breakdowns of every Fitbit tile: (API name, breakdown).
 pub const FITBIT_STATISTICS: [(&str, FitbitBreakdown); 4] = [
@@ -93,7 +97,9 @@ pub(super) fn compute(engine: &Engine) -> Result<(Vec<PublicSurvey>, Vec<PublicT
         let questions = disclose(DataBrowserRequest::SurveyQuestions { survey_concept_id })?;
         let mut listed_questions = Vec::new();
         for (question_concept_id, name, participants) in listed(&questions) {
-            for (statistic, breakdown) in QUESTION_STATISTICS {
+            let versioned = has_survey_versions(survey_concept_id).then_some(VERSION_STATISTIC);
+            let statistics = QUESTION_STATISTICS.into_iter().chain(versioned.map(|(n, b)| (n, Some(b))));
+            for (statistic, breakdown) in statistics {
                 let answers = disclose(DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown })?;
                 tables.push(table("question", Some(question_concept_id), statistic, answers));
             }

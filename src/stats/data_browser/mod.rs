@@ -25,7 +25,7 @@ mod values;
 
 pub use fitbit::{FitbitBreakdown, FitbitTile};
 use serde::{Deserialize, Serialize};
-pub use surveys::SurveyBreakdown;
+pub use surveys::{SurveyBreakdown, has_survey_versions};
 
 use super::{StatError, Stats};
 use crate::cdm::EventTable;

@@ -1,7 +1,8 @@
 //! The survey charts (`generate-survey-counts.sh`): the surveys and their participants (analysis
 //! 3000, stratum 3 `Survey`), a survey's questions, and a question's answers (3110) by sex
 //! (3111 over 3320), by age at the survey (3112 over 3321), by age + sex (3115) and by state
-//! (3118); answers are concepts or numbers (the script's `value_as_number` queries).
+//! (3118) and by survey version (3113 over 3400, the COPE surveys only); answers are concepts or
+//! numbers (the script's `value_as_number` queries).
 //!
 //! The survey tree comes from the vocabulary, not from the Data Browser's `survey_metadata`
 //! table: a survey is a concept of class `Module`, its questions the concepts of class
@@ -33,6 +34,44 @@ const SKIP: i32 = 903096;
 /// `survey_observation`.
 const REWRITTEN: (i32, i32, i32) = (1585729, 1585730, 903626);
 
+/// The surveys with versions (`observation_ext.survey_version_concept_id`), each with its
+/// versions as the script numbers them ("1", "2", …) and the Data Browser names them, in that
+/// order: COPE (1333342) and COPE Minute (765936). A versioned survey's rows count only with one
+/// of its versions.
+const VERSIONS: [(i32, &[(i32, &str)]); 2] = [
+    (
+        1333342,
+        &[
+            (2100000002, "May 2020"),
+            (2100000003, "June 2020"),
+            (2100000004, "July 2020"),
+            (2100000005, "November 2020"),
+            (2100000006, "December 2020"),
+            (2100000007, "February 2021"),
+        ],
+    ),
+    (
+        765936,
+        &[
+            (905047, "Summer 2021"),
+            (905055, "Fall 2021"),
+            (765936, "Winter 2021"),
+            (1741006, "New Year 2022"),
+        ],
+    ),
+];
+
+/// Whether `survey` has versions (`observation_ext`): then its questions have answers by
+/// version ([`SurveyBreakdown::Version`]).
+pub fn has_survey_versions(survey: i32) -> bool {
+    survey_versions(survey).is_some()
+}
+
+/// The versions of `survey`, if it has versions.
+fn survey_versions(survey: i32) -> Option<&'static [(i32, &'static str)]> {
+    VERSIONS.iter().find(|(s, _)| *s == survey).map(|(_, v)| *v)
+}
+
 /// What a survey question's answers are broken down by
 /// (`{"kind": "dataBrowser", "chart": "surveyAnswers", "breakdown": "sex"}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +91,10 @@ pub enum SurveyBreakdown {
     /// every state answered), each cell a percent (one decimal) of the answer's states, as the
     /// Data Browser's heat map shows it.
     State,
+    /// By survey version (analysis 3113: the COPE surveys' questions only, answers that are
+    /// concepts), each cell a whole percent of that version's participants (3400: a row of any
+    /// question with that version).
+    Version,
 }
 
 impl Stats<'_> {
@@ -85,10 +128,18 @@ impl Stats<'_> {
         }
     }
 
+    /// The `survey_version_concept_id` of observation row `r` (NULL without one).
+    fn db_version(obs: &Events, r: usize) -> i32 {
+        obs.version.get(r).copied().unwrap_or(NULL_I32)
+    }
+
     /// The persons in scope who took a survey (analysis 3000): a row of one of its questions
-    /// (but three) with an answer above 0.
+    /// (but three) with an answer above 0 — and, for a survey with versions, one of its versions.
     fn db_survey_persons(&self, survey: i32) -> Vec<u32> {
         let obs = self.index.events(EventTable::Observation);
+        let versions = survey_versions(survey);
+        let versioned =
+            |r: usize| versions.is_none_or(|v| v.iter().any(|&(c, _)| c == Self::db_version(obs, r)));
         let mut persons = Vec::new();
         for q in self.db_questions(survey) {
             if q <= 0 || NOT_IN_SURVEY_COUNT.contains(&q) {
@@ -96,7 +147,7 @@ impl Stats<'_> {
             }
             obs.by_source.rows(q).each(|r| {
                 let p = obs.person[r];
-                if Self::db_answer(obs, q, r) > 0 && self.member.contains(p) {
+                if Self::db_answer(obs, q, r) > 0 && versioned(r) && self.member.contains(p) {
                     persons.push(p);
                 }
             });
@@ -151,6 +202,62 @@ impl Stats<'_> {
         (concepts.into_iter().map(|(a, rows)| (name(a), rows)))
             .chain(numbers.into_iter().map(|(label, (_, rows))| (label, rows)))
             .collect()
+    }
+
+    /// The participants in scope of each version of `versions` (analysis 3400: persons with a
+    /// row of that version), in that order.
+    fn db_version_persons(&self, obs: &Events, versions: &[(i32, &str)]) -> Vec<Vec<u32>> {
+        let mut persons = vec![Vec::new(); versions.len()];
+        for (r, &v) in obs.version.iter().enumerate() {
+            if let Some(i) = versions.iter().position(|&(c, _)| c == v)
+                && self.member.contains(obs.person[r])
+            {
+                persons[i].push(obs.person[r]);
+            }
+        }
+        persons.into_iter().map(distinct).collect()
+    }
+
+    /// A question's answers by survey version (analysis 3113): per answer concept (by id), the
+    /// persons in scope with that answer in each version, as labelled rows over the version's
+    /// participants (3400).
+    fn db_answers_by_version(&self, obs: &Events, question: i32) -> Result<Vec<TallyRow>, StatError> {
+        let versions = (self.db_surveys().into_iter())
+            .filter(|&s| self.db_questions(s).contains(&question))
+            .find_map(survey_versions)
+            .ok_or_else(|| {
+                StatError::Statistic(format!(
+                    "question {question} is under no survey with versions (COPE 1333342, COPE Minute \
+                     765936); answers by survey version exist only for their questions"
+                ))
+            })?;
+        let mut by_answer: BTreeMap<i32, Vec<Vec<u32>>> = BTreeMap::new();
+        obs.by_source.rows(question).each(|r| {
+            let a = Self::db_answer(obs, question, r);
+            let version = versions.iter().position(|&(c, _)| c == Self::db_version(obs, r));
+            if let Some(i) = version
+                && a > 0
+                && self.vocab.concept(a).is_some()
+                && self.member.contains(obs.person[r])
+            {
+                by_answer.entry(a).or_insert_with(|| vec![Vec::new(); versions.len()])[i].push(obs.person[r]);
+            }
+        });
+        let of = self.db_version_persons(obs, versions);
+        let mut rows = Vec::new();
+        for (a, groups) in by_answer {
+            let name = self.vocab.concept(a).map_or_else(String::new, |c| c.name.clone());
+            for ((group, &(_, version)), of) in groups.into_iter().zip(versions).zip(&of) {
+                if !group.is_empty() {
+                    rows.push(TallyRow {
+                        labels: vec![name.clone(), version.to_owned()],
+                        tally: self.tally(distinct(group)),
+                        of: Some(self.tally(of.iter().copied())),
+                    });
+                }
+            }
+        }
+        Ok(rows)
     }
 
     /// Survey or question `id` checked: in the vocabulary and of the class.
@@ -336,6 +443,17 @@ impl Stats<'_> {
                     total,
                 );
                 TallyTable { percent_of: PercentOf::Group, ..table }
+            }
+            Some(SurveyBreakdown::Version) => {
+                let rows = self.db_answers_by_version(obs, question)?;
+                let table = self.table(
+                    "data_browser_survey_answers_version",
+                    format!("{title} by survey version"),
+                    &["Answer", "Survey version"],
+                    rows,
+                    total,
+                );
+                TallyTable { percent_of: PercentOf::Row, ..table }
             }
         };
         Ok(table)

@@ -54,7 +54,7 @@ pub(super) fn generate_chunk(seed: u64, first: u64, count: u64, chunk: &mut Chun
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         let person = draw_person(&mut rng, index);
-        let (person_id, enroll) = (person.id, person.enroll);
+        let (person_id, enroll, death) = (person.id, person.enroll, person.death);
         let fitbit_from = chunk.activity.len();
         Sim {
             rng,
@@ -71,6 +71,8 @@ pub(super) fn generate_chunk(seed: u64, first: u64, count: u64, chunk: &mut Chun
         let out = wearable::DetailRows { heart_rate_intraday, steps_intraday, sleep_daily, sleep_levels };
         wearable::detail(seed, index, &activity[fitbit_from..], out);
         survey::state_answer(seed, index, person_id, enroll, &mut chunk.observations);
+        let (observations, versions) = (&mut chunk.observations, &mut chunk.observation_versions);
+        survey::cope_answers(seed, index, (person_id, enroll, death), observations, versions);
     }
 }
 

@@ -229,3 +229,67 @@ pub(super) fn state_answer(
         value_source_value: Some(a.code),
     });
 }
+
+/// The COPE streams' ids: this bit set on the person's index.
+const COPE_STREAM: u64 = 1 << 61;
+const _: () = assert!(crate::generate::MAX_PERSONS < COPE_STREAM);
+
+/// The day each of COPE's versions (`vocab::COPE_VERSIONS`) opened: answers come in the 20 days
+/// after.
+const COPE_OPENED: [i32; 6] = [
+    date(2020, 5, 1),
+    date(2020, 6, 1),
+    date(2020, 7, 1),
+    date(2020, 11, 1),
+    date(2020, 12, 1),
+    date(2021, 2, 1),
+];
+
+/// The participant's COPE answers, after their other rows, drawn from a stream of their own so
+/// that no other table changes: a participant enrolled before COPE began takes each version
+/// still alive with a chance of one in four, answering its three questions; each row's version
+/// goes to `versions` as (row of `out`, `survey_version_concept_id`).
+pub(super) fn cope_answers(
+    seed: u64,
+    index: u64,
+    p: (i64, i32, Option<i32>),
+    out: &mut Vec<ObservationRow>,
+    versions: &mut Vec<(usize, i32)>,
+) {
+    let (person_id, enroll, death) = p;
+    if enroll >= COPE_OPENED[0] {
+        return;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(COPE_STREAM | index);
+    let stressed = rng.random::<f64>() < 0.4;
+    for ((version, _), opened) in vocab::COPE_VERSIONS.into_iter().zip(COPE_OPENED) {
+        let day = opened + rng.random_range(0..20);
+        if rng.random::<f64>() >= 0.25 || death.is_some_and(|d| d <= day) {
+            continue;
+        }
+        let micros = i64::from(day) * DAY_MICROS + 19 * HOUR_MICROS;
+        let stress = &vocab::Q_COPE_STRESS.answers[usize::from(!(stressed ^ (rng.random::<f64>() < 0.2)))];
+        let home = rng.random_range(0..4);
+        let work = 3 - home.min(rng.random_range(0..4));
+        for (q, a) in [
+            (&vocab::Q_COPE_STRESS, stress),
+            (&vocab::Q_COPE_STAYED_HOME, &vocab::Q_COPE_STAYED_HOME.answers[home]),
+            (&vocab::Q_COPE_WORKPLACE, &vocab::Q_COPE_WORKPLACE.answers[work]),
+        ] {
+            versions.push((out.len(), version));
+            out.push(ObservationRow {
+                person_id,
+                concept: q.id,
+                date: day,
+                micros,
+                type_concept: vocab::SURVEY_TYPE,
+                value_number: None,
+                value_concept: Some(a.id),
+                visit: None,
+                source_value: q.code,
+                value_source_value: Some(a.code),
+            });
+        }
+    }
+}

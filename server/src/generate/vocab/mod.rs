@@ -275,6 +275,9 @@ pub(super) fn build() -> Vocabulary {
             }
         }
     }
+    for (id, name) in COPE_VERSIONS {
+        v.add_simple(id, name, ("Observation", "PPI", "Survey Version"), &id.to_string(), &[]);
+    }
     v.add_simple(Q_PII_STATE.id, Q_PII_STATE.name, ("Observation", "PPI", "Question"), Q_PII_STATE.code, &[]);
     for ans in Q_PII_STATE.answers {
         add_answer(&mut v, ans);

@@ -368,7 +368,45 @@ pub(in crate::generate) static OVERALL_HEALTH: Survey = Survey {
     ],
 };
 
-pub(super) const SURVEYS: &[&Survey] = &[&THE_BASICS, &LIFESTYLE, &OVERALL_HEALTH];
+/// COPE: how often, in the last 5 days (answers: 0 to 5 days).
+const COPE_DAYS: &[Answer] = &[
+    a(2_100_300_301, "COPE_Days_0", "0 days"),
+    a(2_100_300_302, "COPE_Days_1to2", "1 to 2 days"),
+    a(2_100_300_303, "COPE_Days_3to4", "3 to 4 days"),
+    a(2_100_300_304, "COPE_Days_5", "5 days"),
+];
+/// COPE (the real question 1333102): stress from social distancing recommendations.
+pub(in crate::generate) static Q_COPE_STRESS: Question = Question {
+    id: 1333102,
+    code: "cdc_covid_19_21",
+    name: "COPE: Stress from social distancing recommendations",
+    answers: &[a(2_100_300_311, "COPE_Stress_Yes", "Yes"), a(2_100_300_312, "COPE_Stress_No", "No")],
+};
+/// COPE (the real question 1332748): days stayed home all day, in the last 5 days.
+pub(in crate::generate) static Q_COPE_STAYED_HOME: Question =
+    Question { id: 1332748, code: "msds_9", name: "COPE: Days stayed home all day", answers: COPE_DAYS };
+/// COPE (the real question 1333105): days gone to the workplace, in the last 5 days.
+pub(in crate::generate) static Q_COPE_WORKPLACE: Question =
+    Question { id: 1333105, code: "msds_10", name: "COPE: Days gone to the workplace", answers: COPE_DAYS };
+/// COPE, the COVID-19 Participant Experience survey (the real module 1333342), asked in
+/// versions (`observation_ext`).
+pub(in crate::generate) static COPE: Survey = Survey {
+    id: 1333342,
+    code: "cope",
+    name: "COVID-19 Participant Experience (COPE) Survey",
+    questions: &[&Q_COPE_STRESS, &Q_COPE_STAYED_HOME, &Q_COPE_WORKPLACE],
+};
+/// COPE's versions (`survey_version_concept_id`, the real ids) with their names, in order.
+pub(in crate::generate) const COPE_VERSIONS: [(i32, &str); 6] = [
+    (2_100_000_002, "COPE Survey May 2020"),
+    (2_100_000_003, "COPE Survey June 2020"),
+    (2_100_000_004, "COPE Survey July 2020"),
+    (2_100_000_005, "COPE Survey November 2020"),
+    (2_100_000_006, "COPE Survey December 2020"),
+    (2_100_000_007, "COPE Survey February 2021"),
+];
+
+pub(super) const SURVEYS: &[&Survey] = &[&THE_BASICS, &LIFESTYLE, &OVERALL_HEALTH, &COPE];
 
 /// The state of residence (PII State, the real question 1585249): a question under no survey,
 /// answered once at enrollment by a state whose answer is named "PII State: XX", as the All of

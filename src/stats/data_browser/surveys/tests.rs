@@ -326,3 +326,98 @@ fn answers_by_state_count_every_state_answered_and_are_shares_of_the_answer() {
     let percents: Vec<Option<f64>> = shown.rows.iter().map(|r| r.percent).collect();
     assert_eq!(percents, [Some(100.0), Some(50.0), Some(50.0), Some(100.0)], "of the answer's states");
 }
+
+const COPE: i32 = 1_333_342;
+const STRESS: i32 = 1_333_102;
+const AT_HOME: i32 = 1_332_748;
+const MAY_2020: i32 = 2_100_000_002;
+const JUNE_2020: i32 = 2_100_000_003;
+
+/// COPE (1333342) with questions Stress and At home, and Lifestyle (100) with Smoke. Rows
+/// (observation_id, person, question, answer), versions from `observation_ext`: 1 p1 Stress Yes
+/// May, 2 p1 Stress No June, 3 p2 Stress Yes May, 4 p3 Stress Yes version 999 (not COPE's),
+/// 5 p4 Stress Yes no version, 6 p4 At home Yes June, 7 p5 Smoke Yes. `observation_ext` is
+/// given before `observation` and names an id (99) no row has.
+fn cope_engine() -> Engine {
+    let mut store = Store::default();
+    let concepts = [
+        (COPE, "COPE", "Module"),
+        (STRESS, "Stress", "Question"),
+        (AT_HOME, "At home", "Question"),
+        (SURVEY, "Lifestyle", "Module"),
+        (SMOKE, "Smoke", "Question"),
+        (YES, "Yes", "Answer"),
+        (NO, "No", "Answer"),
+    ];
+    store.insert(table(
+        Fixture::new("concept")
+            .ints("concept_id", concepts.map(|c| Some(c.0)))
+            .texts("concept_name", concepts.map(|c| c.1))
+            .texts("domain_id", concepts.map(|_| "Observation"))
+            .texts("vocabulary_id", concepts.map(|_| "PPI"))
+            .texts("concept_class_id", concepts.map(|c| c.2))
+            .texts("concept_code", concepts.map(|_| "x")),
+    ));
+    let ancestry = [(COPE, STRESS, 1), (COPE, AT_HOME, 1), (SURVEY, SMOKE, 1)];
+    store.insert(table(
+        Fixture::new("concept_ancestor")
+            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
+            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
+            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
+            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
+    ));
+    store.insert(table(
+        Fixture::new("person")
+            .ids("person_id", [1, 2, 3, 4, 5])
+            .ints("year_of_birth", [Some(1950); 5])
+            .ints("gender_concept_id", [Some(8_532); 5])
+            .ints("race_concept_id", [Some(0); 5])
+            .ints("ethnicity_concept_id", [Some(0); 5]),
+    ));
+    store.insert(table(Fixture::new("observation_ext").ids("observation_id", [1, 2, 3, 4, 6, 99]).ints(
+        "survey_version_concept_id",
+        [MAY_2020, JUNE_2020, MAY_2020, 999, JUNE_2020, MAY_2020].map(Some),
+    )));
+    store.insert(table(
+        Fixture::new("observation")
+            .ids("observation_id", [1, 2, 3, 4, 5, 6, 7])
+            .ids("person_id", [1, 1, 2, 3, 4, 4, 5])
+            .ints("observation_concept_id", [Some(0); 7])
+            .ints(
+                "observation_source_concept_id",
+                [STRESS, STRESS, STRESS, STRESS, STRESS, AT_HOME, SMOKE].map(Some),
+            )
+            .ints("value_source_concept_id", [YES, NO, YES, YES, YES, YES, YES].map(Some))
+            .days("observation_date", [Some(18_262); 7]),
+    ));
+    Engine::build(&store, Some("2024-06-30")).unwrap()
+}
+
+#[test]
+fn answers_by_version_are_shares_of_the_version_participants() {
+    let e = cope_engine();
+    let t = stat(
+        &e,
+        json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": STRESS, "breakdown": "version"}),
+    )
+    .unwrap();
+    // May: persons 1 and 2; June: persons 1 and 4 (At home counts too); 999 and no version: none.
+    assert_eq!(raw(&t), [(vec!["Yes", "May 2020"], 2, Some(2)), (vec!["No", "June 2020"], 1, Some(2))]);
+    assert_eq!(
+        (t.dimensions.clone(), t.percent_of),
+        (vec!["Answer".into(), "Survey version".into()], PercentOf::Row)
+    );
+    let not_versioned = stat(
+        &e,
+        json!({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": SMOKE, "breakdown": "version"}),
+    )
+    .unwrap_err();
+    assert!(not_versioned.to_string().contains("no survey with versions"), "{not_versioned}");
+}
+
+#[test]
+fn a_versioned_survey_counts_only_rows_with_one_of_its_versions() {
+    let t = stat(&cope_engine(), json!({"kind": "dataBrowser", "chart": "surveys"})).unwrap();
+    // COPE: persons 1, 2 and 4 (3's version is not COPE's, 4's Stress row has none).
+    assert_eq!(raw(&t), [(vec!["Lifestyle", "100"], 1, None), (vec!["COPE", "1333342"], 3, None)]);
+}
