@@ -29,6 +29,17 @@ VERSIONS = {
     765936: [(905047, "Summer 2021"), (905055, "Fall 2021"), (765936, "Winter 2021"), (1741006, "New Year 2022")],
 }
 
+# The strata analyses 3400 and 3401 give each version (stratum_2 month or version number,
+# stratum_3 month name, stratum_4 year), and the month names the version table spells out
+# (`survey-version-table-react.component.tsx`).
+VERSION_STRATA = {
+    2100000002: ("5", "May", "2020"), 2100000003: ("6", "June", "2020"), 2100000004: ("7", "July", "2020"),
+    2100000005: ("11", "Nov", "2020"), 2100000006: ("12", "Dec", "2020"), 2100000007: ("2", "Feb", "2021"),
+    765936: ("3", "Winter", "2021"), 1741006: ("4", "New Year", "2022"), 905047: ("1", "Summer", "2021"),
+    905055: ("2", "Fall", "2021"),
+}
+MONTH_NAMES = {"Nov": "November", "Dec": "December", "Feb": "February"}
+
 
 class Surveys:
     """The survey counts of a dataset directory, on a `DataBrowser`'s connection and views."""
@@ -127,6 +138,25 @@ class Surveys:
         rows = sorted((a, order[v], name, names[v], n, of[v]) for a, name, v, n in counts)
         return [([name, version], n, o) for _, _, name, version, n, o in rows], self.question_count(question)
 
+    def survey_versions(self, survey):
+        """The survey version table: per version with a 3400 row, its participants (3400:
+        `count(distinct ob.person_id)`) and its number of questions (3401:
+        `count(distinct observation_source_concept_id)`), both over `survey_observation` joined
+        to `observation_ext`; rows sorted as the survey view sorts them (by
+        `new Date(year, stratum_2)`), labelled "{month name} {year}"."""
+        listed = ", ".join(str(v) for v, _ in VERSIONS[survey])
+        counts = self.db.q(
+            "SELECT ob_ext.survey_version_concept_id, count(DISTINCT ob.person_id), "
+            "count(DISTINCT ob.observation_source_concept_id) FROM sv_observation ob "
+            "JOIN db_observation_ext ob_ext ON ob.observation_id = ob_ext.observation_id "
+            f"WHERE ob_ext.survey_version_concept_id IS NOT NULL AND ob_ext.survey_version_concept_id IN ({listed}) "
+            "GROUP BY ob_ext.survey_version_concept_id")
+        rows = []
+        for v, persons, questions in counts:
+            month, name, year = VERSION_STRATA[v]
+            rows.append(((int(year), int(month)), [f"{MONTH_NAMES.get(name, name)} {year}", str(questions)], persons))
+        return [(labels, n, None) for _, labels, n in sorted(rows)], self.survey_count(survey)
+
     def surveys(self):
         rows = []
         for s in self.survey_ids():
@@ -213,5 +243,7 @@ class Surveys:
             return self.surveys()
         if chart == "surveyQuestions":
             return self.questions(request["surveyConceptId"])
+        if chart == "surveyVersions":
+            return self.survey_versions(request["surveyConceptId"])
         assert chart == "surveyAnswers", chart
         return self.answers(request["questionConceptId"], request.get("breakdown"))

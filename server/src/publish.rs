@@ -34,7 +34,7 @@ pub const POLICY: Policy = Policy::Aou;
 pub const DIR: &str = "public";
 
 /// Bumped when what `publish` computes changes: older publications are stale.
-pub const PUBLISH_VERSION: &str = "5";
+pub const PUBLISH_VERSION: &str = "6";
 
 /// `public/publish.json`: what was published, when, under which policy, from which dataset.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

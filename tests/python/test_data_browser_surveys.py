@@ -63,6 +63,8 @@ def check_dataset(binary, con, data_dir):
     requests = [{"kind": "dataBrowser", "chart": "surveys"}]
     for survey in sv.survey_ids():
         requests.append({"kind": "dataBrowser", "chart": "surveyQuestions", "surveyConceptId": survey})
+        if survey in VERSIONS:
+            requests.append({"kind": "dataBrowser", "chart": "surveyVersions", "surveyConceptId": survey})
         for question in sv.question_ids(survey):
             if question == RACE_QUESTION:
                 continue
@@ -141,6 +143,16 @@ def test_cope_answers_by_version(binary, synthetic, con):
     assert Surveys(DataBrowser(con, synthetic)).versioned_survey(question) == 1333342
 
 
+def test_cope_version_table(binary, synthetic):
+    """The synthetic COPE survey's version table: all six versions in date order, each with its
+    participants and its number of questions (the generator's three questions), a plain label."""
+    table, = run_stats(binary, synthetic, [{"kind": "dataBrowser", "chart": "surveyVersions",
+                                            "surveyConceptId": 1333342}])
+    assert table["dimensions"] == ["Survey version", "Questions"]
+    assert [r["labels"][0] for r in table["rows"]] == [name for _, name in VERSIONS[1333342]]
+    assert all(r["labels"][1] == "3" and r["count"]["value"] >= 20 for r in table["rows"]), table
+
+
 def test_bad_survey_requests_say_what_to_ask(binary, synthetic):
     for request, message in [
         ({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": RACE_QUESTION},
@@ -149,6 +161,8 @@ def test_bad_survey_requests_say_what_to_ask(binary, synthetic):
          "not a survey module"),
         ({"kind": "dataBrowser", "chart": "surveyAnswers", "questionConceptId": 1585857, "breakdown": "version"},
          "no survey with versions"),
+        ({"kind": "dataBrowser", "chart": "surveyVersions", "surveyConceptId": 1585855},
+         "has no versions"),
     ]:
         process = subprocess.run([str(binary), "stats", "--data", str(synthetic), "--dataset", "--stat",
                                   json.dumps(request)], capture_output=True, text=True, timeout=600)

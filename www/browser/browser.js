@@ -209,6 +209,43 @@ async function showSnapshot(manifest) {
   }
 }
 
+/** The surveys with versions (COPE, COPE Minute): their pages show the version table first. */
+const VERSIONED_SURVEYS = [1333342, 765936];
+
+/** A survey's version table (name, participants, number of questions), as the Data Browser's COPE pages show it. */
+async function showVersions(survey, into) {
+  const table = document.createElement('table');
+  table.className = 'survey-versions';
+  into.append(table);
+  try {
+    const versions = await getJson(`surveys/${encodeURIComponent(survey.conceptId)}/versions`);
+    const caption = table.createCaption();
+    caption.textContent = `${survey.name}: survey versions`;
+    const head = table.createTHead().insertRow();
+    for (const name of ['Survey version', 'Participants', 'Questions']) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = name;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const row of versions.rows) {
+      const tr = body.insertRow();
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = row.labels[0];
+      tr.append(th);
+      // The number of questions is a label, not a count of persons: the Data Browser shows it exactly.
+      for (const text of [formatCount(row.count.label), row.labels[1]]) tr.insertCell().textContent = text;
+    }
+  } catch (error) {
+    const p = document.createElement('p');
+    p.className = 'error';
+    p.textContent = `This survey's versions cannot be shown: ${error.message}`;
+    table.replaceWith(p);
+  }
+}
+
 async function showSurveys(manifest) {
   const list = $('survey-list');
   if (!manifest.surveys?.length) {
@@ -224,6 +261,7 @@ async function showSurveys(manifest) {
     details.addEventListener('toggle', () => {
       if (!details.open || details.dataset.loaded) return;
       details.dataset.loaded = 'yes';
+      if (VERSIONED_SURVEYS.includes(survey.conceptId)) showVersions(survey, details);
       for (const q of survey.questions) showQuestion(manifest, q, details);
     });
     return details;

@@ -1,6 +1,7 @@
 //! The survey explorer's and the Fitbit tiles' published tables (docs/public.md): the surveys
 //! and their questions (listed in the manifest), each question's answers alone and by sex, age,
-//! age + sex and state (and by survey version for the questions of a survey with versions, COPE),
+//! age + sex and state (and by survey version for the questions of a survey with versions, COPE,
+//! which also has its version table),
 //! and every Fitbit tile by year, sex, age and age + sex — the `dataBrowser`
 //! charts over the whole dataset, disclosed under [`POLICY`].
 
@@ -24,6 +25,9 @@ pub const QUESTION_STATISTICS: [(&str, Option<SurveyBreakdown>); 5] = [
 
 /// The statistic of the questions of a survey with versions only: (API name, breakdown).
 pub const VERSION_STATISTIC: (&str, SurveyBreakdown) = ("answersByVersion", SurveyBreakdown::Version);
+
+/// The statistic of a survey with versions (COPE), next to its `questions`: its version table.
+pub const SURVEY_VERSIONS: &str = "versions";
 
 /// The breakdowns of every Fitbit tile: (API name, breakdown).
 pub const FITBIT_STATISTICS: [(&str, FitbitBreakdown); 4] = [
@@ -106,6 +110,10 @@ pub(super) fn compute(engine: &Engine) -> Result<(Vec<PublicSurvey>, Vec<PublicT
             listed_questions.push(PublicQuestion { concept_id: question_concept_id, name, participants });
         }
         tables.push(table("survey", Some(survey_concept_id), "questions", questions));
+        if has_survey_versions(survey_concept_id) {
+            let versions = disclose(DataBrowserRequest::SurveyVersions { survey_concept_id })?;
+            tables.push(table("survey", Some(survey_concept_id), SURVEY_VERSIONS, versions));
+        }
         surveys.push(PublicSurvey {
             concept_id: survey_concept_id,
             name,

@@ -247,6 +247,7 @@ async fn index(State(data): State<Arc<PublicData>>, headers: HeaderMap) -> Respo
                 "conceptTable": "/api/public/v1/concepts/{conceptId}/{statistic}",
                 "surveys": "/api/public/v1/surveys",
                 "survey": "/api/public/v1/surveys/{surveyConceptId}",
+                "surveyTable": "/api/public/v1/surveys/{surveyConceptId}/{statistic}",
                 "question": "/api/public/v1/surveys/questions/{questionConceptId}",
                 "questionTable": "/api/public/v1/surveys/questions/{questionConceptId}/{statistic}",
                 "fitbit": "/api/public/v1/fitbit",

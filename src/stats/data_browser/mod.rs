@@ -107,6 +107,15 @@ pub enum DataBrowserRequest {
         /// The survey (a `Module` concept).
         survey_concept_id: i32,
     },
+    /// The version table of a survey with versions (COPE 1333342, COPE Minute 765936; any
+    /// other survey: an error): per version with participants, in order, labels the version's
+    /// name and its number of questions (analysis 3401: distinct questions with a row of that
+    /// version, a plain number shown exactly, not a count of persons); the count is the
+    /// version's participants (analysis 3400); the total is the survey's participants.
+    SurveyVersions {
+        /// The survey (a `Module` concept).
+        survey_concept_id: i32,
+    },
     /// A question's answers (analysis 3110: persons by `value_source_concept_id` above 0, then
     /// by `value_as_number` for rows with no answer concept, labelled as BigQuery writes the
     /// number), each a percent (two decimals) of the question's participants (the total); with
@@ -256,6 +265,9 @@ impl Stats<'_> {
             DataBrowserRequest::Surveys => Ok(self.db_survey_list()),
             DataBrowserRequest::SurveyQuestions { survey_concept_id } => {
                 self.db_survey_questions(*survey_concept_id)
+            }
+            DataBrowserRequest::SurveyVersions { survey_concept_id } => {
+                self.db_survey_versions(*survey_concept_id)
             }
             DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown } => {
                 self.db_survey_answers(*question_concept_id, *breakdown)

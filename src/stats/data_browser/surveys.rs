@@ -260,6 +260,50 @@ impl Stats<'_> {
         Ok(rows)
     }
 
+    /// A survey's version table (analyses 3400 and 3401, as the COPE survey pages show it):
+    /// per version with participants in scope, in the survey's order (the UI's by date), the
+    /// participants and the number of questions (the survey's questions with a row of that
+    /// version: distinct `observation_source_concept_id`) as a plain label: not a count of persons, shown exactly.
+    pub(super) fn db_survey_versions(&self, survey: i32) -> Result<TallyTable, StatError> {
+        let hint = "list the surveys with {\"kind\": \"dataBrowser\", \"chart\": \"surveys\"}";
+        self.db_check_class(survey, "Module", hint)?;
+        let versions = survey_versions(survey).ok_or_else(|| {
+            StatError::Statistic(format!(
+                "survey {survey} has no versions; only COPE (1333342) and COPE Minute (765936) have a \
+                 survey version table"
+            ))
+        })?;
+        let obs = self.index.events(EventTable::Observation);
+        let mut questions = vec![Vec::new(); versions.len()];
+        for q in self.db_questions(survey) {
+            obs.by_source.rows(q).each(|r| {
+                let version = versions.iter().position(|&(c, _)| c == Self::db_version(obs, r));
+                if let Some(i) = version
+                    && self.member.contains(obs.person[r])
+                {
+                    questions[i].push(q);
+                }
+            });
+        }
+        let persons = self.db_version_persons(obs, versions);
+        let rows = (versions.iter().zip(persons).zip(questions))
+            .filter(|((_, persons), _)| !persons.is_empty())
+            .map(|((&(_, label), persons), mut questions)| {
+                questions.sort_unstable();
+                questions.dedup();
+                TallyRow::new(vec![label.to_owned(), questions.len().to_string()], self.tally(persons))
+            })
+            .collect();
+        let name = self.vocab.concept(survey).map_or_else(String::new, |c| c.name.clone());
+        Ok(self.table(
+            "data_browser_survey_versions",
+            format!("{name}: survey versions"),
+            &["Survey version", "Questions"],
+            rows,
+            self.tally(self.db_survey_persons(survey)),
+        ))
+    }
+
     /// Survey or question `id` checked: in the vocabulary and of the class.
     fn db_check_class(&self, id: i32, class: &str, hint: &str) -> Result<(), StatError> {
         let c = self.vocab.concept(id).ok_or(StatError::UnknownConcept(id))?;

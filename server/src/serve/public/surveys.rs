@@ -1,5 +1,5 @@
 //! The survey explorer's and the Fitbit tiles' public endpoints (docs/public.md):
-//! `/surveys`, `/surveys/{id}`, `/surveys/questions/{id}[/{statistic}]`, `/fitbit` and
+//! `/surveys`, `/surveys/{id}[/{statistic}]`, `/surveys/questions/{id}[/{statistic}]`, `/fitbit` and
 //! `/fitbit/{tile}/{statistic}`, answered from the published tables like the other routes.
 
 use std::collections::BTreeMap;
@@ -21,6 +21,7 @@ pub(super) fn routes(router: Router<Arc<PublicData>>) -> Router<Arc<PublicData>>
     router
         .route("/surveys", get(surveys))
         .route("/surveys/{id}", get(survey))
+        .route("/surveys/{id}/{statistic}", get(survey_table))
         .route("/surveys/questions/{id}", get(question))
         .route("/surveys/questions/{id}/{statistic}", get(question_table))
         .route("/fitbit", get(fitbit))
@@ -93,6 +94,14 @@ async fn survey(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, format) = query(raw.as_deref(), &[])?;
+    Ok(table_answer(&headers, one(survey_tables(&data, &id)?, "questions", "the survey")?, format))
+}
+
+/// The published tables of survey `id`.
+fn survey_tables<'a>(
+    data: &'a PublicData,
+    id: &str,
+) -> Result<&'a BTreeMap<String, DisclosedTable>, ApiError> {
     let unknown = || {
         not_found(
             "unknown_survey",
@@ -100,8 +109,20 @@ async fn survey(
         )
     };
     let survey: i32 = id.parse().map_err(|_| unknown())?;
-    let tables = scoped(&data, "survey", Some(survey)).ok_or_else(unknown)?;
-    Ok(table_answer(&headers, one(tables, "questions", "the survey")?, format))
+    scoped(data, "survey", Some(survey)).ok_or_else(unknown)
+}
+
+/// `GET /api/public/v1/surveys/{id}/{statistic}`: one table of a survey: `questions`, or
+/// `versions` (the version table of a survey with versions, COPE).
+async fn survey_table(
+    State(data): State<Arc<PublicData>>,
+    UrlPath((id, statistic)): UrlPath<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (_, format) = query(raw.as_deref(), &[])?;
+    let tables = survey_tables(&data, &id)?;
+    Ok(table_answer(&headers, one(tables, &statistic, &format!("survey {id}"))?, format))
 }
 
 /// `GET /api/public/v1/surveys/questions/{id}`: a question and all its tables.

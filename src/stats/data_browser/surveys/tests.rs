@@ -421,3 +421,23 @@ fn a_versioned_survey_counts_only_rows_with_one_of_its_versions() {
     // COPE: persons 1, 2 and 4 (3's version is not COPE's, 4's Stress row has none).
     assert_eq!(raw(&t), [(vec!["Lifestyle", "100"], 1, None), (vec!["COPE", "1333342"], 3, None)]);
 }
+
+#[test]
+fn the_version_table_counts_each_version_participants_and_its_questions() {
+    let e = cope_engine();
+    let t =
+        stat(&e, json!({"kind": "dataBrowser", "chart": "surveyVersions", "surveyConceptId": COPE})).unwrap();
+    // May: persons 1 and 2, Stress only; June: persons 1 and 4, Stress and At home; the other
+    // versions have no rows and are not shown (the Data Browser has no 3400 row for them).
+    assert_eq!(raw(&t), [(vec!["May 2020", "1"], 2, None), (vec!["June 2020", "2"], 2, None)]);
+    assert_eq!(t.dimensions, ["Survey version", "Questions"]);
+    assert_eq!(t.total.raw(), 3, "the survey's participants (persons 1, 2 and 4)");
+    let no_versions =
+        stat(&e, json!({"kind": "dataBrowser", "chart": "surveyVersions", "surveyConceptId": SURVEY}))
+            .unwrap_err();
+    assert!(no_versions.to_string().contains("survey 100 has no versions"), "{no_versions}");
+    let question =
+        stat(&e, json!({"kind": "dataBrowser", "chart": "surveyVersions", "surveyConceptId": STRESS}))
+            .unwrap_err();
+    assert!(question.to_string().contains("not a survey module"), "{question}");
+}
