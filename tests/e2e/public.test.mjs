@@ -3,7 +3,7 @@
 // every embed and the iframe; no embed ever requests /api/v1/tables/; a snippet copied from the
 // Data Browser page works pasted into a page on the other origin; an unreachable server is said
 // plainly with a link to the Data Browser; axe-core finds no serious or critical violation on the
-// Data Browser page and the guide; the survey explorer draws a picked answer by age and sex
+// Data Browser page and the guide; the COPE survey shows its version table; the survey explorer draws a picked answer by age and sex
 // (with tooltips), embedded the same as element and iframe; the embed's whole download is at most 250 KB gzipped;
 // screenshots at 1280 and 390 px.
 import assert from 'node:assert/strict';
@@ -538,4 +538,32 @@ test("a data type's list opens with its top 10 concepts as a collapsible bar cha
   assert.deepEqual(guide.errors, []);
   assert.deepEqual(await axeViolations(guide), []);
   await guide.close();
+});
+
+test('the COPE survey shows its version table above its questions, with no participant count from 1 to 19', async () => {
+  const p = await open(`${f.server.url}browser.html`);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const published = await (await fetch(`${f.server.url}api/public/v1/surveys/1333342/versions`)).json();
+  assert.equal(published.rows.length, 6, 'the synthetic COPE survey has six versions with participants');
+  const cope = p.locator('#survey-list details', { hasText: '(COPE)' });
+  await cope.locator('summary').click();
+  const table = cope.locator('table.survey-versions');
+  await table.locator('tbody tr').first().waitFor({ timeout: 60_000 });
+  assert.match(await table.locator('caption').textContent(), /COPE\) Survey: survey versions$/);
+  assert.deepEqual(await table.locator('thead th[scope="col"]').allTextContents(), ['Survey version', 'Participants', 'Questions']);
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => r[0]), published.rows.map((r) => r.labels[0]));
+  assert.equal(await table.locator('tbody th[scope="row"]').count(), 6);
+  // Participants are disclosed counts (0 or from 20); the number of questions (3401) is shown
+  // exactly, as the Data Browser shows it: it counts questions, not persons.
+  for (const [, participants] of rows) {
+    const n = Number(participants.replaceAll(',', ''));
+    assert.ok(participants === '≤ 20' || n === 0 || n >= 20, `a count from 1 to 19 in the version table: ${participants}`);
+  }
+  assert.deepEqual(rows.map((r) => r[2]), published.rows.map((r) => r.labels[1]));
+  const [tableTop, questionTop] = [await table.boundingBox(), await cope.locator('section.question').first().boundingBox()];
+  assert.ok(tableTop.y < questionTop.y, 'the version table comes before the questions');
+  assert.deepEqual(await axeViolations(p), []);
+  assert.deepEqual(p.errors, []);
+  await p.close();
 });
