@@ -324,6 +324,11 @@ test('the survey explorer draws Answers by age + sex for a picked answer, within
   await survey.locator('summary').click();
   const first = survey.locator('section.question').first();
   await first.locator('cohortlens-chart[statistic="answersByAgeSex"]').waitFor({ timeout: 60_000 });
+  // The questions' sections fill in one after another: wait until each has its chart.
+  await p.waitForFunction(() => {
+    const sections = [...document.querySelectorAll('#survey-list details[open] section.question')];
+    return sections.length >= 3 && sections.every((q) => q.querySelector('cohortlens-chart[statistic="answersByAgeSex"]'));
+  }, null, { timeout: 60_000 });
   let states = await settled(p);
   const stacked = states.filter((s) => s.attrs === 'answersByAgeSex');
   const questions = await survey.locator('section.question').count();
