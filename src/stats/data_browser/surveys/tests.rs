@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::engine::Engine;
 use crate::privacy::{PercentOf, Policy, Tally};
 use crate::stats::data_browser::tests::{raw, stat};
+use crate::stats::tests::{concept_table, table};
 use crate::store::{Store, Table};
 
 const SURVEY: i32 = 100;
@@ -17,9 +18,20 @@ const YES: i32 = 201;
 const NO: i32 = 202;
 const SKIP: i32 = 903_096;
 
-fn table(fixture: Fixture) -> Table {
-    let batch = fixture.batch();
-    Table::new(fixture.name().to_owned(), batch.schema(), vec![batch])
+/// A `concept` table of PPI (id, name, class) rows.
+fn ppi_concepts<const N: usize>(concepts: [(i32, &str, &str); N]) -> Table {
+    concept_table(concepts.map(|(id, name, class)| (id, name, "Observation", "PPI", class, "x")))
+}
+
+/// A `concept_ancestor` table of (ancestor, descendant, levels) rows.
+fn ancestors<const N: usize>(ancestry: [(i32, i32, i32); N]) -> Table {
+    table(
+        Fixture::new("concept_ancestor")
+            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
+            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
+            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
+            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
+    )
 }
 
 /// Persons: 1 female born 1950-01-01, 2 male born 2000-06-15, 3 female born 1990-01-01, 4 with
@@ -42,23 +54,9 @@ fn engine() -> Engine {
         (8_507, "MALE", "Gender"),
         (8_532, "FEMALE", "Gender"),
     ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|_| "Observation"))
-            .texts("vocabulary_id", concepts.map(|_| "PPI"))
-            .texts("concept_class_id", concepts.map(|c| c.2))
-            .texts("concept_code", concepts.map(|_| "x")),
-    ));
+    store.insert(ppi_concepts(concepts));
     let ancestry = [(SURVEY, SURVEY, 0), (SURVEY, SMOKE, 1), (SURVEY, EXERCISE, 1), (PFHH, PFHH_QUESTION, 1)];
-    store.insert(table(
-        Fixture::new("concept_ancestor")
-            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
-            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
-            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
-            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
-    ));
+    store.insert(ancestors(ancestry));
     store.insert(table(
         Fixture::new("person")
             .ids("person_id", [1, 2, 3, 4, 5])
@@ -216,23 +214,9 @@ fn numeric_engine() -> Engine {
         (303, "Somewhere", "Answer"),
         (304, "PII State: ZZ", "Answer"),
     ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|_| "Observation"))
-            .texts("vocabulary_id", concepts.map(|_| "PPI"))
-            .texts("concept_class_id", concepts.map(|c| c.2))
-            .texts("concept_code", concepts.map(|_| "x")),
-    ));
+    store.insert(ppi_concepts(concepts));
     let ancestry = [(SURVEY, SURVEY, 0), (SURVEY, PAIN, 1)];
-    store.insert(table(
-        Fixture::new("concept_ancestor")
-            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
-            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
-            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
-            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
-    ));
+    store.insert(ancestors(ancestry));
     store.insert(table(
         Fixture::new("person")
             .ids("person_id", [1, 2, 3, 4, 5, 6])
@@ -349,23 +333,9 @@ fn cope_engine() -> Engine {
         (YES, "Yes", "Answer"),
         (NO, "No", "Answer"),
     ];
-    store.insert(table(
-        Fixture::new("concept")
-            .ints("concept_id", concepts.map(|c| Some(c.0)))
-            .texts("concept_name", concepts.map(|c| c.1))
-            .texts("domain_id", concepts.map(|_| "Observation"))
-            .texts("vocabulary_id", concepts.map(|_| "PPI"))
-            .texts("concept_class_id", concepts.map(|c| c.2))
-            .texts("concept_code", concepts.map(|_| "x")),
-    ));
+    store.insert(ppi_concepts(concepts));
     let ancestry = [(COPE, STRESS, 1), (COPE, AT_HOME, 1), (SURVEY, SMOKE, 1)];
-    store.insert(table(
-        Fixture::new("concept_ancestor")
-            .ints("ancestor_concept_id", ancestry.map(|a| Some(a.0)))
-            .ints("descendant_concept_id", ancestry.map(|a| Some(a.1)))
-            .ints("min_levels_of_separation", ancestry.map(|a| Some(a.2)))
-            .ints("max_levels_of_separation", ancestry.map(|a| Some(a.2))),
-    ));
+    store.insert(ancestors(ancestry));
     store.insert(table(
         Fixture::new("person")
             .ids("person_id", [1, 2, 3, 4, 5])
