@@ -76,7 +76,7 @@ pub fn run(options: &Options) -> Result<(), SqlCommandError> {
 
 /// The dataset's vocabulary and the columns of each of its tables (read from the Parquet
 /// footers: no rows but the vocabulary's are read).
-fn dataset_shape(dir: &Path) -> Result<(Vocab, Tables), SqlCommandError> {
+pub(crate) fn dataset_shape(dir: &Path) -> Result<(Vocab, Tables), SqlCommandError> {
     let manifest = dataset::read_manifest(dir)?;
     let mut tables = Tables::default();
     let mut store = Store::default();

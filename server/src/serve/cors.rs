@@ -31,8 +31,8 @@ pub fn layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
     (!origins.is_empty()).then(|| {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins.iter().cloned()))
-            .allow_methods([Method::GET, Method::HEAD])
-            .allow_headers([header::AUTHORIZATION])
+            .allow_methods([Method::GET, Method::HEAD, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
             .expose_headers([HeaderName::from_static(ROW_COUNT)])
     })
 }

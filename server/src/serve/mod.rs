@@ -15,6 +15,7 @@
 //! and the pages, and refuses every row.
 
 mod access;
+mod cohort;
 pub mod cors;
 mod headers;
 pub mod pages;
@@ -38,7 +39,7 @@ use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures::{StreamExt, stream};
 use parquet::arrow::ParquetRecordBatchStreamBuilder;
 use parquet::arrow::ProjectionMask;
@@ -145,7 +146,7 @@ impl Default for Limits {
     }
 }
 
-/// The largest request body accepted (every endpoint is a GET).
+/// The largest request body accepted (every endpoint but server mode's is a GET).
 const MAX_BODY_BYTES: usize = 1024;
 
 /// One servable table: its file, row count, tier and Arrow schema (from the Parquet footer),
@@ -168,6 +169,8 @@ struct AppState {
     streams: StreamCaps,
     limits: Limits,
     compress_loopback: bool,
+    /// Server mode's queries (`None` with `--public-only`, or when they cannot be prepared).
+    cohorts: Option<cohort::CohortQueries>,
 }
 
 /// A response extension: send this response as it is, uncompressed. As a compression
@@ -212,7 +215,18 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         logs.init();
     }
-    let state = Arc::new(prepare(&options)?);
+    let mut state = prepare(&options)?;
+    // DataFusion's threads: a runtime of its own, dropped after the server's.
+    let query_runtime = cohort::QueryRuntime::new()?;
+    if !state.public_only {
+        match cohort::CohortQueries::open(&options.data, &state.tables, &query_runtime) {
+            Ok(queries) => state.cohorts = Some(queries),
+            Err(e) => {
+                tracing::error!("server mode is unavailable: {e}; POST /api/v1/cohort/persons answers 503")
+            }
+        }
+    }
+    let state = Arc::new(state);
     let [www, pkg] = [(&options.www, pages::WWW), (&options.pkg, pages::PKG)].map(|(given, wanted)| {
         let exe = std::env::current_exe().ok();
         let cwd = std::env::current_dir().unwrap_or_default();
@@ -349,6 +363,7 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
         streams: StreamCaps::new(l.max_streams, l.max_streams_per_caller),
         limits: l.clone(),
         compress_loopback: options.compress_loopback,
+        cohorts: None,
     })
 }
 
@@ -477,19 +492,25 @@ fn router(
                 .compress_when(DefaultPredicate::new().and(SendPlain)),
         ),
     );
+    // Server mode's definitions are larger than any other request: their own body limit.
+    let mut definitions = Router::new()
+        .route("/api/v1/cohort/persons", post(cohort::persons))
+        .layer(RequestBodyLimitLayer::new(cohort::MAX_DEFINITION_BYTES));
     if let Some(cors) = cors::layer(allow_origins) {
-        rows = rows.layer(cors);
+        rows = rows.layer(cors.clone());
+        definitions = definitions.layer(cors);
     }
     let api = rows.nest(PUBLIC_API, public).route("/api/{*rest}", get(api_not_found));
     api.nest_service("/pkg", ServeDir::new(pkg))
         .fallback_service(ServeDir::new(www))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(definitions)
         // Table streams were compressed (or left plain) by their own layer above.
         .layer(
             CompressionLayer::new()
                 .compress_when(DefaultPredicate::new().and(NotForContentType::const_new(ARROW_STREAM))),
         )
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(headers::security))
         .layer(
             TraceLayer::new_for_http()
@@ -586,13 +607,15 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// More about the error, as `error.errors` (an invalid definition's errors with their paths).
+    details: Option<serde_json::Value>,
     /// Extra response headers (a list, not a `HeaderMap`, to keep errors small).
     headers: Vec<(header::HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), headers: Vec::new() }
+        Self { status, code, message: message.into(), details: None, headers: Vec::new() }
     }
 
     /// The audit outcome of a request refused with this error.
@@ -613,9 +636,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, Json(json!({"error": {"code": self.code, "message": self.message}})))
-                .into_response();
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(details) = self.details {
+            error["errors"] = details;
+        }
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
         for (name, value) in self.headers {
             response.headers_mut().insert(name, value);
         }
@@ -832,12 +857,7 @@ fn check_request<'a>(
     query: Option<&str>,
 ) -> Result<(&'a ServedTable, Option<Vec<usize>>), ApiError> {
     if state.public_only {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "public_only",
-            "this server serves the public aggregates only (serve --public-only): no table rows; the public \
-             API is at /api/public/v1/",
-        ));
+        return Err(public_only());
     }
     let table = state.tables.get(name);
     let readable = table.is_some_and(|t| t.tier <= caller.tier);
@@ -858,6 +878,16 @@ fn check_request<'a>(
     let Ok(schema) = &table.schema else { return Err(unavailable(name)) };
     let columns = projection(query, name, schema)?;
     Ok((table, columns))
+}
+
+/// The 403 of every row request to a `--public-only` server.
+fn public_only() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "public_only",
+        "this server serves the public aggregates only (serve --public-only): no table rows; the public API is \
+         at /api/public/v1/",
+    )
 }
 
 fn unavailable(table: &str) -> ApiError {
