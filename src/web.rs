@@ -1,5 +1,6 @@
 //! The JavaScript API (wasm32 only): `Lens.open(baseUrl, {tables, onProgress, signal})` streams
-//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it,
+//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it
+//! (the next table already requested while the current one is read),
 //! and each decoded record batch straight into the cohort index, which keeps what it reads in
 //! compact columns (the batch is then freed: no Arrow table is kept); `lens.cohort(definition)`
 //! and `lens.searchConcepts(query)` answer from it with disclosed counts only, and
