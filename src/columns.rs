@@ -7,7 +7,7 @@ use arrow_array::types::{
     Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
 };
-use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
+use arrow_array::{Array, ArrayRef};
 use arrow_schema::{DataType, TimeUnit};
 
 use crate::store::Table;
@@ -47,20 +47,6 @@ fn wrong_type(table: &Table, column: &str, found: &DataType, wanted: &str) -> Co
         table: table.name().to_owned(),
         column: column.to_owned(),
         detail: format!("it holds {found}, not {wanted}"),
-    }
-}
-
-/// Appends `a`'s values as they are, nulls as `null`: its value buffer copied whole, then the
-/// nulls written over (much faster than converting value by value, in wasm above all).
-fn push_same<T: ArrowPrimitiveType>(a: &PrimitiveArray<T>, null: T::Native, out: &mut Vec<T::Native>) {
-    let start = out.len();
-    out.extend_from_slice(a.values());
-    if let Some(nulls) = a.nulls().filter(|n| n.null_count() > 0) {
-        for (v, valid) in out[start..].iter_mut().zip(nulls.iter()) {
-            if !valid {
-                *v = null;
-            }
-        }
     }
 }
 
@@ -104,9 +90,7 @@ pub(crate) fn append_i64s(
         None => out.resize(out.len() + table.rows(), null),
         Some(arrays) => {
             for a in &arrays {
-                if let Some(a) = a.as_primitive_opt::<Int64Type>() {
-                    push_same(a, null, out);
-                } else if !push_ints(a.as_ref(), out, |v| v.unwrap_or(null)) {
+                if !push_ints(a.as_ref(), out, |v| v.unwrap_or(null)) {
                     return Err(wrong_type(table, column, a.data_type(), "an integer"));
                 }
             }
@@ -133,11 +117,6 @@ pub(crate) fn append_i32s(
         None => out.resize(out.len() + table.rows(), NULL_I32),
         Some(arrays) => {
             for a in &arrays {
-                // An `Int32` value is kept as it is (`i32::MIN` is null anyway).
-                if let Some(a) = a.as_primitive_opt::<Int32Type>() {
-                    push_same(a, NULL_I32, out);
-                    continue;
-                }
                 let ok = push_ints(a.as_ref(), out, |v| {
                     v.and_then(|v| i32::try_from(v).ok()).filter(|&v| v != NULL_I32).unwrap_or(NULL_I32)
                 });
@@ -171,7 +150,12 @@ pub(crate) fn append_days(
     for a in &arrays {
         let per_day: i64 = match a.data_type() {
             DataType::Date32 => {
-                push_same(a.as_primitive::<Date32Type>(), NULL_I32, out);
+                let a = a.as_primitive::<Date32Type>();
+                if a.null_count() == 0 {
+                    out.extend_from_slice(a.values());
+                } else {
+                    out.extend(a.iter().map(|v| v.unwrap_or(NULL_I32)));
+                }
                 continue;
             }
             DataType::Date64 => {
@@ -225,7 +209,7 @@ pub(crate) fn micros(table: &Table, column: &str, required: bool) -> Result<Vec<
                 out.extend(a.as_primitive::<TimestampMillisecondType>().iter().map(|v| scaled(v, 1_000, 1)))
             }
             DataType::Timestamp(TimeUnit::Microsecond, _) => {
-                push_same(a.as_primitive::<TimestampMicrosecondType>(), i64::MIN, &mut out)
+                out.extend(a.as_primitive::<TimestampMicrosecondType>().iter().map(|v| scaled(v, 1, 1)))
             }
             DataType::Timestamp(TimeUnit::Nanosecond, _) => {
                 out.extend(a.as_primitive::<TimestampNanosecondType>().iter().map(|v| scaled(v, 1, 1_000)))
@@ -261,7 +245,11 @@ pub(crate) fn append_f64s(
     };
     for a in &arrays {
         if let Some(f) = a.as_primitive_opt::<Float64Type>() {
-            push_same(f, f64::NAN, out);
+            if f.null_count() == 0 {
+                out.extend_from_slice(f.values());
+            } else {
+                out.extend(f.iter().map(|v| v.unwrap_or(f64::NAN)));
+            }
         } else if let Some(f) = a.as_primitive_opt::<Float32Type>() {
             out.extend(f.iter().map(|v| v.map_or(f64::NAN, f64::from)));
         } else if !push_ints(a.as_ref(), out, |v| v.map_or(f64::NAN, |v| v as f64)) {
@@ -294,55 +282,4 @@ pub(crate) fn strings(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow_array::{
-        Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch, TimestampMicrosecondArray,
-    };
-    use arrow_schema::{Field, Schema};
-
-    use super::*;
-
-    /// A table of one batch of `columns`, each sliced from its second value on (so the
-    /// arrays have an offset, as arrays decoded from a stream may).
-    fn sliced_table(columns: Vec<(&str, ArrayRef)>) -> Table {
-        let columns: Vec<(&str, ArrayRef)> =
-            columns.into_iter().map(|(n, a)| (n, a.slice(1, a.len() - 1))).collect();
-        let schema = Arc::new(Schema::new(
-            columns.iter().map(|(n, a)| Field::new(*n, a.data_type().clone(), true)).collect::<Vec<_>>(),
-        ));
-        let batch =
-            RecordBatch::try_new(schema.clone(), columns.into_iter().map(|(_, a)| a).collect()).unwrap();
-        Table::new("t".into(), schema, vec![batch])
-    }
-
-    #[test]
-    fn columns_copied_whole_keep_values_and_turn_nulls_into_the_sentinel() {
-        let t = sliced_table(vec![
-            ("i32", Arc::new(Int32Array::from(vec![Some(9), Some(i32::MIN), None, Some(-4), Some(7)]))),
-            ("i64", Arc::new(Int64Array::from(vec![Some(1), None, Some(i64::MAX), None, Some(-2)]))),
-            ("f64", Arc::new(Float64Array::from(vec![Some(0.5), Some(1.25), None, Some(-3.0), None]))),
-            ("date", Arc::new(Date32Array::from(vec![Some(1), None, Some(19_000), Some(-1), None]))),
-            ("time", Arc::new(TimestampMicrosecondArray::from(vec![None, Some(5), None, Some(-7), Some(8)]))),
-        ]);
-        let mut ints = vec![42];
-        append_i32s(&t, "i32", true, &mut ints).unwrap();
-        assert_eq!(ints, [42, NULL_I32, NULL_I32, -4, 7]);
-        assert_eq!(i64s(&t, "i64", true, -99).unwrap(), [-99, i64::MAX, -99, -2]);
-        let floats = f64s(&t, "f64", true).unwrap();
-        assert_eq!(floats.len(), 4);
-        assert!(
-            floats[0] == 1.25 && floats[1].is_nan() && floats[2] == -3.0 && floats[3].is_nan(),
-            "{floats:?}"
-        );
-        assert_eq!(days(&t, "date", true).unwrap(), [NULL_I32, 19_000, -1, NULL_I32]);
-        assert_eq!(micros(&t, "time", true).unwrap(), [5, i64::MIN, -7, 8]);
-        // The same columns without nulls are copied as they are.
-        let plain = sliced_table(vec![("i32", Arc::new(Int32Array::from(vec![1, 2, 3])))]);
-        assert_eq!(i32s(&plain, "i32", true).unwrap(), [2, 3]);
-    }
 }

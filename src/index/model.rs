@@ -164,20 +164,19 @@ impl BloodPressure {
         };
         let mut out = BloodPressure::default();
         for (kind, buckets) in [by_concept, by_source].into_iter().enumerate() {
-            // Each row's `(person, time)`, looked up once.
-            let found = [SYSTOLIC, DIASTOLIC].map(|concept| {
-                let mut found = Vec::new();
-                buckets.rows(concept).each(|r| found.push(time(r).map(|t| (person[r], t))));
-                found
-            });
-            let mut keys: Vec<(u32, i64)> = found.iter().flatten().flatten().copied().collect();
+            let key = |r: usize| time(r).map(|t| (person[r], t));
+            let mut keys: Vec<(u32, i64)> = Vec::new();
+            for concept in [SYSTOLIC, DIASTOLIC] {
+                buckets.rows(concept).each(|r| keys.extend(key(r)));
+            }
             keys.sort_unstable();
             keys.dedup();
-            for (side, found) in found.iter().enumerate() {
-                out.moments[kind][side] = found
-                    .iter()
-                    .map(|k| k.and_then(|k| keys.binary_search(&k).ok()).map_or(NO_MOMENT, |m| m as u32))
-                    .collect();
+            for (side, concept) in [SYSTOLIC, DIASTOLIC].into_iter().enumerate() {
+                let moments = &mut out.moments[kind][side];
+                buckets.rows(concept).each(|r| {
+                    let m = key(r).and_then(|k| keys.binary_search(&k).ok());
+                    moments.push(m.map_or(NO_MOMENT, |m| m as u32));
+                });
             }
             out.count[kind] = keys.len();
         }
