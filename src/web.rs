@@ -1,5 +1,6 @@
 //! The JavaScript API (wasm32 only): `Lens.open(baseUrl, {tables, onProgress, signal})` streams
-//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it,
+//! each table from the server straight into the decoder, chunk by chunk as `fetch` delivers it
+//! (the next table already requested while the current one is read),
 //! and each decoded record batch straight into the cohort index, which keeps what it reads in
 //! compact columns (the batch is then freed: no Arrow table is kept); `lens.cohort(definition)`
 //! and `lens.searchConcepts(query)` answer from it with disclosed counts only, and
@@ -13,7 +14,7 @@ use js_sys::{Array, Function, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, RequestInit, Response};
 
 use crate::cdm::catalog::Catalog;
 use crate::chart::{BrowserFont, ChartSpec, OffscreenBackend};
@@ -171,9 +172,11 @@ impl Lens {
         #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue,
     ) -> Result<Lens, JsValue> {
         let options = OpenOptions::from_js(&options)?;
+        let requests_in_flight = InFlight::new(&options)?;
         let catalog_url = load::catalog_url(&base_url);
         let catalog: Catalog = {
-            let response = fetch(&catalog_url, &options, "the catalog").await?;
+            let response = requests_in_flight.fetch(&catalog_url, &options)?.await;
+            let response = check(response, &options, "the catalog").await?;
             let json = JsFuture::from(response.json()?)
                 .await
                 .map_err(|e| options.network_error("reading the catalog", e))?;
@@ -192,12 +195,19 @@ impl Lens {
         // Running out of memory while building the index rejects `open` (instead of trapping).
         let out_of_memory = |name: &str, e: EngineError| js_error(e.code(), format!("table {name}: {e}"));
         let mut tables = Vec::with_capacity(requests.len());
-        for request in &requests {
-            let (name, url) = (request.name.as_str(), request.url.as_str());
+        // One table is requested ahead: its request starts as soon as the previous table's
+        // response has arrived, so the server prepares it while this one is decoded (no idle gap
+        // between tables). Only one: a stream nobody reads is cut by the server after its write
+        // timeout, and each unread stream holds buffered bytes.
+        let mut next = requests.first().map(|r| requests_in_flight.fetch(&r.url, &options)).transpose()?;
+        for (i, request) in requests.iter().enumerate() {
+            let name = request.name.as_str();
             if options.cancelled() {
                 return Err(js_error("cancelled", "loading was cancelled"));
             }
-            let response = fetch(url, &options, &format!("table {name}")).await?;
+            let Some(pending) = next.take() else { break };
+            let response = check(pending.await, &options, &format!("table {name}")).await?;
+            next = requests.get(i + 1).map(|r| requests_in_flight.fetch(&r.url, &options)).transpose()?;
             let expected_rows =
                 response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
             let body = response.body().ok_or_else(|| {
@@ -490,21 +500,53 @@ impl Chunk for Uint8Array {
     }
 }
 
-/// Fetches `url`, turning HTTP errors into cohortlens errors carrying the server's message.
-async fn fetch(url: &str, options: &OpenOptions, what: &str) -> Result<Response, JsValue> {
-    let init = RequestInit::new();
-    if let Some(signal) = &options.signal {
-        init.set_signal(Some(signal));
+/// The requests of one `Lens.open`: each is cancelled by the caller's signal, and whatever is
+/// still in flight when `open` ends (a table requested ahead when an earlier one failed) is
+/// aborted then, so no stream is left waiting in the server.
+struct InFlight {
+    controller: AbortController,
+    /// Aborted by the caller's signal or by `controller`.
+    signal: AbortSignal,
+}
+
+impl InFlight {
+    fn new(options: &OpenOptions) -> Result<Self, JsValue> {
+        let controller = AbortController::new()?;
+        let signal = match &options.signal {
+            Some(caller) => AbortSignal::any(&Array::of2(caller, &controller.signal())),
+            None => controller.signal(),
+        };
+        Ok(Self { controller, signal })
     }
-    if let Some(authorization) = options.load.authorization() {
-        let headers = Headers::new()?;
-        headers.set("Authorization", &authorization)?;
-        init.set_headers(&headers);
+
+    /// Starts fetching `url` (the request goes out now, whether or not the result is awaited).
+    fn fetch(&self, url: &str, options: &OpenOptions) -> Result<JsFuture, JsValue> {
+        let init = RequestInit::new();
+        init.set_signal(Some(&self.signal));
+        if let Some(authorization) = options.load.authorization() {
+            let headers = Headers::new()?;
+            headers.set("Authorization", &authorization)?;
+            init.set_headers(&headers);
+        }
+        Ok(JsFuture::from(global_fetch(url, &init)))
     }
-    let response: Response = JsFuture::from(global_fetch(url, &init))
-        .await
-        .map_err(|e| options.network_error(&format!("fetching {what}"), e))?
-        .unchecked_into();
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.controller.abort();
+    }
+}
+
+/// A fetch's outcome, with HTTP errors turned into cohortlens errors carrying the server's
+/// message.
+async fn check(
+    fetched: Result<JsValue, JsValue>,
+    options: &OpenOptions,
+    what: &str,
+) -> Result<Response, JsValue> {
+    let response: Response =
+        fetched.map_err(|e| options.network_error(&format!("fetching {what}"), e))?.unchecked_into();
     if response.ok() {
         return Ok(response);
     }

@@ -525,3 +525,129 @@ async fn running_out_of_memory_while_indexing_rejects_open() {
         lens.tables().unwrap().iter().map(|t| prop(&t, "name").as_string().unwrap()).collect();
     assert_eq!(tables, ["concept", "concept_ancestor", "person", "condition_occurrence", "activity_summary"]);
 }
+
+#[wasm_bindgen(inline_js = r#"
+// Serves `names` with `bodies`, each body as a stream of 4 chunks, and logs to `log`
+// "fetch NAME" when a table is requested and "read NAME" when its last chunk has been read;
+// `signals` maps each requested table to the AbortSignal of its request.
+export function serveLogging(names, bodies, log, signals) {
+  const catalog = { dataset: { name: 't', referenceDate: '2023-10-01' }, tables: names.map((name) => ({ name })) };
+  globalThis.fetch = async (url, init) => {
+    if (url === 'http://cohortlens.test/api/v1/catalog') return new Response(JSON.stringify(catalog), { status: 200 });
+    const name = url.split('/').pop().split('?')[0];
+    const body = bodies[names.indexOf(name)];
+    log.push(`fetch ${name}`);
+    signals[name] = init?.signal;
+    const size = Math.ceil(body.length / 4);
+    let at = 0;
+    const stream = new ReadableStream({
+      pull(controller) {
+        if (at >= body.length) { log.push(`read ${name}`); controller.close(); return; }
+        controller.enqueue(body.slice(at, at + size));
+        at += size;
+      },
+    }, { highWaterMark: 0 });
+    return new Response(stream, { status: 200 });
+  };
+}
+// The tables requested but neither read to the end nor aborted: requests left pending.
+export function pendingRequests(log, signals) {
+  return Object.keys(signals).filter((name) => !log.includes(`read ${name}`) && !signals[name]?.aborted);
+}
+export function abortOnFirstProgressOf(table, controller) {
+  return (progress) => { if (progress.table === table) controller.abort(); };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = serveLogging)]
+    fn serve_logging(names: &Array, bodies: &Array, log: &Array, signals: &js_sys::Object);
+    #[wasm_bindgen(js_name = pendingRequests)]
+    fn pending_requests(log: &Array, signals: &js_sys::Object) -> Array;
+    #[wasm_bindgen(js_name = abortOnFirstProgressOf)]
+    fn abort_on_first_progress_of(table: &str, controller: &web_sys::AbortController) -> js_sys::Function;
+}
+
+/// Serves [`cohort_tables`] through [`serve_logging`], `person`'s stream replaced by
+/// `person_body` when given; returns the log and the requests' signals.
+fn serve_logged_cohort_tables(person_body: Option<&[u8]>) -> (Array, js_sys::Object) {
+    let (names, bodies) = (Array::new(), Array::new());
+    for (name, batch) in cohort_tables(60) {
+        names.push(&name.into());
+        let bytes = ipc(&batch);
+        let body = match person_body {
+            Some(replacement) if name == "person" => replacement,
+            _ => bytes.as_slice(),
+        };
+        bodies.push(&Uint8Array::from(body));
+    }
+    let (log, signals) = (Array::new(), js_sys::Object::new());
+    serve_logging(&names, &bodies, &log, &signals);
+    (log, signals)
+}
+
+fn strings(array: &Array) -> Vec<String> {
+    array.iter().map(|v| v.as_string().unwrap()).collect()
+}
+
+/// `Lens.open` requests each table before the previous one has been read to the end (no idle
+/// gap while the server starts the next stream), and only one ahead.
+#[wasm_bindgen_test]
+async fn open_requests_the_next_table_while_reading_the_current_one() {
+    let (log, signals) = serve_logged_cohort_tables(None);
+    let lens =
+        cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(lens.tables().unwrap().length(), 5);
+    let log = strings(&log);
+    let at =
+        |event: String| log.iter().position(|e| *e == event).unwrap_or_else(|| panic!("no {event}: {log:?}"));
+    let names = ["concept", "concept_ancestor", "person", "condition_occurrence", "activity_summary"];
+    for pair in names.windows(2) {
+        let (current, next) = (pair[0], pair[1]);
+        assert!(
+            at(format!("fetch {next}")) < at(format!("read {current}")),
+            "{next} requested late: {log:?}"
+        );
+    }
+    for later in names.windows(3) {
+        assert!(at(format!("read {}", later[0])) < at(format!("fetch {}", later[2])), "two ahead: {log:?}");
+    }
+    let log: Array = log.iter().map(JsValue::from).collect();
+    assert_eq!(strings(&pending_requests(&log, &signals)), Vec::<String>::new());
+}
+
+/// Cancelling while a table is read and the next one already requested rejects `open` with
+/// `cancelled` and aborts the request made ahead: nothing stays pending in the server.
+#[wasm_bindgen_test]
+async fn cancelling_open_aborts_the_table_requested_ahead() {
+    let (log, signals) = serve_logged_cohort_tables(None);
+    let controller = web_sys::AbortController::new().unwrap();
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"signal".into(), &controller.signal()).unwrap();
+    Reflect::set(&options, &"onProgress".into(), &abort_on_first_progress_of("person", &controller)).unwrap();
+    let error = match cohortlens::web::Lens::open("http://cohortlens.test/".into(), options.into()).await {
+        Ok(_) => panic!("open must be cancelled"),
+        Err(e) => e,
+    };
+    assert_eq!(prop(&error, "code").as_string().as_deref(), Some("cancelled"), "{error:?}");
+    assert!(strings(&log).contains(&"fetch condition_occurrence".to_owned()), "{:?}", strings(&log));
+    assert_eq!(strings(&pending_requests(&log, &signals)), Vec::<String>::new());
+}
+
+/// A broken table fails `open` and aborts the next table's request, made ahead of it.
+#[wasm_bindgen_test]
+async fn a_failing_table_aborts_the_table_requested_ahead() {
+    let (log, signals) = serve_logged_cohort_tables(Some(b"this is not an Arrow stream, it is text"));
+    let error = match cohortlens::web::Lens::open("http://cohortlens.test/".into(), JsValue::UNDEFINED).await
+    {
+        Ok(_) => panic!("open must fail"),
+        Err(e) => e,
+    };
+    assert!(prop(&error, "message").as_string().unwrap().contains("person"), "{error:?}");
+    let log = strings(&log);
+    assert!(log.contains(&"fetch condition_occurrence".to_owned()), "{log:?}");
+    assert!(!log.contains(&"fetch activity_summary".to_owned()), "{log:?}");
+    assert_eq!(
+        strings(&pending_requests(&log.iter().map(JsValue::from).collect(), &signals)),
+        Vec::<String>::new()
+    );
+}

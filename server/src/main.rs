@@ -170,7 +170,8 @@ enum Command {
         /// JSON file with one Cohort Builder definition.
         #[arg(long)]
         definition: PathBuf,
-        /// The SQL dialect: datafusion, duckdb, spark or bigquery (duckdb and datafusion for now).
+        /// The SQL dialect: duckdb, datafusion, spark (Spark SQL 4) or bigquery (GoogleSQL);
+        /// tables are named bare (person, measurement, …), as views or the default dataset.
         #[arg(long)]
         dialect: String,
     },

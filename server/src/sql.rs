@@ -32,7 +32,7 @@ pub enum SqlCommandError {
     /// The definition file cannot be read or is not a definition.
     #[error("{path}: {detail}")]
     Definition { path: PathBuf, detail: String },
-    /// The dialect is unknown or not produced yet, or the definition is invalid.
+    /// The definition is invalid or asks for what cohortlens cannot evaluate.
     #[error("{0}")]
     Compile(#[from] SqlError),
     /// No such dialect.

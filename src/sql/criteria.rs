@@ -3,6 +3,7 @@
 //! person criterion or flag, and the person-level values the engine derives at load (birth
 //! dates, the CDR date, the consent date).
 
+use super::dialect::SqlType;
 use super::groups::{Compiler, Support};
 use crate::cdm::EventTable;
 use crate::cdm::concepts::{DIASTOLIC, PHYSICAL_EXAM, SURVEY_TYPE, SYSTOLIC};
@@ -19,12 +20,6 @@ const SEARCH_TABLES: [EventTable; 7] = [
     EventTable::Visit,
 ];
 
-/// An empty set of events.
-pub(super) const NO_EVENTS: &str = "SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS DATE) AS entry_date, CAST(NULL AS INTEGER) AS concept_id, CAST(NULL AS BIGINT) AS visit_id, 0 AS part WHERE FALSE";
-
-/// An empty set of persons.
-pub(super) const NO_PERSONS: &str = "SELECT CAST(NULL AS BIGINT) AS person_id WHERE FALSE";
-
 /// `expr IN (ids)`, `FALSE` for no ids.
 pub(super) fn among(expr: &str, ids: &[i32]) -> String {
     if ids.is_empty() {
@@ -34,18 +29,39 @@ pub(super) fn among(expr: &str, ids: &[i32]) -> String {
     format!("{expr} IN ({})", list.join(", "))
 }
 
-/// `UNION` of person selects (nothing: no one).
-pub(super) fn union(selects: Vec<String>) -> String {
-    if selects.is_empty() { NO_PERSONS.to_owned() } else { selects.join("\nUNION\n") }
-}
-
 impl Compiler<'_> {
+    /// An empty set of events.
+    pub(super) fn no_events(&self) -> String {
+        let d = self.dialect;
+        d.no_rows(&format!(
+            "{} AS person_id, {} AS entry_date, {} AS concept_id, {} AS visit_id, 0 AS part",
+            d.null(SqlType::BigInt),
+            d.null(SqlType::Date),
+            d.null(SqlType::Integer),
+            d.null(SqlType::BigInt)
+        ))
+    }
+
+    /// An empty set of persons.
+    pub(super) fn no_persons(&self) -> String {
+        self.dialect.no_rows(&format!("{} AS person_id", self.dialect.null(SqlType::BigInt)))
+    }
+
+    /// `UNION` of person selects (nothing: no one).
+    pub(super) fn union(&self, selects: Vec<String>) -> String {
+        if selects.is_empty() {
+            self.no_persons()
+        } else {
+            selects.join(&format!("\n{}\n", self.dialect.union()))
+        }
+    }
+
     /// `alias.column`, or a typed NULL when the dataset's table lacks the column.
-    pub(super) fn column(&self, alias: &str, table: &str, column: &str, ty: &str) -> String {
+    pub(super) fn column(&self, alias: &str, table: &str, column: &str, ty: SqlType) -> String {
         if self.tables.has_column(table, column) {
             format!("{alias}.{column}")
         } else {
-            format!("CAST(NULL AS {ty})")
+            self.dialect.null(ty)
         }
     }
 
@@ -96,7 +112,7 @@ impl Compiler<'_> {
                         .map(|(concept, own, other, other_concept)| {
                             let own = own.as_ref().map_or("TRUE".into(), |cmp| {
                                 self.compare(
-                                    &self.column("e", "measurement", "value_as_number", "DOUBLE"),
+                                    &self.column("e", "measurement", "value_as_number", SqlType::Double),
                                     cmp,
                                 )
                             });
@@ -118,7 +134,7 @@ impl Compiler<'_> {
         if !self.tables.has_column("measurement", "measurement_datetime") {
             return "FALSE".into();
         }
-        let value = self.column("o", "measurement", "value_as_number", "DOUBLE");
+        let value = self.column("o", "measurement", "value_as_number", SqlType::Double);
         format!(
             "EXISTS (SELECT 1 FROM measurement o WHERE o.person_id = e.person_id AND o.measurement_datetime = e.measurement_datetime AND o.{column} = {concept} AND {})",
             self.compare(&value, cmp)
@@ -139,21 +155,21 @@ impl Compiler<'_> {
         if !self.tables.has(spec.table) {
             return None;
         }
-        let date = self.dialect.to_date(&self.column("e", spec.table, spec.date, "DATE"));
-        let concept = self.column("e", spec.table, column, "INTEGER");
+        let date = self.dialect.to_date(&self.column("e", spec.table, spec.date, SqlType::Date));
+        let concept = self.column("e", spec.table, column, SqlType::Integer);
         // A visit `visit_occurrence` lacks is no visit (the search events' LEFT JOIN).
         let (visit, join) = match spec.visit {
             Some(v)
                 if visits && self.tables.has_column(spec.table, v) && self.tables.has("visit_occurrence") =>
             {
                 (
-                    "kv.known_visit",
+                    "kv.known_visit".to_owned(),
                     format!(
                         " LEFT JOIN (SELECT DISTINCT visit_occurrence_id AS known_visit FROM visit_occurrence) kv ON kv.known_visit = e.{v}"
                     ),
                 )
             }
-            _ => ("CAST(NULL AS BIGINT)", String::new()),
+            _ => (self.dialect.null(SqlType::BigInt), String::new()),
         };
         Some(format!(
             "SELECT e.person_id, {date} AS entry_date, {concept} AS concept_id, {visit} AS visit_id, {part} AS part FROM {} e{join} WHERE e.person_id IN {} AND {conditions}",
@@ -167,15 +183,15 @@ impl Compiler<'_> {
     fn attribute(&self, table: EventTable, a: &RowAttr) -> String {
         let name = table.table();
         let valued = matches!(table, EventTable::Measurement | EventTable::Observation);
-        let column = |column: &str, ty: &str| {
-            if valued { self.column("e", name, column, ty) } else { format!("CAST(NULL AS {ty})") }
+        let column = |column: &str, ty: SqlType| {
+            if valued { self.column("e", name, column, ty) } else { self.dialect.null(ty) }
         };
-        let number = column("value_as_number", "DOUBLE");
-        let value_concept = column("value_as_concept_id", "INTEGER");
+        let number = column("value_as_number", SqlType::Double);
+        let value_concept = column("value_as_concept_id", SqlType::Integer);
         let value_source = if table == EventTable::Observation {
-            column("value_source_concept_id", "INTEGER")
+            column("value_source_concept_id", SqlType::Integer)
         } else {
-            "CAST(NULL AS INTEGER)".into()
+            self.dialect.null(SqlType::Integer)
         };
         match a {
             RowAttr::Number(cmp) => self.compare(&number, cmp),
@@ -195,7 +211,7 @@ impl Compiler<'_> {
             if self.tables.has_column("person", column) {
                 format!("SELECT person_id FROM person WHERE {column} = {concept}")
             } else {
-                NO_PERSONS.to_owned()
+                self.no_persons()
             }
         };
         match c {
@@ -208,11 +224,11 @@ impl Compiler<'_> {
             PersonCriterion::Age(ages) => self.ages(ages),
             PersonCriterion::Steps(steps) => {
                 if !self.tables.has_column("activity_summary", "steps") {
-                    return NO_PERSONS.to_owned();
+                    return self.no_persons();
                 }
                 // A double division (DataFusion divides integers as integers).
-                let mean = "CAST(SUM(s.steps) AS DOUBLE) / COUNT(*)";
-                let tests: Vec<String> = steps.iter().map(|cmp| self.compare(mean, cmp)).collect();
+                let mean = format!("{} / COUNT(*)", self.dialect.cast("SUM(s.steps)", SqlType::Double));
+                let tests: Vec<String> = steps.iter().map(|cmp| self.compare(&mean, cmp)).collect();
                 format!(
                     "SELECT s.person_id FROM activity_summary s WHERE s.steps IS NOT NULL GROUP BY s.person_id HAVING {}",
                     if tests.is_empty() { "TRUE".into() } else { tests.join(" AND ") }
@@ -225,7 +241,7 @@ impl Compiler<'_> {
         if self.tables.has("death") {
             "SELECT person_id FROM death WHERE person_id IS NOT NULL".into()
         } else {
-            NO_PERSONS.to_owned()
+            self.no_persons()
         }
     }
 
@@ -324,7 +340,7 @@ impl Compiler<'_> {
             Flag::FitbitHeartRateSummary => vec![rows("heart_rate_summary", "TRUE")],
             Flag::Absent => vec![],
         };
-        union(selects.into_iter().flatten().collect())
+        self.union(selects.into_iter().flatten().collect())
     }
 
     /// The ids of the vocabulary's concepts that `keep` accepts, sorted.
@@ -340,9 +356,10 @@ impl Compiler<'_> {
             Support::Births => {
                 // `date(birth_datetime)`, else year-month-day with a missing or impossible
                 // month or day taken as 1 (the engine's `Birth`).
-                let month = self.column("p", "person", "month_of_birth", "INTEGER");
-                let day = self.column("p", "person", "day_of_birth", "INTEGER");
-                let datetime = self.dialect.to_date(&self.column("p", "person", "birth_datetime", "DATE"));
+                let month = self.column("p", "person", "month_of_birth", SqlType::Integer);
+                let day = self.column("p", "person", "day_of_birth", SqlType::Integer);
+                let datetime =
+                    self.dialect.to_date(&self.column("p", "person", "birth_datetime", SqlType::Date));
                 let first = self.dialect.make_date("year_of_birth", "m", "1");
                 let valid_day = format!(
                     "CASE WHEN d BETWEEN 1 AND {} THEN d ELSE 1 END",
@@ -359,7 +376,8 @@ impl Compiler<'_> {
                     .filter(|t| self.tables.has(t.table()))
                     .map(|t| {
                         let spec = t.columns();
-                        let date = self.dialect.to_date(&self.column("e", spec.table, spec.date, "DATE"));
+                        let date =
+                            self.dialect.to_date(&self.column("e", spec.table, spec.date, SqlType::Date));
                         format!(
                             "SELECT {date} AS d FROM {} e WHERE e.person_id IN {}",
                             spec.table,
@@ -368,7 +386,7 @@ impl Compiler<'_> {
                     })
                     .collect();
                 let dates = if dates.is_empty() {
-                    "SELECT CAST(NULL AS DATE) AS d WHERE FALSE".to_owned()
+                    self.dialect.no_rows(&format!("{} AS d", self.dialect.null(SqlType::Date)))
                 } else {
                     dates.join(" UNION ALL ")
                 };
@@ -380,7 +398,13 @@ impl Compiler<'_> {
                 if !(self.tables.has_column(table, source)
                     && self.tables.has_column(table, "observation_date"))
                 {
-                    return "consent AS (SELECT CAST(NULL AS BIGINT) AS person_id, CAST(NULL AS DATE) AS consent_date WHERE FALSE)".into();
+                    let d = self.dialect;
+                    let none = d.no_rows(&format!(
+                        "{} AS person_id, {} AS consent_date",
+                        d.null(SqlType::BigInt),
+                        d.null(SqlType::Date)
+                    ));
+                    return format!("consent AS ({none})");
                 }
                 let first = |ids: &[i32]| format!("MIN(CASE WHEN {} THEN d END)", among(source, ids));
                 format!(

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use super::criteria::{NO_EVENTS, union};
 use super::{Dialect, Tables};
 use crate::cohort::plan::{Criterion, GroupPlan, ItemPlan, Mention, Plan, TemporalPlan, Time};
 use crate::vocab::Vocab;
@@ -86,7 +85,7 @@ impl<'a> Compiler<'a> {
                         format!("SELECT person_id FROM {item_name}")
                     })
                     .collect();
-                union(items)
+                self.union(items)
             }
             Some(t) => self.temporal(g, t, name, restrict),
         };
@@ -106,7 +105,7 @@ impl<'a> Compiler<'a> {
             .collect();
         let has_events = item.criteria.iter().any(|(_, c)| !matches!(c, Criterion::Person(_)));
         if !has_events {
-            return union(people);
+            return self.union(people);
         }
         let events = self.item_events(item, restrict);
         match &item.mods.occurrences {
@@ -120,7 +119,7 @@ impl<'a> Compiler<'a> {
                     self.compare("y.n", cmp)
                 )
             }
-            None => union(
+            None => self.union(
                 std::iter::once(format!("SELECT DISTINCT x.person_id FROM ({events}) x"))
                     .chain(people)
                     .collect(),
@@ -133,7 +132,7 @@ impl<'a> Compiler<'a> {
     fn item_events(&mut self, item: &ItemPlan, restrict: bool) -> String {
         let selects: Vec<String> =
             item.criteria.iter().filter_map(|(part, c)| self.events(c, u32::from(*part))).collect();
-        let events = if selects.is_empty() { NO_EVENTS.to_owned() } else { selects.join("\nUNION ALL\n") };
+        let events = if selects.is_empty() { self.no_events() } else { selects.join("\nUNION ALL\n") };
         let mods = &item.mods;
         let mut conditions = Vec::new();
         if restrict {
@@ -192,7 +191,7 @@ impl<'a> Compiler<'a> {
             self.ctes.push(format!("{item_name} AS ({picked})"));
             sides[usize::from(item.temporal_group == 1)].push(format!("SELECT * FROM {item_name}"));
         }
-        let [a, b] = sides.map(|s| if s.is_empty() { NO_EVENTS.to_owned() } else { s.join(" UNION ALL ") });
+        let [a, b] = sides.map(|s| if s.is_empty() { self.no_events() } else { s.join(" UNION ALL ") });
         let x = self.dialect.double(t.days);
         let between = |from: &str, to: &str| self.dialect.days_between(from, to);
         let relation = match t.time {

@@ -52,8 +52,6 @@ pub enum SqlError {
     /// The definition is invalid, or asks for what cohortlens cannot evaluate: the engine's
     /// own errors, each with its JSON path.
     Invalid(Vec<ValidationError>),
-    /// The dialect's output is not yet checked against the engine.
-    Dialect(Dialect),
 }
 
 impl fmt::Display for SqlError {
@@ -63,10 +61,6 @@ impl fmt::Display for SqlError {
                 let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
                 write!(f, "{}", lines.join("\n"))
             }
-            SqlError::Dialect(d) => write!(
-                f,
-                "--dialect {d}: cohortlens does not compile to {d} yet (its output is not yet tested against the engine); use --dialect duckdb or datafusion"
-            ),
         }
     }
 }
@@ -81,9 +75,6 @@ pub fn compile(
     tables: &Tables,
     dialect: Dialect,
 ) -> Result<String, SqlError> {
-    if !dialect.is_tested() {
-        return Err(SqlError::Dialect(dialect));
-    }
     let plan = crate::cohort::plan(definition, vocab).map_err(SqlError::Invalid)?;
     Ok(groups::Compiler::new(vocab, tables, dialect).definition(&plan))
 }
