@@ -142,12 +142,10 @@ impl CohortQueries {
 }
 
 /// The answer to a definition the compiler refused: the engine's validation errors (400, each
-/// with its JSON path), or a dialect the compiler cannot write (422).
+/// with its JSON path).
 fn refusal(error: SqlError) -> ApiError {
-    match error {
-        SqlError::Invalid(errors) => invalid(&errors),
-        SqlError::Dialect(_) => cannot_express(&error.to_string()),
-    }
+    let SqlError::Invalid(errors) = error;
+    invalid(&errors)
 }
 
 /// 400 with the engine's validation errors: `message` lists them, `errors` gives each path.
