@@ -33,18 +33,18 @@ impl Compiler<'_> {
     /// An empty set of events.
     pub(super) fn no_events(&self) -> String {
         let d = self.dialect;
-        d.no_rows(&format!(
-            "{} AS person_id, {} AS entry_date, {} AS concept_id, {} AS visit_id, 0 AS part",
-            d.null(SqlType::BigInt),
-            d.null(SqlType::Date),
-            d.null(SqlType::Integer),
-            d.null(SqlType::BigInt)
-        ))
+        let columns = [
+            ("person_id", SqlType::BigInt),
+            ("entry_date", SqlType::Date),
+            ("concept_id", SqlType::Integer),
+            ("visit_id", SqlType::BigInt),
+        ];
+        d.no_rows(&format!("{}, 0 AS part", d.nulls(&columns)))
     }
 
     /// An empty set of persons.
     pub(super) fn no_persons(&self) -> String {
-        self.dialect.no_rows(&format!("{} AS person_id", self.dialect.null(SqlType::BigInt)))
+        self.dialect.no_rows(&self.dialect.nulls(&[("person_id", SqlType::BigInt)]))
     }
 
     /// `UNION` of person selects (nothing: no one).
@@ -386,7 +386,7 @@ impl Compiler<'_> {
                     })
                     .collect();
                 let dates = if dates.is_empty() {
-                    self.dialect.no_rows(&format!("{} AS d", self.dialect.null(SqlType::Date)))
+                    self.dialect.no_rows(&self.dialect.nulls(&[("d", SqlType::Date)]))
                 } else {
                     dates.join(" UNION ALL ")
                 };
@@ -398,13 +398,8 @@ impl Compiler<'_> {
                 if !(self.tables.has_column(table, source)
                     && self.tables.has_column(table, "observation_date"))
                 {
-                    let d = self.dialect;
-                    let none = d.no_rows(&format!(
-                        "{} AS person_id, {} AS consent_date",
-                        d.null(SqlType::BigInt),
-                        d.null(SqlType::Date)
-                    ));
-                    return format!("consent AS ({none})");
+                    let columns = [("person_id", SqlType::BigInt), ("consent_date", SqlType::Date)];
+                    return format!("consent AS ({})", self.dialect.no_rows(&self.dialect.nulls(&columns)));
                 }
                 let first = |ids: &[i32]| format!("MIN(CASE WHEN {} THEN d END)", among(source, ids));
                 format!(

@@ -64,6 +64,13 @@ impl Dialect {
         self.cast("NULL", ty)
     }
 
+    /// The select list `CAST(NULL AS ty) AS name, …` of `columns` (the columns of an empty set).
+    pub(super) fn nulls(self, columns: &[(&str, SqlType)]) -> String {
+        let list: Vec<String> =
+            columns.iter().map(|&(name, ty)| format!("{} AS {name}", self.null(ty))).collect();
+        list.join(", ")
+    }
+
     /// A double-precision literal exactly equal to `x`.
     pub(super) fn double(self, x: f64) -> String {
         self.cast(&format!("'{x:?}'"), SqlType::Double)
