@@ -59,9 +59,9 @@ build_all() {
   say "bundling the page's front-end packages into www/vendor (esbuild)"
   node scripts/vendor.mjs
   say "building the wasm package (release, wasm-opt)"
-  wasm-pack --log-level warn build --target web --release
+  wasm-pack --log-level warn build --target web --profile wasm-release
   say "building the embeds' chart-only wasm (release, wasm-opt) into www/embed-pkg"
-  (cd embed && wasm-pack --log-level warn build --target web --release --no-pack --out-dir ../www/embed-pkg)
+  (cd embed && wasm-pack --log-level warn build --target web --profile wasm-release --no-pack --out-dir ../www/embed-pkg)
   say "building the server (release)"
   cargo build --release -p cohortlens-server --quiet
 }

@@ -10,6 +10,7 @@
 use std::fmt::Display;
 use std::rc::Rc;
 
+use arrow_array::{Array as _, Int64Array};
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -19,7 +20,7 @@ use web_sys::{AbortController, AbortSignal, Headers, ReadableStreamDefaultReader
 use crate::cdm::catalog::Catalog;
 use crate::chart::{BrowserFont, ChartSpec, OffscreenBackend};
 use crate::cohort::{self, CohortDefinition};
-use crate::engine::load::{self, LoadOptions};
+use crate::engine::load::{self, LoadOptions, Mode};
 use crate::engine::{Engine, EngineBuilder, EngineError};
 use crate::export;
 use crate::ingest::{Chunk, TableIngest};
@@ -90,7 +91,7 @@ impl OpenOptions {
             |key: &str| Reflect::get(options, &key.into()).ok().filter(|v| !v.is_undefined() && !v.is_null());
         // The data options as JSON (the callbacks are not JSON), read and checked natively.
         let data = serde_json::Map::from_iter(
-            ["tables", "columns", "policy", "token"].into_iter().filter_map(|key| {
+            ["tables", "columns", "policy", "token", "mode"].into_iter().filter_map(|key| {
                 let value = get(key)?;
                 let json = serde_wasm_bindgen::from_value(value).unwrap_or(serde_json::Value::Bool(false));
                 Some((key.to_owned(), json))
@@ -127,16 +128,7 @@ impl OpenOptions {
         if self.cancelled() {
             return js_error("cancelled", "loading was cancelled");
         }
-        let detail = cause
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .unwrap_or_else(|| format!("{cause:?}"));
-        js_error(
-            "network",
-            format!(
-                "{what}: {detail}; check that the cohortlens server is running and reachable, then reload"
-            ),
-        )
+        network_error(what, cause)
     }
 
     fn report(&self, ingest: &TableIngest, done: bool) -> Result<(), JsValue> {
@@ -145,6 +137,72 @@ impl OpenOptions {
             f.call1(&JsValue::NULL, &event)?;
         }
         Ok(())
+    }
+}
+
+/// A request that got no answer as a cohortlens error.
+fn network_error(what: &str, cause: JsValue) -> JsValue {
+    let detail = cause
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{cause:?}"));
+    js_error(
+        "network",
+        format!("{what}: {detail}; check that the cohortlens server is running and reachable, then reload"),
+    )
+}
+
+/// The device's memory as the browser reports it (`navigator.deviceMemory`, GiB, Chromium
+/// only), in bytes.
+fn device_memory_bytes() -> Option<u64> {
+    let navigator = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let gib = Reflect::get(&navigator, &"deviceMemory".into()).ok()?.as_f64()?;
+    (gib > 0.0).then(|| (gib * f64::from(1u32 << 30)) as u64)
+}
+
+/// Where a server-mode lens sends its definitions: `POST /api/v1/cohort/persons`, with the
+/// token `open` was given.
+struct PersonsEndpoint {
+    url: String,
+    authorization: Option<String>,
+}
+
+impl PersonsEndpoint {
+    /// The sorted person ids of the definition's cohort (`definition`: its JSON), as the server
+    /// computed them.
+    async fn persons(&self, definition: &str) -> Result<Vec<i64>, JsValue> {
+        let what = "the cohort's persons (server mode)";
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&definition.into());
+        let headers = Headers::new()?;
+        headers.set("Content-Type", "application/json")?;
+        if let Some(authorization) = &self.authorization {
+            headers.set("Authorization", authorization)?;
+        }
+        init.set_headers(&headers);
+        let fetched = JsFuture::from(global_fetch(&self.url, &init)).await;
+        let fetched = fetched.map_err(|e| network_error(&format!("fetching {what}"), e));
+        let response = checked(fetched, what).await?;
+        let expected_rows = response.headers().get("x-row-count").ok().flatten().and_then(|v| v.parse().ok());
+        let body = JsFuture::from(response.array_buffer()?).await.map_err(|e| network_error(what, e))?;
+        let mut ingest = TableIngest::new("cohort/persons");
+        ingest.push(&Uint8Array::new(&body)).map_err(|e| js_error(e.code(), &e))?;
+        let batches = ingest.take_batches();
+        ingest.finish(expected_rows).map_err(|e| js_error(e.code(), &e))?;
+        let mut ids = Vec::new();
+        for batch in &batches {
+            let column =
+                batch.column_by_name("person_id").and_then(|c| c.as_any().downcast_ref::<Int64Array>());
+            let column = column.ok_or_else(|| {
+                js_error(
+                    "malformed_stream",
+                    format!("{what}: the server's answer has no Int64 column person_id"),
+                )
+            })?;
+            ids.extend(column.iter().flatten());
+        }
+        Ok(ids)
     }
 }
 
@@ -158,6 +216,8 @@ pub struct Lens {
     /// Built once at the end of `open`; an index failure is reported by the cohort calls,
     /// not by `open`, so the tables stay usable.
     engine: Result<Rc<Engine>, EngineError>,
+    /// In server mode, where cohorts are computed.
+    server: Option<Rc<PersonsEndpoint>>,
 }
 
 #[wasm_bindgen]
@@ -187,7 +247,9 @@ impl Lens {
                 )
             })?
         };
-        let requests = load::plan(&base_url, &catalog, &options.load).map_err(|e| engine_error(&e))?;
+        let mode = load::resolve_mode(&catalog, &options.load, device_memory_bytes())
+            .map_err(|e| engine_error(&e))?;
+        let requests = load::plan(&base_url, &catalog, &options.load, mode).map_err(|e| engine_error(&e))?;
         let mut builder = EngineBuilder::new(
             requests.iter().map(|r| r.name.as_str()),
             catalog.dataset.reference_date.as_deref(),
@@ -253,9 +315,48 @@ impl Lens {
                 let e = EngineError::OutOfMemory;
                 return Err(js_error(e.code(), format!("building the cohort index: {e}")));
             }
+            built if mode == Mode::Server => built.map(|e| Rc::new(e.into_server_mode())),
             built => built.map(Rc::new),
         };
-        Ok(Lens { tables, policy: options.load.policy, engine })
+        let server = (mode == Mode::Server).then(|| {
+            Rc::new(PersonsEndpoint {
+                url: format!("{}/api/v1/cohort/persons", base_url.trim_end_matches('/')),
+                authorization: options.load.authorization(),
+            })
+        });
+        Ok(Lens { tables, policy: options.load.policy, engine, server })
+    }
+
+    /// Where this lens computes cohorts: `'full'` (in the browser, every table loaded) or
+    /// `'server'` (the server computes each cohort's persons; see `query`).
+    #[wasm_bindgen(getter)]
+    pub fn mode(&self) -> String {
+        if self.server.is_some() { Mode::Server } else { Mode::Full }.name().to_owned()
+    }
+
+    /// Evaluates a definition in either mode: in the browser (full mode, as `cohort`), or by
+    /// sending it to the server, which answers with the cohort's persons (server mode; the
+    /// definition is first checked here, with the same errors as `cohort`). Resolves to a
+    /// `Cohort` whose count and statistics of persons are exactly full mode's; in server mode
+    /// it has no group counts (`preview`) and no statistic that reads events.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Cohort>")]
+    pub fn query(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "CohortDefinition")] definition: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let Some(server) = self.server.clone() else {
+            let cohort = self.cohort(definition)?;
+            return Ok(js_sys::Promise::resolve(&JsValue::from(cohort)));
+        };
+        let engine = self.engine()?.clone();
+        let (text, definition) = parse_definition(&definition)?;
+        engine.validate(&definition).map_err(|e| engine_error(&e.into()))?;
+        let policy = self.policy;
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
+            let ids = server.persons(&text).await?;
+            let inner = engine.cohort_of_persons(&ids).map_err(|e| engine_error(&e))?;
+            Ok(Cohort { inner, engine, policy }.into())
+        }))
     }
 
     fn engine(&self) -> Result<&Rc<Engine>, JsValue> {
@@ -270,14 +371,14 @@ impl Lens {
         #[wasm_bindgen(unchecked_param_type = "CohortDefinition")] definition: JsValue,
     ) -> Result<Cohort, JsValue> {
         let engine = self.engine()?;
-        let text =
-            js_sys::JSON::stringify(&definition).ok().and_then(|s| s.as_string()).ok_or_else(|| {
-                js_error(
-                    "invalid_definition",
-                    "the definition must be a plain JSON object; see docs/cohort-semantics.md",
-                )
-            })?;
-        let definition = CohortDefinition::from_json(&text).map_err(|e| engine_error(&e.into()))?;
+        let (_, definition) = parse_definition(&definition)?;
+        if self.server.is_some() {
+            engine.validate(&definition).map_err(|e| engine_error(&e.into()))?;
+            return Err(js_error(
+                "server_mode",
+                "this lens is in server mode: the server computes cohorts; use await lens.query(definition)",
+            ));
+        }
         let inner = engine.cohort(&definition).map_err(|e| engine_error(&e))?;
         Ok(Cohort { inner, engine: engine.clone(), policy: self.policy })
     }
@@ -406,6 +507,18 @@ impl Lens {
     }
 }
 
+/// A definition from its JavaScript object: its JSON text and the definition it reads as.
+fn parse_definition(definition: &JsValue) -> Result<(String, CohortDefinition), JsValue> {
+    let text = js_sys::JSON::stringify(definition).ok().and_then(|s| s.as_string()).ok_or_else(|| {
+        js_error(
+            "invalid_definition",
+            "the definition must be a plain JSON object; see docs/cohort-semantics.md",
+        )
+    })?;
+    let definition = CohortDefinition::from_json(&text).map_err(|e| engine_error(&e.into()))?;
+    Ok((text, definition))
+}
+
 /// A chart spec from its JavaScript object.
 /// Refuses a canvas without pixels.
 fn check_size(width: u32, height: u32) -> Result<(), JsValue> {
@@ -445,6 +558,13 @@ impl Cohort {
     /// every count disclosed.
     #[wasm_bindgen(unchecked_return_type = "Preview")]
     pub fn preview(&self) -> Result<JsValue, JsValue> {
+        if self.engine.server_mode() {
+            return Err(js_error(
+                "server_mode",
+                "group and item counts are computed in the browser only: open the dataset with mode: 'full' \
+                 to preview them",
+            ));
+        }
         Ok(to_js(&self.inner.preview(self.policy))?)
     }
 
@@ -545,8 +665,13 @@ async fn check(
     options: &OpenOptions,
     what: &str,
 ) -> Result<Response, JsValue> {
-    let response: Response =
-        fetched.map_err(|e| options.network_error(&format!("fetching {what}"), e))?.unchecked_into();
+    let fetched = fetched.map_err(|e| options.network_error(&format!("fetching {what}"), e));
+    checked(fetched, what).await
+}
+
+/// A response, with HTTP errors turned into cohortlens errors carrying the server's message.
+async fn checked(fetched: Result<JsValue, JsValue>, what: &str) -> Result<Response, JsValue> {
+    let response: Response = fetched?.unchecked_into();
     if response.ok() {
         return Ok(response);
     }

@@ -18,6 +18,10 @@ pub struct Catalog {
     pub access: Option<CatalogAccess>,
     /// The tables served, in load order.
     pub tables: Vec<CatalogTable>,
+    /// Whether the server computes cohorts for this caller (server mode,
+    /// `POST /api/v1/cohort/persons`).
+    #[serde(default, rename = "serverMode")]
+    pub server_mode: bool,
 }
 
 /// The caller's access, as the server saw its token.

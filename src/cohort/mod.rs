@@ -78,6 +78,12 @@ pub struct Cohort {
 }
 
 impl Cohort {
+    /// The cohort of a person set computed elsewhere (server mode): no group or item counts.
+    pub(crate) fn of_persons(persons: RoaringBitmap, keys: &crate::privacy::PersonKeys) -> Cohort {
+        let total = Tally::of(persons.iter(), keys);
+        Cohort { persons, total, includes: Vec::new(), excludes: Vec::new() }
+    }
+
     /// The cohort's persons as ordinals of the `person` table (never leaves the crate).
     pub(crate) fn persons(&self) -> &RoaringBitmap {
         &self.persons

@@ -25,6 +25,34 @@ pub enum Columns {
     All,
 }
 
+/// Where cohorts are computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum Mode {
+    /// Every table is loaded and every question answered in the browser.
+    Full,
+    /// The server computes each cohort's person set (DataFusion, `POST /api/v1/cohort/persons`);
+    /// the browser loads the person and vocabulary tables only and computes the statistics of
+    /// persons, their disclosure and the charts (docs/scaling.md, "Server mode").
+    Server,
+    /// Server mode when the catalog's row counts say the index would not fit in the memory the
+    /// browser gives (and the server offers it), else full ([`resolve_mode`]).
+    #[default]
+    Auto,
+}
+
+impl Mode {
+    /// The name `lens.mode` and the pages show.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Server => "server",
+            Mode::Auto => "auto",
+        }
+    }
+}
+
 /// The data options of `Lens.open` (the bindings take the callbacks, `onProgress` and
 /// `signal`, apart).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -48,6 +76,10 @@ pub struct LoadOptions {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub token: Option<String>,
+    /// Where cohorts are computed (default `auto`).
+    #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub mode: Mode,
 }
 
 fn invalid(message: impl Into<String>) -> EngineError {
@@ -90,13 +122,66 @@ impl LoadOptions {
                 ));
             }
         };
-        Ok(LoadOptions { tables, columns, policy, token })
+        let mode = match get("mode").map(Value::as_str) {
+            None | Some(Some("auto")) => Mode::Auto,
+            Some(Some("full")) => Mode::Full,
+            Some(Some("server")) => Mode::Server,
+            Some(_) => {
+                return Err(invalid(
+                    "options.mode must be 'auto' (the default: server mode only for a dataset too large for \
+                     the browser), 'full' (everything in the browser) or 'server' (cohorts computed by the server)",
+                ));
+            }
+        };
+        Ok(LoadOptions { tables, columns, policy, token, mode })
     }
 
     /// The `Authorization` header value of every request, when a token is set.
     pub fn authorization(&self) -> Option<String> {
         self.token.as_ref().map(|t| format!("Bearer {t}"))
     }
+}
+
+/// The browser's memory per row of a loaded table, in bytes: the index measured 2,511 MiB of
+/// WebAssembly memory for 97.1 M rows (bench/RESULTS.md, 1 M persons), about 27 bytes a row.
+const INDEX_BYTES_PER_ROW: u64 = 27;
+
+/// The most memory `auto` lets the index take: wasm32's 4 GiB less room for the batches in
+/// flight and the page.
+const MAX_INDEX_BYTES: u64 = 3 << 30;
+
+/// The mode `open` runs in: `full` or `server`, never `auto`. `auto` is server mode when the
+/// catalog's row counts of the tables to load, at [`INDEX_BYTES_PER_ROW`], exceed what the
+/// browser gives (3 GiB, or half of `device_memory_bytes`, the device's memory as the browser
+/// reports it, when smaller) and the server offers server mode; else full. Asking for `server`
+/// from a server that does not offer it fails with what to do.
+pub fn resolve_mode(
+    catalog: &Catalog,
+    options: &LoadOptions,
+    device_memory_bytes: Option<u64>,
+) -> Result<Mode, EngineError> {
+    match options.mode {
+        Mode::Full => Ok(Mode::Full),
+        Mode::Server if catalog.server_mode => Ok(Mode::Server),
+        Mode::Server => Err(EngineError::ServerMode(
+            "this server does not compute cohorts for you (server mode needs a registered or controlled token \
+             where tokens are required, and a server not started with --public-only); open with mode: 'full'"
+                .into(),
+        )),
+        Mode::Auto => {
+            let wanted = |name: &str| options.tables.as_ref().is_none_or(|t| t.iter().any(|w| w == name));
+            let rows: u64 = catalog.tables.iter().filter(|t| wanted(&t.name)).filter_map(|t| t.rows).sum();
+            let budget = device_memory_bytes.map_or(MAX_INDEX_BYTES, |m| (m / 2).min(MAX_INDEX_BYTES));
+            let too_large = rows.saturating_mul(INDEX_BYTES_PER_ROW) > budget;
+            Ok(if too_large && catalog.server_mode { Mode::Server } else { Mode::Full })
+        }
+    }
+}
+
+/// Whether server mode loads `table`: the vocabulary tables (definitions are validated and
+/// statistics labelled in the browser) and `person` (the statistics of persons).
+fn loaded_in_server_mode(table: &str) -> bool {
+    table == "person" || cdm::table(table).is_some_and(|t| t.tier == cdm::Tier::Public)
 }
 
 /// One table to fetch.
@@ -122,6 +207,7 @@ pub fn plan(
     base_url: &str,
     catalog: &Catalog,
     options: &LoadOptions,
+    mode: Mode,
 ) -> Result<Vec<TableRequest>, EngineError> {
     let base = base_url.trim_end_matches('/');
     let mut names: Vec<String> = match &options.tables {
@@ -144,7 +230,7 @@ pub fn plan(
         }
     };
     let mut seen = HashSet::new();
-    names.retain(|n| seen.insert(n.clone()));
+    names.retain(|n| seen.insert(n.clone()) && (mode != Mode::Server || loaded_in_server_mode(n)));
     cdm::load_order(&mut names);
     // `observation_id` only serves to join `observation_ext`: not sent without it.
     let joins_observation_ext = names.iter().any(|n| n == "observation_ext");
@@ -187,7 +273,9 @@ fn encode_component(text: &str) -> String {
 }
 
 /// The error of an HTTP failure fetching `what`, with the server's own message when it sent
-/// one: `unauthorized` (401) and `forbidden` (403) say how to sign in, anything else is `http`.
+/// one: `unauthorized` (401) and `forbidden` (403) say how to sign in, `not_expressible` (422,
+/// a definition server mode cannot compute) says to compute it in the browser, anything else is
+/// `http`.
 pub fn http_error(status: u16, what: &str, message: &str) -> EngineError {
     let failed = format!("fetching {what} failed with HTTP {status}: {message}");
     match status {
@@ -198,6 +286,9 @@ pub fn http_error(status: u16, what: &str, message: &str) -> EngineError {
         403 => EngineError::Forbidden(format!(
             "{failed}; the token does not allow this: sign in with a token of the scope (tier) that may \
              read it, as Lens.open(url, {{token}})"
+        )),
+        422 => EngineError::NotExpressible(format!(
+            "{failed}; compute this cohort in the browser: open the dataset with mode: 'full'"
         )),
         _ => EngineError::Http(failed),
     }
@@ -262,7 +353,7 @@ mod tests {
             ("concept", &[]),
             ("location", &["location_id"]),
         ]);
-        let planned = plan("http://h/", &c, &LoadOptions::default()).unwrap();
+        let planned = plan("http://h/", &c, &LoadOptions::default(), Mode::Full).unwrap();
         let got: Vec<(&str, &str)> = planned.iter().map(|r| (r.name.as_str(), r.url.as_str())).collect();
         assert_eq!(
             got,
@@ -281,13 +372,13 @@ mod tests {
             columns: Columns::All,
             ..LoadOptions::default()
         };
-        let planned = plan("http://h", &c, &all).unwrap();
+        let planned = plan("http://h", &c, &all, Mode::Full).unwrap();
         assert_eq!(
             planned,
             [TableRequest { name: "person".into(), url: "http://h/api/v1/tables/person".into() }]
         );
         let unknown = LoadOptions { tables: Some(vec!["persons".into()]), ..LoadOptions::default() };
-        let e = plan("http://h", &c, &unknown).unwrap_err();
+        let e = plan("http://h", &c, &unknown, Mode::Full).unwrap_err();
         assert_eq!(e.code(), "unknown_table");
         assert!(
             e.to_string().contains("\"persons\"") && e.to_string().contains("measurement, person"),
@@ -301,7 +392,7 @@ mod tests {
     fn plans_fetch_observation_ids_only_to_join_observation_ext() {
         let obs: &[&str] = &["person_id", "observation_id", "observation_concept_id"];
         let url = |tables: &[(&str, &[&str])]| {
-            let planned = plan("http://h", &catalog(tables), &LoadOptions::default()).unwrap();
+            let planned = plan("http://h", &catalog(tables), &LoadOptions::default(), Mode::Full).unwrap();
             planned.into_iter().find(|r| r.name == "observation").unwrap().url
         };
         assert_eq!(
@@ -322,12 +413,47 @@ mod tests {
         let mut c = catalog(&[("concept", &[]), ("person", &[]), ("measurement", &[])]);
         c.tables[1].locked = true;
         c.tables[2].unavailable = true;
-        let e = plan("http://h", &c, &LoadOptions::default()).unwrap_err();
+        let e = plan("http://h", &c, &LoadOptions::default(), Mode::Full).unwrap_err();
         assert_eq!(e.code(), "unauthorized");
         let signed_in = LoadOptions { token: Some("t".into()), ..LoadOptions::default() };
         let names: Vec<String> =
-            plan("http://h", &c, &signed_in).unwrap().into_iter().map(|r| r.name).collect();
+            plan("http://h", &c, &signed_in, Mode::Full).unwrap().into_iter().map(|r| r.name).collect();
         assert_eq!(names, ["concept"]);
+    }
+
+    #[test]
+    fn modes_read_and_resolve_by_size_memory_and_what_the_server_offers() {
+        let mode = |v: Value| LoadOptions::from_json(&json!({ "mode": v })).map(|o| o.mode);
+        assert_eq!(mode(Value::Null).unwrap(), Mode::Auto);
+        assert_eq!(mode(json!("server")).unwrap(), Mode::Server);
+        assert_eq!(mode(json!("full")).unwrap(), Mode::Full);
+        assert!(mode(json!("cluster")).unwrap_err().to_string().contains("'auto'"));
+
+        let mut c = catalog(&[("concept", &[]), ("person", &[]), ("measurement", &[])]);
+        c.tables[2].rows = Some(200_000_000); // 5.4 GB of index
+        let with = |mode: Mode| LoadOptions { mode, ..LoadOptions::default() };
+        // Too large, but the server offers no server mode: full (loading then reports the memory).
+        assert_eq!(resolve_mode(&c, &with(Mode::Auto), None).unwrap(), Mode::Full);
+        let e = resolve_mode(&c, &with(Mode::Server), None).unwrap_err();
+        assert_eq!(e.code(), "server_mode");
+        c.server_mode = true;
+        assert_eq!(resolve_mode(&c, &with(Mode::Auto), None).unwrap(), Mode::Server);
+        assert_eq!(resolve_mode(&c, &with(Mode::Full), None).unwrap(), Mode::Full);
+        // Small enough for wasm32, but not for a device with 512 MiB.
+        c.tables[2].rows = Some(20_000_000); // 540 MB
+        assert_eq!(resolve_mode(&c, &with(Mode::Auto), None).unwrap(), Mode::Full);
+        assert_eq!(resolve_mode(&c, &with(Mode::Auto), Some(512 << 20)).unwrap(), Mode::Server);
+        // Only the tables asked for count.
+        let person_only = LoadOptions { tables: Some(vec!["person".into()]), ..with(Mode::Auto) };
+        assert_eq!(resolve_mode(&c, &person_only, Some(512 << 20)).unwrap(), Mode::Full);
+
+        // Server mode loads the vocabulary and `person` only.
+        let names: Vec<String> = plan("http://h", &c, &LoadOptions::default(), Mode::Server)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["concept", "person"]);
     }
 
     #[test]
@@ -341,6 +467,9 @@ mod tests {
             e.to_string().contains("of the scope (tier)") && e.to_string().contains("registered tier"),
             "{e}"
         );
+        let e = http_error(422, "the cohort's persons", "DataFusion cannot plan it");
+        assert_eq!(e.code(), "not_expressible");
+        assert!(e.to_string().contains("mode: 'full'"), "{e}");
         let e = http_error(500, "table person", "Internal Server Error");
         assert_eq!(
             (e.code(), e.to_string()),

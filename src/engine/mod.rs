@@ -64,6 +64,16 @@ pub enum EngineError {
     /// The server answered with another HTTP error.
     #[error("{0}")]
     Http(String),
+    /// In server mode the browser holds no event: the question needs the event tables (the
+    /// message says what was asked and what to do).
+    #[error("{0}")]
+    ServerMode(String),
+    /// The server could not compute a cohort (its SQL cannot express the definition).
+    #[error("{0}")]
+    NotExpressible(String),
+    /// The server's answer does not fit the dataset the browser loaded.
+    #[error("{0}")]
+    DatasetMismatch(String),
 }
 
 impl EngineError {
@@ -84,6 +94,9 @@ impl EngineError {
             EngineError::Unauthorized(_) => "unauthorized",
             EngineError::Forbidden(_) => "forbidden",
             EngineError::Http(_) => "http",
+            EngineError::ServerMode(_) => "server_mode",
+            EngineError::NotExpressible(_) => "not_expressible",
+            EngineError::DatasetMismatch(_) => "dataset_mismatch",
         }
     }
 }
@@ -130,6 +143,16 @@ impl From<ChartError> for EngineError {
 pub struct Engine {
     vocab: Vocab,
     index: Index,
+    /// Built for server mode ([`Engine::into_server_mode`]): no event tables were loaded.
+    server_mode: bool,
+}
+
+/// The refusal of a question that needs the event tables, in server mode.
+fn needs_events(what: &str) -> EngineError {
+    EngineError::ServerMode(format!(
+        "{what} needs the event tables, which stay on the server in server mode; open the dataset with \
+         mode: 'full' to ask it in the browser"
+    ))
 }
 
 impl Engine {
@@ -147,6 +170,18 @@ impl Engine {
             builder.end_table(t.schema())?;
         }
         builder.finish()
+    }
+
+    /// The same engine in server mode: it was built from the person and vocabulary tables only
+    /// (docs/scaling.md, "Server mode"), so it evaluates no definition itself and refuses every
+    /// question that reads events; cohorts come from the server ([`Engine::cohort_of_persons`]).
+    pub fn into_server_mode(self) -> Engine {
+        Engine { server_mode: true, ..self }
+    }
+
+    /// Whether this engine is in server mode.
+    pub fn server_mode(&self) -> bool {
+        self.server_mode
     }
 
     /// The dataset's vocabulary.
@@ -168,7 +203,30 @@ impl Engine {
     /// Validates and evaluates a definition.
     pub fn cohort(&self, definition: &CohortDefinition) -> Result<Cohort, EngineError> {
         let plan = crate::cohort::plan(definition, &self.vocab)?;
+        if self.server_mode {
+            return Err(needs_events("evaluating a cohort in the browser"));
+        }
         Ok(crate::cohort::evaluate(&self.index, &plan))
+    }
+
+    /// The cohort of the persons with these `person_id`s (a server-mode answer): its count and
+    /// the statistics of its persons, without group or item counts. Fails on an id the
+    /// `person` table lacks (the server and the browser read different data).
+    pub fn cohort_of_persons(&self, person_ids: &[i64]) -> Result<Cohort, EngineError> {
+        let persons = &self.index.persons;
+        let ordinals: std::collections::HashMap<i64, u32> =
+            persons.ids.iter().enumerate().map(|(p, &id)| (id, p as u32)).collect();
+        let mut set = roaring::RoaringBitmap::new();
+        for id in person_ids {
+            let p = ordinals.get(id).ok_or_else(|| {
+                EngineError::DatasetMismatch(format!(
+                    "the server answered with person {id}, who is not in the person table loaded; the \
+                     server's data changed since the page loaded it: reload the page"
+                ))
+            })?;
+            set.insert(*p);
+        }
+        Ok(Cohort::of_persons(set, &persons.keys))
     }
 
     /// Searches concepts (see [`Vocab::search`]): best matches first, then most persons by the
@@ -179,6 +237,9 @@ impl Engine {
         query: &ConceptQuery,
         policy: Policy,
     ) -> Result<Vec<ConceptHit>, EngineError> {
+        if self.server_mode {
+            return Err(needs_events("searching concepts with their person counts"));
+        }
         let persons = |concepts: &[i32]| policy.disclose(self.index.concept_tally(concepts));
         let mut found: Vec<(u8, Disclosed, &Concept)> =
             self.vocab.search(query)?.into_iter().map(|(rank, c)| (rank, persons(&[c.id]), c)).collect();
@@ -200,6 +261,9 @@ impl Engine {
     /// callers disclose it; see [`Engine::disclosed_statistics`]). Fails on an unknown concept,
     /// an unknown domain, a bad limit, or age at event for a cohort.
     pub fn statistics(&self, scope: &Scope<'_>, request: &StatRequest) -> Result<TallyTable, EngineError> {
+        if self.server_mode && (matches!(scope, Scope::Concept(_)) || !request.reads_persons_only()) {
+            return Err(needs_events("this statistic"));
+        }
         Ok(stats::compute(&self.vocab, &self.index, scope, request)?)
     }
 
@@ -337,6 +401,6 @@ impl EngineBuilder {
         self.vocab.finish();
         let mut index = self.index.finish(self.reference_date.as_deref())?;
         index.set_vocabulary_flags(&self.vocab);
-        Ok(Engine { vocab: self.vocab, index })
+        Ok(Engine { vocab: self.vocab, index, server_mode: false })
     }
 }

@@ -156,6 +156,22 @@ pub enum AgeAt {
     Event,
 }
 
+impl StatRequest {
+    /// Whether the statistic reads only the `person` table (and the vocabulary), so that server
+    /// mode, which loads no event, computes it as the full mode does.
+    pub fn reads_persons_only(&self) -> bool {
+        match self {
+            StatRequest::SexAtBirth | StatRequest::Gender | StatRequest::Race | StatRequest::Ethnicity => {
+                true
+            }
+            StatRequest::Age { at, .. }
+            | StatRequest::AgeBySex { at, .. }
+            | StatRequest::AgeByGender { at, .. } => *at == AgeAt::Now,
+            _ => false,
+        }
+    }
+}
+
 impl AgeBands {
     /// Each band's lowest age and label; a band ends where the next begins.
     fn bands(self) -> &'static [(i32, &'static str)] {

@@ -333,3 +333,68 @@ fn without_sex_at_birth_the_sex_tables_fall_back_to_gender_so_labelled() {
     let t = stat(&aou, Scope::Concept(T2DM), json!({"kind": "sexAtBirth"})).unwrap();
     assert_eq!((t.name.as_str(), t.title.as_str()), ("sex_at_birth", "Sex assigned at birth"));
 }
+
+/// Server mode: an engine of the vocabulary and `person` only gives a person set's count and
+/// statistics of persons exactly as the full engine gives the same cohort, and refuses the rest.
+#[test]
+fn server_mode_answers_statistics_of_persons_as_full_mode_and_refuses_events() {
+    let full = engine();
+    let mut persons_only = Store::default();
+    for t in store().tables().filter(|t| matches!(t.name(), "concept" | "concept_ancestor" | "person")) {
+        persons_only.insert(Table::new(t.name().to_owned(), t.schema().clone(), t.batches().to_vec()));
+    }
+    let server = Engine::build(&persons_only, Some("2024-06-30")).unwrap().into_server_mode();
+    assert!(server.server_mode() && !full.server_mode());
+    let diabetic = cohort(&full, T2DM);
+    let from_server = server.cohort_of_persons(&[1, 2, 3]).unwrap();
+    assert_eq!(from_server.raw().total, diabetic.raw().total);
+    for request in [
+        json!({"kind": "sexAtBirth"}),
+        json!({"kind": "gender"}),
+        json!({"kind": "race"}),
+        json!({"kind": "ethnicity"}),
+        json!({"kind": "age", "bands": "dataBrowser"}),
+        json!({"kind": "ageBySex", "bands": "cohortBuilder"}),
+        json!({"kind": "ageByGender", "bands": "dataBrowser"}),
+    ] {
+        let want = stat(&full, Scope::Cohort(&diabetic), request.clone()).unwrap();
+        let got = stat(&server, Scope::Cohort(&from_server), request.clone()).unwrap();
+        assert_eq!(raw(&got), raw(&want), "{request}");
+        assert_eq!(got.total.raw(), want.total.raw(), "{request}");
+        // Equal person sets have equal cell keys: perturbation agrees too.
+        assert_eq!(got, want, "{request}");
+    }
+    let refused = |r: Result<TallyTable, EngineError>| r.unwrap_err().code();
+    assert_eq!(
+        refused(stat(
+            &server,
+            Scope::Cohort(&from_server),
+            json!({"kind": "topConcepts", "domain": "CONDITION", "limit": 5})
+        )),
+        "server_mode"
+    );
+    assert_eq!(
+        refused(stat(
+            &server,
+            Scope::Cohort(&from_server),
+            json!({"kind": "age", "bands": "dataBrowser", "at": "event"})
+        )),
+        "server_mode"
+    );
+    assert_eq!(refused(stat(&server, Scope::Concept(T2DM), json!({"kind": "gender"}))), "server_mode");
+    let definition = CohortDefinition::from_value(json!({"includes": [{"id": 1, "items": [{"id": 1,
+        "type": "CONDITION", "searchParameters": [{"domain": "CONDITION", "conceptId": T2DM, "standard": true}]}]}]}))
+    .unwrap();
+    let e = server.cohort(&definition).unwrap_err();
+    assert_eq!(e.code(), "server_mode");
+    assert!(e.to_string().contains("mode: 'full'"), "{e}");
+    let search = crate::vocab::ConceptQuery { query: "diabetes".into(), ..Default::default() };
+    assert_eq!(
+        server.search_concepts(&search, crate::privacy::Policy::Aou).unwrap_err().code(),
+        "server_mode"
+    );
+    // An id the person table lacks: the server read other data.
+    let e = server.cohort_of_persons(&[1, 99]).unwrap_err();
+    assert_eq!(e.code(), "dataset_mismatch");
+    assert!(e.to_string().contains("person 99"), "{e}");
+}

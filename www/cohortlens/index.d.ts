@@ -26,6 +26,13 @@ export interface OpenOptions {
   policy?: PolicyName;
   /** A bearer token sent as `Authorization: Bearer` with every request to the server. */
   token?: string;
+  /**
+   * Where cohorts are computed: `'auto'` (the default: server mode only when the dataset would
+   * not fit in the browser's memory and the server offers it), `'full'` (every table loaded,
+   * everything in the browser) or `'server'` (the server computes each cohort's persons; the
+   * browser loads the person and vocabulary tables and computes statistics of persons).
+   */
+  mode?: 'auto' | 'full' | 'server';
   /** Called as each table streams in: `{table, bytes, rows, done}`. */
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting it cancels the load: `open` rejects with code `cancelled`. */
@@ -49,6 +56,12 @@ export interface CohortlensError extends Error {
 export interface Lens {
   /** The policy every count of this lens is disclosed under. */
   readonly policy: PolicyName;
+  /**
+   * Where cohorts are computed: `'full'` or `'server'`. In server mode `preview`,
+   * `searchConcepts`, `conceptStatistics` and statistics that read events reject with code
+   * `server_mode`.
+   */
+  readonly mode: 'full' | 'server';
   /** The dataset's catalog. */
   catalog(): Promise<Catalog>;
   /** What was loaded of each table. */

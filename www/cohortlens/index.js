@@ -69,12 +69,12 @@ let canvasIds = 0;
 
 /**
  * Opens the dataset served at `baseUrl` in a new engine worker. `options`: `{tables, columns,
- * policy, token, onProgress, signal}` (see index.d.ts). Resolves to the lens once every table
+ * policy, token, mode, onProgress, signal}` (see index.d.ts). Resolves to the lens once every table
  * has loaded; rejects with an `Error` carrying `code` (`cancelled` when `signal` aborts,
  * `out_of_memory` when the engine traps, the engine's own codes otherwise).
  */
 export async function open(baseUrl, options = {}) {
-  const { tables, columns, policy, token, onProgress, signal } = options;
+  const { tables, columns, policy, token, mode, onProgress, signal } = options;
   const base = withSlash(baseUrl);
   if (signal?.aborted) throw Object.assign(new Error('loading was cancelled'), { code: 'cancelled' });
   const worker = new Worker(WORKER_URL, { type: 'module', name: 'cohortlens engine' });
@@ -117,7 +117,7 @@ export async function open(baseUrl, options = {}) {
   let opened;
   try {
     // Comlink proxies only top-level arguments: the callback goes on its own.
-    opened = await call('open', base, { tables, columns, policy, token }, onProgress ? Comlink.proxy((p) => onProgress(p)) : undefined);
+    opened = await call('open', base, { tables, columns, policy, token, mode }, onProgress ? Comlink.proxy((p) => onProgress(p)) : undefined);
   } catch (e) {
     worker.terminate();
     throw e.code === 'network' ? await crossOriginCause(base, e) : e;
@@ -129,6 +129,8 @@ export async function open(baseUrl, options = {}) {
   const lens = {
     /** The disclosure policy of every count: 'aou', 'suppress' or 'perturbed'. */
     policy: opened.policy,
+    /** Where cohorts are computed: 'full' (in the browser) or 'server' (docs/scaling.md). */
+    mode: opened.mode,
     /** The dataset's catalog (`GET /api/v1/catalog`). */
     catalog: () => fetchCatalog(base, { token }),
     tables: () => call('tables'),

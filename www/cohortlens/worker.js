@@ -46,54 +46,70 @@ function ready() {
   return lens;
 }
 
-/** The evaluated cohort of `definition`, from the cache when the same JSON was asked before. */
+/**
+ * The evaluated cohort of `definition` (a promise: in server mode the server computes it), from
+ * the cache when the same JSON was asked before; a failed evaluation is not kept.
+ */
 function cohort(definition) {
   const key = JSON.stringify(definition);
   let hit = cohorts.get(key);
   if (hit) {
     cohorts.delete(key); // most recently used last
   } else {
-    hit = ready().cohort(definition);
+    hit = ready().query(definition);
+    hit.catch(() => cohorts.get(key) === hit && cohorts.delete(key));
     if (cohorts.size >= COHORT_CACHE) {
       const [oldest, evicted] = cohorts.entries().next().value;
       cohorts.delete(oldest);
-      evicted.free();
+      evicted.then((c) => c.free(), () => {});
     }
   }
   cohorts.set(key, hit);
   return hit;
 }
 
+/**
+ * In server mode the engine holds no event, so a chart of a cohort's statistics is drawn from
+ * the table the cohort (computed by the server) gives: the same numbers as full mode's.
+ */
+async function scoped(spec) {
+  if (lens?.mode !== 'server' || !spec?.cohort || spec.data?.kind === undefined || spec.data.kind === 'preview') return spec;
+  const { cohort: definition, ...rest } = spec;
+  return { ...rest, data: (await cohort(definition)).statistics(spec.data) };
+}
+
 const api = {
-  async open(baseUrl, { tables, columns, policy, token } = {}, onProgress = undefined) {
+  async open(baseUrl, { tables, columns, policy, token, mode } = {}, onProgress = undefined) {
     return guard(async () => {
       controller = new AbortController();
       await init();
       lens = await Lens.open(baseUrl, {
-        tables, columns, policy, token, signal: controller.signal,
+        tables, columns, policy, token, mode, signal: controller.signal,
         onProgress: onProgress ? (p) => onProgress(p) : undefined,
       });
-      return { policy: lens.policy, tables: lens.tables() };
+      return { policy: lens.policy, mode: lens.mode, tables: lens.tables() };
     }).finally(() => onProgress?.[Comlink.releaseProxy]());
   },
   cancel() {
     controller?.abort();
   },
   tables: () => guard(() => ready().tables()),
-  count: (definition) => guard(() => cohort(definition).count()),
-  preview: (definition) => guard(() => cohort(definition).preview()),
-  statistics: (definition, request, format) => guard(() => cohort(definition).statistics(request, format ?? undefined)),
+  count: (definition) => guard(async () => (await cohort(definition)).count()),
+  preview: (definition) => guard(async () => (await cohort(definition)).preview()),
+  statistics: (definition, request, format) =>
+    guard(async () => (await cohort(definition)).statistics(request, format ?? undefined)),
   conceptStatistics: (conceptId, request, format) =>
     guard(() => ready().conceptStatistics(conceptId, request, format ?? undefined)),
   searchConcepts: (query, options) => guard(() => ready().searchConcepts(query, options ?? {})),
-  chartSvg: (spec) => guard(() => ready().chartSvg(spec)),
+  chartSvg: (spec) => guard(async () => ready().chartSvg(await scoped(spec))),
   /**
    * Draws `spec` on the canvas `id` (its OffscreenCanvas, sent the first time) at `width` CSS
    * pixels × `ratio`; the height is the chart's preferred one unless `height` is given.
    */
   chart(id, offscreen, spec, { width, height, ratio }) {
-    return guard(() => {
+    return guard(async () => {
       if (offscreen) canvases.set(id, offscreen);
+      spec = await scoped(spec);
       const canvas = canvases.get(id);
       if (!canvas) throw { code: 'invalid_chart', message: 'this canvas was closed; draw on a new <canvas>' };
       const options = { ...(spec.options ?? {}), pixelRatio: ratio };

@@ -172,6 +172,7 @@ export function previewElement(definition, preview, policy) {
   }
   table.append(body);
   const total = el('p', { className: 'total' }, 'Persons in the cohort: ', el('strong', {}, countElement(preview.total)));
+  if (!body.children.length) return el('div', { className: 'cohort-result' }, total, policyNote(policy));
   return el('div', { className: 'cohort-result' }, total, table, policyNote(policy));
 }
 
@@ -226,7 +227,10 @@ function reviewElement(lens, definition) {
     // Every figure takes its place first, so each canvas is measured at its final width.
     const figures = REVIEW_CHARTS.map(() => el('figure', { className: 'chart-result' }, el('canvas', { className: 'chart' })));
     grid.append(...figures);
-    for (const [i, spec] of REVIEW_CHARTS.entries()) {
+    // Server mode holds no event in the browser: the top conditions need full mode.
+    const charts = REVIEW_CHARTS.filter((spec) => lens.mode !== 'server' || spec.data.kind !== 'topConcepts');
+    figures.splice(charts.length).forEach((f) => f.remove());
+    for (const [i, spec] of charts.entries()) {
       try {
         const data = await lens.statistics(definition, spec.data);
         await lens.chart(figures[i].firstChild, { ...spec, data });
@@ -400,7 +404,10 @@ const cohort = {
     inputs: ['lens'],
     run: async (lens) => {
       const definition = cell.data.definition;
-      const preview = await lens.preview(definition);
+      // Server mode answers the total only: group and criterion counts are computed in the browser.
+      const preview = lens.mode === 'server'
+        ? { total: await lens.count(definition), includes: [], excludes: [] }
+        : await lens.preview(definition);
       const display = previewElement(definition, preview, lens.policy);
       display.append(reviewElement(lens, definition));
       return { value: definition, display };

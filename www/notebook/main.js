@@ -145,8 +145,10 @@ async function load() {
   $('progress-text').textContent = 'Starting the engine…';
   const started = performance.now();
   try {
+    $('mode-note').hidden = true;
     const opened = await open(baseUrl, {
       policy: $('policy').value,
+      mode: $('mode').value,
       token: token(),
       signal: mine.signal,
       onProgress: (p) => {
@@ -165,6 +167,11 @@ async function load() {
     $('progress').value = $('progress').max;
     $('progress-text').textContent =
       `Loaded ${tables.length} tables, ${formatNumber(rows)} rows (${mb.toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`;
+    $('mode-note').textContent = lens.mode === 'server'
+      ? 'Cohorts are computed on the server. This browser holds people and the vocabulary only: group counts, concept search and event statistics need “In this browser”.'
+      : 'Cohorts are computed in this browser.';
+    $('mode-note').dataset.mode = lens.mode;
+    $('mode-note').hidden = false;
     setState('ready');
     notebook.setLens(lens);
   } catch (e) {
@@ -255,6 +262,7 @@ async function main() {
     openLens: (options) => open(baseUrl, { token: token(), ...options }),
   });
   $('policy').addEventListener('change', load);
+  $('mode').addEventListener('change', load);
   $('cancel').addEventListener('click', () => controller?.abort());
   $('reload').addEventListener('click', load);
   $('token').value = token() ?? '';

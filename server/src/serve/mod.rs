@@ -708,6 +708,7 @@ async fn catalog(
             token_name: caller.holder.as_ref().map(|h| h.name.clone()),
         }),
         tables,
+        server_mode: state.cohorts.is_some() && caller.tier >= Tier::Registered,
     }))
 }
 
