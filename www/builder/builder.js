@@ -29,7 +29,7 @@ const EXTENDABLE = new Set(['CONDITION', 'PROCEDURE', 'DRUG', 'MEASUREMENT', 'VI
 let instances = 0;
 
 /**
- * Creates a builder. `lens`: `{policy, preview, count, searchConcepts}`; `definition`: a
+ * Creates a builder. `lens`: `{policy, mode, preview, count, searchConcepts}`; `definition`: a
  * Workbench request to start from; `onChange(definition)` is called after every edit;
  * `jsonTab: false` leaves out the builder's own JSON tab (for a host that shows the request).
  */
@@ -154,7 +154,10 @@ export function createCohortBuilder({ lens, definition, onChange, jsonTab = true
     // ("cohortlens:preview"; read by bench/notebook.mjs).
     const started = performance.now();
     try {
-      const result = await lens.preview(request);
+      // Server mode answers the total only: group and item counts are computed in the browser.
+      const result = lens.mode === 'server'
+        ? { total: await lens.count(request), includes: [], excludes: [] }
+        : await lens.preview(request);
       if (mine !== seq || destroyed) return;
       counts = new WeakMap();
       errors = new Map();

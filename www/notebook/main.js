@@ -167,9 +167,11 @@ async function load() {
     $('progress').value = $('progress').max;
     $('progress-text').textContent =
       `Loaded ${tables.length} tables, ${formatNumber(rows)} rows (${mb.toFixed(1)} MB) in ${((performance.now() - started) / 1000).toFixed(1)} s`;
-    $('mode-note').textContent = lens.mode === 'server'
-      ? 'Cohorts are computed on the server. This browser holds people and the vocabulary only: group counts, concept search and event statistics need “In this browser”.'
-      : 'Cohorts are computed in this browser.';
+    const lead = document.createElement('strong');
+    lead.textContent = lens.mode === 'server' ? 'Cohorts are computed on the server.' : 'Cohorts are computed in this browser.';
+    $('mode-note').replaceChildren(lead, lens.mode === 'server'
+      ? ' This browser holds people and the vocabulary only: group counts, concept search and event statistics need “In this browser”.'
+      : '');
     $('mode-note').dataset.mode = lens.mode;
     $('mode-note').hidden = false;
     setState('ready');
