@@ -164,12 +164,17 @@ test('the notebook says which mode answered and draws the welcome notebook in se
     await p.selectOption('#mode', 'server');
     await p.waitForSelector('#mode-note[data-mode="server"]:not([hidden])');
     assert.match(await p.textContent('#mode-note'), /computed on the server/);
-    // The welcome notebook's cohort (its total only) and its age × sex chart, from the server's person set.
-    await p.waitForSelector('.cohort-result .total strong');
+    // Every cell ran again on the server-mode lens (done or failed), …
+    await p.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#cells > li.cell')];
+      return cells.length > 0 && cells.every((c) => c.dataset.status === 'done' || c.dataset.status === 'error');
+    }, null, { timeout: 60_000 });
+    // … the welcome notebook's cohort (its total only) and its age × sex chart, from the server's person set.
     assert.match(await p.textContent('.cohort-result .total'), /Persons in the cohort: (\d|≤)/);
     assert.equal(await p.locator('.cohort-result table.preview').count(), 0, 'no group counts in server mode');
-    await p.waitForSelector('.chart-result canvas[role="img"]');
+    assert.equal(await p.locator('.chart-result canvas[role="img"]').count(), 1);
     assert.deepEqual((await p.locator('.cell-error').allTextContents()).filter((t) => t.trim()), []);
+    assert.deepEqual(await p.$$eval('#cells > li.cell', (cells) => cells.map((c) => c.dataset.status)), ['done', 'done', 'done', 'done']);
     await p.locator('#mode-note').scrollIntoViewIfNeeded();
     await p.screenshot({ path: screenshotPath(name), fullPage: false });
   }
