@@ -53,6 +53,24 @@ pub struct Record {
     pub outcome: Outcome,
 }
 
+impl Record {
+    /// The record of a request from `client` for `table` as it starts: no token yet, scope
+    /// `public`, nothing sent, `aborted` until it ends otherwise.
+    pub fn started(client: std::net::IpAddr, table: impl Into<String>) -> Record {
+        Record {
+            time: String::new(),
+            token: None,
+            scope: "public".into(),
+            client: client.to_string(),
+            table: table.into(),
+            columns: Vec::new(),
+            rows: 0,
+            bytes: 0,
+            outcome: Outcome::Aborted,
+        }
+    }
+}
+
 /// The append-only audit log of a running server.
 pub struct AuditLog {
     path: PathBuf,

@@ -210,17 +210,7 @@ pub async fn persons(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut record = Record {
-        time: String::new(),
-        token: None,
-        scope: "public".into(),
-        client: client.ip().to_string(),
-        table: "cohort/persons".into(),
-        columns: Vec::new(),
-        rows: 0,
-        bytes: 0,
-        outcome: Outcome::Aborted,
-    };
+    let mut record = Record::started(client.ip(), "cohort/persons");
     let result = answer(&state, client, &headers, &body, &mut record).await;
     record.outcome = match &result {
         Ok(_) => Outcome::Complete,

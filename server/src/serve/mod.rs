@@ -758,17 +758,7 @@ async fn table_stream(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let mut record = Record {
-        time: String::new(),
-        token: None,
-        scope: "public".into(),
-        client: client.ip().to_string(),
-        table: name.clone(),
-        columns: Vec::new(),
-        rows: 0,
-        bytes: 0,
-        outcome: Outcome::Aborted,
-    };
+    let mut record = Record::started(client.ip(), name.clone());
     let audit_refusal = |mut record: Record, e: ApiError| {
         record.outcome = e.outcome();
         record.time = audit::now();
