@@ -228,10 +228,14 @@ def cli(*args):
     return subprocess.run([BIN, *args], check=True, capture_output=True, text=True).stdout
 
 
-def timed_cli(*args):
-    start = time.perf_counter()
-    out = cli(*args)
-    return out, time.perf_counter() - start
+def measured_cli(*args):
+    """The command's output, its wall time in seconds and its peak RSS in bytes."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        out = subprocess.run(["/usr/bin/time", "-o", rss.name, "-f", "%M", BIN, *args],
+                             check=True, capture_output=True, text=True).stdout
+        seconds = time.perf_counter() - start
+        return out, seconds, int(rss.read().split()[-1]) * 1024
 
 
 def free_port():
@@ -274,40 +278,59 @@ class Server:
         return len(ids), seconds
 
     def stop(self):
+        """Stops the server; returns its peak RSS in bytes (VmHWM)."""
+        with open(f"/proc/{self.process.pid}/status") as f:
+            peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
         self.process.terminate()
         self.process.wait(timeout=30)
+        return peak
 
 
-def run_dataset(spark, data, named, full_browser):
-    manifest = spark.use(data)
-    persons = manifest["tables"]["person"]["rows"]
-    rows = sum(t["rows"] for t in manifest["tables"].values())
-    result = {"data": data, "persons": persons, "rows": rows, "counts": [], "stats": [],
-              "failures": []}
-    fail = result["failures"].append
+def definition_files(named):
+    """Each definition in a JSON file of its own, and all of them in one (`all.json`)."""
     work = tempfile.mkdtemp(prefix="cohortlens-cluster-")
     files = []
-    for i, entry in enumerate(named):
-        file = os.path.join(work, f"definition-{i}.json")
+    for i, entry in enumerate([*named, {"definition": [e["definition"] for e in named]}]):
+        file = os.path.join(work, f"definition-{i}.json" if i < len(named) else "all.json")
         with open(file, "w") as f:
             json.dump(entry["definition"], f)
         files.append(file)
+    return work, files
+
+
+def run_engine(data, named):
+    """The engine, natively (the Rust code the browser runs): raw counts of the five, raw
+    statistics of the first; before the Spark application holds the cluster's memory."""
+    with open(os.path.join(data, "manifest.json")) as f:
+        manifest = json.load(f)
+    persons = manifest["tables"]["person"]["rows"]
+    rows = sum(t["rows"] for t in manifest["tables"].values())
     print(f"# {data}: {persons:,} persons, {rows:,} rows", file=sys.stderr, flush=True)
+    work, files = definition_files(named)
+    counts, count_s, count_rss = measured_cli("count", "--raw", "--data", data,
+                                              "--definition", files[-1])
+    stats, stats_s, stats_rss = measured_cli("stats", "--raw", "--data", data, "--definition",
+                                             files[0], "--stat", json.dumps([r for _, r in STATS]))
+    print(f"  engine (native, load included): counts {count_s:.1f} s, statistics {stats_s:.1f} s, "
+          f"peak RSS {max(count_rss, stats_rss) / 2**30:.2f} GiB", file=sys.stderr, flush=True)
+    return {"data": data, "persons": persons, "rows": rows, "work": work, "files": files,
+            "counts": [json.loads(line)["raw"]["total"] for line in counts.splitlines()],
+            "stats": [json.loads(line)["raw"] for line in stats.splitlines()],
+            "seconds": {"counts": count_s, "stats": stats_s},
+            "peakRssBytes": max(count_rss, stats_rss)}
+
+
+def run_dataset(spark, engine, named, full_browser):
+    data, work, files = engine["data"], engine["work"], engine["files"]
+    engine_counts, engine_stats = engine["counts"], engine["stats"]
+    manifest = spark.use(data)
+    result = {"data": data, "persons": engine["persons"], "rows": engine["rows"], "counts": [],
+              "stats": [], "failures": [], "engineSeconds": engine["seconds"],
+              "enginePeakRssBytes": engine["peakRssBytes"]}
+    fail = result["failures"].append
+    print(f"# {data} on the cluster", file=sys.stderr, flush=True)
     # A first scan, so that no timed query pays for the JVM's warm-up.
     _, result["sparkWarmUpSeconds"] = spark.rows("SELECT count(*) FROM person")
-
-    # The engine, natively: counts of the five, statistics of the first.
-    all_file = os.path.join(work, "all.json")
-    with open(all_file, "w") as f:
-        json.dump([e["definition"] for e in named], f)
-    engine_counts, count_s = timed_cli("count", "--raw", "--data", data, "--definition", all_file)
-    engine_counts = [json.loads(line)["raw"]["total"] for line in engine_counts.splitlines()]
-    engine_stats, stats_s = timed_cli("stats", "--raw", "--data", data, "--definition", files[0],
-                                      "--stat", json.dumps([r for _, r in STATS]))
-    engine_stats = [json.loads(line)["raw"] for line in engine_stats.splitlines()]
-    result["engineSeconds"] = {"counts": count_s, "stats": stats_s}
-    print(f"  engine (native, load included): counts {count_s:.1f} s, statistics {stats_s:.1f} s",
-          file=sys.stderr, flush=True)
 
     server = Server(data)
     try:
@@ -353,7 +376,7 @@ def run_dataset(spark, data, named, full_browser):
         check_browser(server, ["server", "full"] if full_browser else ["server"], named,
                       result, spark_tables, work)
     finally:
-        server.stop()
+        result["serverPeakRssBytes"] = server.stop()
     return result
 
 
@@ -411,7 +434,9 @@ def report(results, setup):
                          f"{'yes' if s['agree'] else '**no**'} |")
         e = r["engineSeconds"]
         lines += ["", f"The engine natively (load and index included): five counts "
-                      f"{e['counts']:.1f} s, three statistics {e['stats']:.1f} s."]
+                      f"{e['counts']:.1f} s, three statistics {e['stats']:.1f} s, peak RSS "
+                      f"{r['enginePeakRssBytes'] / 2**30:.2f} GiB. The server (server mode, "
+                      f"DataFusion) peaked at {r['serverPeakRssBytes'] / 2**30:.2f} GiB RSS."]
         if "browser" in r:
             lines.append(f"Chromium, {browser_summary(r['browser'])}.")
         lines += [""] + [f"- **differs**: {f}" for f in r["failures"]] + [""]
@@ -429,10 +454,11 @@ def main():
     args = parser.parse_args()
     with open(args.definitions) as f:
         named = json.load(f)
+    datasets = [(d, True) for d in args.browser_data] + [(d, False) for d in args.data]
+    engines = [run_engine(data, named) for data, _ in datasets]
     spark = Spark(args.master, args.executor_memory)
-    results = []
-    for data, browser in [(d, True) for d in args.browser_data] + [(d, False) for d in args.data]:
-        results.append(run_dataset(spark, data, named, browser))
+    results = [run_dataset(spark, engine, named, full_browser)
+               for engine, (_, full_browser) in zip(engines, datasets)]
     spark.session.stop()
     print(report(results, args.setup))
     for r in results:
