@@ -4,18 +4,22 @@
 
 For each dataset: the five definitions of bench/cohort-definitions.json, compiled by
 `cohortlens sql --dialect spark`, and three statistics over the cohort of the first (Age × Sex,
-top conditions, HbA1c values; the SQL below, written from docs/statistics.md as bench/peers.py
-writes it for DuckDB) run on the Spark standalone cluster, every table a view on its Parquet
-file. Each answer is checked against
+top conditions, HbA1c values; Spark SQL written from docs/statistics.md after bench/peers.py's
+DuckDB SQL, sharing its labels and bins) run on the Spark standalone cluster, every table a view
+on its Parquet file. Each answer is checked against
   - server mode: `cohortlens serve` on loopback, `POST /api/v1/cohort/persons` (DataFusion in
     the server), the size of the returned person set;
-  - the engine: `cohortlens count --raw` and `cohortlens stats --raw` (the Rust code the browser
-    runs, natively);
+  - for --browser-data (a size a tab holds): the engine, `cohortlens count --raw` and
+    `cohortlens stats --raw` (the Rust code the browser runs, natively);
+  - for --data (larger: the engine, which holds every table in memory, would not fit this
+    machine): the statistics of bench/peers.py run by native DuckDB over the same Parquet files
+    on the cohort of `cohortlens sql --dialect duckdb`;
   - the browser: a headless Chromium page (bench/cluster-browser.mjs) with a lens in server
-    mode and, for --browser-data (a size a tab holds), one in full mode, under the `suppress`
-    policy (every count above 20 exact).
+    mode and, for --browser-data, one in full mode, under the `suppress` policy (every count
+    above 20 exact).
 Times are wall-clock on this machine. Counts are compared raw and printed disclosed (rounded up
-to 20, the `aou` policy): a cohort's exact size is not printed. Prints a Markdown report and one
+to 20, the `aou` policy): a cohort's exact size is printed only in the message of a difference
+(the datasets are synthetic). Prints a Markdown report and one
 JSON line; exits 1 if any answer differs.
 """
 
@@ -30,16 +34,10 @@ import tempfile
 import time
 import urllib.request
 
+from peers import BANDS, STATS, bin_of, label_sql
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("COHORTLENS_BIN", os.path.join(ROOT, "target/release/cohortlens"))
-STATS = [
-    ("age_by_sex", {"kind": "ageBySex", "bands": "dataBrowser"}),
-    ("top_conditions", {"kind": "topConcepts", "domain": "CONDITION", "limit": 20}),
-    ("hba1c_values", {"kind": "measurementValues", "conceptId": 3004410}),
-]
-HBA1C = 3004410
-BANDS = [(18, "18–29"), (30, "30–39"), (40, "40–49"), (50, "50–59"), (60, "60–69"),
-         (70, "70–79"), (80, "80–89"), (90, "90+")]
 THRESHOLD = 20
 
 
@@ -62,15 +60,6 @@ def agrees(label, raw):
 
 
 # ---- Spark SQL of the three statistics (docs/statistics.md) ----
-
-def label_sql(column, concept_alias):
-    """(unknown flag, label) of a concept value, as docs/statistics.md labels it."""
-    return (f"({column} IS NULL OR {column} = 0 OR {concept_alias}.concept_id IS NULL)",
-            f"CASE WHEN {column} IS NULL THEN 'Not recorded' "
-            f"WHEN {column} = 0 THEN 'No matching concept' "
-            f"WHEN {concept_alias}.concept_id IS NOT NULL THEN {concept_alias}.concept_name "
-            f"ELSE concat('Concept ', CAST({column} AS STRING), ' (not in the vocabulary)') END")
-
 
 def age_by_sex_sql(scope, cdr):
     """(age band, sex label, persons) of the cohort; ages in completed years at the CDR date."""
@@ -103,16 +92,6 @@ f AS (SELECT o.condition_concept_id AS c, count(DISTINCT o.person_id) AS n
       WHERE o.condition_concept_id <> 0 GROUP BY o.condition_concept_id)
 SELECT {unknown} AS unknown, {label} AS label, f.c, f.n
 FROM f LEFT JOIN concept AS k ON k.concept_id = f.c"""
-
-
-def bin_of(v, units="units", decimals="decimals"):
-    """docs/statistics.md's bin of value `v`: floor(v·10^d / units), corrected by one step where
-    floating point put it on the wrong side of an edge."""
-    def edge(j):
-        return f"(({j}) * {units}) / power(10, {decimals})"
-    j0 = f"CAST(floor({v} * power(10, {decimals}) / {units}) AS BIGINT)"
-    j1 = f"({j0} - CASE WHEN {edge(j0)} > {v} THEN 1 ELSE 0 END)"
-    return f"({j1} + CASE WHEN {edge(j1 + ' + 1')} <= {v} THEN 1 ELSE 0 END)"
 
 
 def measurement_values_sql(scope, concept):
@@ -298,35 +277,69 @@ def definition_files(named):
     return work, files
 
 
-def run_engine(data, named):
-    """The engine, natively (the Rust code the browser runs): raw counts of the five, raw
-    statistics of the first; before the Spark application holds the cluster's memory."""
+def cells_of(name, rows):
+    """A statistics table as {labels: raw count} of its nonzero cells (the top list: its rows)."""
+    return {tuple(labels): n for labels, n in rows if n > 0 or name == "top_conditions"}
+
+
+def reference(data, named, engine):
+    """The answers Spark's are checked against, computed before the Spark application holds the
+    cluster's memory: the engine natively (`engine`), or DuckDB over the Parquet files."""
     with open(os.path.join(data, "manifest.json")) as f:
         manifest = json.load(f)
     persons = manifest["tables"]["person"]["rows"]
     rows = sum(t["rows"] for t in manifest["tables"].values())
     print(f"# {data}: {persons:,} persons, {rows:,} rows", file=sys.stderr, flush=True)
     work, files = definition_files(named)
-    counts, count_s, count_rss = measured_cli("count", "--raw", "--data", data,
-                                              "--definition", files[-1])
-    stats, stats_s, stats_rss = measured_cli("stats", "--raw", "--data", data, "--definition",
-                                             files[0], "--stat", json.dumps([r for _, r in STATS]))
-    print(f"  engine (native, load included): counts {count_s:.1f} s, statistics {stats_s:.1f} s, "
-          f"peak RSS {max(count_rss, stats_rss) / 2**30:.2f} GiB", file=sys.stderr, flush=True)
-    return {"data": data, "persons": persons, "rows": rows, "work": work, "files": files,
-            "counts": [json.loads(line)["raw"]["total"] for line in counts.splitlines()],
-            "stats": [json.loads(line)["raw"] for line in stats.splitlines()],
-            "seconds": {"counts": count_s, "stats": stats_s},
-            "peakRssBytes": max(count_rss, stats_rss)}
+    out = {"data": data, "persons": persons, "rows": rows, "work": work, "files": files}
+    if engine:
+        counts, count_s, count_rss = measured_cli("count", "--raw", "--data", data,
+                                                  "--definition", files[-1])
+        stats, stats_s, stats_rss = measured_cli(
+            "stats", "--raw", "--data", data, "--definition", files[0],
+            "--stat", json.dumps([r for _, r in STATS]))
+        out.update(by="the engine", seconds={"counts": count_s, "stats": stats_s},
+                   peakRssBytes=max(count_rss, stats_rss),
+                   counts=[json.loads(line)["raw"]["total"] for line in counts.splitlines()],
+                   stats=[cells_of(name, [(r["labels"], r["count"]) for r in json.loads(line)["raw"]["rows"]])
+                          for (name, _), line in zip(STATS, stats.splitlines())])
+        print(f"  engine (native, load included): counts {count_s:.1f} s, statistics "
+              f"{stats_s:.1f} s, peak RSS {out['peakRssBytes'] / 2**30:.2f} GiB",
+              file=sys.stderr, flush=True)
+    else:
+        out.update(by="DuckDB", counts=None, **duckdb_stats(data, manifest, files[0]))
+        print(f"  DuckDB over the Parquet files: statistics {out['seconds']['stats']:.1f} s",
+              file=sys.stderr, flush=True)
+    return out
 
 
-def run_dataset(spark, engine, named, full_browser):
-    data, work, files = engine["data"], engine["work"], engine["files"]
-    engine_counts, engine_stats = engine["counts"], engine["stats"]
+def duckdb_stats(data, manifest, definition_file):
+    """bench/peers.py's three statistics in native DuckDB, every table a view on its Parquet
+    file, over the cohort `cohortlens sql --dialect duckdb` compiles."""
+    import duckdb
+    import peers
+    con = duckdb.connect(config={"memory_limit": "8GB", "threads": 2})
+    con.execute(f"CREATE SCHEMA {peers.SCHEMA}")
+    for name, table in manifest["tables"].items():
+        path = os.path.abspath(os.path.join(data, table["file"])).replace("'", "''")
+        con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+        con.execute(f"CREATE VIEW {peers.SCHEMA}.{name} AS SELECT * FROM main.{name}")
+    scope = cli("sql", "--data", data, "--definition", definition_file, "--dialect", "duckdb")
+    queries = {"age_by_sex": peers.age_by_sex_sql(manifest["reference_date"], scope),
+               "top_conditions": peers.top_conditions_sql(scope, 20),
+               "hba1c_values": peers.measurement_values_sql(scope, STATS[2][1]["conceptId"])}
+    start = time.perf_counter()
+    stats = [cells_of(name, [(r[0], r[1]) for r in con.execute(queries[name]).fetchall()])
+             for name, _ in STATS]
+    return {"stats": stats, "seconds": {"stats": time.perf_counter() - start}}
+
+
+def run_dataset(spark, ref, named, full_browser):
+    data, work, files = ref["data"], ref["work"], ref["files"]
     manifest = spark.use(data)
-    result = {"data": data, "persons": engine["persons"], "rows": engine["rows"], "counts": [],
-              "stats": [], "failures": [], "engineSeconds": engine["seconds"],
-              "enginePeakRssBytes": engine["peakRssBytes"]}
+    result = {"data": data, "persons": ref["persons"], "rows": ref["rows"], "counts": [],
+              "stats": [], "failures": [], "reference": ref["by"],
+              "referenceSeconds": ref["seconds"], "referencePeakRssBytes": ref.get("peakRssBytes")}
     fail = result["failures"].append
     print(f"# {data} on the cluster", file=sys.stderr, flush=True)
     # A first scan, so that no timed query pays for the JVM's warm-up.
@@ -339,11 +352,12 @@ def run_dataset(spark, engine, named, full_browser):
             (spark_n,), spark_s = spark.rows(f"SELECT count(*) FROM ({sql}) AS cohort")
             spark_n = spark_n[0]
             server_n, server_s = server.persons(entry["definition"])
+            engine_n = ref["counts"][i] if ref["counts"] else spark_n
             row = {"name": entry["name"], "shown": disclosed(spark_n), "sparkSeconds": spark_s,
-                   "serverSeconds": server_s, "agree": spark_n == server_n == engine_counts[i]}
+                   "serverSeconds": server_s, "agree": spark_n == server_n == engine_n}
             if not row["agree"]:
                 fail(f"{entry['name']}: Spark {spark_n}, server mode {server_n}, "
-                     f"engine {engine_counts[i]}")
+                     f"{ref['by']} {engine_n}")
             row["raw"] = spark_n
             result["counts"].append(row)
             print(f"  {entry['name']}: {row['shown']}, Spark {spark_s:.1f} s, "
@@ -352,7 +366,7 @@ def run_dataset(spark, engine, named, full_browser):
         scope = cli("sql", "--data", data, "--definition", files[0], "--dialect", "spark")
         cdr = manifest["reference_date"]
         spark_tables = {}
-        for (name, _), engine in zip(STATS, engine_stats):
+        for (name, request), mine in zip(STATS, ref["stats"]):
             if name == "age_by_sex":
                 got, s = spark.rows(age_by_sex_sql(scope, cdr))
                 cells = {(a, x): n for a, x, n in got}
@@ -361,18 +375,17 @@ def run_dataset(spark, engine, named, full_browser):
                 spark_tables["conditions"] = {(r[1],): r[3] for r in got}
                 cells = top(got)
             else:
-                got, s = spark.rows(measurement_values_sql(scope, HBA1C))
+                got, s = spark.rows(measurement_values_sql(scope, request["conceptId"]))
                 cells = {(u, v): n for u, v, n in got}
             spark_tables[name] = cells
-            mine = {tuple(r["labels"]): r["count"] for r in engine["rows"] if r["count"] > 0}
             agree = mine == cells
             if not agree:
-                fail(f"{name}: Spark and the engine differ in "
+                fail(f"{name}: Spark and {ref['by']} differ in "
                      f"{sorted(set(mine.items()) ^ set(cells.items()))[:6]}")
             result["stats"].append({"name": name, "sparkSeconds": s, "cells": len(cells),
                                     "agree": agree})
             print(f"  {name}: {len(cells)} cells, Spark {s:.1f} s, "
-                  f"{'same as the engine' if agree else 'DIFFERENT'}", file=sys.stderr, flush=True)
+                  f"{'same as ' + ref['by'] if agree else 'DIFFERENT'}", file=sys.stderr, flush=True)
         check_browser(server, ["server", "full"] if full_browser else ["server"], named,
                       result, spark_tables, work)
     finally:
@@ -432,11 +445,16 @@ def report(results, setup):
         for s in r["stats"]:
             lines.append(f"| {s['name']} ({s['cells']} cells) | | {s['sparkSeconds']:.1f} s | | "
                          f"{'yes' if s['agree'] else '**no**'} |")
-        e = r["engineSeconds"]
-        lines += ["", f"The engine natively (load and index included): five counts "
-                      f"{e['counts']:.1f} s, three statistics {e['stats']:.1f} s, peak RSS "
-                      f"{r['enginePeakRssBytes'] / 2**30:.2f} GiB. The server (server mode, "
-                      f"DataFusion) peaked at {r['serverPeakRssBytes'] / 2**30:.2f} GiB RSS."]
+        e = r["referenceSeconds"]
+        if r["reference"] == "the engine":
+            lines += ["", f"Checked against the engine natively (load and index included): five "
+                          f"counts {e['counts']:.1f} s, three statistics {e['stats']:.1f} s, "
+                          f"peak RSS {r['referencePeakRssBytes'] / 2**30:.2f} GiB."]
+        else:
+            lines += ["", f"Statistics checked against DuckDB over the Parquet files "
+                          f"({e['stats']:.1f} s for the three)."]
+        lines.append(f"The server (server mode, DataFusion) peaked at "
+                     f"{r['serverPeakRssBytes'] / 2**30:.2f} GiB RSS.")
         if "browser" in r:
             lines.append(f"Chromium, {browser_summary(r['browser'])}.")
         lines += [""] + [f"- **differs**: {f}" for f in r["failures"]] + [""]
@@ -455,10 +473,9 @@ def main():
     with open(args.definitions) as f:
         named = json.load(f)
     datasets = [(d, True) for d in args.browser_data] + [(d, False) for d in args.data]
-    engines = [run_engine(data, named) for data, _ in datasets]
+    refs = [reference(data, named, engine=small) for data, small in datasets]
     spark = Spark(args.master, args.executor_memory)
-    results = [run_dataset(spark, engine, named, full_browser)
-               for engine, (_, full_browser) in zip(engines, datasets)]
+    results = [run_dataset(spark, ref, named, small) for ref, (_, small) in zip(refs, datasets)]
     spark.session.stop()
     print(report(results, args.setup))
     for r in results:

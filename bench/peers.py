@@ -78,12 +78,13 @@ def total_sql(definition):
 
 
 def label_sql(column, concept_alias):
-    """(unknown flag, label) of a concept value, as docs/statistics.md labels it."""
+    """(unknown flag, label) of a concept value, as docs/statistics.md labels it (DuckDB and
+    Spark SQL alike: bench/cluster.py uses it too)."""
     return (f"({column} IS NULL OR {column} = 0 OR {concept_alias}.concept_id IS NULL)",
             f"CASE WHEN {column} IS NULL THEN 'Not recorded' "
             f"WHEN {column} = 0 THEN 'No matching concept' "
             f"WHEN {concept_alias}.concept_id IS NOT NULL THEN {concept_alias}.concept_name "
-            f"ELSE 'Concept ' || {column} || ' (not in the vocabulary)' END")
+            f"ELSE concat('Concept ', CAST({column} AS STRING), ' (not in the vocabulary)') END")
 
 
 BANDS = [(18, "18–29"), (30, "30–39"), (40, "40–49"), (50, "50–59"), (60, "60–69"),
@@ -137,10 +138,11 @@ LIMIT {int(limit)}"""
 
 def bin_of(v, units="units", decimals="decimals"):
     """SQL of docs/statistics.md's bin of value `v`: floor(v·10^d / units), corrected by one
-    step where floating point put it on the wrong side of an edge (as the oracle's loop)."""
+    step where floating point put it on the wrong side of an edge (as the oracle's loop); DuckDB
+    and Spark SQL alike."""
     def edge(j):
-        return f"(({j}) * {units}) / pow(10, {decimals})"
-    j0 = f"CAST(floor({v} * pow(10, {decimals}) / {units}) AS BIGINT)"
+        return f"(({j}) * {units}) / power(10, {decimals})"
+    j0 = f"CAST(floor({v} * power(10, {decimals}) / {units}) AS BIGINT)"
     j1 = f"({j0} - CASE WHEN {edge(j0)} > {v} THEN 1 ELSE 0 END)"
     return f"({j1} + CASE WHEN {edge(j1 + ' + 1')} <= {v} THEN 1 ELSE 0 END)"
 
