@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 from peers import BANDS, STATS, bin_of, label_sql
@@ -243,18 +244,22 @@ class Server:
                 time.sleep(0.2)
 
     def persons(self, definition):
-        """The size of the person set server mode returns, and the request's wall time."""
+        """The size of the person set server mode returns (None and the server's error when it
+        refuses), and the request's wall time."""
         import pyarrow.ipc
         request = urllib.request.Request(self.url + "api/v1/cohort/persons", method="POST",
                                          data=json.dumps(definition).encode(),
                                          headers={"content-type": "application/json"})
         start = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=600) as response:
-            table = pyarrow.ipc.open_stream(response.read()).read_all()
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                table = pyarrow.ipc.open_stream(response.read()).read_all()
+        except urllib.error.HTTPError as e:
+            return None, time.perf_counter() - start, f"HTTP {e.code}: {e.read().decode()[:300]}"
         seconds = time.perf_counter() - start
         ids = table.column("person_id").to_pylist()
         assert ids == sorted(set(ids)), "server mode's person set is not sorted and distinct"
-        return len(ids), seconds
+        return len(ids), seconds, None
 
     def stop(self):
         """Stops the server; returns its peak RSS in bytes (VmHWM)."""
@@ -351,7 +356,9 @@ def run_dataset(spark, ref, named, full_browser):
             sql = cli("sql", "--data", data, "--definition", files[i], "--dialect", "spark")
             (spark_n,), spark_s = spark.rows(f"SELECT count(*) FROM ({sql}) AS cohort")
             spark_n = spark_n[0]
-            server_n, server_s = server.persons(entry["definition"])
+            server_n, server_s, refused = server.persons(entry["definition"])
+            if refused:
+                fail(f"{entry['name']}: server mode refused it: {refused}")
             engine_n = ref["counts"][i] if ref["counts"] else spark_n
             row = {"name": entry["name"], "shown": disclosed(spark_n), "sparkSeconds": spark_s,
                    "serverSeconds": server_s, "agree": spark_n == server_n == engine_n}
