@@ -225,12 +225,15 @@ def free_port():
 
 
 class Server:
-    """`cohortlens serve` on loopback (a synthetic dataset: open, server mode for anyone)."""
+    """`cohortlens serve` on loopback (a synthetic dataset: open, server mode for anyone),
+    without the public aggregates (publishing loads every table: 5M persons would not fit) and
+    with a longer request limit than the default 30 s, so that a slow query is timed, not cut."""
 
     def __init__(self, data):
         self.url = f"http://127.0.0.1:{free_port()}/"
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([BIN, "serve", "--data", data, "--addr", self.url[7:-1]],
+        self.process = subprocess.Popen([BIN, "serve", "--data", data, "--addr", self.url[7:-1],
+                                         "--no-publish", "--request-timeout-secs", "900"],
                                         stdout=self.log, stderr=self.log)
         deadline = time.time() + 60
         while True:
@@ -239,6 +242,7 @@ class Server:
                 return
             except OSError:
                 if self.process.poll() is not None or time.time() > deadline:
+                    self.process.kill()
                     self.log.seek(0)
                     sys.exit(f"cohortlens serve did not start:\n{self.log.read().decode()[-2000:]}")
                 time.sleep(0.2)
@@ -252,7 +256,7 @@ class Server:
                                          headers={"content-type": "application/json"})
         start = time.perf_counter()
         try:
-            with urllib.request.urlopen(request, timeout=600) as response:
+            with urllib.request.urlopen(request, timeout=1000) as response:
                 table = pyarrow.ipc.open_stream(response.read()).read_all()
         except urllib.error.HTTPError as e:
             return None, time.perf_counter() - start, f"HTTP {e.code}: {e.read().decode()[:300]}"

@@ -121,6 +121,14 @@ enum Command {
         /// Seconds a client may leave a response unread before it is disconnected.
         #[arg(long, default_value_t = 60)]
         write_timeout_secs: u64,
+        /// Seconds a request may take to start answering before it gets 408 (a server-mode
+        /// cohort included: raise it for a dataset of millions of persons)
+        #[arg(long, default_value_t = 30)]
+        request_timeout_secs: u64,
+        /// Do not publish missing or stale public aggregates at start (the public API answers 503
+        /// until `cohortlens publish` has run): for a dataset too large to publish on this machine
+        #[arg(long)]
+        no_publish: bool,
         /// Serve the public aggregates and the pages only: refuse every table row (no tokens
         /// needed, whatever the dataset).
         #[arg(long, conflicts_with_all = ["tokens", "insecure_serve_rows_without_tokens"])]
@@ -285,9 +293,12 @@ fn main() -> ExitCode {
             max_streams,
             max_streams_per_token,
             write_timeout_secs,
+            request_timeout_secs,
+            no_publish,
             public_only,
         } => serve::run(serve::Options {
             public_only,
+            publish_at_start: !no_publish,
             data,
             addr,
             www,
@@ -304,6 +315,7 @@ fn main() -> ExitCode {
                 max_streams: max_streams.max(1),
                 max_streams_per_caller: max_streams_per_token.max(1),
                 write_timeout: std::time::Duration::from_secs(write_timeout_secs.max(1)),
+                request_timeout: std::time::Duration::from_secs(request_timeout_secs.max(1)),
                 ..serve::Limits::default()
             },
         }),

@@ -275,6 +275,25 @@ def test_serve_republishes_a_stale_publication(binary, small, tmp_path):
     assert after["dataset_fingerprint"] == hashlib.sha256((data / "manifest.json").read_bytes()).hexdigest()
 
 
+def test_no_publish_leaves_a_stale_publication_alone_and_the_public_api_unavailable(binary, small, tmp_path):
+    data = tmp_path / "copy"
+    shutil.copytree(small, data)
+    before = (data / "public" / "publish.json").read_text()
+    manifest = json.loads((data / "manifest.json").read_text())
+    manifest["name"] = "renamed"
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    s = Server(binary, data, "--no-publish")
+    try:
+        code, body = s.error("/api/public/v1/snapshot")
+        assert code == 503 and body["error"]["code"] == "public_unavailable"
+        assert "--no-publish" in body["error"]["message"] and "cohortlens publish" in body["error"]["message"]
+        with s.get("/api/v1/tables/person") as r:
+            assert r.status == 200, "rows are still served"
+    finally:
+        s.stop()
+    assert (data / "public" / "publish.json").read_text() == before
+
+
 def test_surveys_and_fitbit_are_published_and_scraped(server, small, con):
     """Every survey, question and Fitbit endpoint (JSON and Arrow) shows no count from 1 to 19;
     the published answers and Fitbit tiles are the DuckDB oracle's counts rounded by `aou`."""

@@ -105,6 +105,9 @@ pub struct Options {
     /// Serve the public API and the pages only: every table request is refused, and the
     /// catalog lists the tables by name alone.
     pub public_only: bool,
+    /// Publish the public aggregates at start when they are missing or stale (`--no-publish`:
+    /// not; the public API then answers 503 until `cohortlens publish` has run).
+    pub publish_at_start: bool,
 }
 
 /// The server's limits (docs/operator.md, "Limits").
@@ -258,7 +261,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let addr = axum::serve::Listener::local_addr(&listener)?;
         let name = state.manifest.name.clone();
         let grace = state.limits.shutdown_grace;
-        let public = published(&options.data);
+        let public = published(&options.data, options.publish_at_start);
         let app = router(state, public, &www, &pkg, &options.allow_origins);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -397,10 +400,19 @@ fn read_footer(path: &Path) -> Result<(SchemaRef, Vec<String>), String> {
     Ok((meta.schema().clone(), all_null))
 }
 
-/// The published aggregates of the dataset, published first when missing or stale (none, with
-/// the reason logged, when that fails: the public API then answers 503).
-fn published(data: &Path) -> Option<public::PublicData> {
+/// The published aggregates of the dataset, published first when missing or stale and
+/// `publish_if_stale` (none, with the reason logged, when that fails or is not asked: the public
+/// API then answers 503).
+fn published(data: &Path, publish_if_stale: bool) -> Option<public::PublicData> {
     if !publish::is_fresh(data) {
+        if !publish_if_stale {
+            tracing::warn!(
+                "the public aggregates are missing or stale and --no-publish was given: the public API \
+                 answers 503 until `cohortlens publish --data {}` has run",
+                data.display()
+            );
+            return None;
+        }
         tracing::info!(
             "publishing the public aggregates (missing or stale): cohortlens publish --data {}",
             data.display()
@@ -467,8 +479,9 @@ fn router(
                 let mut e = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "public_unavailable",
-                    "the public aggregates could not be published; the operator must run `cohortlens publish --data \
-                     DIR` (the server log says why)",
+                    "the public aggregates are not published (the server was started with --no-publish, or \
+                     publishing failed); the operator must run `cohortlens publish --data DIR` (the server log says \
+                     why)",
                 );
                 e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
                 e
