@@ -3,7 +3,7 @@
 // only grows, so its size after each open is that mode's peak), under the `suppress` policy
 // (every count above 20 exact). Prints one JSON object: each mode's count labels of the
 // definitions, full mode's statistics of the first cohort, server mode's Age × Sex of it, the
-// times and the wasm memory.
+// times and the wasm memory; a mode that fails gives its error instead.
 //   node bench/cluster-browser.mjs SPEC.json    (SPEC: {url, modes, definitions, statistics})
 import { readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -24,7 +24,7 @@ try {
     const { default: init, Lens } = await import('/pkg/cohortlens.js');
     const wasm = await init();
     const out = { openSeconds: {}, querySeconds: {}, wasmBytes: {} };
-    for (const mode of modes) {
+    const run = async (mode) => {
       let t = performance.now();
       const lens = await Lens.open(location.origin, { policy: 'suppress', mode });
       out.openSeconds[mode] = (performance.now() - t) / 1000;
@@ -40,6 +40,13 @@ try {
       else out.server.ageBySex = cohorts[0].statistics(statistics.find((r) => r.kind === 'ageBySex'));
       for (const c of cohorts) c.free();
       lens.free();
+    };
+    for (const mode of modes) {
+      try {
+        await run(mode);
+      } catch (e) {
+        out[mode] = { error: `${e?.code ?? ''} ${e?.message ?? e}`.trim(), wasmBytes: wasm.memory.buffer.byteLength };
+      }
     }
     return out;
   }, spec);

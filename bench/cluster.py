@@ -413,14 +413,24 @@ def check_browser(server, modes, named, result, spark_tables, work):
         json.dump({"url": server.url, "modes": modes,
                    "definitions": [e["definition"] for e in named],
                    "statistics": [r for _, r in STATS]}, f)
-    got = json.loads(subprocess.run(["node", os.path.join(ROOT, "bench/cluster-browser.mjs"), spec],
-                                    check=True, capture_output=True, text=True).stdout)
+    run = subprocess.run(["node", os.path.join(ROOT, "bench/cluster-browser.mjs"), spec],
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"the browser ({', '.join(modes)} mode) failed: {run.stderr.strip()[-600:]}")
+        print(f"  browser: failed: {run.stderr.strip()[-600:]}", file=sys.stderr, flush=True)
+        return
+    got = json.loads(run.stdout)
+    for mode in modes:
+        if "error" in got[mode]:
+            fail(f"the browser in {mode} mode failed: {got[mode]['error']} (wasm memory "
+                 f"{got[mode]['wasmBytes'] / 2**20:,.0f} MiB)")
+    modes = [m for m in modes if "error" not in got[m]]
     for mode in modes:
         for entry, row, label in zip(named, result["counts"], got[mode]["counts"]):
             if label != suppressed(row["raw"]):
                 fail(f"{entry['name']}: the browser in {mode} mode shows {label}, "
                      f"Spark {suppressed(row['raw'])}")
-    tables = [("age_by_sex in server mode", got["server"]["ageBySex"])]
+    tables = [("age_by_sex in server mode", got["server"]["ageBySex"])] if "server" in modes else []
     if "full" in modes:
         tables += [(name, table) for (name, _), table in zip(STATS, got["full"]["statistics"])]
     for name, table in tables:
@@ -441,7 +451,7 @@ def check_browser(server, modes, named, result, spark_tables, work):
 def browser_summary(b):
     return "; ".join(f"{mode} mode: `Lens.open` {b['openSeconds'][mode]:.1f} s "
                      f"(wasm memory {b['wasmBytes'][mode] / 2**20:,.0f} MiB), the five counts "
-                     f"{b['querySeconds'][mode]:.2f} s" for mode in b["openSeconds"])
+                     f"{b['querySeconds'][mode]:.2f} s" for mode in b["querySeconds"])
 
 
 def report(results, setup):
