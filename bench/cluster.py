@@ -172,7 +172,7 @@ class Spark:
                         .config("spark.executor.memory", executor_memory)
                         .config("spark.executor.cores", "1")
                         .config("spark.cores.max", "2")
-                        .config("spark.driver.memory", "2g")
+                        .config("spark.driver.memory", "4g")
                         .config("spark.sql.session.timeZone", "UTC")
                         .config("spark.sql.shuffle.partitions", "16")
                         .config("spark.ui.enabled", "false")
