@@ -296,6 +296,9 @@ def reference(data, named, engine):
     cluster's memory: the engine natively (`engine`), or DuckDB over the Parquet files."""
     with open(os.path.join(data, "manifest.json")) as f:
         manifest = json.load(f)
+    if not manifest.get("synthetic"):
+        sys.exit(f"{data} is not a synthetic dataset: this benchmark prints the raw counts of any "
+                 "difference, so it runs on `cohortlens generate` output only")
     persons = manifest["tables"]["person"]["rows"]
     rows = sum(t["rows"] for t in manifest["tables"].values())
     print(f"# {data}: {persons:,} persons, {rows:,} rows", file=sys.stderr, flush=True)
