@@ -455,7 +455,9 @@ fn check_batch(
                 _ if !compressed || len == 0 => len,
                 Some(bytes) => decoded_len(&bytes[offset..offset + len])?,
                 None if len < 8 => {
-                    return Err(format!("a compressed buffer of {len} bytes, shorter than its length prefix"));
+                    return Err(format!(
+                        "a compressed buffer of {len} bytes, shorter than its length prefix"
+                    ));
                 }
                 None => continue,
             };
