@@ -624,7 +624,7 @@ mod tests {
             state ^= state << 17;
             let mut corrupt = bytes.clone();
             // Half the time inside the first body, where the compressed bytes are.
-            let at = if state % 2 == 0 {
+            let at = if state.is_multiple_of(2) {
                 body + (state >> 8) as usize % 4000
             } else {
                 (state >> 8) as usize % bytes.len()
