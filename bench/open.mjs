@@ -4,17 +4,20 @@
 //   cohortlens   `open(origin)` of www/cohortlens (the engine in its Worker), every table of the
 //                catalog with the used columns — what a user's page does — then a first count
 //                (the first definition of bench/cohort-definitions.json).
-//   DuckDB-wasm  the same Arrow streams (the URLs cohortlens fetched, from the same server),
-//                fetched and inserted with insertArrowFromIPCStream, then `SELECT count(*) FROM
+//   DuckDB-wasm  the same Arrow streams (the URLs cohortlens fetched, from the same server, but
+//                without LZ4-compressed bodies, which DuckDB-wasm does not read: plain Arrow, as
+//                for any other client), fetched and inserted with insertArrowFromIPCStream, then `SELECT count(*) FROM
 //                person`. Its instantiation is timed apart and left out of its load time.
 //   DuckDB native (Python) the same columns of the same tables from the Parquet files into
 //                tables (`CREATE TABLE … AS SELECT … FROM read_parquet(…)`), then the count.
-// Links: loopback (the server sends table streams plain to loopback clients) and links
-// throttled by Chromium's network emulation (CDP Network.emulateNetworkConditions, 20 ms
-// latency); for those the server runs with --compress-loopback, so it compresses as it would
-// for a remote client. Measured: load time (to the loaded engine), time to first query, bytes
-// on the wire (encodedBodySize of the table responses) and the JS heap after load (main thread
-// and the engine's Worker, after a garbage collection; the worker's also before it).
+// The server runs with --no-publish (publishing the public aggregates, which a load does not
+// use, would first take minutes at 1M). Links: loopback (the server sends table streams plain
+// to loopback clients) and links throttled by Chromium's network emulation (CDP
+// Network.emulateNetworkConditions, 20 ms latency); for those the server runs with
+// --compress-loopback, so it compresses as it would for a remote client. Measured: load time
+// (to the loaded engine), time to first query, bytes on the wire (encodedBodySize of the table
+// responses) and the JS heap after load (main thread and the engine's Worker, after a garbage
+// collection; the worker's also before it).
 //
 // Usage: BENCH_PYTHON=.venv/bin/python node bench/open.mjs [--links loopback,100,20] DATASET_DIR ...
 // (or scripts/bench open [PERSONS ...]; BENCH_LINKS sets the links). Not part of scripts/test.
@@ -229,7 +232,7 @@ try {
     const persons = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).name.match(/synthetic-(\d+)/)?.[1] ?? dir;
     for (const mbit of LINKS) {
       const link = mbit ? `${mbit} Mbit/s` : 'loopback';
-      const server = await serve(dir, mbit ? ['--compress-loopback'] : []);
+      const server = await serve(dir, ['--no-publish', ...(mbit ? ['--compress-loopback'] : [])]);
       const origin = server.url;
       const row = { persons, link };
       try {
@@ -238,7 +241,12 @@ try {
         log(`  ${JSON.stringify({ ...row.cohortlens, urls: row.cohortlens.urls.length })}`);
         log(`${persons} persons, ${link}: DuckDB-wasm`);
         try {
-          row.duckdbWasm = await runDuckdbWasm(browser, origin, mbit, row.cohortlens.urls, route);
+          const plain = row.cohortlens.urls.map((u) => {
+            const url = new URL(u);
+            url.searchParams.delete('compression');
+            return url.href;
+          });
+          row.duckdbWasm = await runDuckdbWasm(browser, origin, mbit, plain, route);
         } catch (e) {
           row.duckdbWasm = { failed: e.message.split('\n')[0] };
         }
@@ -262,7 +270,7 @@ for (const row of figures) delete row.cohortlens?.urls;
 console.log('\n| persons | link | engine | load | first query | on the wire | JS heap after load |');
 console.log('|---|---|---|---|---|---|---|');
 for (const { persons, link, cohortlens: c, duckdbWasm: w, duckdbNative: n } of figures) {
-  console.log(`| ${persons} | ${link} | cohortlens | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB Arrow) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
+  console.log(`| ${persons} | ${link} | cohortlens | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB of LZ4-compressed Arrow stream) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
   if (w.failed) console.log(`| ${persons} | ${link} | DuckDB-wasm | failed: ${w.failed} | | | |`);
   else console.log(`| ${persons} | ${link} | DuckDB-wasm | ${secs(w.loadMs)} (+ ${secs(w.instantiateMs)} instantiation) | ${secs(w.firstQueryMs)} | ${MiB(w.wireBytes)} MiB | ${MiB(w.mainHeap)} MiB page + ${w.workerHeap == null ? 'n/a' : `${MiB(w.workerHeap)} MiB`} worker (${w.workerHeapBeforeGc == null ? 'n/a' : MiB(w.workerHeapBeforeGc)} MiB before GC) |`);
   if (n) console.log(`| ${persons} | ${link} | DuckDB native | ${secs(n.loadMs)} | ${secs(n.firstQueryMs)} | (local Parquet) | |`);

@@ -2,13 +2,15 @@
 //! network, into a [`Table`] of the store. The whole stream is never buffered: a [`Framer`]
 //! copies each IPC message once, straight from the chunks into an allocation of the message's
 //! exact size, checks its metadata — arrow-ipc panics on buffers that point outside the body —
-//! and hands it to arrow-ipc's `StreamDecoder`, which decodes it without a further copy.
+//! and hands it to arrow-ipc's `StreamDecoder`, which decodes it without a further copy. A
+//! body whose buffers are LZ4-compressed (Arrow IPC buffer compression, `LZ4_FRAME`) is checked
+//! by the lengths its buffers announce, then decompressed by the decoder, buffer by buffer.
 
 use arrow_array::RecordBatch;
 use arrow_buffer::Buffer;
 use arrow_ipc::convert::try_fb_to_schema;
 use arrow_ipc::reader::StreamDecoder;
-use arrow_ipc::{MessageHeader, root_as_message};
+use arrow_ipc::{BodyCompressionMethod, CompressionType, MessageHeader, root_as_message};
 use arrow_schema::DataType;
 use serde::Serialize;
 
@@ -23,6 +25,9 @@ const MAX_BODY_BYTES: usize = 1 << 30;
 const MAX_RESERVE_BYTES: usize = 64 << 20;
 /// The continuation token that starts every message of the current IPC format.
 const CONTINUATION: u32 = 0xffff_ffff;
+/// The most an LZ4 frame can expand: the format spends at least one byte per 255 bytes of
+/// output, so a compressed buffer announcing more than this many times its size is forged.
+const MAX_LZ4_RATIO: u64 = 255;
 
 /// Why a table's stream could not be decoded. Every variant names the table.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -192,11 +197,14 @@ struct Framer {
     ended: bool,
     /// The buffers of each column, once the schema message has been read.
     columns: Option<Vec<&'static [BufferKind]>>,
+    /// Whether the message is a record batch with a compressed body, whose buffers' announced
+    /// lengths are checked once it is whole.
+    compressed: bool,
 }
 
 impl Default for Framer {
     fn default() -> Self {
-        Self { message: Vec::new(), want: 4, known: false, ended: false, columns: None }
+        Self { message: Vec::new(), want: 4, known: false, ended: false, columns: None, compressed: false }
     }
 }
 
@@ -215,7 +223,7 @@ impl Framer {
                 break;
             }
             if !self.known {
-                match frame(&mut self.columns, &self.message)? {
+                match frame(&mut self.columns, &mut self.compressed, &self.message)? {
                     Frame::Partial(n) => {
                         self.want = n;
                         continue;
@@ -229,6 +237,9 @@ impl Framer {
                     Frame::Complete => {}
                     Frame::End => self.ended = true,
                 }
+            }
+            if std::mem::take(&mut self.compressed) {
+                check_compressed_body(self.columns.as_deref().expect("checked in frame"), &self.message)?;
             }
             out.push(Buffer::from(std::mem::take(&mut self.message)));
             self.want = 4;
@@ -252,19 +263,19 @@ enum Frame {
 }
 
 /// Reads and checks the framing and metadata of the message at the start of `bytes`; a schema
-/// message sets `columns`, against which later record batches are checked.
-fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Result<Frame, String> {
-    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+/// message sets `columns`, against which later record batches are checked, and a record batch
+/// with a compressed body sets `compressed`.
+fn frame(
+    columns: &mut Option<Vec<&'static [BufferKind]>>,
+    compressed: &mut bool,
+    bytes: &[u8],
+) -> Result<Frame, String> {
     if bytes.len() < 4 {
         return Ok(Frame::Partial(4));
     }
-    let (prefix, meta_len) = if word(0) == CONTINUATION {
-        if bytes.len() < 8 {
-            return Ok(Frame::Partial(8));
-        }
-        (8, word(4) as usize)
-    } else {
-        (4, word(0) as usize) // the pre-1.0 format without continuation token
+    let (prefix, meta_len) = match prefix_and_metadata_len(bytes) {
+        Some(lengths) => lengths,
+        None => return Ok(Frame::Partial(8)),
     };
     if meta_len == 0 {
         return Ok(Frame::End);
@@ -303,7 +314,7 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
         MessageHeader::RecordBatch => {
             let batch = message.header_as_record_batch().ok_or("a record batch message without a batch")?;
             let kinds = columns.as_deref().ok_or("a record batch before the schema")?;
-            check_batch(&batch, kinds, body)?;
+            *compressed = check_batch(&batch, kinds, body, None)?;
         }
         MessageHeader::DictionaryBatch => {
             return Err("dictionary-encoded columns are not supported".into());
@@ -312,6 +323,40 @@ fn frame(columns: &mut Option<Vec<&'static [BufferKind]>>, bytes: &[u8]) -> Resu
     }
     let len = prefix + meta_len + body;
     Ok(if bytes.len() >= len { Frame::Complete } else { Frame::Known(len) })
+}
+
+/// The length of a message's prefix (8 with the continuation token, 4 in the pre-1.0 format
+/// without it) and of its metadata, or `None` if fewer than 8 bytes of a prefix with the token
+/// are here. `bytes` holds at least 4.
+fn prefix_and_metadata_len(bytes: &[u8]) -> Option<(usize, usize)> {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+    if word(0) != CONTINUATION {
+        return Some((4, word(0) as usize));
+    }
+    (bytes.len() >= 8).then(|| (8, word(4) as usize))
+}
+
+/// Checks the lengths the buffers of a whole record batch message with a compressed body
+/// announce (its metadata was checked by [`frame`]).
+fn check_compressed_body(columns: &[&[BufferKind]], message: &[u8]) -> Result<(), String> {
+    let (prefix, meta_len) = prefix_and_metadata_len(message).expect("a whole message");
+    let metadata = root_as_message(&message[prefix..prefix + meta_len]).expect("checked in frame");
+    let batch = metadata.header_as_record_batch().expect("checked in frame");
+    let body = &message[prefix + meta_len..];
+    check_batch(&batch, columns, body.len(), Some(body)).map(|_| ())
+}
+
+/// The length a compressed buffer decodes to, from its 8-byte little-endian prefix (-1: the
+/// rest is stored uncompressed).
+fn decoded_len(buffer: &[u8]) -> Result<usize, String> {
+    let Some((prefix, data)) = buffer.split_first_chunk::<8>() else {
+        return Err(format!("a compressed buffer of {} bytes, shorter than its length prefix", buffer.len()));
+    };
+    match i64::from_le_bytes(*prefix) {
+        -1 => Ok(data.len()),
+        n if n >= 0 && n as u64 <= MAX_LZ4_RATIO * data.len() as u64 => Ok(n as usize),
+        n => Err(format!("a compressed buffer of {} bytes announces {n} bytes", data.len())),
+    }
 }
 
 /// One buffer of a column in a record batch body (Arrow columnar format, "Buffer listing").
@@ -348,15 +393,30 @@ fn buffer_kinds(data_type: &DataType) -> Option<&'static [BufferKind]> {
     })
 }
 
-/// Checks that a record batch's nodes and buffers fit its columns and its body, so that
-/// decoding it cannot run outside a buffer.
-fn check_batch(batch: &arrow_ipc::RecordBatch, columns: &[&[BufferKind]], body: usize) -> Result<(), String> {
-    if batch.compression().is_some() {
-        return Err(
-            "compressed IPC bodies are not supported; serve uncompressed Arrow (HTTP compression is fine)"
-                .into(),
-        );
-    }
+/// Checks that a record batch's nodes and buffers fit its columns and its `body` bytes, so that
+/// decoding it cannot run outside a buffer, and returns whether the body is compressed. The
+/// buffers of a compressed body fit by the lengths they announce, read from `body_bytes`: with
+/// `None` (the metadata alone) only their places in the body are checked.
+fn check_batch(
+    batch: &arrow_ipc::RecordBatch,
+    columns: &[&[BufferKind]],
+    body: usize,
+    body_bytes: Option<&[u8]>,
+) -> Result<bool, String> {
+    let compressed = match batch.compression() {
+        None => false,
+        Some(c) if c.codec() == CompressionType::LZ4_FRAME && c.method() == BodyCompressionMethod::BUFFER => {
+            true
+        }
+        Some(c) => {
+            return Err(format!(
+                "IPC bodies compressed with {:?} are not supported; serve uncompressed or LZ4_FRAME-compressed \
+                 Arrow (HTTP compression is fine)",
+                c.codec()
+            ));
+        }
+    };
+    let mut decoded_total = 0usize;
     let rows = usize::try_from(batch.length()).map_err(|_| "a negative row count")?;
     let nodes: Vec<_> = batch.nodes().map(|n| n.iter().collect()).unwrap_or_default();
     let buffers: Vec<_> = batch.buffers().map(|b| b.iter().collect()).unwrap_or_default();
@@ -391,6 +451,20 @@ fn check_batch(batch: &arrow_ipc::RecordBatch, columns: &[&[BufferKind]], body: 
                     ));
                 }
             };
+            let len = match body_bytes {
+                _ if !compressed || len == 0 => len,
+                Some(bytes) => decoded_len(&bytes[offset..offset + len])?,
+                None if len < 8 => {
+                    return Err(format!(
+                        "a compressed buffer of {len} bytes, shorter than its length prefix"
+                    ));
+                }
+                None => continue,
+            };
+            decoded_total += len;
+            if decoded_total > MAX_BODY_BYTES {
+                return Err(format!("a record batch decodes to more than {MAX_BODY_BYTES} bytes"));
+            }
             let fits = match *kind {
                 BufferKind::Validity => len == 0 && node.null_count() == 0 || len * 8 >= rows,
                 BufferKind::Bits => len * 8 >= rows,
@@ -403,7 +477,7 @@ fn check_batch(batch: &arrow_ipc::RecordBatch, columns: &[&[BufferKind]], body: 
             }
         }
     }
-    Ok(())
+    Ok(compressed)
 }
 
 #[cfg(test)]
@@ -412,18 +486,30 @@ mod tests {
     use std::sync::Arc;
 
     use arrow_array::{Int32Array, Int64Array, StringArray};
-    use arrow_ipc::writer::StreamWriter;
+    use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
     use arrow_schema::{DataType, Field, Schema};
 
     /// A stream of `batches` batches of 1,000 rows (person_id, concept id, a string).
     fn stream(batches: usize) -> (Vec<u8>, u64) {
+        stream_with(batches, IpcWriteOptions::default())
+    }
+
+    /// The same stream with LZ4-compressed bodies.
+    fn lz4_stream(batches: usize) -> (Vec<u8>, u64) {
+        stream_with(
+            batches,
+            IpcWriteOptions::default().try_with_compression(Some(CompressionType::LZ4_FRAME)).unwrap(),
+        )
+    }
+
+    fn stream_with(batches: usize, options: IpcWriteOptions) -> (Vec<u8>, u64) {
         let schema = Arc::new(Schema::new(vec![
             Field::new("person_id", DataType::Int64, false),
             Field::new("condition_concept_id", DataType::Int32, false),
             Field::new("condition_source_value", DataType::Utf8, true),
         ]));
         let mut out = Vec::new();
-        let mut w = StreamWriter::try_new(&mut out, &schema).unwrap();
+        let mut w = StreamWriter::try_new_with_options(&mut out, &schema, options).unwrap();
         for b in 0..batches as i64 {
             let ids: Int64Array = (b * 1000..(b + 1) * 1000).collect();
             let concepts: Int32Array = (0..1000).map(|i| 201826 + i % 7).collect();
@@ -438,6 +524,13 @@ mod tests {
         w.finish().unwrap();
         drop(w);
         (out, batches as u64 * 1000)
+    }
+
+    /// The offset in `bytes` of the first record batch's body.
+    fn first_body(bytes: &[u8]) -> usize {
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let batch_at = 8 + word(4);
+        batch_at + 8 + word(batch_at + 4)
     }
 
     fn ingest(chunks: impl IntoIterator<Item = Vec<u8>>) -> Result<TableIngest, IngestError> {
@@ -466,6 +559,82 @@ mod tests {
                 .iter()
                 .flat_map(|b| b.column(0).as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec());
             assert!(ids.eq(0..rows as i64), "chunk size {size}: person ids out of order");
+        }
+    }
+
+    #[test]
+    fn an_lz4_compressed_stream_decodes_to_the_same_batches_at_every_chunk_size() {
+        let (plain, rows) = stream(3);
+        let (compressed, _) = lz4_stream(3);
+        assert!(compressed.len() < plain.len() * 3 / 4, "{} bytes against {}", compressed.len(), plain.len());
+        let expected = ingest([plain]).unwrap().finish(Some(rows)).unwrap();
+        for size in [1, 7, 8, 9, 1000, compressed.len()] {
+            let table =
+                ingest(compressed.chunks(size).map(<[u8]>::to_vec)).unwrap().finish(Some(rows)).unwrap();
+            assert_eq!(table.batches(), expected.batches(), "chunk size {size}");
+        }
+    }
+
+    /// A column of zeros is LZ4's best case: the most a buffer expands must still be accepted.
+    #[test]
+    fn a_buffer_at_lz4s_best_ratio_is_accepted() {
+        let schema = Arc::new(Schema::new(vec![Field::new("value", DataType::Int64, false)]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![0; 65_536]))]).unwrap();
+        let options =
+            IpcWriteOptions::default().try_with_compression(Some(CompressionType::LZ4_FRAME)).unwrap();
+        let mut bytes = Vec::new();
+        let mut w = StreamWriter::try_new_with_options(&mut bytes, &schema, options).unwrap();
+        w.write(&batch).unwrap();
+        w.finish().unwrap();
+        drop(w);
+        assert!(bytes.len() < 65_536 * 8 / 100, "{} bytes", bytes.len());
+        let mut t = TableIngest::new("measurement");
+        t.push(bytes.as_slice()).unwrap();
+        assert_eq!(t.finish(Some(65_536)).unwrap().batches(), [batch]);
+    }
+
+    /// A forged length prefix would make the decoder reserve that much memory before
+    /// decompressing: it is refused first.
+    #[test]
+    fn a_compressed_buffer_announcing_more_than_lz4_can_hold_is_malformed() {
+        let (bytes, _) = lz4_stream(1);
+        let body = first_body(&bytes);
+        let announced = i64::from_le_bytes(bytes[body..body + 8].try_into().unwrap());
+        assert!(announced > 0, "the first buffer is compressed");
+        for forged in [i64::MAX, 1 << 40, -2] {
+            let mut corrupt = bytes.clone();
+            corrupt[body..body + 8].copy_from_slice(&forged.to_le_bytes());
+            let err = ingest([corrupt]).map(|t| t.finish(None)).unwrap_err();
+            assert!(
+                matches!(err, IngestError::Malformed { .. }) && err.to_string().contains("announces"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupted_lz4_streams_are_errors_not_panics() {
+        let (bytes, rows) = lz4_stream(2);
+        let body = first_body(&bytes);
+        let mut state = 0x2545f4914f6cdd1du64;
+        for _ in 0..2_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut corrupt = bytes.clone();
+            // Half the time inside the first body, where the compressed bytes are.
+            let at = if state.is_multiple_of(2) {
+                body + (state >> 8) as usize % 4000
+            } else {
+                (state >> 8) as usize % bytes.len()
+            };
+            corrupt[at.min(bytes.len() - 1)] ^= (state >> 40) as u8 | 1;
+            if let Ok(t) = ingest([corrupt])
+                && let Ok(table) = t.finish(Some(rows))
+            {
+                assert_eq!(table.rows(), rows as usize);
+            }
         }
     }
 

@@ -339,7 +339,7 @@ export function serveCharts(names, bodies) {
   const catalog = { dataset: { name: 't', referenceDate: '2023-10-01' }, tables: names.map((name) => ({ name })) };
   globalThis.fetch = async (url) => {
     if (url === 'http://charts.test/api/v1/catalog') return new Response(JSON.stringify(catalog), { status: 200 });
-    const body = routes.get(url);
+    const body = routes.get(url.split('?')[0]);
     if (body === undefined) return new Response('{"error": {"code": "unknown_table", "message": "no such table"}}', { status: 404 });
     return new Response(body, { status: 200 });
   };

@@ -236,7 +236,9 @@ pub fn plan(
     let joins_observation_ext = names.iter().any(|n| n == "observation_ext");
     let mut requests = Vec::new();
     for name in names {
-        let mut url = format!("{base}/api/v1/tables/{name}");
+        // Bodies LZ4-compressed: fewer bytes through the browser's network stack, which costs
+        // more than decompressing them in wasm (docs/loading.md).
+        let mut url = format!("{base}/api/v1/tables/{name}?compression=lz4");
         let listed: Vec<&CatalogColumn> =
             catalog.tables.iter().filter(|t| t.name == name).flat_map(|t| &t.columns).collect();
         if options.columns == Columns::Used && !listed.is_empty() {
@@ -252,7 +254,7 @@ pub fn plan(
             if used.is_empty() {
                 continue;
             }
-            url = format!("{url}?columns={}", used.join(","));
+            url = format!("{url}&columns={}", used.join(","));
         }
         requests.push(TableRequest { name, url });
     }
@@ -358,11 +360,11 @@ mod tests {
         assert_eq!(
             got,
             [
-                ("concept", "http://h/api/v1/tables/concept"),
-                ("person", "http://h/api/v1/tables/person?columns=person_id,year_of_birth"),
+                ("concept", "http://h/api/v1/tables/concept?compression=lz4"),
+                ("person", "http://h/api/v1/tables/person?compression=lz4&columns=person_id,year_of_birth"),
                 (
                     "measurement",
-                    "http://h/api/v1/tables/measurement?columns=person_id,measurement_concept_id"
+                    "http://h/api/v1/tables/measurement?compression=lz4&columns=person_id,measurement_concept_id"
                 ),
             ],
             "location is read by nothing; concept lists no columns; month_of_birth is entirely null"
@@ -375,7 +377,10 @@ mod tests {
         let planned = plan("http://h", &c, &all, Mode::Full).unwrap();
         assert_eq!(
             planned,
-            [TableRequest { name: "person".into(), url: "http://h/api/v1/tables/person".into() }]
+            [TableRequest {
+                name: "person".into(),
+                url: "http://h/api/v1/tables/person?compression=lz4".into()
+            }]
         );
         let unknown = LoadOptions { tables: Some(vec!["persons".into()]), ..LoadOptions::default() };
         let e = plan("http://h", &c, &unknown, Mode::Full).unwrap_err();
@@ -397,14 +402,14 @@ mod tests {
         };
         assert_eq!(
             url(&[("observation", obs)]),
-            "http://h/api/v1/tables/observation?columns=person_id,observation_concept_id"
+            "http://h/api/v1/tables/observation?compression=lz4&columns=person_id,observation_concept_id"
         );
         assert_eq!(
             url(&[
                 ("observation", obs),
                 ("observation_ext", &["observation_id", "survey_version_concept_id"])
             ]),
-            "http://h/api/v1/tables/observation?columns=person_id,observation_id,observation_concept_id"
+            "http://h/api/v1/tables/observation?compression=lz4&columns=person_id,observation_id,observation_concept_id"
         );
     }
 

@@ -107,6 +107,28 @@ test('a wasm trap mid-load (out of memory) is an error, not a hang', async () =>
   await p.close();
 });
 
+test('closing a lens rejects the calls still pending with code closed, instead of leaving them pending', async () => {
+  const errors = [];
+  const p = await page(served.chromium, errors);
+  await p.goto(served.server.url);
+  await p.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  const got = await p.evaluate(async () => {
+    const { open } = await import('/cohortlens/index.js');
+    const lens = await open(location.href);
+    const settled = (promise) => Promise.race([
+      promise.then(() => 'resolved', (e) => e.code),
+      new Promise((resolve) => setTimeout(() => resolve('still pending after 10 s'), 10_000)),
+    ]);
+    // The worker cannot answer before close(): this task posts the call and then terminates it.
+    const pending = lens.count({ includes: [] });
+    lens.close();
+    return { pending: await settled(pending), later: await settled(lens.tables()) };
+  });
+  assert.deepEqual(got, { pending: 'closed', later: 'closed' });
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 test('a wasm trap that rejects a promise nothing awaits is an error too, not a hang', async () => {
   const p = await page(served.chromium, []);
   await p.route(/\/pkg\/cohortlens\.js$/, (route) => route.fulfill({

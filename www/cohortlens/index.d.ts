@@ -87,7 +87,7 @@ export interface Lens {
   chart(canvas: HTMLCanvasElement, spec: ChartSpec): Promise<ChartSummary>;
   /** The picture `chart` last drew on `canvas`, encoded in the worker (PNG unless `type` says otherwise). */
   chartImage(canvas: HTMLCanvasElement, type?: string): Promise<Blob>;
-  /** Stops the worker; later calls reject with code `closed`. */
+  /** Stops the worker; calls still pending and later calls reject with code `closed`. */
   close(): void;
 }
 

@@ -171,11 +171,11 @@ export async function open(baseUrl, options = {}) {
       if (id === undefined) throw Object.assign(new Error('nothing was drawn on this canvas; call lens.chart(canvas, spec) first'), { code: 'invalid_chart' });
       return call('chartImage', id, type);
     },
-    /** Stops the worker and frees the engine. */
+    /** Stops the worker and frees the engine; a call still pending rejects with code `closed`. */
     close() {
+      die(Object.assign(new Error('this lens was closed; open the dataset again'), { code: 'closed' }));
       remote[Comlink.releaseProxy]();
       worker.terminate();
-      dead = Object.assign(new Error('this lens was closed; open the dataset again'), { code: 'closed' });
     },
   };
   return lens;

@@ -30,7 +30,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_array::RecordBatch;
-use arrow_ipc::writer::StreamWriter;
+use arrow_ipc::CompressionType;
+use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
 use arrow_schema::SchemaRef;
 use axum::Json;
 use axum::Router;
@@ -725,14 +726,42 @@ async fn catalog(
     }))
 }
 
-/// Parses `columns=a,b` (the only query parameter, percent-decoded) into column indices of
-/// `schema`.
-fn projection(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<Option<Vec<usize>>, ApiError> {
+/// What a table request asks for besides the table.
+#[derive(Debug, Default)]
+struct TableQuery {
+    /// `columns=a,b`: indices into the table's schema, in the order asked for; `None`: all.
+    columns: Option<Vec<usize>>,
+    /// `compression=lz4`: record batch bodies LZ4-compressed (Arrow IPC buffer compression).
+    lz4: bool,
+}
+
+/// Parses a table request's query (percent-decoded): `columns=a,b` (column names of
+/// `schema`) and `compression=lz4` or `none`, each at most once.
+fn table_query(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<TableQuery, ApiError> {
     let bad = |msg: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_query", msg);
     let mut columns = None;
+    let mut compression = None;
     for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key == "compression" {
+            if compression.is_some() {
+                return Err(bad("compression is given twice; give it once".into()));
+            }
+            compression = match value.as_ref() {
+                "lz4" => Some(true),
+                "none" => Some(false),
+                other => {
+                    return Err(bad(format!(
+                        "compression={other:?} is not offered; ask for compression=lz4 (Arrow IPC buffer \
+                         compression, LZ4 frame) or none"
+                    )));
+                }
+            };
+            continue;
+        }
         if key != "columns" {
-            return Err(bad(format!("unknown query parameter {key:?}; the only parameter is columns=a,b")));
+            return Err(bad(format!(
+                "unknown query parameter {key:?}; the parameters are columns=a,b and compression=lz4"
+            )));
         }
         if columns.is_some() {
             return Err(bad("columns is given twice; list every column once, comma-separated".into()));
@@ -758,11 +787,11 @@ fn projection(query: Option<&str>, table: &str, schema: &SchemaRef) -> Result<Op
         }
         columns = Some(indices);
     }
-    Ok(columns)
+    Ok(TableQuery { columns, lz4: compression.unwrap_or(false) })
 }
 
-/// `GET /api/v1/tables/{table}?columns=a,b`: the table as an Arrow IPC stream, in batches of
-/// at most [`BATCH_ROWS`] rows, read from Parquet as the client consumes them. Every request,
+/// `GET /api/v1/tables/{table}?columns=a,b&compression=lz4`: the table as an Arrow IPC stream,
+/// in batches of at most [`BATCH_ROWS`] rows, read from Parquet as the client consumes them. Every request,
 /// served or refused, leaves one audit record.
 async fn table_stream(
     State(state): State<Arc<AppState>>,
@@ -787,7 +816,7 @@ async fn table_stream(
     };
     record.token = caller.holder.as_ref().map(|h| h.name.clone());
     record.scope = caller.scope_name().into();
-    let (table, columns) = match check_request(&state, &caller, &name, query.as_deref()) {
+    let (table, TableQuery { columns, lz4 }) = match check_request(&state, &caller, &name, query.as_deref()) {
         Ok(checked) => checked,
         Err(e) => return Err(audit_refusal(record, e)),
     };
@@ -816,7 +845,7 @@ async fn table_stream(
         Some(order) => batches.schema().project(order).map(Arc::new),
         None => Ok(batches.schema().clone()),
     };
-    let encoder = schema.and_then(|s| IpcEncoder::new(&s));
+    let encoder = schema.and_then(|s| IpcEncoder::new(&s, lz4));
     let mut encoder = match encoder {
         Ok(encoder) => encoder,
         Err(e) => {
@@ -859,7 +888,7 @@ fn check_request<'a>(
     caller: &Caller,
     name: &str,
     query: Option<&str>,
-) -> Result<(&'a ServedTable, Option<Vec<usize>>), ApiError> {
+) -> Result<(&'a ServedTable, TableQuery), ApiError> {
     if state.public_only {
         return Err(public_only());
     }
@@ -880,8 +909,7 @@ fn check_request<'a>(
         return Err(access::forbidden());
     }
     let Ok(schema) = &table.schema else { return Err(unavailable(name)) };
-    let columns = projection(query, name, schema)?;
-    Ok((table, columns))
+    Ok((table, table_query(query, name, schema)?))
 }
 
 /// The 403 of every row request to a `--public-only` server.
@@ -1038,9 +1066,12 @@ struct IpcEncoder {
 }
 
 impl IpcEncoder {
-    /// Starts a stream; its schema message is the first [`take`](Self::take).
-    fn new(schema: &SchemaRef) -> Result<Self, arrow_schema::ArrowError> {
-        Ok(Self { writer: StreamWriter::try_new(Vec::new(), schema)? })
+    /// Starts a stream, with LZ4-compressed bodies if `lz4`; its schema message is the first
+    /// [`take`](Self::take).
+    fn new(schema: &SchemaRef, lz4: bool) -> Result<Self, arrow_schema::ArrowError> {
+        let options =
+            IpcWriteOptions::default().try_with_compression(lz4.then_some(CompressionType::LZ4_FRAME))?;
+        Ok(Self { writer: StreamWriter::try_new_with_options(Vec::new(), schema, options)? })
     }
 
     fn take(&mut self) -> Bytes {
