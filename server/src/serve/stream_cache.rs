@@ -185,6 +185,13 @@ mod tests {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut cache.cached(&entry).unwrap(), &mut text).unwrap();
         assert_eq!(text, "stream bytes");
+        // The rows of the Parquet file, readable by the server's user only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&entry.path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         // Another order of the columns is another stream.
         assert!(
             cache.cached(&cache.entry("person", &person, &["year_of_birth", "person_id"]).unwrap()).is_none()
