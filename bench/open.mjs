@@ -3,7 +3,9 @@
 // Per dataset and link, in one headless Chromium (a fresh page per engine):
 //   cohortlens   `open(origin)` of www/cohortlens (the engine in its Worker), every table of the
 //                catalog with the used columns — what a user's page does — then a first count
-//                (the first definition of bench/cohort-definitions.json).
+//                (the first definition of bench/cohort-definitions.json); twice: first with the
+//                server's stream cache emptied (every stream encoded from Parquet, and cached),
+//                then again (every stream sent from the cache as it is).
 //   DuckDB-wasm  the same Arrow streams (the URLs cohortlens fetched, from the same server, but
 //                without LZ4-compressed bodies, which DuckDB-wasm does not read: plain Arrow, as
 //                for any other client), fetched and inserted with insertArrowFromIPCStream, then `SELECT count(*) FROM
@@ -23,7 +25,7 @@
 // (or scripts/bench open [PERSONS ...]; BENCH_LINKS sets the links). Not part of scripts/test.
 // Prints one Markdown table per dataset and a final JSON line of every figure.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -232,6 +234,7 @@ try {
     const persons = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).name.match(/synthetic-(\d+)/)?.[1] ?? dir;
     for (const mbit of LINKS) {
       const link = mbit ? `${mbit} Mbit/s` : 'loopback';
+      rmSync(join(dir, 'stream-cache'), { recursive: true, force: true });
       const server = await serve(dir, ['--no-publish', ...(mbit ? ['--compress-loopback'] : [])]);
       const origin = server.url;
       const row = { persons, link };
@@ -239,6 +242,9 @@ try {
         log(`${persons} persons, ${link}: cohortlens`);
         row.cohortlens = await runCohortlens(browser, origin, mbit);
         log(`  ${JSON.stringify({ ...row.cohortlens, urls: row.cohortlens.urls.length })}`);
+        log(`${persons} persons, ${link}: cohortlens again (cached streams)`);
+        row.cached = await runCohortlens(browser, origin, mbit);
+        log(`  ${JSON.stringify({ ...row.cached, urls: row.cached.urls.length })}`);
         log(`${persons} persons, ${link}: DuckDB-wasm`);
         try {
           const plain = row.cohortlens.urls.map((u) => {
@@ -266,11 +272,17 @@ try {
   await browser.close();
 }
 
-for (const row of figures) delete row.cohortlens?.urls;
+for (const row of figures) {
+  delete row.cohortlens?.urls;
+  delete row.cached?.urls;
+}
 console.log('\n| persons | link | engine | load | first query | on the wire | JS heap after load |');
 console.log('|---|---|---|---|---|---|---|');
-for (const { persons, link, cohortlens: c, duckdbWasm: w, duckdbNative: n } of figures) {
-  console.log(`| ${persons} | ${link} | cohortlens | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB of LZ4-compressed Arrow stream) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
+const cohortlensRow = (persons, link, engine, c) =>
+  console.log(`| ${persons} | ${link} | ${engine} | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB of LZ4-compressed Arrow stream) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
+for (const { persons, link, cohortlens: c, cached, duckdbWasm: w, duckdbNative: n } of figures) {
+  cohortlensRow(persons, link, 'cohortlens, first open', c);
+  cohortlensRow(persons, link, 'cohortlens, cached streams', cached);
   if (w.failed) console.log(`| ${persons} | ${link} | DuckDB-wasm | failed: ${w.failed} | | | |`);
   else console.log(`| ${persons} | ${link} | DuckDB-wasm | ${secs(w.loadMs)} (+ ${secs(w.instantiateMs)} instantiation) | ${secs(w.firstQueryMs)} | ${MiB(w.wireBytes)} MiB | ${MiB(w.mainHeap)} MiB page + ${w.workerHeap == null ? 'n/a' : `${MiB(w.workerHeap)} MiB`} worker (${w.workerHeapBeforeGc == null ? 'n/a' : MiB(w.workerHeapBeforeGc)} MiB before GC) |`);
   if (n) console.log(`| ${persons} | ${link} | DuckDB native | ${secs(n.loadMs)} | ${secs(n.firstQueryMs)} | (local Parquet) | |`);

@@ -129,6 +129,11 @@ enum Command {
         /// until `cohortlens publish` has run): for a dataset too large to publish on this machine
         #[arg(long)]
         no_publish: bool,
+        /// Do not keep LZ4 table streams in DATA/stream-cache/ (by default the first request for
+        /// a table's columns is written there and later ones are sent from it, saving the server
+        /// the decoding and compressing; docs/loading.md)
+        #[arg(long)]
+        no_stream_cache: bool,
         /// Serve the public aggregates and the pages only: refuse every table row (no tokens
         /// needed, whatever the dataset).
         #[arg(long, conflicts_with_all = ["tokens", "insecure_serve_rows_without_tokens"])]
@@ -295,10 +300,12 @@ fn main() -> ExitCode {
             write_timeout_secs,
             request_timeout_secs,
             no_publish,
+            no_stream_cache,
             public_only,
         } => serve::run(serve::Options {
             public_only,
             publish_at_start: !no_publish,
+            stream_cache: !no_stream_cache,
             data,
             addr,
             www,

@@ -166,6 +166,72 @@ def test_lz4_compressed_streams_decode_to_the_parquet_tables(server, dataset):
     assert server.get("/api/v1/tables/person?compression=none").read() == server.get("/api/v1/tables/person").read()
 
 
+def test_lz4_streams_are_cached_on_disk_and_sent_as_they_are(binary, dataset, tmp_path):
+    """The first `compression=lz4` request for a table's columns is written to
+    DATA/stream-cache/ as it is sent; later ones are sent from there, byte for byte the same.
+    Another column order, a re-imported table or a stream cut short is never answered from
+    the cache; plain streams and `--no-stream-cache` servers do not use it."""
+    copy = tmp_path / "cached"
+    copy.mkdir()
+    for f in dataset.glob("*.parquet"):
+        (copy / f.name).symlink_to(f)
+    shutil.copy(dataset / "manifest.json", copy)
+    cache = copy / "stream-cache"
+    path = "/api/v1/tables/measurement?columns=person_id,value_as_number&compression=lz4"
+    s = Server(binary, copy, "--no-publish")
+    try:
+        first = s.get(path)
+        assert first.headers["X-Stream-Cache"] == "miss"
+        body = first.read()
+        with ipc.open_stream(body) as reader:
+            assert reader.read_all().equals(pq.read_table(dataset / "measurement.parquet", columns=["person_id", "value_as_number"]))
+        assert [p.suffix for p in cache.iterdir()] == [".arrows"]
+        again = s.get(path)
+        assert again.headers["X-Stream-Cache"] == "hit"
+        assert again.read() == body
+        # Both streams are logged (and audited) whole, with the table's rows.
+        ended, deadline = [], time.time() + 10
+        while len(ended) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+            log = re.sub(r"\x1b\[[0-9;]*m", "", s.log())
+            ended = re.findall(r"table stream ended table=measurement .* rows=(\d+) .*outcome=Complete", log)
+        assert ended == [str(pq.read_metadata(dataset / "measurement.parquet").num_rows)] * 2, ended
+        reversed_order = s.get(path.replace("person_id,value_as_number", "value_as_number,person_id"))
+        assert reversed_order.headers["X-Stream-Cache"] == "miss"
+        reversed_order.read()
+        assert "X-Stream-Cache" not in s.get("/api/v1/tables/measurement").headers
+        # A stream the client cuts short leaves no file behind.
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(b"GET /api/v1/tables/measurement?compression=lz4 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(1)
+        assert len(list(cache.iterdir())) == 2, sorted(p.name for p in cache.iterdir())
+        # person imported again (another file): answered from the new file, cached anew.
+        person_path = "/api/v1/tables/person?columns=person_id,year_of_birth&compression=lz4"
+        s.get(person_path).read()
+        assert s.get(person_path).headers["X-Stream-Cache"] == "hit"
+        person = pq.read_table(dataset / "person.parquet", columns=["person_id", "year_of_birth"])
+        (copy / "person.parquet").unlink()
+        pq.write_table(pq.read_table(dataset / "person.parquet").slice(0, 100), copy / "person.parquet")
+        fresh = s.get(person_path)
+        assert fresh.headers["X-Stream-Cache"] == "miss"
+        with ipc.open_stream(fresh.read()) as reader:
+            assert reader.read_all().equals(person.slice(0, 100))
+    finally:
+        s.stop()
+    # At the next start the old person stream goes; with --no-stream-cache nothing is cached.
+    s = Server(binary, copy, "--no-publish", "--no-stream-cache")
+    try:
+        response = s.get(path)
+        assert "X-Stream-Cache" not in response.headers
+        assert response.read() == body
+    finally:
+        s.stop()
+    assert len(list(cache.iterdir())) == 4
+    Server(binary, copy, "--no-publish").stop()
+    assert len(list(cache.iterdir())) == 3, "the stream of the replaced person file is removed at start"
+
+
 def test_table_streams_go_plain_to_loopback_clients(server):
     """Compressing costs more than it saves on loopback (docs/loading.md): even a client asking
     for zstd gets the plain stream; pages are still compressed."""

@@ -20,6 +20,7 @@ pub mod cors;
 mod headers;
 pub mod pages;
 mod public;
+mod stream_cache;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -109,6 +110,9 @@ pub struct Options {
     /// Publish the public aggregates at start when they are missing or stale (`--no-publish`:
     /// not; the public API then answers 503 until `cohortlens publish` has run).
     pub publish_at_start: bool,
+    /// Keep LZ4 table streams in `DATA/stream-cache/` and send them from there ([`stream_cache`];
+    /// `--no-stream-cache`: not).
+    pub stream_cache: bool,
 }
 
 /// The server's limits (docs/operator.md, "Limits").
@@ -173,6 +177,8 @@ struct AppState {
     streams: StreamCaps,
     limits: Limits,
     compress_loopback: bool,
+    /// LZ4 table streams on disk (`None`: not kept, see [`Options::stream_cache`]).
+    stream_cache: Option<stream_cache::StreamCache>,
     /// Server mode's queries (`None` with `--public-only`, or when they cannot be prepared).
     cohorts: Option<cohort::CohortQueries>,
 }
@@ -357,6 +363,7 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
             .insert(name.clone(), ServedTable { path, rows: entry.rows, tier: entry.tier, schema, all_null });
     }
     let l = &options.limits;
+    let stream_cache = open_stream_cache(options, &tables);
     Ok(AppState {
         manifest,
         public_only: options.public_only,
@@ -367,8 +374,33 @@ fn prepare(options: &Options) -> Result<AppState, StartError> {
         streams: StreamCaps::new(l.max_streams, l.max_streams_per_caller),
         limits: l.clone(),
         compress_loopback: options.compress_loopback,
+        stream_cache,
         cohorts: None,
     })
+}
+
+/// The stream cache of a server that serves rows and was not told `--no-stream-cache`; `None`
+/// (logged) when the dataset directory cannot hold it.
+fn open_stream_cache(
+    options: &Options,
+    tables: &BTreeMap<String, ServedTable>,
+) -> Option<stream_cache::StreamCache> {
+    if options.public_only || !options.stream_cache {
+        return None;
+    }
+    let servable =
+        tables.iter().filter(|(_, t)| t.schema.is_ok()).map(|(name, t)| (name.as_str(), t.path.as_path()));
+    match stream_cache::StreamCache::open(&options.data, servable) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            tracing::warn!(
+                "cannot keep table streams in {}: {e}; every stream is encoded from Parquet (give \
+                 --no-stream-cache to say so)",
+                options.data.join(stream_cache::DIR).display()
+            );
+            None
+        }
+    }
 }
 
 /// A table file's Arrow schema and the names of its top-level columns that hold only nulls,
@@ -829,36 +861,37 @@ async fn table_stream(
         Ok(permits) => permits,
         Err(e) => return Err(audit_refusal(record, e)),
     };
-    let batches = match open_batches(&table.path, columns.clone()).await {
-        Ok(batches) => batches,
-        Err(detail) => {
-            tracing::error!(table = %name, "cannot open table: {detail}");
-            return Err(audit_refusal(record, unavailable(&name)));
+    // An LZ4 stream is sent from the cache when it holds it, else written to it as it is sent.
+    let entry = match &state.stream_cache {
+        Some(cache) if lz4 => {
+            let names: Vec<&str> = match &columns {
+                Some(indices) => indices.iter().map(|&i| schema.field(i).name().as_str()).collect(),
+                None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
+            };
+            cache.entry(&name, &table.path, &names).map(|entry| (cache, entry))
+        }
+        _ => None,
+    };
+    let cached = entry.as_ref().and_then(|(cache, entry)| cache.cached(entry));
+    let cache_header = entry.as_ref().map(|_| if cached.is_some() { "hit" } else { "miss" });
+    let (source, phase) = match cached {
+        Some(file) => {
+            (Source::Cached { file: tokio::fs::File::from_std(file), rows: table.rows }, Phase::Batches)
+        }
+        None => {
+            let store = entry.as_ref().and_then(|(cache, entry)| cache.store(entry));
+            match parquet_source(&table.path, columns, lz4, store).await {
+                Ok((source, head)) => (source, Phase::Head(head)),
+                Err(detail) => {
+                    tracing::error!(table = %name, "{detail}");
+                    return Err(audit_refusal(record, unavailable(&name)));
+                }
+            }
         }
     };
-    let order = columns.map(|indices| {
-        let mut sorted = indices.clone();
-        sorted.sort_unstable();
-        indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>()
-    });
-    let schema = match &order {
-        Some(order) => batches.schema().project(order).map(Arc::new),
-        None => Ok(batches.schema().clone()),
-    };
-    let encoder = schema.and_then(|s| IpcEncoder::new(&s, lz4));
-    let mut encoder = match encoder {
-        Ok(encoder) => encoder,
-        Err(e) => {
-            tracing::error!(table = %name, "cannot encode table: {e}");
-            return Err(audit_refusal(record, unavailable(&name)));
-        }
-    };
-    let head = encoder.take();
     let streaming = Streaming {
-        batches,
-        encoder,
-        order,
-        phase: Phase::Head(head),
+        source,
+        phase,
         deadline: tokio::time::Instant::now() + state.limits.stream_timeout,
         guard: StreamGuard { state: state.clone(), record, _permits: permits },
     };
@@ -873,6 +906,9 @@ async fn table_stream(
         Body::from_stream(body),
     )
         .into_response();
+    if let Some(value) = cache_header {
+        response.headers_mut().insert("x-stream-cache", HeaderValue::from_static(value));
+    }
     if client.ip().to_canonical().is_loopback() && !state.compress_loopback {
         response.extensions_mut().insert(SendPlain);
     }
@@ -935,6 +971,33 @@ fn unavailable(table: &str) -> ApiError {
     e
 }
 
+/// Starts a table's stream from its Parquet file: the source of its record batches (`columns`
+/// in the order asked for, bodies LZ4-compressed if `lz4`, written to `store` too if given)
+/// and the stream's first message.
+async fn parquet_source(
+    path: &Path,
+    columns: Option<Vec<usize>>,
+    lz4: bool,
+    store: Option<stream_cache::Store>,
+) -> Result<(Source, Bytes), String> {
+    let batches = open_batches(path, columns.clone()).await.map_err(|e| format!("cannot open table: {e}"))?;
+    // Parquet reads columns in file order; `order` puts them back in the order asked for.
+    let order = columns.map(|indices| {
+        let mut sorted = indices.clone();
+        sorted.sort_unstable();
+        indices.iter().map(|i| sorted.binary_search(i).expect("index is in sorted")).collect::<Vec<_>>()
+    });
+    let schema = match &order {
+        Some(order) => batches.schema().project(order).map(Arc::new),
+        None => Ok(batches.schema().clone()),
+    };
+    let mut encoder =
+        schema.and_then(|s| IpcEncoder::new(&s, lz4)).map_err(|e| format!("cannot encode table: {e}"))?;
+    let head = encoder.take();
+    let store = store.and_then(|mut store| store.write(&head).then_some(store));
+    Ok((Source::Parquet { batches, encoder: Box::new(encoder), order, store }, head))
+}
+
 /// Opens a table's Parquet file for streaming, reading only `columns` (file order).
 async fn open_batches(
     path: &Path,
@@ -961,20 +1024,35 @@ enum Phase {
     Done,
 }
 
-/// One table stream in flight: its reader and encoder, and the guard that audits it and holds
-/// its stream permits until the response ends, however it ends.
+/// Where a table stream's bytes come from.
+enum Source {
+    /// Record batches read from Parquet and encoded; each piece is also written to `store`
+    /// (a stream being cached) when there is one.
+    Parquet {
+        batches: ParquetRecordBatchStream<tokio::fs::File>,
+        encoder: Box<IpcEncoder>,
+        order: Option<Vec<usize>>,
+        store: Option<stream_cache::Store>,
+    },
+    /// A cached stream, sent as it is; `rows`: the table's.
+    Cached { file: tokio::fs::File, rows: u64 },
+}
+
+/// Bytes read from a cached stream at a time.
+const CACHED_CHUNK: usize = 1 << 20;
+
+/// One table stream in flight: where its bytes come from, and the guard that audits it and
+/// holds its stream permits until the response ends, however it ends.
 struct Streaming {
-    batches: ParquetRecordBatchStream<tokio::fs::File>,
-    encoder: IpcEncoder,
-    order: Option<Vec<usize>>,
+    source: Source,
     phase: Phase,
     deadline: tokio::time::Instant,
     guard: StreamGuard,
 }
 
 impl Streaming {
-    /// The next piece of the response body, read from the file only when the client has taken
-    /// the previous one (so at most one batch per stream is in memory).
+    /// The next piece of the response body, read only when the client has taken the previous
+    /// one (so at most one batch, or one chunk of a cached stream, is in memory per stream).
     async fn next_chunk(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         let chunk = match std::mem::replace(&mut self.phase, Phase::Done) {
             Phase::Head(head) => {
@@ -987,32 +1065,21 @@ impl Streaming {
                         self.fail(Outcome::Aborted, "the stream took longer than the stream time limit")
                     ));
                 }
-                match self.batches.next().await {
-                    None => {
-                        self.phase = Phase::Ended;
-                        Bytes::from_static(&END_OF_STREAM)
+                // Batches are next unless this piece is the last (`next_piece` says so).
+                self.phase = Phase::Batches;
+                match self.next_piece().await {
+                    Ok(Some((bytes, rows))) => {
+                        self.guard.record.rows += rows;
+                        bytes
                     }
-                    Some(Err(e)) => {
-                        return Some(Err(self.fail(Outcome::Error, &format!("read failed mid-stream: {e}"))));
+                    Ok(None) => {
+                        self.phase = Phase::Done;
+                        self.guard.record.outcome = Outcome::Complete;
+                        return None;
                     }
-                    Some(Ok(batch)) => {
-                        let batch = match &self.order {
-                            Some(order) => batch.project(order),
-                            None => Ok(batch),
-                        };
-                        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows) as u64;
-                        match batch.map_err(std::io::Error::other).and_then(|b| self.encoder.batch(&b)) {
-                            Ok(bytes) => {
-                                self.phase = Phase::Batches;
-                                self.guard.record.rows += rows;
-                                bytes
-                            }
-                            Err(e) => {
-                                return Some(
-                                    Err(self.fail(Outcome::Error, &format!("encoding failed: {e}"))),
-                                );
-                            }
-                        }
+                    Err((outcome, detail)) => {
+                        self.phase = Phase::Done;
+                        return Some(Err(self.fail(outcome, &detail)));
                     }
                 }
             }
@@ -1024,6 +1091,54 @@ impl Streaming {
         };
         self.guard.record.bytes += chunk.len() as u64;
         Some(Ok(chunk))
+    }
+
+    /// The next record batch (encoded) or chunk of the cached stream, with the rows it carries;
+    /// `None` after the end. Parquet's end of stream is a piece of its own, after which the
+    /// phase is `Ended`; the cached stream holds its own end-of-stream marker.
+    async fn next_piece(&mut self) -> Result<Option<(Bytes, u64)>, (Outcome, String)> {
+        match &mut self.source {
+            Source::Cached { file, rows } => {
+                let mut buffer = bytes::BytesMut::with_capacity(CACHED_CHUNK);
+                match tokio::io::AsyncReadExt::read_buf(file, &mut buffer).await {
+                    // The rows are counted once the whole stream is read.
+                    Ok(0) => {
+                        self.guard.record.rows += std::mem::take(rows);
+                        Ok(None)
+                    }
+                    Ok(_) => Ok(Some((buffer.freeze(), 0))),
+                    Err(e) => Err((Outcome::Error, format!("cached stream read failed: {e}"))),
+                }
+            }
+            Source::Parquet { batches, encoder, order, store } => {
+                let (bytes, rows) = match batches.next().await {
+                    None => {
+                        self.phase = Phase::Ended;
+                        (Bytes::from_static(&END_OF_STREAM), 0)
+                    }
+                    Some(Err(e)) => return Err((Outcome::Error, format!("read failed mid-stream: {e}"))),
+                    Some(Ok(batch)) => {
+                        let batch = match order {
+                            Some(order) => batch.project(order),
+                            None => Ok(batch),
+                        };
+                        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows) as u64;
+                        match batch.map_err(std::io::Error::other).and_then(|b| encoder.batch(&b)) {
+                            Ok(bytes) => (bytes, rows),
+                            Err(e) => return Err((Outcome::Error, format!("encoding failed: {e}"))),
+                        }
+                    }
+                };
+                if let Some(writing) = store {
+                    if !writing.write(&bytes) {
+                        *store = None;
+                    } else if matches!(self.phase, Phase::Ended) {
+                        store.take().expect("writing").finish();
+                    }
+                }
+                Ok(Some((bytes, rows)))
+            }
+        }
     }
 
     /// Ends the stream with an error: the connection is cut, so the client sees a truncated
