@@ -430,6 +430,7 @@ fn lz4_frame_into(input: &[u8], out: &mut [u8]) -> Result<(), String> {
         Err(e) => Err(format!("a compressed buffer does not decode ({e})")),
     }
 }
+
 /// [`lz4_frame_into`] for one frame of independent blocks with no checksum and no dictionary;
 /// `None` for any other frame.
 fn independent_blocks_into(input: &[u8], out: &mut [u8]) -> Option<Result<(), String>> {
