@@ -4,14 +4,19 @@
 //! exact size, checks its metadata — arrow-ipc panics on buffers that point outside the body —
 //! and hands it to arrow-ipc's `StreamDecoder`, which decodes it without a further copy. A
 //! body whose buffers are LZ4-compressed (Arrow IPC buffer compression, `LZ4_FRAME`) is checked
-//! by the lengths its buffers announce, then decompressed by the decoder, buffer by buffer.
+//! by the lengths its buffers announce, then decoded here, each buffer straight into its place
+//! in an uncompressed copy of the message that the decoder then reads as any other.
 
 use arrow_array::RecordBatch;
 use arrow_buffer::Buffer;
 use arrow_ipc::convert::try_fb_to_schema;
 use arrow_ipc::reader::StreamDecoder;
-use arrow_ipc::{BodyCompressionMethod, CompressionType, MessageHeader, root_as_message};
+use arrow_ipc::{
+    BodyCompressionMethod, Buffer as IpcBuffer, CompressionType, FieldNode, MessageBuilder, MessageHeader,
+    RecordBatchBuilder, root_as_message,
+};
 use arrow_schema::DataType;
+use flatbuffers::FlatBufferBuilder;
 use serde::Serialize;
 
 use crate::store::Table;
@@ -238,10 +243,11 @@ impl Framer {
                     Frame::End => self.ended = true,
                 }
             }
+            let mut message = std::mem::take(&mut self.message);
             if std::mem::take(&mut self.compressed) {
-                check_compressed_body(self.columns.as_deref().expect("checked in frame"), &self.message)?;
+                message = decompress_message(self.columns.as_deref().expect("checked in frame"), &message)?;
             }
-            out.push(Buffer::from(std::mem::take(&mut self.message)));
+            out.push(Buffer::from(message));
             self.want = 4;
             self.known = false;
         }
@@ -336,14 +342,160 @@ fn prefix_and_metadata_len(bytes: &[u8]) -> Option<(usize, usize)> {
     (bytes.len() >= 8).then(|| (8, word(4) as usize))
 }
 
-/// Checks the lengths the buffers of a whole record batch message with a compressed body
-/// announce (its metadata was checked by [`frame`]).
-fn check_compressed_body(columns: &[&[BufferKind]], message: &[u8]) -> Result<(), String> {
+/// The uncompressed form of a whole record batch message whose body is LZ4-compressed (its
+/// metadata checked by [`frame`]): the lengths its buffers announce are checked, then each
+/// buffer is decoded straight into its place (8-byte aligned) in the new body, and the metadata
+/// is rebuilt with the new places and no compression. arrow-ipc would decode each buffer
+/// through a streaming frame reader that copies every block twice into fresh allocations.
+fn decompress_message(columns: &[&[BufferKind]], message: &[u8]) -> Result<Vec<u8>, String> {
     let (prefix, meta_len) = prefix_and_metadata_len(message).expect("a whole message");
     let metadata = root_as_message(&message[prefix..prefix + meta_len]).expect("checked in frame");
     let batch = metadata.header_as_record_batch().expect("checked in frame");
     let body = &message[prefix + meta_len..];
-    check_batch(&batch, columns, body.len(), Some(body)).map(|_| ())
+    check_batch(&batch, columns, body.len(), Some(body))?;
+    // Each buffer's compressed bytes (checked to lie in the body) and its place when decoded.
+    let mut buffers = Vec::new();
+    let mut places = Vec::new();
+    let mut end = 0usize;
+    for b in batch.buffers().iter().flatten() {
+        let raw = &body[b.offset() as usize..][..b.length() as usize];
+        let len = if raw.is_empty() { 0 } else { decoded_len(raw)? };
+        buffers.push(raw);
+        places.push(IpcBuffer::new(end as i64, len as i64));
+        end += len.next_multiple_of(8);
+    }
+    let mut fbb = FlatBufferBuilder::new();
+    let nodes: Vec<FieldNode> = batch.nodes().iter().flatten().copied().collect();
+    let nodes = fbb.create_vector(&nodes);
+    let places_fb = fbb.create_vector(&places);
+    let mut rb = RecordBatchBuilder::new(&mut fbb);
+    rb.add_length(batch.length());
+    rb.add_nodes(nodes);
+    rb.add_buffers(places_fb);
+    let rb = rb.finish();
+    let mut m = MessageBuilder::new(&mut fbb);
+    m.add_version(metadata.version());
+    m.add_header_type(MessageHeader::RecordBatch);
+    m.add_header(rb.as_union_value());
+    m.add_bodyLength(end as i64);
+    let m = m.finish();
+    fbb.finish(m, None);
+    let meta = fbb.finished_data();
+    // The body starts 8-byte aligned: the metadata is padded to end on a multiple of 8.
+    let meta_padded = meta.len().next_multiple_of(8);
+    let mut out = vec![0u8; 8 + meta_padded + end];
+    out[..4].copy_from_slice(&CONTINUATION.to_le_bytes());
+    out[4..8].copy_from_slice(&(meta_padded as u32).to_le_bytes());
+    out[8..8 + meta.len()].copy_from_slice(meta);
+    let new_body = &mut out[8 + meta_padded..];
+    for (raw, place) in buffers.into_iter().zip(&places) {
+        if place.length() == 0 {
+            continue;
+        }
+        let dst = &mut new_body[place.offset() as usize..][..place.length() as usize];
+        let (prefix, data) = raw.split_at(8);
+        if prefix == (-1i64).to_le_bytes() {
+            dst.copy_from_slice(data);
+        } else {
+            lz4_frame_into(data, dst)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The LZ4 frame format's magic number, its first four bytes.
+const LZ4_MAGIC: u32 = 0x184d_2204;
+
+/// Decodes the LZ4 frame `input` into exactly `out`. A frame of independent blocks without
+/// checksums or dictionary — what arrow-rs, and so the server, writes — is decoded block by
+/// block straight into `out`; any other frame (linked blocks or checksums, as Arrow C++ may
+/// write) goes through lz4_flex's frame reader, which checks everything. One frame per buffer,
+/// as Arrow writes it: bytes after it are an error.
+fn lz4_frame_into(input: &[u8], out: &mut [u8]) -> Result<(), String> {
+    if let Some(decoded) = independent_blocks_into(input, out) {
+        return decoded;
+    }
+    use std::io::{ErrorKind, Read};
+    let mut rest = input;
+    let mut frame = lz4_flex::frame::FrameDecoder::new(&mut rest);
+    match frame.read_exact(out) {
+        Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Err(too_short(out.len())),
+        Err(e) => return Err(format!("a compressed buffer does not decode ({e})")),
+        Ok(()) => {}
+    }
+    match frame.read(&mut [0u8]) {
+        Ok(0) if rest.is_empty() => Ok(()),
+        Ok(0) => Err(BYTES_AFTER_FRAME.into()),
+        Ok(_) => Err(too_long(out.len())),
+        Err(e) => Err(format!("a compressed buffer does not decode ({e})")),
+    }
+}
+
+/// [`lz4_frame_into`] for one frame of independent blocks with no checksum and no dictionary;
+/// `None` for any other frame.
+fn independent_blocks_into(input: &[u8], out: &mut [u8]) -> Option<Result<(), String>> {
+    let (&magic, rest) = input.split_first_chunk::<4>()?;
+    let (&[flags, _block_size], _) = rest.split_first_chunk::<2>()?;
+    // Version 01, independent blocks, no block checksum, no content checksum, the reserved bit
+    // clear, no dictionary; with or without the content size.
+    if u32::from_le_bytes(magic) != LZ4_MAGIC || flags & 0b1111_0111 != 0b0110_0000 {
+        return None;
+    }
+    // Magic, flags, block size, the content size when present, the header checksum.
+    let mut at = 4 + 2 + if flags & 0b1000 != 0 { 8 } else { 0 } + 1;
+    let mut written = 0;
+    loop {
+        let Some(&word) = input.get(at..).and_then(|r| r.first_chunk::<4>()) else {
+            return Some(Err("a compressed buffer ends inside its frame".into()));
+        };
+        at += 4;
+        let word = u32::from_le_bytes(word);
+        if word == 0 {
+            break;
+        }
+        let len = (word & 0x7fff_ffff) as usize;
+        let Some(block) = input.get(at..).and_then(|r| r.get(..len)) else {
+            return Some(Err("a compressed buffer ends inside a block".into()));
+        };
+        at += len;
+        let rest = &mut out[written..];
+        if word & 0x8000_0000 != 0 {
+            // A block stored uncompressed.
+            let Some(dst) = rest.get_mut(..len) else {
+                return Some(Err(too_long(out.len())));
+            };
+            dst.copy_from_slice(block);
+            written += len;
+        } else {
+            match lz4_flex::block::decompress_into(block, rest) {
+                Ok(n) => written += n,
+                Err(lz4_flex::block::DecompressError::OutputTooSmall { .. }) => {
+                    return Some(Err(too_long(out.len())));
+                }
+                Err(e) => return Some(Err(format!("a compressed buffer does not decode ({e})"))),
+            }
+        }
+    }
+    Some(if at != input.len() {
+        Err(BYTES_AFTER_FRAME.into())
+    } else if written < out.len() {
+        Err(too_short(out.len()))
+    } else {
+        Ok(())
+    })
+}
+
+/// The error of a compressed buffer with bytes after its LZ4 frame.
+const BYTES_AFTER_FRAME: &str = "a compressed buffer has bytes after its LZ4 frame";
+
+/// The error of a buffer whose frame holds more than its announced length.
+fn too_long(announced: usize) -> String {
+    format!("a compressed buffer decodes to more than the {announced} bytes it announces")
+}
+
+/// The error of a buffer whose frame holds less than its announced length.
+fn too_short(announced: usize) -> String {
+    format!("a compressed buffer decodes to fewer than the {announced} bytes it announces")
 }
 
 /// The length a compressed buffer decodes to, from its 8-byte little-endian prefix (-1: the
@@ -715,5 +867,69 @@ mod tests {
         );
         let err = t.finish(None).unwrap_err();
         assert!(matches!(err, IngestError::Truncated { .. }), "{err}");
+    }
+
+    /// 300 kB of bytes that compress, but not to nothing.
+    fn sample_bytes() -> Vec<u8> {
+        (0..300_000u32).map(|i| (i % 251) as u8 ^ (i / 977) as u8).collect()
+    }
+
+    /// `data` as one LZ4 frame written with `info`.
+    fn lz4_frame(data: &[u8], info: lz4_flex::frame::FrameInfo) -> Vec<u8> {
+        use std::io::Write;
+        let mut encoder = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn lz4_frames_of_every_kind_decode_in_place() {
+        use lz4_flex::frame::{BlockMode, BlockSize, FrameInfo};
+        let data = sample_bytes();
+        let small = FrameInfo::new().block_size(BlockSize::Max64KB);
+        let frames = [
+            ("independent 64 KB blocks", small.clone(), true),
+            ("with the content size", small.clone().content_size(Some(data.len() as u64)), true),
+            ("linked blocks", small.clone().block_mode(BlockMode::Linked), false),
+            ("block checksums", small.clone().block_checksums(true), false),
+            ("a content checksum", small.clone().content_checksum(true), false),
+        ];
+        for (what, info, in_place) in frames {
+            let frame = lz4_frame(&data, info);
+            assert_eq!(
+                independent_blocks_into(&frame, &mut vec![0; data.len()]).is_some(),
+                in_place,
+                "{what}"
+            );
+            let mut out = vec![0; data.len()];
+            lz4_frame_into(&frame, &mut out).unwrap();
+            assert!(out == data, "{what}: decodes to other bytes");
+        }
+        // One frame per buffer, as Arrow writes it: a second one is refused, not ignored.
+        for info in [small.clone(), small.block_mode(BlockMode::Linked)] {
+            let mut two = lz4_frame(&data[..100_000], info.clone());
+            two.extend(lz4_frame(&data[100_000..], info));
+            let err = lz4_frame_into(&two, &mut vec![0; 100_000]).unwrap_err();
+            assert_eq!(err, BYTES_AFTER_FRAME);
+        }
+    }
+
+    #[test]
+    fn an_lz4_frame_of_another_length_than_announced_is_an_error() {
+        use lz4_flex::frame::{BlockMode, FrameInfo};
+        let data = sample_bytes();
+        for info in [FrameInfo::new(), FrameInfo::new().block_mode(BlockMode::Linked)] {
+            let frame = lz4_frame(&data, info);
+            for announced in [data.len() - 1, data.len() + 1, 10] {
+                let err = lz4_frame_into(&frame, &mut vec![0; announced]).unwrap_err();
+                assert!(err.contains("announce"), "{announced} announced: {err}");
+            }
+            let cut = lz4_frame_into(&frame[..frame.len() - 9], &mut vec![0; data.len()]).unwrap_err();
+            assert!(cut.contains("compressed buffer"), "{cut}");
+        }
+        // A corrupted content checksum is caught by the frame reader.
+        let mut frame = lz4_frame(&data, FrameInfo::new().content_checksum(true));
+        *frame.last_mut().unwrap() ^= 1;
+        assert!(lz4_frame_into(&frame, &mut vec![0; data.len()]).is_err());
     }
 }

@@ -535,8 +535,14 @@ impl IndexBuilder {
                 }
                 let dates = columns::days(t, table.date_column(), true)?;
                 let rows = &mut p.fitbit_tables[*table as usize];
+                // A person's rows usually follow one another: the bitmaps are told each run
+                // of them once (an insert searches the bitmap).
+                let mut last = NO_PERSON;
                 for (&person, &d) in persons.iter().zip(&dates).filter(|&(&x, _)| x != NO_PERSON) {
-                    rows.persons.insert(person);
+                    if person != last {
+                        rows.persons.insert(person);
+                        last = person;
+                    }
                     let f = &mut rows.first[person as usize];
                     if d != NULL_I32 && (*f == NULL_I32 || d < *f) {
                         *f = d;
@@ -545,10 +551,15 @@ impl IndexBuilder {
                 if *table == FitbitTable::ActivitySummary {
                     // This batch's rows add to the months earlier batches began.
                     let p = &mut self.index.persons;
+                    let (mut last, mut last_month) = (NO_PERSON, (NO_PERSON, NULL_I32));
                     for (&person, &d) in persons.iter().zip(&dates).filter(|&(&x, _)| x != NO_PERSON) {
-                        p.activity.insert(person);
-                        if d != NULL_I32 {
-                            p.activity_months.entry(month_of(d)).or_default().insert(person);
+                        if person != last {
+                            p.activity.insert(person);
+                            last = person;
+                        }
+                        if d != NULL_I32 && (person, month_of(d)) != last_month {
+                            last_month = (person, month_of(d));
+                            p.activity_months.entry(last_month.1).or_default().insert(person);
                         }
                     }
                     let steps = columns::f64s(t, "steps", true)?;

@@ -88,12 +88,8 @@ impl StreamCache {
             return None;
         }
         let prefix = format!("{table}.{}.", fingerprint(parquet)?);
-        let mut hash = Sha256::new();
-        for column in columns {
-            hash.update(column.as_bytes());
-            hash.update([0]);
-        }
-        let path = self.dir.join(format!("{prefix}{}.arrows", &hex::encode(hash.finalize())[..16]));
+        let columns = short_hash(columns.iter().flat_map(|c| [c.as_bytes(), &[0]]));
+        let path = self.dir.join(format!("{prefix}{columns}.arrows"));
         Some(Entry { path, prefix })
     }
 
@@ -152,10 +148,16 @@ impl Store {
 fn fingerprint(path: &Path) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
     let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+    Some(short_hash([&meta.len().to_le_bytes()[..], &modified.to_le_bytes()]))
+}
+
+/// The first 16 hex digits of the SHA-256 of `parts`, one after the other: a file name's part.
+fn short_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
     let mut hash = Sha256::new();
-    hash.update(meta.len().to_le_bytes());
-    hash.update(modified.to_le_bytes());
-    Some(hex::encode(hash.finalize())[..16].to_owned())
+    for part in parts {
+        hash.update(part);
+    }
+    hex::encode(&hash.finalize()[..8])
 }
 
 #[cfg(test)]
