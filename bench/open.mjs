@@ -1,7 +1,7 @@
 // Load benchmark (issue 15): how long a user waits for a dataset, and what crosses the wire.
 //
 // Per dataset and link, in one headless Chromium (a fresh page per engine):
-//   cohortlens   `open(origin)` of www/cohortlens (the engine in its Worker), every table of the
+//   cohortlens   `open(origin, {mode: 'full'})` of www/cohortlens (the engine in its Worker), every table of the
 //                catalog with the used columns — what a user's page does — then a first count
 //                (the first definition of bench/cohort-definitions.json); twice: first with the
 //                server's stream cache emptied (every stream encoded from Parquet, and cached),
@@ -127,7 +127,9 @@ async function runCohortlens(browser, origin, mbit) {
     const r = await page.evaluate(async ({ definition }) => {
       const { open } = await import('/cohortlens/index.js');
       const t0 = performance.now();
-      const lens = await open(location.origin);
+      // Full mode: every table into the browser. At 1M, 'auto' would choose server mode (the
+      // catalog's rows exceed the memory the browser gives) and load four tables only.
+      const lens = await open(location.origin, { mode: 'full' });
       const loadMs = performance.now() - t0;
       const count = await lens.count(definition);
       const firstQueryMs = performance.now() - t0;
