@@ -1,8 +1,9 @@
 // Load benchmark (issue 15): how long a user waits for a dataset, and what crosses the wire.
 //
 // Per dataset and link, in one headless Chromium (a fresh page per engine):
-//   cohortlens   `open(origin, {mode: 'full'})` of www/cohortlens (the engine in its Worker), every table of the
-//                catalog with the used columns — what a user's page does — then a first count
+//   cohortlens   `open(origin, {mode: 'full'})` of www/cohortlens (the engine in its Worker),
+//                every table of the catalog with the used columns — what a user's page does in
+//                full mode — then a first count
 //                (the first definition of bench/cohort-definitions.json); twice: first with the
 //                server's stream cache emptied (every stream encoded from Parquet, and cached),
 //                then again (every stream sent from the cache as it is).

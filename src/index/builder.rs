@@ -557,9 +557,12 @@ impl IndexBuilder {
                             p.activity.insert(person);
                             last = person;
                         }
-                        if d != NULL_I32 && (person, month_of(d)) != last_month {
-                            last_month = (person, month_of(d));
-                            p.activity_months.entry(last_month.1).or_default().insert(person);
+                        if d != NULL_I32 {
+                            let month = (person, month_of(d));
+                            if month != last_month {
+                                last_month = month;
+                                p.activity_months.entry(month.1).or_default().insert(person);
+                            }
                         }
                     }
                     let steps = columns::f64s(t, "steps", true)?;
