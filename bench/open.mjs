@@ -7,6 +7,8 @@
 //                (the first definition of bench/cohort-definitions.json); twice: first with the
 //                server's stream cache emptied (every stream encoded from Parquet, and cached),
 //                then again (every stream sent from the cache as it is).
+//   fetch only   the browser's floor: a fresh page fetching the streams of the second open and
+//                dropping them (no decoding), one after another as `Lens.open` fetches them.
 //   DuckDB-wasm  the same Arrow streams (the URLs cohortlens fetched, from the same server, but
 //                without LZ4-compressed bodies, which DuckDB-wasm does not read: plain Arrow, as
 //                for any other client), fetched and inserted with insertArrowFromIPCStream, then `SELECT count(*) FROM
@@ -67,8 +69,11 @@ async function freshPage(browser, origin, mbit, route = null) {
   }
   page.on('pageerror', (e) => log(`  page error: ${e.message}`));
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
+  // The Network domain only where a link is emulated: DevTools watching each response slows the
+  // delivery of response bodies to the page (on loopback it added about 0.8 s to fetching the
+  // 106 MiB of streams at 100k).
   if (mbit) {
+    await cdp.send('Network.enable');
     const bytesPerSecond = (mbit * 1e6) / 8;
     await cdp.send('Network.emulateNetworkConditions',
       { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
@@ -148,6 +153,28 @@ async function runCohortlens(browser, origin, mbit) {
     });
     const [heap = {}] = await workerHeaps(browser).catch((e) => { log(`  worker heap: ${e.message}`); return []; });
     return { ...r, ...inWorker, workerHeap: heap.after ?? null, workerHeapBeforeGc: heap.before ?? null, mainHeap: await mainHeap(cdp) };
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * The browser's floor: a fresh page fetching the same table streams `Lens.open` fetched (from
+ * the server's cache), one after another as it does, and dropping every chunk it reads: how long
+ * the browser alone takes to hand these bytes to a page, with no decoding.
+ */
+async function runFetchOnly(browser, origin, mbit, urls) {
+  const { page } = await freshPage(browser, origin, mbit);
+  try {
+    return await page.evaluate(async (urls) => {
+      const t0 = performance.now();
+      let bodyBytes = 0;
+      for (const url of urls) {
+        const reader = (await fetch(url)).body.getReader();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bodyBytes += chunk.value.length;
+      }
+      return { loadMs: performance.now() - t0, bodyBytes };
+    }, urls);
   } finally {
     await page.close();
   }
@@ -248,6 +275,9 @@ try {
         log(`${persons} persons, ${link}: cohortlens again (cached streams)`);
         row.cached = await runCohortlens(browser, origin, mbit);
         log(`  ${JSON.stringify({ ...row.cached, urls: row.cached.urls.length })}`);
+        log(`${persons} persons, ${link}: the same streams fetched, not decoded`);
+        row.fetchOnly = await runFetchOnly(browser, origin, mbit, row.cached.urls);
+        log(`  ${JSON.stringify(row.fetchOnly)}`);
         log(`${persons} persons, ${link}: DuckDB-wasm`);
         try {
           const plain = row.cohortlens.urls.map((u) => {
@@ -283,9 +313,10 @@ console.log('\n| persons | link | engine | load | first query | on the wire | JS
 console.log('|---|---|---|---|---|---|---|');
 const cohortlensRow = (persons, link, engine, c) =>
   console.log(`| ${persons} | ${link} | ${engine} | ${secs(c.loadMs)} | ${secs(c.firstQueryMs)} | ${MiB(c.wireBytes)} MiB (${MiB(c.bodyBytes)} MiB of LZ4-compressed Arrow stream) | ${MiB(c.mainHeap)} MiB page + ${c.workerHeap == null ? 'n/a' : `${MiB(c.workerHeap)} MiB`} worker (${c.workerHeapBeforeGc == null ? 'n/a' : MiB(c.workerHeapBeforeGc)} MiB before GC) |`);
-for (const { persons, link, cohortlens: c, cached, duckdbWasm: w, duckdbNative: n } of figures) {
+for (const { persons, link, cohortlens: c, cached, fetchOnly: f, duckdbWasm: w, duckdbNative: n } of figures) {
   cohortlensRow(persons, link, 'cohortlens, first open', c);
   cohortlensRow(persons, link, 'cohortlens, cached streams', cached);
+  console.log(`| ${persons} | ${link} | (the browser fetching the same streams, not decoding them) | ${secs(f.loadMs)} | | ${MiB(f.bodyBytes)} MiB | |`);
   if (w.failed) console.log(`| ${persons} | ${link} | DuckDB-wasm | failed: ${w.failed} | | | |`);
   else console.log(`| ${persons} | ${link} | DuckDB-wasm | ${secs(w.loadMs)} (+ ${secs(w.instantiateMs)} instantiation) | ${secs(w.firstQueryMs)} | ${MiB(w.wireBytes)} MiB | ${MiB(w.mainHeap)} MiB page + ${w.workerHeap == null ? 'n/a' : `${MiB(w.workerHeap)} MiB`} worker (${w.workerHeapBeforeGc == null ? 'n/a' : MiB(w.workerHeapBeforeGc)} MiB before GC) |`);
   if (n) console.log(`| ${persons} | ${link} | DuckDB native | ${secs(n.loadMs)} | ${secs(n.firstQueryMs)} | (local Parquet) | |`);
