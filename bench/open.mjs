@@ -69,9 +69,9 @@ async function freshPage(browser, origin, mbit, route = null) {
   }
   page.on('pageerror', (e) => log(`  page error: ${e.message}`));
   const cdp = await page.context().newCDPSession(page);
-  // The Network domain only where a link is emulated: DevTools watching each response slows the
-  // delivery of response bodies to the page (on loopback it added about 0.8 s to fetching the
-  // 106 MiB of streams at 100k).
+  // The Network domain only where a link is emulated: DevTools watching each response can only
+  // slow the delivery of response bodies to the page (one run at 100k on loopback: 1.79 s to
+  // fetch the streams with it, 1.44–1.53 s without).
   if (mbit) {
     await cdp.send('Network.enable');
     const bytesPerSecond = (mbit * 1e6) / 8;
