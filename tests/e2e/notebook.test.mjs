@@ -362,9 +362,18 @@ test('a Code cell sees lens and other cells, re-runs when they change, and shows
   const p = await newPage(errors);
   await p.goto(served.server.url);
   await settled(p);
+  // The editor loads on the first Code cell; slowed here so that the name is typed before it
+  // arrives: it must not take the focus (and the rest of the typing) away from the name field.
+  await p.route('**/vendor/editor.js', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.continue();
+  });
   await p.click('[data-add="code"]');
   const cell = p.locator('#cells > li.cell').last();
   await cell.locator('.cell-name').fill('doubled');
+  await cell.locator('.cm-content').waitFor();
+  assert.equal(await p.evaluate(() => document.activeElement?.className), 'cell-name', 'the name field keeps the focus');
+  assert.equal(await cell.locator('.cell-name').inputValue(), 'doubled');
   await cell.locator('.cell-name').press('Tab');
   await typeInto(p, '#cells > li.cell:last-child', 'const c = await lens.count(diabetes);\nc.value * 2');
   await p.keyboard.press('Shift+Enter');

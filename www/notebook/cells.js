@@ -2,7 +2,7 @@
 // how to mount its inputs, what it runs (the runtime inputs it names and an async function of
 // them) and how to save itself. Counts are shown only as the engine disclosed them.
 import { Inspector, parse, walkFull } from '../vendor/runtime.js';
-import { createEditor } from './editor.js';
+import { createEditor, focusWhenReady } from './editor.js';
 import { renderMarkdownInSteps } from './markdown.js';
 import { CHART_PRESETS, TABLE_PRESETS } from './presets.js';
 
@@ -294,14 +294,13 @@ const markdown = {
     cell.editButton.textContent = 'Done';
     cell.editButton.setAttribute('aria-label', 'Done editing this text');
     cell.runButton.hidden = false;
-    cell.editor = await createEditor(cell.input, {
+    cell.editor = await focusWhenReady(createEditor(cell.input, {
       doc: cell.data.source,
       language: 'text',
       label: 'Markdown text',
       onChange: (t) => { cell.data.source = t; cell.notebook.changed(); },
       onRun: () => this.toggle(cell),
-    });
-    cell.editor.focus();
+    }));
   },
   commit(cell) {
     if (cell.editor) cell.data.source = cell.editor.text;
@@ -524,13 +523,13 @@ const code = {
       label: `JavaScript of the cell ${cell.data.name ?? ''}`.trim(),
       onChange: (t) => { cell.data.source = t; cell.notebook.changed(); },
       onRun: () => cell.notebook.run(cell),
-    }).then((e) => { cell.editor = e; });
+    }).then((e) => (cell.editor = e));
   },
   commit(cell) {
     if (cell.editor) cell.data.source = cell.editor.text;
   },
   focus(cell) {
-    cell.ready.then(() => cell.editor.focus());
+    focusWhenReady(cell.ready);
     return true;
   },
   show(cell, display) {

@@ -57,3 +57,14 @@ export async function createEditor(parent, { doc, language, label, onChange, onR
     destroy() { view.destroy(); },
   };
 }
+
+/**
+ * Focuses the editor that `ready` resolves to, unless the focus moved while it loaded: a field
+ * the user clicked or tabbed to meanwhile keeps the focus and what is typed into it.
+ */
+export async function focusWhenReady(ready) {
+  const before = document.activeElement;
+  const editor = await ready;
+  if (document.activeElement === before) editor.focus();
+  return editor;
+}
