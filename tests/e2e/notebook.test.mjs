@@ -445,6 +445,26 @@ test('a running cell shows it and can be cancelled; cells move, delete, and a te
   await p.close();
 });
 
+test('a Text cell whose Done is pressed while its editor still loads closes once the editor is there', async () => {
+  const errors = [];
+  const p = await newPage(errors);
+  await p.goto(served.server.url);
+  await settled(p);
+  // The editor loads on first use; slowed so that Done is pressed before it arrives.
+  await p.route('**/vendor/editor.js', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.continue();
+  });
+  const text = p.locator('#cells > li.cell[data-kind="markdown"]').first();
+  await text.getByRole('button', { name: 'Edit this text' }).click();
+  await text.getByRole('button', { name: 'Done editing this text' }).click();
+  await text.getByRole('button', { name: 'Edit this text' }).waitFor();
+  assert.equal(await text.locator('.cm-editor').count(), 0, 'no editor left open');
+  assert.ok(await text.evaluate((li) => li.classList.contains('reading')), 'the cell reads as text again');
+  assert.deepEqual(errors, []);
+  await p.close();
+});
+
 test('a newcomer picks a tutorial, runs it to the end, builds a cohort by clicking, charts it, saves and shares it; no engine work on the main thread', async () => {
   const errors = [];
   const p = await newPage(errors);

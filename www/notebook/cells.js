@@ -276,6 +276,8 @@ const markdown = {
     cell.runButton.hidden = true;
   },
   async toggle(cell) {
+    // "Done" pressed while CodeMirror still loads (first use): close the editor once it is there.
+    if (cell.opening) await cell.opening;
     if (cell.editor) {
       this.commit(cell);
       cell.editor.destroy();
@@ -294,13 +296,15 @@ const markdown = {
     cell.editButton.textContent = 'Done';
     cell.editButton.setAttribute('aria-label', 'Done editing this text');
     cell.runButton.hidden = false;
-    cell.editor = await focusWhenReady(createEditor(cell.input, {
+    cell.opening = focusWhenReady(createEditor(cell.input, {
       doc: cell.data.source,
       language: 'text',
       label: 'Markdown text',
       onChange: (t) => { cell.data.source = t; cell.notebook.changed(); },
       onRun: () => this.toggle(cell),
     }));
+    cell.editor = await cell.opening;
+    cell.opening = null;
   },
   commit(cell) {
     if (cell.editor) cell.data.source = cell.editor.text;
