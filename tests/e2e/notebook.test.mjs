@@ -117,6 +117,14 @@ async function typeInto(p, cellSelector, text) {
   await p.keyboard.insertText(text);
 }
 
+/** Delays the page's editor module (CodeMirror, loaded on first use) by a second. */
+async function slowEditorLoad(p) {
+  await p.route('**/vendor/editor.js', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.continue();
+  });
+}
+
 for (const tutorial of [{ file: 'welcome.json', title: 'Welcome' }, ...index.tutorials]) {
   test(`tutorial ${tutorial.file} runs, equals the engine's counts and its check passes`, async () => {
     const doc = JSON.parse(readFileSync(join(TUTORIALS, tutorial.file), 'utf8'));
@@ -362,12 +370,9 @@ test('a Code cell sees lens and other cells, re-runs when they change, and shows
   const p = await newPage(errors);
   await p.goto(served.server.url);
   await settled(p);
-  // The editor loads on the first Code cell; slowed here so that the name is typed before it
-  // arrives: it must not take the focus (and the rest of the typing) away from the name field.
-  await p.route('**/vendor/editor.js', async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await route.continue();
-  });
+  // The editor loads on first use; slowed so that the name is typed before it arrives: it must
+  // not take the focus (and the rest of the typing) away from the name field.
+  await slowEditorLoad(p);
   await p.click('[data-add="code"]');
   const cell = p.locator('#cells > li.cell').last();
   await cell.locator('.cell-name').fill('doubled');
@@ -450,11 +455,8 @@ test('a Text cell whose Done is pressed while its editor still loads closes once
   const p = await newPage(errors);
   await p.goto(served.server.url);
   await settled(p);
-  // The editor loads on first use; slowed so that Done is pressed before it arrives.
-  await p.route('**/vendor/editor.js', async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    await route.continue();
-  });
+  // Done is pressed before the editor has arrived.
+  await slowEditorLoad(p);
   const text = p.locator('#cells > li.cell[data-kind="markdown"]').first();
   await text.getByRole('button', { name: 'Edit this text' }).click();
   await text.getByRole('button', { name: 'Done editing this text' }).click();
