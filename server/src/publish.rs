@@ -5,6 +5,7 @@
 //! and `publish.json` (what was published, when, under which policy, from which dataset).
 //! Written into a temporary sibling directory renamed into place, like the dataset itself.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -199,39 +200,44 @@ fn compute(engine: &Engine, dataset: &str, fingerprint: &str) -> Result<Publishe
     let mut concepts = Vec::new();
     for domain in EhrDomain::ALL {
         let listed = engine.data_browser_concepts(domain);
-        for c in listed {
-            let mut participants = None;
+        // Every page of the domain in one batch, so the domain's rows are read once.
+        let mut pages: Vec<(i32, &str)> = Vec::new();
+        let mut requests = Vec::new();
+        for c in &listed {
             for (statistic, request) in concept_requests(domain, c.concept_id) {
-                let table = engine.disclosed_statistics(&Scope::Dataset, &request, POLICY)?;
-                participants.get_or_insert_with(|| table.total.clone());
-                tables.push(PublicTable {
-                    scope: "concept".into(),
-                    id: Some(c.concept_id),
-                    statistic: statistic.into(),
-                    table,
-                });
+                pages.push((c.concept_id, statistic));
+                requests.push(request);
             }
             if domain == EhrDomain::Measurement {
-                let request =
-                    StatRequest::DataBrowser(DataBrowserRequest::Values { concept_id: c.concept_id });
-                let table = engine.disclosed_statistics(&Scope::Dataset, &request, POLICY)?;
-                if !table.rows.is_empty() {
-                    tables.push(PublicTable {
-                        scope: "concept".into(),
-                        id: Some(c.concept_id),
-                        statistic: "values".into(),
-                        table,
-                    });
-                }
+                pages.push((c.concept_id, "values"));
+                requests
+                    .push(StatRequest::DataBrowser(DataBrowserRequest::Values { concept_id: c.concept_id }));
             }
+        }
+        let disclosed = engine.disclosed_statistics_all(&Scope::Dataset, &requests, POLICY)?;
+        // A page's participants: the total of its first table (Sex).
+        let mut participants = HashMap::new();
+        for ((id, statistic), table) in pages.into_iter().zip(disclosed) {
+            if statistic == "values" && table.rows.is_empty() {
+                continue;
+            }
+            participants.entry(id).or_insert_with(|| table.total.clone());
+            tables.push(PublicTable {
+                scope: "concept".into(),
+                id: Some(id),
+                statistic: statistic.into(),
+                table,
+            });
+        }
+        for c in listed {
             concepts.push(PublicConcept {
+                participants: participants.remove(&c.concept_id).expect("every concept page has tables"),
                 concept_id: c.concept_id,
                 name: c.name,
                 domain: domain_name(domain).into(),
                 vocabulary: c.vocabulary,
                 code: c.code,
                 standard: c.standard,
-                participants: participants.expect("every concept page has tables"),
             });
         }
     }

@@ -261,10 +261,17 @@ impl Engine {
     /// callers disclose it; see [`Engine::disclosed_statistics`]). Fails on an unknown concept,
     /// an unknown domain, a bad limit, or age at event for a cohort.
     pub fn statistics(&self, scope: &Scope<'_>, request: &StatRequest) -> Result<TallyTable, EngineError> {
+        self.can_compute(scope, request)?;
+        Ok(stats::compute(&self.vocab, &self.index, scope, request)?)
+    }
+
+    /// Whether this engine holds what `request` over `scope` reads (a server-mode engine
+    /// holds no event rows).
+    fn can_compute(&self, scope: &Scope<'_>, request: &StatRequest) -> Result<(), EngineError> {
         if self.server_mode && (matches!(scope, Scope::Concept(_)) || !request.reads_persons_only()) {
             return Err(needs_events("this statistic"));
         }
-        Ok(stats::compute(&self.vocab, &self.index, scope, request)?)
+        Ok(())
     }
 
     /// The concepts the Data Browser lists in `domain` (those with participants in the whole
@@ -281,6 +288,22 @@ impl Engine {
         policy: Policy,
     ) -> Result<DisclosedTable, EngineError> {
         Ok(policy.disclose_table(&self.statistics(scope, request)?))
+    }
+
+    /// The tables of several requests over one scope, disclosed under `policy`, in order. What
+    /// they share is computed once: a publisher asking for every concept page of a domain
+    /// reads the domain's rows once, not once per page.
+    pub fn disclosed_statistics_all(
+        &self,
+        scope: &Scope<'_>,
+        requests: &[StatRequest],
+        policy: Policy,
+    ) -> Result<Vec<DisclosedTable>, EngineError> {
+        for request in requests {
+            self.can_compute(scope, request)?;
+        }
+        let tables = stats::compute_all(&self.vocab, &self.index, scope, requests)?;
+        Ok(tables.iter().map(|table| policy.disclose_table(table)).collect())
     }
 
     /// The chart `spec` asks for: its data computed over its scope and disclosed under

@@ -23,6 +23,7 @@ mod survey;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
@@ -210,29 +211,19 @@ pub(crate) fn compute(
     scope: &Scope<'_>,
     request: &StatRequest,
 ) -> Result<TallyTable, StatError> {
+    Stats::new(vocab, index, scope)?.compute(request)
+}
+
+/// The raw tables of several requests over one scope, in order: what every request of a
+/// domain's Data Browser charts shares (the domain's rows, its participants) is computed once.
+pub(crate) fn compute_all(
+    vocab: &Vocab,
+    index: &Index,
+    scope: &Scope<'_>,
+    requests: &[StatRequest],
+) -> Result<Vec<TallyTable>, StatError> {
     let s = Stats::new(vocab, index, scope)?;
-    let persons = &s.index.persons;
-    Ok(match request {
-        StatRequest::SexAtBirth if !s.records_sex_at_birth() => {
-            s.demographic("gender", "Gender", &persons.gender)
-        }
-        StatRequest::SexAtBirth => s.demographic("sex_at_birth", "Sex assigned at birth", &persons.sex),
-        StatRequest::Gender => s.demographic("gender", "Gender identity", &persons.gender),
-        StatRequest::Race => s.demographic("race", "Race", &persons.race),
-        StatRequest::Ethnicity => s.demographic("ethnicity", "Ethnicity", &persons.ethnicity),
-        StatRequest::Age { bands, at } => s.age(*bands, *at)?,
-        StatRequest::AgeBySex { bands, at } if s.records_sex_at_birth() => s.age_by_sex(*bands, *at)?,
-        StatRequest::AgeBySex { bands, at } | StatRequest::AgeByGender { bands, at } => {
-            s.age_by_gender(*bands, *at)?
-        }
-        StatRequest::TopConcepts { domain, limit } => s.top_concepts(domain, *limit)?,
-        StatRequest::MeasurementValues { concept_id } => s.measurement_values(*concept_id)?,
-        StatRequest::SurveyAnswers { question_concept_id } => s.survey_answers(*question_concept_id)?,
-        StatRequest::FitbitSteps => s.fitbit_steps(),
-        StatRequest::FitbitMonthly => s.fitbit_monthly(),
-        StatRequest::RecordSources { concept_id } => s.record_sources(*concept_id)?,
-        StatRequest::DataBrowser(request) => s.data_browser(request)?,
-    })
+    requests.iter().map(|request| s.compute(request)).collect()
 }
 
 /// A row label and whether it names no known concept (such rows sort last).
@@ -286,6 +277,11 @@ struct Stats<'a> {
     member: Dense,
     /// The concept set of a concept scope.
     concepts: Option<Vec<i32>>,
+    /// Each EHR domain's Data Browser view and its participants in scope, built when first
+    /// asked for (by [`EhrDomain`] order).
+    ehr: [OnceCell<data_browser::DomainView<'a>>; 5],
+    /// Each person's states (the Data Browser's Location charts), built when first asked for.
+    locations: OnceCell<data_browser::Locations>,
 }
 
 impl<'a> Stats<'a> {
@@ -300,7 +296,47 @@ impl<'a> Stats<'a> {
         };
         let mut member = Dense::new(index.persons.len());
         persons.iter().for_each(|p| member.insert(p));
-        Ok(Stats { vocab, index, persons, member, concepts })
+        Ok(Stats {
+            vocab,
+            index,
+            persons,
+            member,
+            concepts,
+            ehr: Default::default(),
+            locations: OnceCell::new(),
+        })
+    }
+
+    /// The raw table of `request` over this scope.
+    fn compute(&self, request: &StatRequest) -> Result<TallyTable, StatError> {
+        let persons = &self.index.persons;
+        Ok(match request {
+            StatRequest::SexAtBirth if !self.records_sex_at_birth() => {
+                self.demographic("gender", "Gender", &persons.gender)
+            }
+            StatRequest::SexAtBirth => {
+                self.demographic("sex_at_birth", "Sex assigned at birth", &persons.sex)
+            }
+            StatRequest::Gender => self.demographic("gender", "Gender identity", &persons.gender),
+            StatRequest::Race => self.demographic("race", "Race", &persons.race),
+            StatRequest::Ethnicity => self.demographic("ethnicity", "Ethnicity", &persons.ethnicity),
+            StatRequest::Age { bands, at } => self.age(*bands, *at)?,
+            StatRequest::AgeBySex { bands, at } if self.records_sex_at_birth() => {
+                self.age_by_sex(*bands, *at)?
+            }
+            StatRequest::AgeBySex { bands, at } | StatRequest::AgeByGender { bands, at } => {
+                self.age_by_gender(*bands, *at)?
+            }
+            StatRequest::TopConcepts { domain, limit } => self.top_concepts(domain, *limit)?,
+            StatRequest::MeasurementValues { concept_id } => self.measurement_values(*concept_id)?,
+            StatRequest::SurveyAnswers { question_concept_id } => {
+                self.survey_answers(*question_concept_id)?
+            }
+            StatRequest::FitbitSteps => self.fitbit_steps(),
+            StatRequest::FitbitMonthly => self.fitbit_monthly(),
+            StatRequest::RecordSources { concept_id } => self.record_sources(*concept_id)?,
+            StatRequest::DataBrowser(request) => self.data_browser(request)?,
+        })
     }
 
     fn tally(&self, persons: impl IntoIterator<Item = u32>) -> Tally {

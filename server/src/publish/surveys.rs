@@ -99,15 +99,22 @@ pub(super) fn compute(engine: &Engine) -> Result<(Vec<PublicSurvey>, Vec<PublicT
     let mut surveys = Vec::new();
     for (survey_concept_id, name, participants) in listed(&all) {
         let questions = disclose(DataBrowserRequest::SurveyQuestions { survey_concept_id })?;
+        // Every question page of the survey in one batch, so what they share is read once.
         let mut listed_questions = Vec::new();
+        let (mut pages, mut requests) = (Vec::new(), Vec::new());
         for (question_concept_id, name, participants) in listed(&questions) {
             let versioned = has_survey_versions(survey_concept_id).then_some(VERSION_STATISTIC);
             let statistics = QUESTION_STATISTICS.into_iter().chain(versioned.map(|(n, b)| (n, Some(b))));
             for (statistic, breakdown) in statistics {
-                let answers = disclose(DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown })?;
-                tables.push(table("question", Some(question_concept_id), statistic, answers));
+                pages.push((question_concept_id, statistic));
+                let request = DataBrowserRequest::SurveyAnswers { question_concept_id, breakdown };
+                requests.push(StatRequest::DataBrowser(request));
             }
             listed_questions.push(PublicQuestion { concept_id: question_concept_id, name, participants });
+        }
+        let answers = engine.disclosed_statistics_all(&Scope::Dataset, &requests, POLICY)?;
+        for ((question_concept_id, statistic), answers) in pages.into_iter().zip(answers) {
+            tables.push(table("question", Some(question_concept_id), statistic, answers));
         }
         tables.push(table("survey", Some(survey_concept_id), "questions", questions));
         if has_survey_versions(survey_concept_id) {

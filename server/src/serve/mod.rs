@@ -450,10 +450,14 @@ fn published(data: &Path, publish_if_stale: bool) -> Option<public::PublicData> 
             "publishing the public aggregates (missing or stale): cohortlens publish --data {}",
             data.display()
         );
+        let started = std::time::Instant::now();
         match publish::run(data) {
-            Ok(m) => {
-                tracing::info!(published = %m.published, policy = %m.policy.name(), "public aggregates published")
-            }
+            Ok(m) => tracing::info!(
+                published = %m.published,
+                policy = %m.policy.name(),
+                seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+                "public aggregates published"
+            ),
             Err(e) => {
                 tracing::error!("cannot publish the public aggregates: {e}; the public API answers 503");
                 return None;

@@ -2,6 +2,7 @@
 //! 3300, 3301), the concepts of a domain (3000), and a concept's Sex (3101), Age (3102) and
 //! Age + Sex (3105).
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 
 use super::{EhrDomain, age_label, age_stratum, age_years, sex_label};
@@ -128,6 +129,51 @@ impl<'a> EhrTable<'a> {
     }
 }
 
+/// A domain's view over one scope: its rows ([`EhrTable`]) and, built when first asked for,
+/// the scope's persons with a row in it, all of them, by sex and by age stratum at each row:
+/// what every concept's Sex and Age charts divide by, computed once however many concepts a
+/// publisher asks for.
+pub(crate) struct DomainView<'a> {
+    table: EhrTable<'a>,
+    persons: OnceCell<Vec<u32>>,
+    by_sex: OnceCell<BTreeMap<i32, Vec<u32>>>,
+    by_stratum: OnceCell<BTreeMap<u8, Vec<u32>>>,
+}
+
+impl<'a> Stats<'a> {
+    fn db_view(&self, domain: EhrDomain) -> &DomainView<'a> {
+        self.ehr[domain as usize].get_or_init(|| DomainView {
+            table: EhrTable::new(self.vocab, self.index, domain),
+            persons: OnceCell::new(),
+            by_sex: OnceCell::new(),
+            by_stratum: OnceCell::new(),
+        })
+    }
+
+    /// The domain's view (`v_ehr_<table>`).
+    pub(super) fn db_table(&self, domain: EhrDomain) -> &EhrTable<'a> {
+        &self.db_view(domain).table
+    }
+
+    /// The persons in scope with a row in the domain's view, sorted.
+    fn db_view_persons(&self, domain: EhrDomain) -> &[u32] {
+        let view = self.db_view(domain);
+        view.persons.get_or_init(|| self.db_persons(view.table.events, view.table.view_rows()))
+    }
+
+    /// [`Self::db_view_persons`] by `gender_concept_id`.
+    fn db_view_by_sex(&self, domain: EhrDomain) -> &BTreeMap<i32, Vec<u32>> {
+        let view = self.db_view(domain);
+        view.by_sex.get_or_init(|| self.db_by_sex(self.db_view_persons(domain)))
+    }
+
+    /// The persons in scope of the domain's view by the age stratum at each row.
+    fn db_view_by_stratum(&self, domain: EhrDomain) -> &BTreeMap<u8, Vec<u32>> {
+        let view = self.db_view(domain);
+        view.by_stratum.get_or_init(|| self.db_by_stratum_at_rows(view.table.events, view.table.view_rows()))
+    }
+}
+
 impl Stats<'_> {
     /// The age stratum of person `p` at row `r` of `events` (none without a birth or a date).
     fn db_stratum(&self, events: &Events, r: usize, p: u32) -> Option<u8> {
@@ -170,21 +216,21 @@ impl Stats<'_> {
         events: &Events,
         rows: impl Iterator<Item = usize>,
     ) -> BTreeMap<u8, Vec<u32>> {
-        let mut out: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
+        // Strata are 0–9: one list each.
+        let mut out: [Vec<u32>; 10] = Default::default();
         for r in rows {
             let p = events.person[r];
             if let (true, Some(s)) = (self.member.contains(p), self.db_stratum(events, r, p)) {
-                out.entry(s).or_default().push(p);
+                out[usize::from(s)].push(p);
             }
         }
-        out.into_iter().map(|(s, persons)| (s, distinct(persons))).collect()
+        (0u8..).zip(out).filter(|(_, persons)| !persons.is_empty()).map(|(s, p)| (s, distinct(p))).collect()
     }
 
     pub(super) fn db_domains(&self) -> TallyTable {
         let mut rows = Vec::new();
         for domain in EhrDomain::ALL {
-            let t = EhrTable::new(self.vocab, self.index, domain);
-            let persons = self.db_persons(t.events, t.view_rows());
+            let persons = self.db_view_persons(domain).iter().copied();
             rows.push(TallyRow::new(vec![domain.domain_id().to_owned()], self.tally(persons)));
         }
         let mut physical = Vec::new();
@@ -213,7 +259,7 @@ impl Stats<'_> {
     }
 
     pub(super) fn db_concepts(&self, domain: EhrDomain) -> TallyTable {
-        let t = EhrTable::new(self.vocab, self.index, domain);
+        let t = self.db_table(domain);
         let mut rows = Vec::new();
         for (c, _) in t.listed() {
             let persons = self.db_persons(t.events, t.rows(c).unwrap_or_default().into_iter());
@@ -240,10 +286,10 @@ impl Stats<'_> {
     }
 
     pub(super) fn db_sex(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, domain);
-        let rows = self.db_concept_rows(&t, concept)?;
+        let t = self.db_table(domain);
+        let rows = self.db_concept_rows(t, concept)?;
         let persons = self.db_persons(t.events, rows.into_iter());
-        let of = self.db_by_sex(&self.db_persons(t.events, t.view_rows()));
+        let of = self.db_view_by_sex(domain);
         let mut out: Vec<(String, TallyRow)> = self
             .db_by_sex(&persons)
             .into_iter()
@@ -265,22 +311,23 @@ impl Stats<'_> {
     }
 
     pub(super) fn db_age(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, domain);
-        let rows = self.db_concept_rows(&t, concept)?;
-        // Each person's lowest stratum over the concept's rows (the script's min_age_stratum).
-        let mut first: BTreeMap<u32, u8> = BTreeMap::new();
-        for &r in &rows {
-            let p = t.person(r);
-            if let (true, Some(s)) = (self.member.contains(p), self.db_stratum(t.events, r, p)) {
-                let lowest = first.entry(p).or_insert(s);
-                *lowest = (*lowest).min(s);
-            }
-        }
+        let t = self.db_table(domain);
+        let rows = self.db_concept_rows(t, concept)?;
+        // Each person's lowest stratum over the concept's rows (the script's min_age_stratum):
+        // sorted by person then stratum, a person's first pair.
+        let mut strata: Vec<(u32, u8)> = (rows.iter())
+            .filter_map(|&r| {
+                let p = t.person(r);
+                self.member.contains(p).then(|| self.db_stratum(t.events, r, p).map(|s| (p, s))).flatten()
+            })
+            .collect();
+        strata.sort_unstable();
+        strata.dedup_by_key(|&mut (p, _)| p);
         let mut by_stratum: BTreeMap<u8, Vec<u32>> = BTreeMap::new();
-        for (p, s) in first {
+        for (p, s) in strata {
             by_stratum.entry(s).or_default().push(p);
         }
-        let of = self.db_by_stratum_at_rows(t.events, t.view_rows());
+        let of = self.db_view_by_stratum(domain);
         let out = by_stratum
             .into_iter()
             .filter_map(|(s, persons)| {
@@ -301,8 +348,8 @@ impl Stats<'_> {
     }
 
     pub(super) fn db_age_sex(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, domain);
-        let rows = self.db_concept_rows(&t, concept)?;
+        let t = self.db_table(domain);
+        let rows = self.db_concept_rows(t, concept)?;
         let by_stratum = self.db_by_stratum_at_rows(t.events, rows.iter().copied());
         let mut out = Vec::new();
         for (s, persons) in by_stratum {

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use super::EhrDomain;
-use super::ehr::EhrTable;
 use crate::cdm::EventTable;
 use crate::privacy::TallyRow;
 use crate::privacy::TallyTable;
@@ -76,44 +75,64 @@ const STATES: [(&str, &str); 59] = [
     ("us-wy", "Wyoming"),
 ];
 
+/// The states each person answered: names, and each person's places in them.
+pub(crate) struct Locations {
+    names: Vec<String>,
+    of_person: Vec<Vec<usize>>,
+}
+
 impl Stats<'_> {
-    /// Each person's locations: `us-` and the lower-cased text after "PII State: " in the name
-    /// of their answers to the PII State question (the script's `state_information`).
-    pub(super) fn db_locations(&self) -> BTreeMap<u32, Vec<String>> {
-        let obs = self.index.events(EventTable::Observation);
-        let mut out: BTreeMap<u32, Vec<String>> = BTreeMap::new();
-        obs.by_source.rows(PII_STATE).each(|r| {
-            let answer = obs.value_source.get(r).copied().and_then(|a| self.vocab.concept(a));
-            if let Some(state) = answer.and_then(|c| c.name.split_once("PII State: ")).map(|(_, s)| s) {
-                out.entry(obs.person[r]).or_default().push(format!("us-{state}").to_lowercase());
-            }
-        });
-        out
+    /// Each person's states ([`Locations`]): `us-` and the lower-cased text after "PII State: "
+    /// in the name of their answers to the PII State question (the script's
+    /// `state_information`), named by `AchillesAnalysisService.setLocationStratumNameMap` (an
+    /// unknown code by itself). Built once per scope.
+    fn db_locations(&self) -> &Locations {
+        self.locations.get_or_init(|| {
+            let obs = self.index.events(EventTable::Observation);
+            let mut names: Vec<String> = Vec::new();
+            let mut of_person = vec![Vec::new(); self.index.persons.len()];
+            obs.by_source.rows(PII_STATE).each(|r| {
+                let answer = obs.value_source.get(r).copied().and_then(|a| self.vocab.concept(a));
+                let Some(state) = answer.and_then(|c| c.name.split_once("PII State: ")).map(|(_, s)| s)
+                else {
+                    return;
+                };
+                let code = format!("us-{state}").to_lowercase();
+                let name = STATES.iter().find(|(c, _)| *c == code).map_or(code, |(_, n)| (*n).to_owned());
+                let at = names.iter().position(|n| *n == name).unwrap_or_else(|| {
+                    names.push(name);
+                    names.len() - 1
+                });
+                if let Some(states) = of_person.get_mut(obs.person[r] as usize) {
+                    states.push(at);
+                }
+            });
+            Locations { names, of_person }
+        })
     }
 
-    /// Persons by the name of each state they answered ([`Self::db_locations`]) (an unknown code named by itself;
-    /// a person in every state answered), by name: the script's join on `state_information`
-    /// with `AchillesAnalysisService.setLocationStratumNameMap`'s names.
-    pub(super) fn db_by_state(
-        locations: &BTreeMap<u32, Vec<String>>,
-        persons: &[u32],
-    ) -> BTreeMap<String, Vec<u32>> {
-        let mut by_state: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    /// Persons by each state they answered ([`Self::db_locations`]), by name (a person in
+    /// every state answered): the script's join on `state_information`.
+    pub(super) fn db_by_state(&self, persons: &[u32]) -> BTreeMap<String, Vec<u32>> {
+        let locations = self.db_locations();
+        let mut groups = vec![Vec::new(); locations.names.len()];
         for &p in persons {
-            for code in locations.get(&p).into_iter().flatten() {
-                let name = STATES.iter().find(|(c, _)| c == code).map_or(code.as_str(), |(_, n)| n);
-                by_state.entry(name.to_owned()).or_default().push(p);
+            for &at in &locations.of_person[p as usize] {
+                groups[at].push(p);
             }
         }
-        by_state.into_iter().map(|(state, group)| (state, distinct(group))).collect()
+        (locations.names.iter().zip(groups))
+            .filter(|(_, group)| !group.is_empty())
+            .map(|(name, group)| (name.clone(), distinct(group)))
+            .collect()
     }
 
     pub(super) fn db_location(&self, domain: EhrDomain, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, domain);
-        let rows = self.db_concept_rows(&t, concept)?;
+        let t = self.db_table(domain);
+        let rows = self.db_concept_rows(t, concept)?;
         let persons =
             distinct(rows.iter().map(|&r| t.person(r)).filter(|&p| self.member.contains(p)).collect());
-        let by_state = Self::db_by_state(&self.db_locations(), &persons);
+        let by_state = self.db_by_state(&persons);
         let out = by_state
             .into_iter()
             .map(|(state, group)| TallyRow::new(vec![state], self.tally(group)))

@@ -23,7 +23,9 @@ mod surveys;
 mod tests;
 mod values;
 
+pub(crate) use ehr::DomainView;
 pub use fitbit::{FitbitBreakdown, FitbitTile};
+pub(crate) use location::Locations;
 use serde::{Deserialize, Serialize};
 pub use surveys::{SurveyBreakdown, has_survey_versions};
 

@@ -2,10 +2,7 @@
 //! that map to a standard concept, each with its participants as a source concept (its analysis
 //! 3000 `source_count_value` of `run-achilles-queries.sh`).
 
-use std::collections::HashMap;
-
 use super::EhrDomain;
-use super::ehr::EhrTable;
 use crate::privacy::{TallyRow, TallyTable};
 use crate::stats::{StatError, Stats, distinct};
 
@@ -22,7 +19,6 @@ impl Stats<'_> {
                     .to_owned(),
             )
         })?;
-        let mut tables: HashMap<EhrDomain, EhrTable<'_>> = HashMap::new();
         let mut rows = Vec::new();
         let mut everyone = Vec::new();
         for &c in mapped {
@@ -30,7 +26,7 @@ impl Stats<'_> {
             let Some(domain) = EhrDomain::ALL.into_iter().find(|d| d.domain_id() == k.domain) else {
                 continue;
             };
-            let t = tables.entry(domain).or_insert_with(|| EhrTable::new(self.vocab, self.index, domain));
+            let t = self.db_table(domain);
             let persons: Vec<u32> = distinct(
                 t.source_rows(c)
                     .into_iter()

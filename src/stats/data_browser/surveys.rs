@@ -9,7 +9,7 @@
 //! `Question` among its descendants (`concept_ancestor`). Every question is counted as a main
 //! question (`sub = 0`). The deviations are in docs/statistics.md.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -179,7 +179,8 @@ impl Stats<'_> {
     /// group by the number), by value.
     fn db_answer_rows(&self, obs: &Events, question: i32) -> Vec<(String, Vec<usize>)> {
         let mut concepts: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        let mut numbers: BTreeMap<String, (f64, Vec<usize>)> = BTreeMap::new();
+        // Numbers by value first: each distinct value is written out once.
+        let mut values: HashMap<u64, (f64, Vec<usize>)> = HashMap::new();
         if question > 0 {
             obs.by_source.rows(question).each(|r| {
                 if !self.member.contains(obs.person[r]) {
@@ -190,11 +191,15 @@ impl Stats<'_> {
                         concepts.entry(a).or_default().push(r)
                     }
                     (0 | NULL_I32, x) if x >= 0.0 => {
-                        numbers.entry(bq_string(x)).or_insert_with(|| (x, Vec::new())).1.push(r);
+                        values.entry(x.to_bits()).or_insert((x, Vec::new())).1.push(r)
                     }
                     _ => {}
                 }
             });
+        }
+        let mut numbers: BTreeMap<String, (f64, Vec<usize>)> = BTreeMap::new();
+        for (x, rows) in values.into_values() {
+            numbers.entry(bq_string(x)).or_insert((x, Vec::new())).1.extend(rows);
         }
         let mut numbers: Vec<(String, (f64, Vec<usize>))> = numbers.into_iter().collect();
         numbers.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
@@ -472,10 +477,9 @@ impl Stats<'_> {
                 TallyTable { percent_of: PercentOf::Group, ..table }
             }
             Some(SurveyBreakdown::State) => {
-                let locations = self.db_locations();
                 let mut out = Vec::new();
                 for (a, rows) in &answers {
-                    for (state, group) in Self::db_by_state(&locations, &persons_of(rows)) {
+                    for (state, group) in self.db_by_state(&persons_of(rows)) {
                         out.push(TallyRow::new(vec![a.clone(), state], self.tally(group)));
                     }
                 }

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::engine::{Engine, EngineError};
 use crate::privacy::{PercentOf, Policy, TallyTable};
 use crate::stats::tests::{concept_table, table};
-use crate::stats::{EhrDomain, Scope};
+use crate::stats::{EhrDomain, Scope, StatRequest};
 use crate::store::Store;
 
 const T2DM: i32 = 201_826;
@@ -356,4 +356,36 @@ fn race_ethnicity_groups_answerers_as_the_data_browser_does() {
     let shown = Policy::Aou.disclose_table(&t);
     assert_eq!(shown.rows[0].count.value(), Some(20), "every cell is rounded up to 20");
     assert_eq!(shown.rows[0].percent, Some(100.0), "20 of a disclosed total of 20");
+}
+
+#[test]
+fn a_batch_of_statistics_answers_as_each_alone() {
+    let engine = engine();
+    let chart = |chart: &str, domain: &str, concept: i32| json!({"kind": "dataBrowser", "chart": chart, "domain": domain, "conceptId": concept});
+    let requests: Vec<StatRequest> = [
+        json!({"kind": "dataBrowser", "chart": "domains"}),
+        json!({"kind": "dataBrowser", "chart": "concepts", "domain": "observation"}),
+        chart("sex", "condition", T2DM),
+        chart("age", "condition", T2DM),
+        chart("ageSex", "condition", E10),
+        chart("location", "condition", E11),
+        chart("location", "condition", T2DM),
+        json!({"kind": "dataBrowser", "chart": "concepts", "domain": "condition"}),
+        chart("sex", "condition", E10),
+        json!({"kind": "dataBrowser", "chart": "sources", "conceptId": T2DM}),
+    ]
+    .into_iter()
+    .map(|r| serde_json::from_value(r).unwrap())
+    .collect();
+    for scope in [Scope::Dataset, Scope::Concept(E10)] {
+        let batch = engine.disclosed_statistics_all(&scope, &requests, Policy::Suppress).unwrap();
+        let alone: Vec<_> = (requests.iter())
+            .map(|r| engine.disclosed_statistics(&scope, r, Policy::Suppress).unwrap())
+            .collect();
+        assert_eq!(batch, alone);
+    }
+    let mut bad = requests;
+    bad.push(serde_json::from_value(chart("sex", "condition", 7)).unwrap());
+    let e = engine.disclosed_statistics_all(&Scope::Dataset, &bad, Policy::Suppress).unwrap_err();
+    assert_eq!(e, EngineError::UnknownConcept(7), "a batch fails as its first failing request");
 }

@@ -5,9 +5,8 @@
 //! step rounds, compares and re-reads that text as the script's updates do, so the labels are
 //! the Data Browser's. The rules, step by step, are in docs/statistics.md.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::ehr::EhrTable;
 use super::{EhrDomain, sex_label};
 use crate::columns::NULL_I32;
 use crate::index::Events;
@@ -216,49 +215,109 @@ impl Bins {
     }
 
     /// The label of value `v`.
+    #[cfg(test)]
     fn label(&self, v: f64) -> String {
-        let s = |x: f64| bq_string(round_to(x, 2));
-        let range = |a: f64, b: f64| format!("{} - {}", s(a), s(b));
+        self.text(self.place(v))
+    }
+
+    /// The bin `v` falls in (a chart of millions of rows formats each bin's label once).
+    fn place(&self, v: f64) -> Place {
         let between = |a: f64, b: f64| a <= v && v <= b;
         let (lo, w, calc) = (self.iqr_min, self.width, self.calc_iqr_max);
         if w == 0.0 {
-            return range(self.iqr_min, self.iqr_max);
+            return Place::Span(self.iqr_min, self.iqr_max);
         }
         if self.iqr_min != self.iqr_max {
             if v < lo {
-                return if self.has_unit { format!("< {}", s(lo)) } else { s(lo) };
+                return Place::Below(lo);
             }
             if v >= calc {
-                return if self.has_unit { format!(">= {}", s(calc)) } else { s(calc) };
+                return Place::From(calc);
             }
             if between(lo, lo + w) && v < self.iqr_max {
-                return if self.has_unit { range(lo, lo + w) } else { s(lo + w) };
+                return Place::Range(lo, lo + w);
             }
             for k in 1..=MORE_BINS {
                 let a = lo + f64::from(k) * w;
                 let b = lo + f64::from(k + 1) * w;
                 if between(a, b) && v < calc && b <= calc {
-                    return if self.has_unit { range(a, b) } else { s(b) };
+                    return Place::Range(a, b);
                 }
             }
-            return bq_string(v);
+            return Place::Value(v);
         }
         if self.p10 != self.p90 {
             let (p10, p90) = (self.p10, self.p90);
             let d = (p90 - p10) / 11.0;
             if v < p10 {
-                return if self.has_unit { format!("< {}", s(p10)) } else { s(p10) };
+                return Place::Below(p10);
             }
             for k in 0..=MORE_BINS {
                 let a = p10 + f64::from(k) * d;
                 let b = p10 + f64::from(k + 1) * d;
                 if between(a, b) && v < p90 {
-                    return if self.has_unit { range(a, b) } else { s(b) };
+                    return Place::Range(a, b);
                 }
             }
-            return if self.has_unit { format!("< {}", s(p90)) } else { s(p90) };
+            return Place::Below(p90);
         }
-        bq_string(v)
+        Place::Value(v)
+    }
+
+    /// The label of a bin: bounds rounded to 2 places; without a unit only the upper bound.
+    fn text(&self, place: Place) -> String {
+        let s = |x: f64| bq_string(round_to(x, 2));
+        let range = |a: f64, b: f64| format!("{} - {}", s(a), s(b));
+        match place {
+            Place::Span(a, b) => range(a, b),
+            Place::Below(x) if self.has_unit => format!("< {}", s(x)),
+            Place::From(x) if self.has_unit => format!(">= {}", s(x)),
+            Place::Range(a, b) if self.has_unit => range(a, b),
+            Place::Below(x) | Place::From(x) | Place::Range(_, x) => s(x),
+            Place::Value(v) => bq_string(v),
+        }
+    }
+}
+
+/// Where a value falls among the bins of [`Bins`]; each place has one label.
+#[derive(Clone, Copy)]
+enum Place {
+    /// Every value in one zero-width bin `a - b`.
+    Span(f64, f64),
+    /// Below the lowest bin, which starts at the bound.
+    Below(f64),
+    /// At or above the bound: the last bin.
+    From(f64),
+    /// In the bin from `a` to `b`.
+    Range(f64, f64),
+    /// In no bin: the value itself.
+    Value(f64),
+}
+
+impl Place {
+    /// Its kind and its bounds' bits: places are equal when these are.
+    fn key(self) -> (u8, u64, u64) {
+        match self {
+            Place::Span(a, b) => (0, a.to_bits(), b.to_bits()),
+            Place::Below(x) => (1, x.to_bits(), 0),
+            Place::From(x) => (2, x.to_bits(), 0),
+            Place::Range(a, b) => (3, a.to_bits(), b.to_bits()),
+            Place::Value(v) => (4, v.to_bits(), 0),
+        }
+    }
+}
+
+impl PartialEq for Place {
+    fn eq(&self, other: &Place) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Place {}
+
+impl std::hash::Hash for Place {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
     }
 }
 
@@ -292,8 +351,8 @@ impl Stats<'_> {
     }
 
     pub(super) fn db_values(&self, concept: i32) -> Result<TallyTable, StatError> {
-        let t = EhrTable::new(self.vocab, self.index, EhrDomain::Measurement);
-        let rows = self.db_concept_rows(&t, concept)?;
+        let t = self.db_table(EhrDomain::Measurement);
+        let rows = self.db_concept_rows(t, concept)?;
         let events = self.index.events(EhrDomain::Measurement.table());
         let gender = |r: usize| self.index.persons.gender[events.person[r] as usize];
         let rows: Vec<usize> = rows.into_iter().filter(|&r| self.member.contains(events.person[r])).collect();
@@ -326,16 +385,23 @@ impl Stats<'_> {
             })
             .collect();
         let mut counted = Vec::new();
-        let mut numeric: BTreeMap<(i32, i32, String), (f64, Vec<u32>)> = BTreeMap::new();
+        // Rows by bin, then bins by label (bins of one label are one cell).
+        let mut placed: HashMap<(i32, i32, Place), (f64, Vec<u32>)> = HashMap::new();
         for &r in &rows {
             let (v, unit, g) = (events.value(r), unit_of(events, r), gender(r));
             if v.is_nan() || g == NULL_I32 {
                 continue;
             }
-            let cell = numeric.entry((unit, g, bins[&(unit, g)].label(v))).or_insert((v, Vec::new()));
+            let cell = placed.entry((unit, g, bins[&(unit, g)].place(v))).or_insert((v, Vec::new()));
             cell.0 = cell.0.min(v);
             cell.1.push(events.person[r]);
             counted.push(events.person[r]);
+        }
+        let mut numeric: BTreeMap<(i32, i32, String), (f64, Vec<u32>)> = BTreeMap::new();
+        for ((unit, g, place), (low, persons)) in placed {
+            let cell = numeric.entry((unit, g, bins[&(unit, g)].text(place))).or_insert((low, Vec::new()));
+            cell.0 = cell.0.min(low);
+            cell.1.extend(persons);
         }
         // 1900, values without a unit: the value concept's name, under "No unit".
         let mut named: BTreeMap<(i32, i32, String), Vec<u32>> = BTreeMap::new();
