@@ -455,7 +455,7 @@ fn published(data: &Path, publish_if_stale: bool) -> Option<public::PublicData> 
             Ok(m) => tracing::info!(
                 published = %m.published,
                 policy = %m.policy.name(),
-                seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+                seconds = %format_args!("{:.1}", started.elapsed().as_secs_f64()),
                 "public aggregates published"
             ),
             Err(e) => {

@@ -179,8 +179,8 @@ impl Stats<'_> {
     /// group by the number), by value.
     fn db_answer_rows(&self, obs: &Events, question: i32) -> Vec<(String, Vec<usize>)> {
         let mut concepts: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
-        // Numbers by value first: each distinct value is written out once.
-        let mut values: HashMap<u64, (f64, Vec<usize>)> = HashMap::new();
+        // Numbers by value (-0 as 0: one label "0"), each written out once.
+        let mut numbers: HashMap<u64, (f64, Vec<usize>)> = HashMap::new();
         if question > 0 {
             obs.by_source.rows(question).each(|r| {
                 if !self.member.contains(obs.person[r]) {
@@ -191,21 +191,18 @@ impl Stats<'_> {
                         concepts.entry(a).or_default().push(r)
                     }
                     (0 | NULL_I32, x) if x >= 0.0 => {
-                        values.entry(x.to_bits()).or_insert((x, Vec::new())).1.push(r)
+                        let x = if x == 0.0 { 0.0 } else { x };
+                        numbers.entry(x.to_bits()).or_insert((x, Vec::new())).1.push(r)
                     }
                     _ => {}
                 }
             });
         }
-        let mut numbers: BTreeMap<String, (f64, Vec<usize>)> = BTreeMap::new();
-        for (x, rows) in values.into_values() {
-            numbers.entry(bq_string(x)).or_insert((x, Vec::new())).1.extend(rows);
-        }
-        let mut numbers: Vec<(String, (f64, Vec<usize>))> = numbers.into_iter().collect();
-        numbers.sort_by(|a, b| a.1.0.total_cmp(&b.1.0));
+        let mut numbers: Vec<(f64, Vec<usize>)> = numbers.into_values().collect();
+        numbers.sort_by(|a, b| a.0.total_cmp(&b.0));
         let name = |a: i32| self.vocab.concept(a).map_or_else(String::new, |c| c.name.clone());
         (concepts.into_iter().map(|(a, rows)| (name(a), rows)))
-            .chain(numbers.into_iter().map(|(label, (_, rows))| (label, rows)))
+            .chain(numbers.into_iter().map(|(x, rows)| (bq_string(x), rows)))
             .collect()
     }
 
