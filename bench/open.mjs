@@ -1,6 +1,7 @@
 // Load benchmark (issue 15): how long a user waits for a dataset, and what crosses the wire.
 //
-// Per dataset and link, in one headless Chromium (a fresh page per engine):
+// Per dataset and link, in headless Chromium (a fresh tab per engine; on loopback a Chromium with
+// no DevTools domain enabled, bench/plain-chromium.mjs, as a user's browser is):
 //   cohortlens   `open(origin, {mode: 'full'})` of www/cohortlens (the engine in its Worker),
 //                every table of the catalog with the used columns — what a user's page does in
 //                full mode — then a first count
@@ -18,7 +19,7 @@
 // The server runs with --no-publish (publishing the public aggregates, which a load does not
 // use, would first take minutes at 1M). Links: loopback (the server sends table streams plain
 // to loopback clients) and links throttled by Chromium's network emulation (CDP
-// Network.emulateNetworkConditions, 20 ms latency); for those the server runs with
+// Network.emulateNetworkConditions through Playwright, 20 ms latency); for those the server runs with
 // --compress-loopback, so it compresses as it would for a remote client. Measured: load time
 // (to the loaded engine), time to first query, bytes on the wire (encodedBodySize of the table
 // responses) and the JS heap after load (main thread and the engine's Worker, after a garbage
@@ -29,11 +30,13 @@
 // Prints one Markdown table per dataset and a final JSON line of every figure.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { serve, ROOT } from '../tests/e2e/harness.mjs';
+import { launchPlain } from './plain-chromium.mjs';
 
 const { values: args, positionals: dirs } = parseArgs({
   options: { links: { type: 'string', default: process.env.BENCH_LINKS ?? 'loopback,100,20' } },
@@ -42,54 +45,55 @@ const { values: args, positionals: dirs } = parseArgs({
 const LINKS = args.links.split(',').map((l) => (l === 'loopback' ? null : Number(l)));
 const PYTHON = process.env.BENCH_PYTHON ?? join(ROOT, '.venv/bin/python');
 const DEFINITION = JSON.parse(readFileSync(join(ROOT, 'bench/cohort-definitions.json'), 'utf8'))[0].definition;
-const DUCKDB_DIST = '/node_modules/@duckdb/duckdb-wasm/dist';
 const log = (...a) => console.error(...a);
 const MiB = (b) => (b / 2 ** 20).toFixed(1);
 const secs = (ms) => (ms == null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
 
-/** Headless Chromium; --expose-gc and precise memory figures for the heap measurement. */
-function launch() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info',
-      '--js-flags=--expose-gc --max-old-space-size=8192'],
-  });
-}
+/** The Chromium flags of every run: --expose-gc and precise memory figures for the heaps. */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info',
+  '--js-flags=--expose-gc --max-old-space-size=8192'];
 
 /**
- * A fresh page on the server's origin with the link emulated (`mbit` null: loopback as is);
- * `route` answers the DuckDB-wasm bundle's URLs.
+ * The two browsers, each giving fresh tabs with one interface (`evaluate(fn, arg)`,
+ * `workerEvaluate(fn)`, `mainHeap()`, `workerHeaps()`, `close()`): on loopback a plain Chromium
+ * with no DevTools domain enabled (bench/plain-chromium.mjs), the browser a user has; on an
+ * emulated link Playwright's, since the emulation is a DevTools call (`Network.enable` and
+ * `Network.emulateNetworkConditions`, 20 ms latency; it throttles the Worker's fetches too).
  */
-async function freshPage(browser, origin, mbit, route = null) {
-  const page = await browser.newPage({ bypassCSP: true });
-  if (route) {
-    await page.route('**/bench-duckdb/**', route);
-    await page.route(`**${DUCKDB_DIST}/**`, route);
-  }
-  page.on('pageerror', (e) => log(`  page error: ${e.message}`));
-  const cdp = await page.context().newCDPSession(page);
-  // The Network domain only where a link is emulated: DevTools watching each response can only
-  // slow the delivery of response bodies to the page (one run at 100k on loopback: 1.79 s to
-  // fetch the streams with it, 1.44–1.53 s without).
-  if (mbit) {
-    await cdp.send('Network.enable');
-    const bytesPerSecond = (mbit * 1e6) / 8;
-    await cdp.send('Network.emulateNetworkConditions',
-      { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
-  }
-  await page.goto(new URL('api/v1/catalog', origin).href);
-  return { page, cdp };
-}
-
-/** The main thread's JS heap after a garbage collection, in bytes. */
-async function mainHeap(cdp) {
-  await cdp.send('HeapProfiler.collectGarbage');
-  return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+async function browsers() {
+  const plain = await launchPlain(CHROMIUM_ARGS);
+  const playwright = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return {
+    async freshPage(origin, mbit) {
+      const url = new URL('api/v1/catalog', origin).href;
+      if (!mbit) return plain.newPage(url);
+      const page = await playwright.newPage({ bypassCSP: true });
+      page.on('pageerror', (e) => log(`  page error: ${e.message}`));
+      const cdp = await page.context().newCDPSession(page);
+      const bytesPerSecond = (mbit * 1e6) / 8;
+      await cdp.send('Network.emulateNetworkConditions',
+        { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
+      await page.goto(url);
+      return {
+        evaluate: (fn, arg) => page.evaluate(fn, arg),
+        workerEvaluate: (fn) => page.workers()[0].evaluate(fn),
+        async mainHeap() {
+          await cdp.send('HeapProfiler.collectGarbage');
+          return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+        },
+        workerHeaps: () => workerHeaps(playwright),
+        close: () => page.close(),
+      };
+    },
+    async close() {
+      await Promise.all([plain.close(), playwright.close()]);
+    },
+  };
 }
 
 /**
- * The JS heap of every dedicated worker of the browser, in bytes, before and after a garbage
+ * The JS heap of every dedicated worker of Playwright's browser, in bytes, before and after a garbage
  * collection (`{before, after}`):
  * each worker target is attached through the browser's CDP session (unflattened, so its
  * commands travel inside Target.sendMessageToTarget).
@@ -127,8 +131,8 @@ async function workerHeaps(browser) {
 }
 
 /** cohortlens: open every table (used columns), then the first count. */
-async function runCohortlens(browser, origin, mbit) {
-  const { page, cdp } = await freshPage(browser, origin, mbit);
+async function runCohortlens(browsers, origin, mbit) {
+  const page = await browsers.freshPage(origin, mbit);
   try {
     const r = await page.evaluate(async ({ definition }) => {
       const { open } = await import('/cohortlens/index.js');
@@ -142,8 +146,7 @@ async function runCohortlens(browser, origin, mbit) {
       globalThis.benchLens = lens; // kept open while the heap is measured
       return { loadMs, firstQueryMs, count: count.value ?? count };
     }, { definition: DEFINITION });
-    const worker = page.workers()[0];
-    const inWorker = await worker.evaluate(() => {
+    const inWorker = await page.workerEvaluate(() => {
       const tables = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/tables/'));
       return {
         urls: tables.map((e) => e.name),
@@ -151,8 +154,8 @@ async function runCohortlens(browser, origin, mbit) {
         bodyBytes: tables.reduce((s, e) => s + e.decodedBodySize, 0),
       };
     });
-    const [heap = {}] = await workerHeaps(browser).catch((e) => { log(`  worker heap: ${e.message}`); return []; });
-    return { ...r, ...inWorker, workerHeap: heap.after ?? null, workerHeapBeforeGc: heap.before ?? null, mainHeap: await mainHeap(cdp) };
+    const [heap = {}] = await page.workerHeaps().catch((e) => { log(`  worker heap: ${e.message}`); return []; });
+    return { ...r, ...inWorker, workerHeap: heap.after ?? null, workerHeapBeforeGc: heap.before ?? null, mainHeap: await page.mainHeap() };
   } finally {
     await page.close();
   }
@@ -163,8 +166,8 @@ async function runCohortlens(browser, origin, mbit) {
  * the server's cache), one after another as it does, and dropping every chunk it reads: how long
  * the browser alone takes to hand these bytes to a page, with no decoding.
  */
-async function runFetchOnly(browser, origin, mbit, urls) {
-  const { page } = await freshPage(browser, origin, mbit);
+async function runFetchOnly(browsers, origin, mbit, urls) {
+  const page = await browsers.freshPage(origin, mbit);
   try {
     return await page.evaluate(async (urls) => {
       const t0 = performance.now();
@@ -181,15 +184,15 @@ async function runFetchOnly(browser, origin, mbit, urls) {
 }
 
 /** DuckDB-wasm: instantiate (timed apart), then fetch and insert every stream, then a count. */
-async function runDuckdbWasm(browser, origin, mbit, urls, route) {
-  const { page, cdp } = await freshPage(browser, origin, mbit, route);
+async function runDuckdbWasm(browsers, origin, mbit, urls, bundle) {
+  const page = await browsers.freshPage(origin, mbit);
   try {
-    const r = await page.evaluate(async ({ urls, dist }) => {
-      const duckdb = await import('/bench-duckdb/duckdb-browser.mjs');
-      const workerUrl = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(`${location.origin}${dist}/duckdb-browser-eh.worker.js`)});`], { type: 'text/javascript' }));
+    const r = await page.evaluate(async ({ urls, bundle }) => {
+      const duckdb = await import(`${bundle}/duckdb-browser.mjs`);
+      const workerUrl = URL.createObjectURL(new Blob([`importScripts(${JSON.stringify(`${bundle}/duckdb-browser-eh.worker.js`)});`], { type: 'text/javascript' }));
       const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), new Worker(workerUrl));
       let t = performance.now();
-      await db.instantiate(`${location.origin}${dist}/duckdb-eh.wasm`);
+      await db.instantiate(`${bundle}/duckdb-eh.wasm`);
       const conn = await db.connect();
       const instantiateMs = performance.now() - t;
       t = performance.now();
@@ -204,10 +207,10 @@ async function runDuckdbWasm(browser, origin, mbit, urls, route) {
       globalThis.benchDb = { db, conn };
       const tables = performance.getEntriesByType('resource').filter((e) => e.name.includes('/api/v1/tables/'));
       return { instantiateMs, loadMs, firstQueryMs, persons: n, wireBytes: tables.reduce((s, e) => s + e.encodedBodySize, 0) };
-    }, { urls, dist: DUCKDB_DIST });
-    const heaps = await workerHeaps(browser).catch(() => []);
+    }, { urls, bundle });
+    const heaps = await page.workerHeaps().catch(() => []);
     const sum = (key) => (heaps.length ? heaps.reduce((a, h) => a + h[key], 0) : null);
-    return { ...r, mainHeap: await mainHeap(cdp), workerHeap: sum('after'), workerHeapBeforeGc: sum('before') };
+    return { ...r, mainHeap: await page.mainHeap(), workerHeap: sum('after'), workerHeapBeforeGc: sum('before') };
   } finally {
     await page.close();
   }
@@ -237,29 +240,42 @@ print(json.dumps({'loadMs': load * 1000, 'firstQueryMs': first * 1000, 'persons'
 }
 
 /**
- * The DuckDB-wasm bundle as the page fetches it from the server's origin (through a page
- * route): duckdb-browser.mjs importing apache-arrow 17 (its build dependency) from its UMD build.
+ * The DuckDB-wasm bundle, served from a second loopback port (CORS open, so the page on the
+ * cohortlens server's origin may import it): duckdb-browser.mjs importing apache-arrow 17 (its
+ * build dependency) from its UMD build, and the dist files. Resolves to `{ url, close() }`.
  */
-async function duckdbRoute() {
+function serveDuckdbBundle() {
   const dist = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/dist');
   const arrow17 = join(ROOT, 'node_modules/@duckdb/duckdb-wasm/node_modules/apache-arrow/Arrow.es2015.min.js');
   const keys = Object.keys(createRequire(import.meta.url)(arrow17)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default');
-  const files = {
-    '/bench-duckdb/arrow17.mjs': `const module = { exports: {} }; const exports = module.exports;\n${readFileSync(arrow17, 'utf8')}\nexport const { ${keys.join(', ')} } = module.exports;\n`,
-    '/bench-duckdb/duckdb-browser.mjs': readFileSync(join(dist, 'duckdb-browser.mjs'), 'utf8').replaceAll('from"apache-arrow"', 'from"./arrow17.mjs"'),
+  const made = {
+    '/arrow17.mjs': `const module = { exports: {} }; const exports = module.exports;\n${readFileSync(arrow17, 'utf8')}\nexport const { ${keys.join(', ')} } = module.exports;\n`,
+    '/duckdb-browser.mjs': readFileSync(join(dist, 'duckdb-browser.mjs'), 'utf8').replaceAll('from"apache-arrow"', 'from"./arrow17.mjs"'),
   };
-  return async (r) => {
-    const path = new URL(r.request().url()).pathname;
-    if (files[path]) return r.fulfill({ body: files[path], contentType: 'text/javascript' });
-    const file = join(dist, path.slice(DUCKDB_DIST.length));
-    return r.fulfill({ body: readFileSync(file), contentType: file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' });
-  };
+  const files = ['duckdb-browser-eh.worker.js', 'duckdb-eh.wasm'];
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+    const name = path.slice(1);
+    const body = made[path] ?? (files.includes(name) ? readFileSync(join(dist, name)) : null);
+    if (body == null) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'access-control-allow-origin': '*',
+      'content-type': name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
+    }).end(body);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => server.close(),
+  })));
 }
 
-const browser = await launch();
+const pages = await browsers();
+const bundle = await serveDuckdbBundle();
 const figures = [];
 try {
-  const route = await duckdbRoute();
   for (const dir of dirs) {
     const persons = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).name.match(/synthetic-(\d+)/)?.[1] ?? dir;
     for (const mbit of LINKS) {
@@ -270,13 +286,13 @@ try {
       const row = { persons, link };
       try {
         log(`${persons} persons, ${link}: cohortlens`);
-        row.cohortlens = await runCohortlens(browser, origin, mbit);
+        row.cohortlens = await runCohortlens(pages, origin, mbit);
         log(`  ${JSON.stringify({ ...row.cohortlens, urls: row.cohortlens.urls.length })}`);
         log(`${persons} persons, ${link}: cohortlens again (cached streams)`);
-        row.cached = await runCohortlens(browser, origin, mbit);
+        row.cached = await runCohortlens(pages, origin, mbit);
         log(`  ${JSON.stringify({ ...row.cached, urls: row.cached.urls.length })}`);
         log(`${persons} persons, ${link}: the same streams fetched, not decoded`);
-        row.fetchOnly = await runFetchOnly(browser, origin, mbit, row.cached.urls);
+        row.fetchOnly = await runFetchOnly(pages, origin, mbit, row.cached.urls);
         log(`  ${JSON.stringify(row.fetchOnly)}`);
         log(`${persons} persons, ${link}: DuckDB-wasm`);
         try {
@@ -285,7 +301,7 @@ try {
             url.searchParams.delete('compression');
             return url.href;
           });
-          row.duckdbWasm = await runDuckdbWasm(browser, origin, mbit, plain, route);
+          row.duckdbWasm = await runDuckdbWasm(pages, origin, mbit, plain, bundle.url);
         } catch (e) {
           row.duckdbWasm = { failed: e.message.split('\n')[0] };
         }
@@ -302,7 +318,8 @@ try {
     }
   }
 } finally {
-  await browser.close();
+  await pages.close();
+  bundle.close();
 }
 
 for (const row of figures) {
