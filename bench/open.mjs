@@ -17,7 +17,8 @@
 //   DuckDB native (Python) the same columns of the same tables from the Parquet files into
 //                tables (`CREATE TABLE … AS SELECT … FROM read_parquet(…)`), then the count.
 // The server runs with --no-publish (publishing the public aggregates, which a load does not
-// use, would first take minutes at 1M). Links: loopback (the server sends table streams plain
+// use, would first take minutes at 1M) and --no-stream-cache-warmup (so that the first open
+// encodes every stream, as it would before the server has filled its cache). Links: loopback (the server sends table streams plain
 // to loopback clients) and links throttled by Chromium's network emulation (CDP
 // Network.emulateNetworkConditions through Playwright, 20 ms latency); for those the server runs with
 // --compress-loopback, so it compresses as it would for a remote client. Measured: load time
@@ -281,7 +282,7 @@ try {
     for (const mbit of LINKS) {
       const link = mbit ? `${mbit} Mbit/s` : 'loopback';
       rmSync(join(dir, 'stream-cache'), { recursive: true, force: true });
-      const server = await serve(dir, ['--no-publish', ...(mbit ? ['--compress-loopback'] : [])]);
+      const server = await serve(dir, ['--no-publish', '--no-stream-cache-warmup', ...(mbit ? ['--compress-loopback'] : [])]);
       const origin = server.url;
       const row = { persons, link };
       try {

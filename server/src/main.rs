@@ -134,6 +134,11 @@ enum Command {
         /// the decoding and compressing; docs/loading.md)
         #[arg(long)]
         no_stream_cache: bool,
+        /// Do not fill the stream cache at start (by default the streams a page's `Lens.open`
+        /// asks for are encoded into it in the background once the server listens, so the first
+        /// page to open the dataset is sent cached streams too)
+        #[arg(long)]
+        no_stream_cache_warmup: bool,
         /// Serve the public aggregates and the pages only: refuse every table row (no tokens
         /// needed, whatever the dataset).
         #[arg(long, conflicts_with_all = ["tokens", "insecure_serve_rows_without_tokens"])]
@@ -301,11 +306,13 @@ fn main() -> ExitCode {
             request_timeout_secs,
             no_publish,
             no_stream_cache,
+            no_stream_cache_warmup,
             public_only,
         } => serve::run(serve::Options {
             public_only,
             publish_at_start: !no_publish,
             stream_cache: !no_stream_cache,
+            warm_stream_cache: !no_stream_cache_warmup,
             data,
             addr,
             www,

@@ -178,7 +178,7 @@ def test_lz4_streams_are_cached_on_disk_and_sent_as_they_are(binary, dataset, tm
     shutil.copy(dataset / "manifest.json", copy)
     cache = copy / "stream-cache"
     path = "/api/v1/tables/measurement?columns=person_id,value_as_number&compression=lz4"
-    s = Server(binary, copy, "--no-publish")
+    s = Server(binary, copy, "--no-publish", "--no-stream-cache-warmup")
     try:
         first = s.get(path)
         assert first.headers["X-Stream-Cache"] == "miss"
@@ -228,7 +228,7 @@ def test_lz4_streams_are_cached_on_disk_and_sent_as_they_are(binary, dataset, tm
     finally:
         s.stop()
     assert len(list(cache.iterdir())) == 4
-    Server(binary, copy, "--no-publish").stop()
+    Server(binary, copy, "--no-publish", "--no-stream-cache-warmup").stop()
     assert len(list(cache.iterdir())) == 3, "the stream of the replaced person file is removed at start"
 
 
@@ -363,7 +363,7 @@ def test_disconnects_mid_stream_free_their_resources(server):
 
 def test_memory_stays_flat_while_a_table_streams(binary, dataset):
     table_bytes = pq.read_table(dataset / "measurement.parquet").nbytes
-    s = Server(binary, dataset)
+    s = Server(binary, dataset, "--no-stream-cache-warmup")
     try:
         before = peak = s.rss_bytes()
         for _ in range(2):

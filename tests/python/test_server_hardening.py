@@ -247,7 +247,7 @@ def test_concurrent_and_aborted_streams_are_audited_and_memory_returns_to_baseli
     tokens = [cli(binary, "token", "create", "--scope", "registered", "--name", f"load{i}", "--tokens", path)
               .stdout.strip() for i in range(3)]
     audit = tmp_path / "audit.jsonl"
-    s = Server(binary, synthetic, "--tokens", path, "--audit", audit)
+    s = Server(binary, synthetic, "--tokens", path, "--audit", audit, "--no-stream-cache-warmup")
     expected = pq.read_metadata(synthetic / "measurement.parquet").num_rows
     clients = 12
 

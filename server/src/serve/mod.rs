@@ -70,6 +70,7 @@ use crate::tokens::TokenStore;
 use access::{Access, Caller, FailedAuthLimit, StreamCaps, StreamPermits};
 use cohortlens::cdm::Tier;
 use cohortlens::cdm::catalog::{Catalog, CatalogAccess, CatalogColumn, CatalogDataset, CatalogTable};
+use cohortlens::engine::load::{LoadOptions, Mode, plan};
 
 /// The media type of an Arrow IPC stream.
 pub const ARROW_STREAM: &str = "application/vnd.apache.arrow.stream";
@@ -113,6 +114,9 @@ pub struct Options {
     /// Keep LZ4 table streams in `DATA/stream-cache/` and send them from there ([`stream_cache`];
     /// `--no-stream-cache`: not).
     pub stream_cache: bool,
+    /// Fill the stream cache at start with the streams `Lens.open` asks for by default
+    /// (`--no-stream-cache-warmup`: not; the first request for each fills it).
+    pub warm_stream_cache: bool,
 }
 
 /// The server's limits (docs/operator.md, "Limits").
@@ -269,8 +273,12 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let name = state.manifest.name.clone();
         let grace = state.limits.shutdown_grace;
         let public = published(&options.data, options.publish_at_start);
+        let (warm, warm_state) = (options.warm_stream_cache, state.clone());
         let app = router(state, public, &www, &pkg, &options.allow_origins);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
+        if warm {
+            tokio::spawn(warm_stream_cache(warm_state));
+        }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, app.into_make_service_with_connect_info::<ClientAddr>())
             .with_graceful_shutdown(async move {
@@ -707,7 +715,32 @@ async fn catalog(
     headers: HeaderMap,
 ) -> Result<Json<Catalog>, ApiError> {
     let caller = state.access.caller(&headers, client.ip(), &state.failures)?;
-    let tables = cohortlens::cdm::TABLES
+    let tables = catalog_tables(&state, caller.tier);
+    let m = &state.manifest;
+    Ok(Json(Catalog {
+        dataset: CatalogDataset {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            source: m.source.clone(),
+            cdm_version: m.cdm_version.clone(),
+            reference_date: Some(m.reference_date.clone()),
+            date_shift_note: m.date_shift_note.clone(),
+            synthetic: m.synthetic,
+        },
+        access: Some(CatalogAccess {
+            tokens_required: matches!(state.access, Access::Tokens(_)),
+            scope: caller.scope_name().to_owned(),
+            token_name: caller.holder.as_ref().map(|h| h.name.clone()),
+        }),
+        tables,
+        server_mode: state.cohorts.is_some() && caller.tier >= Tier::Registered,
+    }))
+}
+
+/// The catalog's tables as a caller of `tier` sees them: with row counts and columns where it
+/// may read them, else by name and tier alone (`locked`).
+fn catalog_tables(state: &AppState, tier: Tier) -> Vec<CatalogTable> {
+    cohortlens::cdm::TABLES
         .iter()
         .filter_map(|spec| state.tables.get(spec.name).map(|t| (spec.name, t)))
         .map(|(name, t)| {
@@ -716,7 +749,7 @@ async fn catalog(
                 rows: None,
                 tier: Some(t.tier),
                 columns: Vec::new(),
-                locked: state.public_only || t.tier > caller.tier,
+                locked: state.public_only || t.tier > tier,
                 unavailable: false,
             };
             if entry.locked {
@@ -740,26 +773,7 @@ async fn catalog(
             }
             entry
         })
-        .collect();
-    let m = &state.manifest;
-    Ok(Json(Catalog {
-        dataset: CatalogDataset {
-            name: m.name.clone(),
-            version: m.version.clone(),
-            source: m.source.clone(),
-            cdm_version: m.cdm_version.clone(),
-            reference_date: Some(m.reference_date.clone()),
-            date_shift_note: m.date_shift_note.clone(),
-            synthetic: m.synthetic,
-        },
-        access: Some(CatalogAccess {
-            tokens_required: matches!(state.access, Access::Tokens(_)),
-            scope: caller.scope_name().to_owned(),
-            token_name: caller.holder.as_ref().map(|h| h.name.clone()),
-        }),
-        tables,
-        server_mode: state.cohorts.is_some() && caller.tier >= Tier::Registered,
-    }))
+        .collect()
 }
 
 /// What a table request asks for besides the table.
@@ -868,11 +882,7 @@ async fn table_stream(
     // An LZ4 stream is sent from the cache when it holds it, else written to it as it is sent.
     let entry = match &state.stream_cache {
         Some(cache) if lz4 => {
-            let names: Vec<&str> = match &columns {
-                Some(indices) => indices.iter().map(|&i| schema.field(i).name().as_str()).collect(),
-                None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
-            };
-            cache.entry(&name, &table.path, &names).map(|entry| (cache, entry))
+            cache.entry(&name, &table.path, &column_names(schema, &columns)).map(|entry| (cache, entry))
         }
         _ => None,
     };
@@ -885,7 +895,7 @@ async fn table_stream(
         None => {
             let store = entry.as_ref().and_then(|(cache, entry)| cache.store(entry));
             match parquet_source(&table.path, columns, lz4, store).await {
-                Ok((source, head)) => (source, Phase::Head(head)),
+                Ok((parquet, head)) => (Source::Parquet(parquet), Phase::Head(head)),
                 Err(detail) => {
                     tracing::error!(table = %name, "{detail}");
                     return Err(audit_refusal(record, unavailable(&name)));
@@ -975,15 +985,77 @@ fn unavailable(table: &str) -> ApiError {
     e
 }
 
-/// Starts a table's stream from its Parquet file: the source of its record batches (`columns`
-/// in the order asked for, bodies LZ4-compressed if `lz4`, written to `store` too if given)
-/// and the stream's first message.
+/// The names of `columns` of `schema` (`None`: every column), in that order.
+fn column_names<'a>(schema: &'a SchemaRef, columns: &Option<Vec<usize>>) -> Vec<&'a str> {
+    match columns {
+        Some(indices) => indices.iter().map(|&i| schema.field(i).name().as_str()).collect(),
+        None => schema.fields().iter().map(|f| f.name().as_str()).collect(),
+    }
+}
+
+/// Fills the stream cache, one stream after another in the background at start, with the
+/// streams a page's `Lens.open` asks for by default (full mode, the used columns, LZ4) as a
+/// caller who may read every table: the first page to open the dataset is then sent cached
+/// streams too (docs/loading.md, "Streams cached on disk"). A request meanwhile for a stream
+/// not yet cached is encoded for itself, as without the cache.
+async fn warm_stream_cache(state: Arc<AppState>) {
+    let Some(cache) = &state.stream_cache else { return };
+    let started = std::time::Instant::now();
+    let catalog = Catalog { tables: catalog_tables(&state, Tier::Controlled), ..Catalog::default() };
+    let requests = match plan("", &catalog, &LoadOptions::default(), Mode::Full) {
+        Ok(requests) => requests,
+        Err(e) => return tracing::warn!("stream cache not warmed: {e}"),
+    };
+    let mut written = 0;
+    for request in requests {
+        let Some(table) = state.tables.get(&request.name) else { continue };
+        let Ok(schema) = &table.schema else { continue };
+        let query = request.url.split_once('?').map(|(_, query)| query);
+        let Ok(TableQuery { columns, lz4: true }) = table_query(query, &request.name, schema) else {
+            continue;
+        };
+        let Some(entry) = cache.entry(&request.name, &table.path, &column_names(schema, &columns)) else {
+            continue;
+        };
+        if cache.cached(&entry).is_some() {
+            continue;
+        }
+        let Some(store) = cache.store(&entry) else { continue };
+        let mut parquet = match parquet_source(&table.path, columns, true, Some(store)).await {
+            Ok((parquet, _)) => parquet,
+            Err(detail) => {
+                tracing::error!(table = %request.name, "{detail}");
+                continue;
+            }
+        };
+        loop {
+            match parquet.next().await {
+                Ok((_, _, true)) => {
+                    written += 1;
+                    break;
+                }
+                // The cache file could not be written (the store says why): no use going on.
+                Ok(_) if parquet.store.is_none() => break,
+                Ok(_) => {}
+                Err((_, detail)) => {
+                    tracing::error!(table = %request.name, "{detail}");
+                    break;
+                }
+            }
+        }
+    }
+    tracing::info!(streams = written, seconds = started.elapsed().as_secs_f64(), "stream cache warmed");
+}
+
+/// Starts a table's stream from its Parquet file: its record batches (`columns` in the order
+/// asked for, bodies LZ4-compressed if `lz4`, written to `store` too if given) and the
+/// stream's first message.
 async fn parquet_source(
     path: &Path,
     columns: Option<Vec<usize>>,
     lz4: bool,
     store: Option<stream_cache::Store>,
-) -> Result<(Source, Bytes), String> {
+) -> Result<(ParquetStream, Bytes), String> {
     let batches = open_batches(path, columns.clone()).await.map_err(|e| format!("cannot open table: {e}"))?;
     // Parquet reads columns in file order; `order` puts them back in the order asked for.
     let order = columns.map(|indices| {
@@ -999,7 +1071,46 @@ async fn parquet_source(
         schema.and_then(|s| IpcEncoder::new(&s, lz4)).map_err(|e| format!("cannot encode table: {e}"))?;
     let head = encoder.take();
     let store = store.and_then(|mut store| store.write(&head).then_some(store));
-    Ok((Source::Parquet { batches, encoder: Box::new(encoder), order, store }, head))
+    Ok((ParquetStream { batches, encoder: Box::new(encoder), order, store }, head))
+}
+
+/// A table's record batches read from Parquet and encoded; each piece is also written to
+/// `store` (a stream being cached) when there is one.
+struct ParquetStream {
+    batches: ParquetRecordBatchStream<tokio::fs::File>,
+    encoder: Box<IpcEncoder>,
+    order: Option<Vec<usize>>,
+    store: Option<stream_cache::Store>,
+}
+
+impl ParquetStream {
+    /// The next record batch, encoded, with its rows; after the last one, the end-of-stream
+    /// marker (`true`: it was the last piece). The store takes its final name with that marker.
+    async fn next(&mut self) -> Result<(Bytes, u64, bool), (Outcome, String)> {
+        let (bytes, rows, last) = match self.batches.next().await {
+            None => (Bytes::from_static(&END_OF_STREAM), 0, true),
+            Some(Err(e)) => return Err((Outcome::Error, format!("read failed mid-stream: {e}"))),
+            Some(Ok(batch)) => {
+                let batch = match &self.order {
+                    Some(order) => batch.project(order),
+                    None => Ok(batch),
+                };
+                let rows = batch.as_ref().map_or(0, RecordBatch::num_rows) as u64;
+                match batch.map_err(std::io::Error::other).and_then(|b| self.encoder.batch(&b)) {
+                    Ok(bytes) => (bytes, rows, false),
+                    Err(e) => return Err((Outcome::Error, format!("encoding failed: {e}"))),
+                }
+            }
+        };
+        if let Some(writing) = &mut self.store {
+            if !writing.write(&bytes) {
+                self.store = None;
+            } else if last {
+                self.store.take().expect("writing").finish();
+            }
+        }
+        Ok((bytes, rows, last))
+    }
 }
 
 /// Opens a table's Parquet file for streaming, reading only `columns` (file order).
@@ -1030,14 +1141,8 @@ enum Phase {
 
 /// Where a table stream's bytes come from.
 enum Source {
-    /// Record batches read from Parquet and encoded; each piece is also written to `store`
-    /// (a stream being cached) when there is one.
-    Parquet {
-        batches: ParquetRecordBatchStream<tokio::fs::File>,
-        encoder: Box<IpcEncoder>,
-        order: Option<Vec<usize>>,
-        store: Option<stream_cache::Store>,
-    },
+    /// Record batches read from Parquet and encoded.
+    Parquet(ParquetStream),
     /// A cached stream, sent as it is; `rows`: the table's.
     Cached { file: tokio::fs::File, rows: u64 },
 }
@@ -1114,31 +1219,10 @@ impl Streaming {
                     Err(e) => Err((Outcome::Error, format!("cached stream read failed: {e}"))),
                 }
             }
-            Source::Parquet { batches, encoder, order, store } => {
-                let (bytes, rows) = match batches.next().await {
-                    None => {
-                        self.phase = Phase::Ended;
-                        (Bytes::from_static(&END_OF_STREAM), 0)
-                    }
-                    Some(Err(e)) => return Err((Outcome::Error, format!("read failed mid-stream: {e}"))),
-                    Some(Ok(batch)) => {
-                        let batch = match order {
-                            Some(order) => batch.project(order),
-                            None => Ok(batch),
-                        };
-                        let rows = batch.as_ref().map_or(0, RecordBatch::num_rows) as u64;
-                        match batch.map_err(std::io::Error::other).and_then(|b| encoder.batch(&b)) {
-                            Ok(bytes) => (bytes, rows),
-                            Err(e) => return Err((Outcome::Error, format!("encoding failed: {e}"))),
-                        }
-                    }
-                };
-                if let Some(writing) = store {
-                    if !writing.write(&bytes) {
-                        *store = None;
-                    } else if matches!(self.phase, Phase::Ended) {
-                        store.take().expect("writing").finish();
-                    }
+            Source::Parquet(parquet) => {
+                let (bytes, rows, last) = parquet.next().await?;
+                if last {
+                    self.phase = Phase::Ended;
                 }
                 Ok(Some((bytes, rows)))
             }
