@@ -18,10 +18,11 @@
 //                tables (`CREATE TABLE … AS SELECT … FROM read_parquet(…)`), then the count.
 // The server runs with --no-publish (publishing the public aggregates, which a load does not
 // use, would first take minutes at 1M) and --no-stream-cache-warmup (so that the first open
-// encodes every stream, as it would before the server has filled its cache). Links: loopback (the server sends table streams plain
-// to loopback clients) and links throttled by Chromium's network emulation (CDP
-// Network.emulateNetworkConditions through Playwright, 20 ms latency); for those the server runs with
-// --compress-loopback, so it compresses as it would for a remote client. Measured: load time
+// encodes every stream, as it would before the server has filled its cache). Links: loopback
+// (the server sends table streams plain to loopback clients) and links throttled by Chromium's
+// network emulation (CDP Network.emulateNetworkConditions through Playwright, 20 ms latency);
+// for those the server runs with --compress-loopback, so it compresses as it would for a
+// remote client. Measured: load time
 // (to the loaded engine), time to first query, bytes on the wire (encodedBodySize of the table
 // responses) and the JS heap after load (main thread and the engine's Worker, after a garbage
 // collection; the worker's also before it).
@@ -72,6 +73,7 @@ async function browsers() {
       const page = await playwright.newPage({ bypassCSP: true });
       page.on('pageerror', (e) => log(`  page error: ${e.message}`));
       const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
       const bytesPerSecond = (mbit * 1e6) / 8;
       await cdp.send('Network.emulateNetworkConditions',
         { offline: false, latency: 20, downloadThroughput: bytesPerSecond, uploadThroughput: bytesPerSecond });
