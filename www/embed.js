@@ -42,21 +42,47 @@ function chartEngine() {
 
 /** Public API answers, fetched once per URL per page. */
 const answers = new Map();
-/** The public API's answer at `url` (JSON), fetched once per page; an error carries the HTTP `status`. */
+/** The public API's answer at `url` (JSON), fetched once per page; an error carries the HTTP
+ * `status`, the API's error `code` and the seconds the server asked to wait (`retryAfter`). */
 export function getJson(url) {
   if (!answers.has(url)) {
     answers.set(url, fetch(url, { mode: 'cors', credentials: 'omit' }).then(async (r) => {
-      if (!r.ok) {
-        const body = await r.json().catch(() => null);
-        const error = new Error(body?.error?.message ?? `the server answered ${r.status}`);
-        error.status = r.status;
-        throw error;
-      }
+      if (!r.ok) throw await apiError(r);
       return r.json();
     }));
     answers.get(url).catch(() => answers.delete(url));
   }
   return answers.get(url);
+}
+
+/** The error of a public API response that is not OK. */
+async function apiError(response) {
+  const body = await response.json().catch(() => null);
+  const error = new Error(body?.error?.message ?? `the server answered ${response.status}`);
+  error.status = response.status;
+  error.code = body?.error?.code;
+  error.retryAfter = Number(response.headers.get('Retry-After')) || 10;
+  return error;
+}
+
+/** Servers (by base URL) that answered `public_publishing`: a promise that resolves once their
+ * public API answers. One poll of the API's index per server, however many elements wait. */
+const publishing = new Map();
+/** Resolves once the public API of the server at `base` (which just answered
+ * `public_publishing`, asking to wait `seconds`) no longer says it is publishing. */
+export function whenPublished(base, seconds) {
+  const index = new URL('api/public/v1', base).href;
+  if (!publishing.has(index)) {
+    publishing.set(index, new Promise((resolve) => {
+      const poll = () => fetch(index, { mode: 'cors', credentials: 'omit' }).then(async (r) => {
+        const error = r.ok ? null : await apiError(r);
+        if (error?.code === 'public_publishing') setTimeout(poll, error.retryAfter * 1000);
+        else resolve();
+      }, () => setTimeout(poll, seconds * 1000));
+      setTimeout(poll, seconds * 1000);
+    }).finally(() => publishing.delete(index)));
+  }
+  return publishing.get(index);
 }
 
 /**
@@ -189,8 +215,17 @@ class PublicElement extends HTMLElement {
     return t ? `<p class="title" role="heading" aria-level="3">${this.text(t)}</p>` : '';
   }
 
-  /** Says plainly what went wrong and where the data can be seen instead. */
+  /** Says plainly what went wrong and where the data can be seen instead; while the server is
+   * publishing its aggregates, says that and draws again once they are there. */
   fail(error) {
+    if (error?.code === 'public_publishing') {
+      this.show(`${this.heading()}<p class="status" role="status">The cohortlens server is preparing its public
+        data (it does this once after the dataset changes); this ${this.what} will appear when it is ready.</p>`);
+      this.dataset.state = 'waiting';
+      const generation = this.generation;
+      whenPublished(this.server, error.retryAfter).then(() => { if (generation === this.generation) this.render(); });
+      return;
+    }
     const reached = error?.status !== undefined;
     const what = reached
       ? `The cohortlens server could not give this ${this.what}: ${this.text(error.message)}`

@@ -19,14 +19,24 @@ export function generate(persons, seed = 42) {
   return { out, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts `cohortlens serve` on a free loopback port (with `args` added); resolves to {url, stop}. */
-export function serve(data, args = []) {
-  const child = spawn(BIN, ['serve', '--data', data, '--addr', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts `cohortlens serve` on a free loopback port (with `args` added); resolves to {url, stop}
+ * once the server listens and its log says how the public API answers (the server publishes
+ * missing or stale aggregates in the background, listening meanwhile; `waitPublic: false`
+ * resolves as soon as it listens). */
+export function serve(data, args = [], { waitPublic = true } = {}) {
+  const child = spawn(BIN, ['serve', '--data', data, '--addr', '127.0.0.1:0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const publicReady = new Promise((resolveReady) => {
+    // Read every line, so that the server never blocks writing its log.
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      if (line.includes('the public API answers')) resolveReady();
+    });
+  });
   return new Promise((resolvePromise, reject) => {
     const lines = createInterface({ input: child.stdout });
-    lines.once('line', (line) => {
+    lines.once('line', async (line) => {
       const match = line.match(/at (http:\/\/127\.0\.0\.1:\d+\/)/);
       if (!match) return reject(new Error(`server did not start: ${line}`));
+      if (waitPublic) await publicReady;
       resolvePromise({ url: match[1], stop: () => child.kill('SIGINT') });
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));

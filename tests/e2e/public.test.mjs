@@ -243,6 +243,54 @@ test('an embed whose server cannot be reached says so and links to the Data Brow
   await p.close();
 });
 
+test('while the server publishes, the Data Browser page and an embed on another origin say so, then show the data', async () => {
+  // The server's answer while it publishes its aggregates (tests/python/test_public.py checks
+  // the real one), until `publishing` is cleared.
+  let publishing = true;
+  const polls = [];
+  const whilePublishing = (route) => {
+    if (!publishing) return route.continue();
+    if (new URL(route.request().url()).pathname.endsWith('/api/public/v1')) polls.push(route.request().url());
+    return route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      headers: { 'retry-after': '1', 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' },
+      body: JSON.stringify({ error: { code: 'public_publishing', message: "the server is publishing this dataset's public aggregates (started 0 s ago); try again in 1 s" } }),
+    });
+  };
+  writeFileSync(join(f.pages, 'publishing.html'), `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>A guide</title><link rel="icon" href="data:,"><script type="module" src="${f.server.url}embed.js"></script></head>
+<body><h1>Who is in the data</h1><cohortlens-chart server="${f.server.url}" statistic="sexAtBirth" title="Sex at birth"></cohortlens-chart></body></html>`);
+  const pages = [];
+  for (const url of [`${f.server.url}browser.html`, `${f.origin.url}publishing.html`]) {
+    const p = await f.chromium.newPage({ viewport: { width: 390, height: 900 } });
+    p.errors = [];
+    p.on('pageerror', (e) => p.errors.push(String(e)));
+    await p.route(/\/api\/public\/v1(\/|\?|$)/, whilePublishing);
+    await p.goto(url);
+    pages.push(p);
+  }
+  const [browserPage, guide] = pages;
+  const chart = guide.locator('cohortlens-chart');
+  await browserPage.waitForSelector('body[data-state="waiting"]');
+  assert.match(await browserPage.locator('#status').textContent(), /preparing the public data/);
+  await guide.waitForSelector('cohortlens-chart[data-state="waiting"]');
+  assert.match(await chart.evaluate((e) => e.shadowRoot.querySelector('[role="status"]').textContent), /preparing its public\s+data/);
+  await browserPage.screenshot({ path: screenshotPath('public-browser-publishing-390') });
+  await guide.screenshot({ path: screenshotPath('public-embed-publishing-390') });
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(await browserPage.evaluate(() => document.body.dataset.state), 'waiting');
+  assert.ok(polls.length >= 2 && polls.length <= 8, `each page asks the index about once a second while waiting: ${polls.length}`);
+  publishing = false;
+  await browserPage.waitForSelector('body[data-state="ready"]', { timeout: 30_000 });
+  await guide.waitForSelector('cohortlens-chart[data-state="ready"]', { timeout: 30_000 });
+  assert.match(await chart.evaluate((e) => e.shadowRoot.querySelector('canvas').getAttribute('aria-label')), /Sex at birth/i);
+  for (const p of pages) {
+    assert.deepEqual(p.errors, []);
+    await p.close();
+  }
+});
+
 test("the embed's whole download (embed.js, the wasm glue and the wasm) is at most 250 KB gzipped", () => {
   const files = ['www/embed.js', 'www/embed-pkg/cohortlens_embed.js', 'www/embed-pkg/cohortlens_embed_bg.wasm'];
   const sizes = Object.fromEntries(files.map((file) => [file, gzipSync(readFileSync(join(ROOT, file)), { level: 9 }).length]));

@@ -257,17 +257,36 @@ def test_public_only_refuses_every_row(binary, small):
         s.stop()
 
 
-def test_serve_republishes_a_stale_publication(binary, small, tmp_path):
+def test_serve_listens_first_and_republishes_a_stale_publication_in_the_background(binary, small, tmp_path):
     data = tmp_path / "copy"
     shutil.copytree(small, data)
     before = json.loads((data / "public" / "publish.json").read_text())
     manifest = json.loads((data / "manifest.json").read_text())
     manifest["name"] = "renamed"
     (data / "manifest.json").write_text(json.dumps(manifest))
-    s = Server(binary, data)
+    s = Server(binary, data, wait_public=False)
     try:
+        # The server listened before it had published: the new publication was written after.
+        written = (data / "public" / "publish.json").stat().st_mtime
+        assert written > s.listening_at or json.loads((data / "public" / "publish.json").read_text()) == before, (
+            "publish.json was rewritten before the server listened"
+        )
+        with s.get("/api/v1/catalog") as r:
+            assert r.status == 200, "everything but the public API is answered while publishing"
+        try:
+            with s.get("/api/public/v1/manifest") as r:
+                first = None
+        except urllib.error.HTTPError as e:
+            first = (e.code, e.headers["Retry-After"], json.loads(e.read())["error"])
+        if first is not None:
+            status, retry, error = first
+            assert (status, error["code"]) == (503, "public_publishing") and 2 <= int(retry) <= 15
+            assert "publishing" in error["message"] and "try again" in error["message"]
+        s.wait_public()
         _, _, m = get_json(s, "/api/public/v1/manifest")
         assert m["dataset"] == "renamed"
+        log = s.log()
+        assert log.index("publishing the public aggregates") < log.index("the public API answers from the published")
     finally:
         s.stop()
     after = json.loads((data / "public" / "publish.json").read_text())

@@ -28,10 +28,11 @@ MAX_BATCH_ROWS = 65_536
 
 class Server:
     """A `cohortlens serve` process on a free loopback port; `args` are more serve options.
-    Its log (stderr) goes to a temporary file, read by `log()`."""
+    Its log (stderr) goes to a temporary file, read by `log()`. Unless `wait_public` is false,
+    the server is returned once it has published its public aggregates (it listens before)."""
 
-    def __init__(self, binary, data_dir, *args, cwd=None):
-        self.log_file = tempfile.TemporaryFile(mode="w+")
+    def __init__(self, binary, data_dir, *args, cwd=None, wait_public=True):
+        self.log_file = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [str(binary), "serve", "--data", str(data_dir), "--addr", "127.0.0.1:0", *map(str, args)],
             cwd=cwd,
@@ -46,10 +47,24 @@ class Server:
             raise RuntimeError(f"server did not start: {line!r}\n{self.log()}")
         self.url = match.group(1)
         self.port = int(match.group(2))
+        self.listening_at = time.time()
+        if wait_public:
+            self.wait_public()
+
+    def wait_public(self, timeout=600):
+        """Waits until the log says how the public API answers: from the published aggregates,
+        or 503 without them (it is published in the background, the server listening meanwhile)."""
+        deadline = time.time() + timeout
+        while "the public API answers" not in self.log():
+            if self.process.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"the public API did not get ready within {timeout} s\n{self.log()}")
+            time.sleep(0.05)
 
     def log(self):
-        self.log_file.seek(0)
-        return self.log_file.read()
+        # pread: the server writes through the same open file, so moving its offset would make
+        # the server write over its own log.
+        fd = self.log_file.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
     def get(self, path, headers=None):
         request = urllib.request.Request(self.url + path, headers=headers or {})

@@ -6,6 +6,7 @@
 
 import {
   DOMAINS as DOMAIN_NAMES, TOP_SIZE, byParticipants, conceptSearch, getJson as publicJson, share, topConceptsTitle,
+  whenPublished,
 } from '../embed.js';
 
 const BASE = new URL('.', location.href);
@@ -396,6 +397,12 @@ async function start() {
     });
   }
   window.addEventListener('hashchange', route);
+  await load();
+}
+
+/** Reads the manifest and shows the page; while the server is publishing its aggregates, says
+ * so and shows the page once they are there. */
+async function load() {
   try {
     const manifest = await getJson('manifest');
     $('dataset').textContent = `${manifest.dataset}, published ${manifest.published.slice(0, 10)} under the ${manifest.policy} policy`;
@@ -406,6 +413,14 @@ async function start() {
     await Promise.all([showSnapshot(manifest), showSurveys(manifest), route()]);
     document.body.dataset.state = 'ready';
   } catch (error) {
+    if (error.code === 'public_publishing') {
+      say('The server is preparing the public data (it does this once after the dataset changes). '
+        + 'This page will show it as soon as it is ready.');
+      document.body.dataset.state = 'waiting';
+      await whenPublished(BASE, error.retryAfter);
+      await load();
+      return;
+    }
     say(`The public aggregates cannot be read: ${error.message}`);
     document.body.dataset.state = 'error';
   }

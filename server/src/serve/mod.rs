@@ -11,8 +11,8 @@
 //! request ([`crate::audit`]) and security headers on every response ([`headers`]).
 //!
 //! The public API ([`public`]) answers from the aggregates `cohortlens publish` stored, which
-//! the server publishes at start when they are missing or stale; `--public-only` serves those
-//! and the pages, and refuses every row.
+//! the server publishes at start, in the background, when they are missing or stale;
+//! `--public-only` serves those and the pages, and refuses every row.
 
 mod access;
 mod cohort;
@@ -65,7 +65,6 @@ use tracing::Level;
 
 use crate::audit::{self, AuditLog, Outcome, Record};
 use crate::dataset::{self, Manifest};
-use crate::publish;
 use crate::tokens::TokenStore;
 use access::{Access, Caller, FailedAuthLimit, StreamCaps, StreamPermits};
 use cohortlens::cdm::Tier;
@@ -272,7 +271,9 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         let addr = axum::serve::Listener::local_addr(&listener)?;
         let name = state.manifest.name.clone();
         let grace = state.limits.shutdown_grace;
-        let public = published(&options.data, options.publish_at_start);
+        // Published aggregates are read now; missing or stale ones are published in the
+        // background while the server already answers everything else.
+        let public = public::Publication::start(&options.data, options.publish_at_start);
         let (warm, warm_state) = (options.warm_stream_cache, state.clone());
         let app = router(state, public, &www, &pkg, &options.allow_origins);
         println!("cohortlens: serving dataset {name} at http://{addr}/");
@@ -441,49 +442,9 @@ fn read_footer(path: &Path) -> Result<(SchemaRef, Vec<String>), String> {
     Ok((meta.schema().clone(), all_null))
 }
 
-/// The published aggregates of the dataset, published first when missing or stale and
-/// `publish_if_stale` (none, with the reason logged, when that fails or is not asked: the public
-/// API then answers 503).
-fn published(data: &Path, publish_if_stale: bool) -> Option<public::PublicData> {
-    if !publish::is_fresh(data) {
-        if !publish_if_stale {
-            tracing::warn!(
-                "the public aggregates are missing or stale and --no-publish was given: the public API \
-                 answers 503 until `cohortlens publish --data {}` has run",
-                data.display()
-            );
-            return None;
-        }
-        tracing::info!(
-            "publishing the public aggregates (missing or stale): cohortlens publish --data {}",
-            data.display()
-        );
-        let started = std::time::Instant::now();
-        match publish::run(data) {
-            Ok(m) => tracing::info!(
-                published = %m.published,
-                policy = %m.policy.name(),
-                seconds = %format_args!("{:.1}", started.elapsed().as_secs_f64()),
-                "public aggregates published"
-            ),
-            Err(e) => {
-                tracing::error!("cannot publish the public aggregates: {e}; the public API answers 503");
-                return None;
-            }
-        }
-    }
-    match publish::read(data) {
-        Ok(p) => Some(public::PublicData::new(p)),
-        Err(e) => {
-            tracing::error!("cannot read the public aggregates: {e}; the public API answers 503");
-            None
-        }
-    }
-}
-
 fn router(
     state: Arc<AppState>,
-    public: Option<public::PublicData>,
+    public: public::Publication,
     www: &Path,
     pkg: &Path,
     allow_origins: &[HeaderValue],
@@ -517,29 +478,13 @@ fn router(
         err.into_response()
     });
     // The public API: open to every origin, rate-limited.
-    let public = match public {
-        Some(data) => public::routes(Arc::new(data)),
-        None => {
-            let unavailable = || async {
-                let mut e = ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "public_unavailable",
-                    "the public aggregates are not published (the server was started with --no-publish, or \
-                     publishing failed); the operator must run `cohortlens publish --data DIR` (the server log says \
-                     why)",
-                );
-                e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
-                e
-            };
-            Router::new().route("/", get(unavailable)).route("/{*endpoint}", get(unavailable))
-        }
-    };
-    let public = public
+    let public = public::routes(public)
         .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::HEAD])
-                .expose_headers([header::ETAG, header::CACHE_CONTROL]),
+            CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD]).expose_headers([
+                header::ETAG,
+                header::CACHE_CONTROL,
+                header::RETRY_AFTER,
+            ]),
         )
         .layer(rate_limited.clone());
     let mut rows = Router::new().route("/api/v1/catalog", get(catalog).layer(rate_limited)).route(

@@ -4,7 +4,9 @@
 //! person id, an exact count or an ad-hoc query.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use arrow_array::builder::{Float64Builder, StringBuilder, UInt64Builder};
 use arrow_array::{ArrayRef, RecordBatch};
@@ -12,7 +14,7 @@ use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{DataType, Field, Schema};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::extract::{Path as UrlPath, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,9 +22,10 @@ use cohortlens::privacy::DisclosedTable;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 
 use super::{ARROW_STREAM, ApiError};
-use crate::publish::{PublicConcept, PublishManifest, Published, concepts_batch};
+use crate::publish::{self, PublicConcept, PublishManifest, Published, concepts_batch};
 
 mod surveys;
 
@@ -77,8 +80,140 @@ impl PublicData {
     }
 }
 
-/// The public API's routes, relative to `/api/public/v1`.
-pub fn routes<S: Clone + Send + Sync + 'static>(data: Arc<PublicData>) -> Router<S> {
+/// The public API as the server has it at a given moment: answered from the published
+/// aggregates once they are read; while they are being published at start (in the background:
+/// the server listens meanwhile) every endpoint answers 503 `public_publishing`, and without
+/// them (`--no-publish`, or publishing failed) 503 `public_unavailable`.
+#[derive(Clone)]
+pub struct Publication {
+    /// The public API's answers, or `None` when there are no aggregates; unset while publishing.
+    answers: Arc<OnceLock<Option<Router>>>,
+    since: Instant,
+}
+
+impl Publication {
+    /// Reads the aggregates of `data` at once when they are published and fresh (or leaves the
+    /// public API unavailable when they are not and `publish_if_stale` is false); otherwise
+    /// publishes them on a thread of its own and answers from them once that is done.
+    pub fn start(data: &Path, publish_if_stale: bool) -> Publication {
+        let publication = Publication { answers: Arc::default(), since: Instant::now() };
+        if publish::is_fresh(data) || !publish_if_stale {
+            publication.finish(published(data, publish_if_stale));
+            return publication;
+        }
+        let (background, data) = (publication.clone(), data.to_owned());
+        let spawned = std::thread::Builder::new()
+            .name("publish".into())
+            .spawn(move || background.finish(published(&data, true)));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start publishing the public aggregates: {e}");
+            publication.finish(None);
+        }
+        publication
+    }
+
+    /// Answers from `data` from now on, or says the public API is unavailable (the reason was
+    /// logged). The log's line "the public API answers …" says which.
+    fn finish(&self, data: Option<PublicData>) {
+        match &data {
+            Some(d) => {
+                tracing::info!(published = %d.manifest.published, "the public API answers from the published aggregates")
+            }
+            None => tracing::warn!("the public API answers 503 public_unavailable"),
+        }
+        let _ = self.answers.set(data.map(|d| answers(Arc::new(d))));
+    }
+}
+
+/// The published aggregates of the dataset, published first when missing or stale and
+/// `publish_if_stale` (none, with the reason logged, when that fails or is not asked).
+fn published(data: &Path, publish_if_stale: bool) -> Option<PublicData> {
+    if !publish::is_fresh(data) {
+        if !publish_if_stale {
+            tracing::warn!(
+                "the public aggregates are missing or stale and --no-publish was given: run \
+                 `cohortlens publish --data {}`, then restart the server",
+                data.display()
+            );
+            return None;
+        }
+        tracing::info!(
+            "publishing the public aggregates (missing or stale): cohortlens publish --data {}; until it is \
+             done, public requests get 503 public_publishing",
+            data.display()
+        );
+        let started = Instant::now();
+        match publish::run(data) {
+            Ok(m) => tracing::info!(
+                published = %m.published,
+                policy = %m.policy.name(),
+                seconds = %format_args!("{:.1}", started.elapsed().as_secs_f64()),
+                "public aggregates published"
+            ),
+            Err(e) => {
+                tracing::error!("cannot publish the public aggregates: {e}");
+                return None;
+            }
+        }
+    }
+    match publish::read(data) {
+        Ok(p) => Some(PublicData::new(p)),
+        Err(e) => {
+            tracing::error!("cannot read the public aggregates: {e}");
+            None
+        }
+    }
+}
+
+/// The public API's routes, relative to `/api/public/v1`: each request is answered as the
+/// [`Publication`] stands when it arrives.
+pub fn routes<S: Clone + Send + Sync + 'static>(publication: Publication) -> Router<S> {
+    Router::new().route("/", get(answer)).route("/{*endpoint}", get(answer)).with_state(publication)
+}
+
+async fn answer(State(publication): State<Publication>, request: Request) -> Response {
+    match publication.answers.get() {
+        Some(Some(answers)) => {
+            // Without the extensions this route added: its path parameter would be taken for
+            // one of the answers' own.
+            let (mut parts, body) = request.into_parts();
+            parts.extensions = Default::default();
+            match answers.clone().oneshot(Request::from_parts(parts, body)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+        Some(None) => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "public_unavailable",
+                "the public aggregates are not published (the server was started with --no-publish, or \
+                 publishing failed); the operator must run `cohortlens publish --data DIR` (the server log says \
+                 why)",
+            );
+            e.headers.push((header::RETRY_AFTER, HeaderValue::from(60)));
+            e.into_response()
+        }
+        None => {
+            // Asked again soon at first (small datasets publish in a second), then less often.
+            let started = publication.since.elapsed().as_secs();
+            let retry = (started / 2).clamp(2, 15);
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "public_publishing",
+                format!(
+                    "the server is publishing this dataset's public aggregates (started {started} s ago); try \
+                     again in {retry} s"
+                ),
+            );
+            e.headers.push((header::RETRY_AFTER, HeaderValue::from(retry)));
+            e.into_response()
+        }
+    }
+}
+
+/// The answers of the published aggregates, relative to `/api/public/v1`.
+fn answers(data: Arc<PublicData>) -> Router {
     surveys::routes(Router::new())
         .route("/", get(index))
         .route("/manifest", get(manifest))
