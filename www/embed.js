@@ -65,8 +65,8 @@ async function apiError(response) {
   return error;
 }
 
-/** Servers (by base URL) that answered `public_publishing`: a promise that resolves once their
- * public API answers. One poll of the API's index per server, however many elements wait. */
+/** Servers that answered `public_publishing`, by the URL of their public API's index: a promise
+ * that resolves once it answers. One poll of the index per server, however many elements wait. */
 const publishing = new Map();
 /** Resolves once the public API of the server at `base` (which just answered
  * `public_publishing`, asking to wait `seconds`) no longer says it is publishing. */
